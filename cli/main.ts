@@ -1,0 +1,42 @@
+// The `ecguard` command line: one program for operators, agents and the coordinator.
+import { Command, CommanderError } from 'commander';
+import { EcguardError, UsageError, errorText } from '../shared/errors.js';
+import { registerDecode } from './commands/decode.js';
+import { registerDemo } from './commands/demo.js';
+import { registerEncode } from './commands/encode.js';
+import { registerInspect } from './commands/inspect.js';
+import { EXIT } from './exit-codes.js';
+
+export function buildProgram(): Command {
+  const program = new Command('ecguard')
+    .description('keeps XRootD erasure-coded (XrdEc) storage healthy')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  registerInspect(program);
+  registerDecode(program);
+  registerEncode(program);
+  registerDemo(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const json = argv.includes('--json');
+    const code = err instanceof UsageError ? EXIT.USAGE : err instanceof EcguardError ? EXIT.PROBLEMS : EXIT.INTERNAL;
+    const errCode = err instanceof EcguardError ? err.code : 'INTERNAL';
+    if (json) process.stdout.write(JSON.stringify({ error: { code: errCode, message: errorText(err) } }, null, 2) + '\n');
+    process.stderr.write(`ecguard: ${errCode}: ${errorText(err)}\n`);
+    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return code;
+  }
+}
+
+process.exitCode = await main(process.argv);
