@@ -1,6 +1,6 @@
 // Writes a file as one XrdEc object: K archives (one per output path), block by block, with
 // the stripe placement, CRC kind, xattrs and optional `.mt` files XrdEc would produce.
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import type { CrcKind, ErasureCodec } from '../codec/codec.js';
 import { crcOf } from '../codec/codec.js';
 import { EcguardError } from '../errors.js';
@@ -44,6 +44,9 @@ export function encodeObject(o: EncodeOptions): EncodeResult {
   const k = stripeCount(p);
   const inFd = openSync(o.input, 'r');
   const fds: number[] = [];
+  // Files this call created: removed again if it fails, so a failed encode leaves nothing behind.
+  const created: string[] = [];
+  let done = false;
   try {
     const filesize = fstatSync(inFd).size;
     const blocks = blockCount(p, filesize);
@@ -54,6 +57,7 @@ export function encodeObject(o: EncodeOptions): EncodeResult {
     for (const path of o.archivePaths) {
       try {
         fds.push(openSync(path, 'wx'));
+        created.push(path);
       } catch (err) {
         throw new EcguardError('OUTPUT_EXISTS', `cannot create ${path}: ${(err as Error).message}. ecguard encode never overwrites; remove it or choose other --out-dirs`, { cause: err });
       }
@@ -87,12 +91,17 @@ export function encodeObject(o: EncodeOptions): EncodeResult {
     for (const path of o.archivePaths) writeEcXattrsSync(path, { strpver: o.strpver, filesize }, o.xattrNamespace);
     if (o.mtFile) {
       const mt = buildMetadataFile(tails, o.crcKind, o.codec, t);
-      for (const path of o.archivePaths) writeFileSync(path + '.mt', mt, { flag: 'wx' });
+      for (const path of o.archivePaths) {
+        writeFileSync(path + '.mt', mt, { flag: 'wx' });
+        created.push(path + '.mt');
+      }
     }
+    done = true;
     return { filesize, blocks, strpver: o.strpver, placement, archives };
   } finally {
     for (const fd of fds) closeSync(fd);
     closeSync(inFd);
+    if (!done) for (const path of created) rmSync(path, { force: true });
   }
 }
 

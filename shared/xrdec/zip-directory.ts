@@ -83,7 +83,10 @@ export function* parseZipDirectory(archiveSize: number, opts: DirectoryOptions =
   }
   if (at < 0) {
     const head: Buffer = yield { position: 0, length: Math.min(4, archiveSize) };
-    if (head.length === 4 && head.readUInt32LE(0) === SIG_LFH) {
+    const lfhSig = Buffer.alloc(4);
+    lfhSig.writeUInt32LE(SIG_LFH, 0);
+    // A file that starts like a local header (even 1-3 bytes of one) is an archive cut short.
+    if (head.equals(lfhSig.subarray(0, head.length))) {
       throw new TruncatedArchive('no end-of-central-directory record: the archive was cut short', archiveSize);
     }
     throw new NotAZip('no zip signature at the start and no end-of-central-directory record', 0);
