@@ -99,16 +99,38 @@ export async function readEntry(fh: FileHandle, dir: ZipDirectory, entry: ZipEnt
   return runAsync(parseEntryData(entry, dir.cdOffset), fh);
 }
 
-/** Runs a parser over bytes that sit at `base` in a virtual file; reads outside them fail as truncation. */
-export function runOnBytes<T>(gen: Generator<ReadRequest, T, Buffer>, bytes: Buffer, base = 0): T {
+/**
+ * Runs a parser over bytes that sit at `base` in a virtual file. Reads outside them go to
+ * `outside` (e.g. a real read of the file); without it they fail as truncation.
+ */
+export function runOnBytes<T>(gen: Generator<ReadRequest, T, Buffer>, bytes: Buffer, base = 0, outside?: (req: ReadRequest) => Buffer): T {
   let step = gen.next(Buffer.alloc(0));
   while (!step.done) {
     const req = step.value;
     const start = req.position - base;
     if (start < 0 || start + req.length > bytes.length) {
-      throw new TruncatedArchive(`bytes ${req.position}..${req.position + req.length} are not available`, req.position);
+      if (!outside) throw new TruncatedArchive(`bytes ${req.position}..${req.position + req.length} are not available`, req.position);
+      step = gen.next(outside(req));
+      continue;
     }
     step = gen.next(bytes.subarray(start, start + req.length));
   }
   return step.value;
+}
+
+/** One bounded pread of a file by path (for reads a tail buffer did not cover). */
+export function preadFileSync(path: string, req: ReadRequest): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(req.length);
+    let got = 0;
+    while (got < req.length) {
+      const n = readSync(fd, buf, got, req.length - got, req.position + got);
+      if (n === 0) shortRead(req, got);
+      got += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
 }

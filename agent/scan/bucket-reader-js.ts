@@ -1,0 +1,91 @@
+// Reads one bucket directory with plain Node sync calls (fs + fs-xattr): the fallback when the
+// native batched walker is not available, and its test oracle.
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { getAttributeSync } from 'fs-xattr';
+import { errnoCode } from '../../shared/errors.js';
+import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type ScanStep } from './raw-data-file.js';
+
+export interface BucketListing {
+  readonly files: RawDataFile[];
+  /** Set when the directory itself could not be listed. */
+  readonly error?: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export function readBucketJs(bucketDir: string): BucketListing {
+  let names: Buffer[];
+  try {
+    names = readdirSync(bucketDir, { encoding: 'buffer' });
+  } catch (err) {
+    return { files: [], error: errnoCode(err) ?? String(err) };
+  }
+  const files: RawDataFile[] = [];
+  for (const raw of names) {
+    let name: string;
+    try {
+      name = utf8.decode(raw);
+    } catch {
+      // Not a name xrootd writes; opening it by a lossy string would name another file.
+      files.push(failed(raw.toString('latin1'), 'open', { code: 'EILSEQ' }));
+      continue;
+    }
+    files.push(readOne(bucketDir, name));
+  }
+  return { files };
+}
+
+function failed(name: string, step: ScanStep, err: unknown): RawDataFile {
+  return { name, error: { code: errnoCode(err) ?? 'EIO', step }, isFile: false, ino: 0, size: 0, mtimeMs: 0, xattrs: [], tail: Buffer.alloc(0) };
+}
+
+export function readOne(dir: string, name: string): RawDataFile {
+  const path = `${dir}/${name}`;
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    // ELOOP: a symlink where a data file should be (O_NOFOLLOW): report, never follow.
+    return failed(name, 'open', err);
+  }
+  try {
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      return failed(name, 'fstat', err);
+    }
+    const base = { name, isFile: st.isFile(), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    if (!st.isFile()) return { ...base, xattrs: [], tail: Buffer.alloc(0) };
+    const xattrs: (Buffer | undefined | 'oversized')[] = [];
+    for (const x of SCAN_XATTRS) {
+      try {
+        const v = getAttributeSync(path, x);
+        xattrs.push(v.length > MAX_XATTR_VALUE ? 'oversized' : v);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENODATA' || code === 'ENOATTR') xattrs.push(undefined);
+        else if (code === 'ERANGE' || code === 'E2BIG') xattrs.push('oversized');
+        else return { ...failed(name, 'xattr', err), isFile: true, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      }
+    }
+    const tailLen = Math.min(st.size, SCAN_TAIL_BYTES);
+    const tail = Buffer.allocUnsafe(tailLen);
+    try {
+      let got = 0;
+      while (got < tailLen) {
+        const n = readSync(fd, tail, got, tailLen - got, st.size - tailLen + got);
+        if (n === 0) break;
+        got += n;
+      }
+      // Shorter than fstat said: it is being rewritten or truncated right now.
+      if (got < tailLen) return { ...failed(name, 'read', { code: 'ESHRANK' }), isFile: true, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, xattrs };
+      return { ...base, xattrs, tail };
+    } catch (err) {
+      return { ...failed(name, 'read', err), isFile: true, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, xattrs };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

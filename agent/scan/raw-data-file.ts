@@ -1,0 +1,34 @@
+// What the scan reads per data file, before interpretation: the syscall results of one
+// open + fstat + fgetxattr×5 + pread(tail). Produced by the native batched walker or by the
+// JS fallback; turned into an ArchiveRecord by record-builder.ts.
+
+/** xattrs the scan reads, in this order. */
+export const SCAN_XATTRS = [
+  'user.XrdFrm.Pfn',
+  'user.U.xrdec.strpver',
+  'user.U.xrdec.filesize',
+  'user.xrdec.strpver',
+  'user.xrdec.filesize',
+] as const;
+
+/** Largest xattr value read; a longer one (a 64 KiB Pfn) is reported as oversized, not read. */
+export const MAX_XATTR_VALUE = 8192;
+/** Bytes read from the end of each archive: EOCD + central directory of most archives. */
+export const SCAN_TAIL_BYTES = 16 * 1024;
+
+export type ScanStep = 'open' | 'fstat' | 'xattr' | 'read';
+
+export interface RawDataFile {
+  /** File name inside the bucket directory. */
+  readonly name: string;
+  /** Set when a step failed: the errno code (ENOENT when it vanished mid-scan). */
+  readonly error?: { readonly code: string; readonly step: ScanStep };
+  readonly isFile: boolean;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Per SCAN_XATTRS: value, undefined when absent, 'oversized' when longer than MAX_XATTR_VALUE. */
+  readonly xattrs: readonly (Buffer | undefined | 'oversized')[];
+  /** Last min(size, SCAN_TAIL_BYTES) bytes. */
+  readonly tail: Buffer;
+}

@@ -1,0 +1,103 @@
+// Scans every disk of one data server: buckets through the worker pool, then the namespace,
+// then the namespace cross-check. Streams bucket results to the caller and shows progress.
+import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
+import { checkNamespace } from '../namespace/namespace-check.js';
+import { walkNamespace, type NamespaceLink } from '../namespace/namespace-walk.js';
+import type { BucketResult, BucketTask } from './bucket-scan.js';
+import { listBuckets, type DiskSpec } from './disk-layout.js';
+import { BucketWorkerPool } from './worker-pool.js';
+
+export interface SiteLayout {
+  readonly serverId: string;
+  readonly disks: readonly DiskSpec[];
+  readonly localroot?: string;
+  readonly exports: readonly string[];
+}
+
+export interface ScanProgress {
+  readonly bucketsDone: number;
+  readonly bucketsTotal: number;
+  readonly files: number;
+}
+
+export interface SiteScanOptions {
+  readonly workers?: number;
+  readonly reader?: 'auto' | 'native' | 'js';
+  /** Also walk and cross-check the namespace (default true). */
+  readonly namespace?: boolean;
+  readonly onBucket?: (r: BucketResult) => void;
+  readonly onProgress?: (p: ScanProgress) => void;
+}
+
+export interface DiskScanSummary {
+  readonly disk: DiskSpec;
+  readonly buckets: number;
+  readonly files: number;
+  /** The space directory could not be read at all: errno code. */
+  readonly error?: string;
+}
+
+export interface SiteScanResult {
+  readonly records: ArchiveRecord[];
+  readonly findings: Finding[];
+  readonly links: NamespaceLink[];
+  readonly disks: DiskScanSummary[];
+  readonly elapsedMs: number;
+}
+
+export function namespaceRoots(layout: Pick<SiteLayout, 'localroot' | 'exports'>): string[] {
+  const lr = layout.localroot?.replace(/\/+$/, '') ?? '';
+  return layout.exports.map((e) => lr + e.replace(/\/+$/, ''));
+}
+
+export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): Promise<SiteScanResult> {
+  const started = Date.now();
+  const findings: Finding[] = [];
+  const tasks: BucketTask[] = [];
+  const perDisk = new Map<string, { buckets: number; files: number; error?: string }>();
+  for (const disk of layout.disks) {
+    const l = listBuckets(disk);
+    findings.push(...l.findings);
+    perDisk.set(disk.diskId, { buckets: l.buckets.length, files: 0, ...(l.error ? { error: l.error } : {}) });
+    for (const b of l.buckets) tasks.push({ diskId: disk.diskId, space: disk.space, spacePath: disk.path, bucketRel: b });
+  }
+  const records: ArchiveRecord[] = [];
+  const site = { serverId: layout.serverId, exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) };
+  const workers = Math.min(opts.workers ?? 2, tasks.length);
+  const pool = new BucketWorkerPool(tasks.length < 8 ? 0 : workers, site, opts.reader ?? 'auto');
+  let done = 0;
+  let files = 0;
+  try {
+    await pool.run(tasks, (r) => {
+      done++;
+      files += r.records.length;
+      const d = perDisk.get(r.task.diskId);
+      if (d) d.files += r.records.length;
+      records.push(...r.records);
+      findings.push(...r.findings);
+      opts.onBucket?.(r);
+      opts.onProgress?.({ bucketsDone: done, bucketsTotal: tasks.length, files });
+    });
+  } finally {
+    await pool.close();
+  }
+  let links: NamespaceLink[] = [];
+  let checked = records;
+  if (opts.namespace !== false) {
+    for (const root of namespaceRoots(layout)) {
+      const w = walkNamespace(root, layout.localroot);
+      links = links.concat(w.links);
+      findings.push(...w.findings);
+    }
+    const c = checkNamespace({ records, links, disks: layout.disks, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) });
+    checked = c.records;
+    findings.push(...c.findings);
+  }
+  return {
+    records: checked,
+    findings,
+    links,
+    disks: layout.disks.map((disk) => ({ disk, ...(perDisk.get(disk.diskId) ?? { buckets: 0, files: 0 }) })),
+    elapsedMs: Date.now() - started,
+  };
+}
