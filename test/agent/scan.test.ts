@@ -22,7 +22,7 @@ function storeObject(site: FakeSite, scratch: string, lfn: string, disk: number,
   const n = o.n ?? 4;
   const m = o.m ?? 2;
   return site.store(lfn, disk, (path) => {
-    const others = Array.from({ length: n + m - 1 }, (_, i) => {
+    const others = Array.from({ length: n + m - 1 }, () => {
       const d = mkdtempSync(join(scratch, 'a'));
       return join(d, 'x');
     });

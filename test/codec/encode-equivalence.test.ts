@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadNativeAddon } from '../../shared/codec/native-codec.js';
 import { PROFILES, nativeCodec, randomChunks, rng, testLengths, tsCodec } from './helpers.js';
 
 describe('encode: native === typescript, byte for byte', () => {
@@ -38,5 +39,19 @@ describe('encode: native === typescript, byte for byte', () => {
     for (const codec of [nativeCodec(), tsCodec]) {
       assert.ok(codec.encode(1, 1, data, 100)[0]!.equals(data[0]!), codec.name);
     }
+  });
+
+  it('native allocChunk: 64-byte aligned chunks that encode like any other buffer', () => {
+    const codec = nativeCodec();
+    const len = 70_000;
+    const data = [codec.allocChunk(len), codec.allocChunk(len)];
+    data.forEach((d, i) => d.fill(i + 1));
+    for (const d of data) {
+      assert.equal(d.length, len);
+      assert.equal(loadNativeAddon().alignOffset(d), 0);
+    }
+    assert.equal(codec.allocChunk(10).length, 10);
+    const expected = tsCodec.encode(2, 1, data, len);
+    assert.ok(codec.encode(2, 1, data, len)[0]!.equals(expected[0]!));
   });
 });

@@ -64,7 +64,7 @@ export function nativeCodec(): NativeCodec {
     try {
       native = new NativeCodec();
     } catch (err) {
-      throw new Error(`native addon required by this test did not load (run npm run build:native): ${String(err)}`);
+      throw new Error(`native addon required by this test did not load (run npm run build:native): ${String(err)}`, { cause: err });
     }
   }
   return native;

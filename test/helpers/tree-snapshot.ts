@@ -24,7 +24,7 @@ export function treeSnapshot(root: string): string {
       }
     }
     if (st.isDirectory()) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(p).sort();
       } catch {

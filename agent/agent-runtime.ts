@@ -1,0 +1,251 @@
+// One data server's agent: disk health, full scans reconciled against the last inventory,
+// live watching, and the delta journal. Streaming to the coordinator sits on top of this
+// (it listens to 'deltas' and 'disk' and reads the journal); this class knows nothing of gRPC.
+import { EventEmitter } from 'node:events';
+import { readlinkSync } from 'node:fs';
+import { getCodec } from '../shared/codec/index.js';
+import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js';
+import type { Delta } from '../shared/domain/delta.js';
+import { getLogger } from '../shared/logger.js';
+import { checkDisk, type DiskHealth, type DiskState } from './disk/disk-check.js';
+import type { ServiceUser } from './disk/service-user.js';
+import { scanBucket } from './scan/bucket-scan.js';
+import { readOne } from './scan/bucket-reader-js.js';
+import { buildRecord } from './scan/record-builder.js';
+import { scanSite, type SiteLayout } from './scan/site-scanner.js';
+import { openAgentDb, type AgentDb } from './state/agent-db.js';
+import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
+import { DiskStore } from './state/disk-store.js';
+import { Inventory } from './state/inventory.js';
+import { ChangeQueue } from './watch/change-queue.js';
+import { DiskWatcher } from './watch/disk-watcher.js';
+
+export interface AgentRuntimeOptions {
+  readonly layout: SiteLayout;
+  readonly stateDir: string;
+  readonly journalMaxEntries?: number;
+  /** Full scan period (default 6 h) and its jitter as a fraction (default 0.1). */
+  readonly fullScanIntervalMs?: number;
+  readonly fullScanJitter?: number;
+  readonly diskCheckIntervalMs?: number;
+  readonly workers?: number;
+  readonly watch?: boolean;
+  readonly serviceUser?: ServiceUser;
+}
+
+export interface DiskEvent {
+  readonly diskId: string;
+  readonly path: string;
+  readonly from: DiskState | 'unknown';
+  readonly to: DiskState;
+  readonly evidence: readonly string[];
+  readonly uuid?: string;
+  readonly replaced?: { readonly oldUuid: string; readonly newUuid: string };
+  readonly at: number;
+}
+
+export interface FullScanReport {
+  readonly reason: string;
+  readonly records: number;
+  readonly deltas: number;
+  readonly findings: number;
+  readonly elapsedMs: number;
+  readonly skippedDisks: readonly string[];
+}
+
+const log = getLogger('agent');
+
+export class AgentRuntime extends EventEmitter {
+  readonly db: AgentDb;
+  readonly journal: DeltaJournal;
+  readonly inventory: Inventory;
+  private readonly disks: DiskStore;
+  private readonly health = new Map<string, DiskHealth>();
+  private readonly watchers = new Map<string, DiskWatcher>();
+  private readonly queue: ChangeQueue;
+  private readonly codec = getCodec();
+  private scanTimer: NodeJS.Timeout | undefined;
+  private diskTimer: NodeJS.Timeout | undefined;
+  private scanning: Promise<FullScanReport> | undefined;
+  private stopped = false;
+  /** Findings of the last full scan (namespace check included). */
+  lastFindings: Finding[] = [];
+
+  constructor(private readonly o: AgentRuntimeOptions) {
+    super();
+    this.db = openAgentDb(o.stateDir);
+    this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
+    this.inventory = new Inventory(this.db);
+    this.disks = new DiskStore(this.db);
+    this.queue = new ChangeQueue((keys) => this.processChanges(keys));
+  }
+
+  get serverId(): string {
+    return this.o.layout.serverId;
+  }
+
+  async start(): Promise<void> {
+    this.checkDisks();
+    await this.fullScan('start');
+    if (this.o.watch !== false) for (const d of this.o.layout.disks) this.startWatch(d.diskId);
+    this.scheduleScan();
+    this.diskTimer = setInterval(() => this.checkDisks(), this.o.diskCheckIntervalMs ?? 5000);
+    this.diskTimer.unref();
+  }
+
+  diskHealth(): DiskHealth[] {
+    return [...this.health.values()];
+  }
+
+  /** Checks every disk; emits a 'disk' event for each state or identity change. */
+  checkDisks(): DiskEvent[] {
+    const events: DiskEvent[] = [];
+    for (const disk of this.o.layout.disks) {
+      const known = this.disks.get(disk.diskId);
+      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, downgraded: known?.state === 'downgraded' },
+        { serverId: this.serverId, createMarker: true, ...(this.o.serviceUser ? { serviceUser: this.o.serviceUser } : {}) });
+      this.health.set(disk.diskId, h);
+      const from = known?.state ?? 'unknown';
+      if (from !== h.state || h.replaced || !known) {
+        const ev: DiskEvent = { diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}) };
+        this.disks.put(disk.diskId, disk.path, h, known?.mountPoint === true || h.mountPoint);
+        events.push(ev);
+        if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
+        this.emit('disk', ev);
+        if (h.state === 'online' && (from === 'missing' || from === 'failed' || h.replaced)) void this.fullScan(`disk ${disk.diskId} back`);
+        if (h.state === 'online' && from !== 'online' && this.o.watch !== false && !this.stopped) this.startWatch(disk.diskId);
+      }
+    }
+    return events;
+  }
+
+  private usable(diskId: string): boolean {
+    const s = this.health.get(diskId)?.state;
+    return s === 'online' || s === 'downgraded';
+  }
+
+  /** Scans every usable disk and reports what changed since the last known inventory. */
+  fullScan(reason: string): Promise<FullScanReport> {
+    if (this.scanning) return this.scanning;
+    this.scanning = this.doFullScan(reason).finally(() => {
+      this.scanning = undefined;
+    });
+    return this.scanning;
+  }
+
+  private async doFullScan(reason: string): Promise<FullScanReport> {
+    const disks = this.o.layout.disks.filter((d) => this.usable(d.diskId));
+    const skipped = this.o.layout.disks.filter((d) => !this.usable(d.diskId)).map((d) => d.diskId);
+    const r = await scanSite({ ...this.o.layout, disks }, { workers: this.o.workers ?? 2 });
+    // A disk that failed during the scan gives no evidence of removals.
+    this.checkDisks();
+    const good = disks.filter((d) => this.usable(d.diskId) && !r.disks.find((x) => x.disk.diskId === d.diskId)?.error);
+    const goodIds = new Set(good.map((d) => d.diskId));
+    const badBuckets = new Set(r.findings.filter((f) => f.kind === 'unreadable' && f.diskId && /bucket directory/.test(f.reason)).map((f) => f.diskId));
+    const changes: NewDelta[] = [];
+    for (const d of good) {
+      const recs = r.records.filter((x) => x.diskId === d.diskId);
+      // With unreadable buckets, only remove keys from buckets that were read.
+      const within = badBuckets.has(d.diskId) ? new Set(recs.map((x) => `${x.diskId}\u0000${x.dataPath.slice(0, x.dataPath.lastIndexOf('/'))}`)) : undefined;
+      changes.push(...this.inventory.reconcile([d.diskId], recs, 'rescan', within));
+    }
+    const deltas = this.publish(changes);
+    this.lastFindings = r.findings;
+    const report = { reason, records: r.records.filter((x) => goodIds.has(x.diskId)).length, deltas: deltas.length, findings: r.findings.length, elapsedMs: r.elapsedMs, skippedDisks: skipped };
+    this.emit('scan', report);
+    return report;
+  }
+
+  private publish(changes: NewDelta[]): Delta[] {
+    const deltas = this.journal.append(changes);
+    if (deltas.length > 0) this.emit('deltas', deltas);
+    if (changes.length > deltas.length) this.emit('overflow', this.journal.stats());
+    return deltas;
+  }
+
+  private startWatch(diskId: string): void {
+    const disk = this.o.layout.disks.find((d) => d.diskId === diskId);
+    if (!disk || this.watchers.has(diskId) || !this.usable(diskId)) return;
+    const w = new DiskWatcher(disk, {
+      onEntry: (bucketRel, name) => this.queue.add(`${diskId}\u0000${bucketRel}\u0000${name}`),
+      onBucket: (bucketRel) => this.queue.add(`${diskId}\u0000${bucketRel}`),
+      onTrouble: (reason) => {
+        log.warn(`watch trouble on ${diskId}: ${reason}`);
+        this.watchers.get(diskId)?.close();
+        this.watchers.delete(diskId);
+        this.checkDisks();
+      },
+    });
+    w.start();
+    this.watchers.set(diskId, w);
+  }
+
+  /** Examines changed entries (or whole buckets) and journals what differs. */
+  processChanges(keys: readonly string[]): Delta[] {
+    const changes: NewDelta[] = [];
+    const site = { serverId: this.serverId, exports: this.o.layout.exports, ...(this.o.layout.localroot !== undefined ? { localroot: this.o.layout.localroot } : {}) };
+    this.db.transaction(() => {
+      for (const key of keys) {
+        const [diskId, bucketRel, name] = key.split('\u0000') as [string, string, string | undefined];
+        const disk = this.o.layout.disks.find((d) => d.diskId === diskId);
+        if (!disk || !this.usable(diskId)) continue;
+        if (name === undefined) {
+          const res = scanBucket({ diskId, space: disk.space, spacePath: disk.path, bucketRel }, site, this.codec);
+          if (!res.error) changes.push(...this.inventory.reconcile([diskId], res.records.map((r) => this.withLink(r)), 'unlink', new Set([`${diskId}\u0000${bucketRel}`])));
+          continue;
+        }
+        const raw = readOne(`${disk.path}/${bucketRel}`, name);
+        if (raw.error?.code === 'ENOENT') {
+          const d = this.inventory.remove(diskId, `${bucketRel}/${name}`, 'unlink');
+          if (d) changes.push(d);
+          continue;
+        }
+        if (raw.error || !raw.isFile || !name.endsWith('%')) continue;
+        const built = buildRecord(raw, bucketRel, { serverId: this.serverId, diskId, space: disk.space, spacePath: disk.path, exports: site.exports, codec: this.codec, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}) });
+        const d = this.inventory.upsert(this.withLink(built.record));
+        if (d) changes.push(d);
+      }
+    })();
+    return this.publish(changes);
+  }
+
+  /** The namespace link for a watched file: the symlink at its Pfn, when it points back here. */
+  private withLink(r: ArchiveRecord): ArchiveRecord {
+    if (r.pfn === undefined || r.nsPath !== undefined) return r;
+    const disk = this.o.layout.disks.find((d) => d.diskId === r.diskId);
+    try {
+      if (disk && readlinkSync(r.pfn) === `${disk.path}/${r.dataPath}`) return { ...r, nsPath: r.pfn };
+    } catch {
+      /* no link (yet): the full scan's namespace check decides */
+    }
+    return r;
+  }
+
+  /** Waits until queued watch events are processed (tests, shutdown). */
+  flushChanges(): void {
+    this.queue.drain();
+  }
+
+  private scheduleScan(): void {
+    const base = this.o.fullScanIntervalMs ?? 6 * 3600_000;
+    const jitter = this.o.fullScanJitter ?? 0.1;
+    const delay = base * (1 - jitter + Math.random() * 2 * jitter);
+    this.scanTimer = setTimeout(() => {
+      void this.fullScan('periodic').catch((err: unknown) => log.error(`periodic scan failed: ${String(err)}`)).finally(() => {
+        if (!this.stopped) this.scheduleScan();
+      });
+    }, delay);
+    this.scanTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.scanTimer) clearTimeout(this.scanTimer);
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.queue.close();
+    if (this.scanning) await this.scanning.catch(() => undefined);
+    this.db.close();
+  }
+}

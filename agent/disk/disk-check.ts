@@ -1,0 +1,124 @@
+// Disk health and identity for one oss.space path. Each space path carries a marker file
+// `.ecguard-disk` with a UUID: a swapped or reformatted disk shows a new or missing marker, so
+// its old archives are known to be gone. States: online, missing (path gone, no longer a mount
+// point, or marker gone), failed (EIO, unreadable for xrootd, read-only), downgraded (set by
+// scrub; kept here).
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoCode } from '../../shared/errors.js';
+import type { DiskSpec } from '../scan/disk-layout.js';
+import { userCanEnter, type ServiceUser } from './service-user.js';
+
+export const MARKER_FILE = '.ecguard-disk';
+
+export type DiskState = 'online' | 'missing' | 'failed' | 'downgraded';
+
+export interface DiskMarker {
+  readonly uuid: string;
+  readonly createdAt: string;
+  readonly serverId: string;
+  readonly path: string;
+}
+
+/** What was known about the disk before this check (from the agent's state). */
+export interface KnownDisk {
+  readonly uuid?: string;
+  /** It was a mount point when first seen: losing that means the disk is gone. */
+  readonly mountPoint?: boolean;
+  readonly downgraded?: boolean;
+}
+
+export interface DiskHealth {
+  readonly diskId: string;
+  readonly path: string;
+  readonly state: DiskState;
+  readonly uuid?: string;
+  readonly mountPoint: boolean;
+  /** Facts behind the state, in words (errno, modes, marker contents). */
+  readonly evidence: string[];
+  /** The marker names another disk than before: a replaced or reformatted disk. */
+  readonly replaced?: { readonly oldUuid: string; readonly newUuid: string };
+  readonly markerCreated?: boolean;
+}
+
+export interface DiskCheckOptions {
+  readonly serverId: string;
+  /** Create the marker on first sight (the agent does; read-only commands do not). */
+  readonly createMarker: boolean;
+  readonly serviceUser?: ServiceUser;
+}
+
+export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions): DiskHealth {
+  const base = { diskId: disk.diskId, path: disk.path };
+  const fail = (state: DiskState, evidence: string[], mountPoint = false): DiskHealth => ({ ...base, state, evidence, mountPoint, ...(known.uuid ? { uuid: known.uuid } : {}) });
+  let st: Stats;
+  try {
+    st = lstatSync(disk.path);
+  } catch (err) {
+    const code = errnoCode(err);
+    return code === 'ENOENT' ? fail('missing', [`${disk.path} does not exist`]) : fail('failed', [`lstat ${disk.path}: ${code}`]);
+  }
+  if (!st.isDirectory()) return fail('missing', [`${disk.path} is no longer a directory (${st.isSymbolicLink() ? 'a symlink' : 'a file'})`]);
+  let mountPoint = false;
+  try {
+    mountPoint = statSync(dirname(disk.path)).dev !== st.dev;
+  } catch {
+    /* parent unreadable: cannot tell */
+  }
+  if (known.mountPoint && !mountPoint) {
+    return fail('missing', [`${disk.path} is not a mount point any more (same st_dev ${st.dev} as its parent): the disk is not mounted`]);
+  }
+  const spaceDir = `${disk.path}/${disk.space}`;
+  for (const dir of [disk.path, spaceDir]) {
+    let dst: Stats;
+    try {
+      dst = statSync(dir);
+      readdirSync(dir);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (dir === spaceDir && code === 'ENOENT') continue; // fresh disk: nothing stored yet
+      return fail('failed', [`cannot read ${dir}: ${code}`], mountPoint);
+    }
+    if (o.serviceUser && !userCanEnter(dst, o.serviceUser)) {
+      return fail('failed', [`${dir} has mode ${(dst.mode & 0o7777).toString(8).padStart(3, '0')} owner ${dst.uid}:${dst.gid}: user ${o.serviceUser.name} (xrootd) cannot read it`], mountPoint);
+    }
+  }
+  try {
+    accessSync(disk.path, constants.W_OK);
+  } catch (err) {
+    if (errnoCode(err) === 'EROFS') return fail('failed', [`${disk.path} is mounted read-only (EROFS)`], mountPoint);
+  }
+  // Identity.
+  const markerPath = `${disk.path}/${MARKER_FILE}`;
+  let marker: DiskMarker | undefined;
+  let markerProblem: string | undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(markerPath, 'utf8')) as Partial<DiskMarker>;
+    if (typeof parsed.uuid === 'string' && /^[0-9a-f-]{36}$/.test(parsed.uuid)) marker = parsed as DiskMarker;
+    else markerProblem = `${markerPath} has no valid uuid`;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EIO') return fail('failed', [`reading ${markerPath}: EIO`], mountPoint);
+    markerProblem = code === 'ENOENT' ? `${markerPath} is missing` : `${markerPath} is unreadable or not JSON (${code ?? 'parse error'})`;
+  }
+  const evidence: string[] = [];
+  if (!marker) {
+    if (known.uuid) return fail('missing', [`${markerProblem}; it held ${known.uuid}: the disk was replaced, reformatted or not mounted`], mountPoint);
+    if (!o.createMarker) {
+      evidence.push(`${markerProblem} (not created: read-only check)`);
+      return { ...base, state: known.downgraded ? 'downgraded' : 'online', mountPoint, evidence };
+    }
+    const created: DiskMarker = { uuid: randomUUID(), createdAt: new Date().toISOString(), serverId: o.serverId, path: disk.path };
+    try {
+      writeFileSync(markerPath, JSON.stringify(created, null, 2) + '\n', { flag: 'wx', mode: 0o644 });
+    } catch (err) {
+      return fail('failed', [`cannot create ${markerPath}: ${errnoCode(err)}`], mountPoint);
+    }
+    return { ...base, state: 'online', uuid: created.uuid, mountPoint, evidence: [`created ${markerPath} with ${created.uuid}`], markerCreated: true };
+  }
+  if (known.uuid && known.uuid !== marker.uuid) {
+    return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [`marker uuid changed from ${known.uuid} to ${marker.uuid}: a different disk is mounted here; the old disk's archives are gone`], replaced: { oldUuid: known.uuid, newUuid: marker.uuid } };
+  }
+  return { ...base, state: known.downgraded ? 'downgraded' : 'online', uuid: marker.uuid, mountPoint, evidence };
+}

@@ -1,0 +1,53 @@
+// The agent's local state in one SQLite file (better-sqlite3, WAL): the delta journal, the last
+// inventory (so a restart reports only what changed) and known disks.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type AgentDb = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  disk_id TEXT NOT NULL,
+  data_path TEXT NOT NULL,
+  payload TEXT
+);
+CREATE TABLE IF NOT EXISTS inventory (
+  key TEXT PRIMARY KEY,
+  disk_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inventory_disk ON inventory (disk_id);
+CREATE TABLE IF NOT EXISTS disks (
+  disk_id TEXT PRIMARY KEY,
+  path TEXT NOT NULL,
+  uuid TEXT,
+  mount_point INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  evidence TEXT NOT NULL DEFAULT '[]'
+);
+`;
+
+export function openAgentDb(stateDir: string): AgentDb {
+  mkdirSync(stateDir, { recursive: true });
+  const db = new Database(join(stateDir, 'agent.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+  return db;
+}
+
+export function getMeta(db: AgentDb, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(db: AgentDb, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}
