@@ -1,0 +1,47 @@
+// `npm run bench`: runs every benchmark, prints the side-by-side tables and writes one JSON
+// file per run to bench/results/ (plus latest.json). Targets are checked here and reported,
+// never asserted in unit tests.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCodecBench, type CodecBenchRow } from './codec-bench.js';
+
+interface Target {
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const only = process.argv.slice(2);
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+
+function codecTable(rows: CodecBenchRow[]): string {
+  const head = ['op', 'profile', 'lost', 'raw GB/s', 'native GB/s', 'ts GB/s', 'native/raw'];
+  const lines = rows.map((r) => [r.op, r.profile, String(r.erasures), r.rawGBps.toFixed(2), r.nativeGBps.toFixed(2), r.tsGBps.toFixed(3), r.nativeVsRaw.toFixed(2)]);
+  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  return [head, ...lines].map((l) => l.map((c, i) => c.padStart(w[i] ?? 0)).join('  ')).join('\n');
+}
+
+const results: Record<string, unknown> = { startedAt: new Date().toISOString(), node: process.version };
+const targets: Target[] = [];
+
+if (want('codec')) {
+  process.stderr.write('bench: codec (native ISA-L addon vs raw ISA-L C loop vs TypeScript)…\n');
+  const rows = await runCodecBench();
+  results.codec = rows;
+  process.stdout.write('\n== codec, 1 MiB chunks ==\n' + codecTable(rows) + '\n');
+  for (const r of rows.filter((x) => x.op === 'encode' || x.op === 'decode' || x.op.startsWith('crc'))) {
+    targets.push({ name: `codec ${r.op} ${r.profile} lost ${r.erasures}: native >= 0.9x raw`, met: r.nativeVsRaw >= 0.9, detail: r.nativeVsRaw.toFixed(2) });
+  }
+}
+
+results.targets = targets;
+results.finishedAt = new Date().toISOString();
+const dir = join(root, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `bench-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+process.stdout.write('\n== targets ==\n' + targets.map((t) => `${t.met ? 'met   ' : 'MISSED'} ${t.name} (${t.detail})`).join('\n') + '\n');
+process.stdout.write(`\nwrote ${file}\n`);
