@@ -5,6 +5,8 @@ import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEncode } from './commands/encode.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerNamespace } from './commands/namespace.js';
+import { registerScan } from './commands/scan.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerDecode(program);
   registerEncode(program);
+  registerScan(program);
+  registerNamespace(program);
   registerDemo(program);
   return program;
 }
