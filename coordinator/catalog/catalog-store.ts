@@ -1,0 +1,70 @@
+// The catalog store interface (Nomad's state/ idea): one contract, implemented on SQLite (the
+// embedded default), PostgreSQL (scale-out, later) and a fault-injecting wrapper for tests.
+// All methods are synchronous on SQLite; the interface is async so PostgreSQL fits too.
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import type { FileState } from '../../shared/domain/file-health.js';
+import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
+
+export interface ArchiveRemoval {
+  readonly diskId: string;
+  readonly dataPath: string;
+}
+
+export interface StateCount {
+  readonly count: number;
+  readonly bytes: number;
+}
+
+export interface CatalogStore {
+  // --- servers and disks
+  putServer(row: ServerRow): Promise<void>;
+  getServer(serverId: string): Promise<ServerRow | undefined>;
+  listServers(): Promise<ServerRow[]>;
+  putDisk(row: DiskRow): Promise<void>;
+  getDisk(diskId: string): Promise<DiskRow | undefined>;
+  listDisks(serverId?: string): Promise<DiskRow[]>;
+
+  // --- archives (the cache of what agents hold)
+  /**
+   * Applies one batch of an agent's changes in one transaction and records `appliedSeq` on the
+   * server row (when given). Returns every LFN whose archives changed (old and new LFN of a
+   * re-pointed archive), so only those files are reclassified.
+   */
+  applyArchiveChanges(serverId: string, upserts: readonly ArchiveRecord[], removals: readonly ArchiveRemoval[], appliedSeq?: number): Promise<string[]>;
+  /** Starts a full inventory of `diskIds` of a server: archives not re-sent before endInventory are dropped. */
+  beginInventory(serverId: string, diskIds: readonly string[]): Promise<void>;
+  inventoryBatch(serverId: string, records: readonly ArchiveRecord[]): Promise<string[]>;
+  /** Drops what the inventory did not mention; sets appliedSeq and inventoried; returns touched LFNs. */
+  endInventory(serverId: string, asOfSeq: number): Promise<string[]>;
+  /** Archives of these LFNs, all servers. */
+  archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>>;
+  /** LFNs with an archive on this disk / server. */
+  lfnsOnDisk(diskId: string): Promise<string[]>;
+  lfnsOnServer(serverId: string): Promise<string[]>;
+  /** Every LFN known (for a full reclassification), in order. */
+  allLfns(): Promise<string[]>;
+  /** Archives no LFN could be given to (no symlink, hostile or missing Pfn). */
+  unattributedArchives(limit: number): Promise<ArchiveRow[]>;
+  archiveCount(): Promise<number>;
+
+  // --- files and archive roles (derived by the health engine)
+  putFiles(rows: readonly FileRow[]): Promise<void>;
+  deleteFiles(lfns: readonly string[]): Promise<void>;
+  getFile(lfn: string): Promise<FileRow | undefined>;
+  listFiles(filter: FileFilter): Promise<FileRow[]>;
+  fileCounts(): Promise<Record<FileState, StateCount>>;
+  /** Replaces the roles of every archive of these LFNs. */
+  putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void>;
+  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]>;
+
+  // --- tombstones (coordinator's own state)
+  addTombstones(rows: readonly Tombstone[]): Promise<void>;
+  tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>>;
+
+  // --- misc
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Forgets everything the agents told (servers' archives, files, roles), keeping tombstones and events. */
+  clearAgentData(): Promise<void>;
+  close(): Promise<void>;
+}
