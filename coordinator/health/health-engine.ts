@@ -1,0 +1,143 @@
+// Classifies one file from all its archives (DESIGN.md §4), a pure function: same inputs, same
+// answer, so it is exhaustively unit-tested. Every state carries a reason a person can read.
+import type { ArchiveRole, FileState, ServerState } from '../../shared/domain/file-health.js';
+import { blockCount, type EcProfile } from '../../shared/xrdec/profile.js';
+import type { ArchiveRow, DiskState, Tombstone } from '../catalog/catalog-types.js';
+
+export interface ClassifyInput {
+  readonly lfn: string;
+  readonly archives: readonly ArchiveRow[];
+  readonly profile: EcProfile;
+  readonly serverState: (serverId: string) => ServerState;
+  readonly diskState: (diskId: string) => DiskState | undefined;
+  readonly tombstones: readonly Tombstone[];
+  /** The latest version was complete (≥ N archives) at some point: for lost vs incomplete. */
+  readonly wasComplete: (strpver: number | undefined) => boolean;
+  readonly nowMs: number;
+}
+
+export interface ArchiveVerdict {
+  readonly archive: ArchiveRow;
+  readonly role: ArchiveRole;
+  readonly reason: string;
+}
+
+export interface FileVerdict {
+  /** undefined: the file no longer exists (deleted; only debris remains). */
+  readonly state?: FileState;
+  readonly redundancy: number;
+  readonly latestStrpver?: number;
+  readonly filesize?: number;
+  readonly available: number;
+  readonly unavailable: number;
+  readonly reason: string;
+  readonly archives: ArchiveVerdict[];
+  /** Problems worth an operator's eye even when the state is fine. */
+  readonly anomalies: string[];
+}
+
+const FUTURE_SLACK_S = 24 * 3600;
+
+type Availability = 'available' | 'unavailable' | 'gone';
+
+function availability(a: ArchiveRow, i: ClassifyInput): { av: Availability; why: string } {
+  const srv = i.serverState(a.serverId);
+  if (srv === 'lost') return { av: 'gone', why: `server ${a.serverId} declared lost` };
+  const disk = i.diskState(a.diskId);
+  if (disk === 'failed' || disk === 'missing') return { av: 'gone', why: `disk ${a.diskId} ${disk}` };
+  if (srv === 'down') return { av: 'unavailable', why: `server ${a.serverId} down` };
+  return { av: 'available', why: '' };
+}
+
+function usable(a: ArchiveRow): boolean {
+  return a.parseStatus === 'ok' || a.parseStatus === 'empty';
+}
+
+/** Distinct stripes per block covered by a set of archives, min over blocks. */
+export function minCoverage(archives: readonly ArchiveRow[], blocks: number): number {
+  if (blocks === 0) return archives.length;
+  const regular = archives.filter((a) => a.regular || !a.stripeMap).length;
+  let min = Infinity;
+  for (let b = 0; b < blocks; b++) {
+    const extra = new Set<number>();
+    for (const a of archives) if (!a.regular && a.stripeMap) for (const s of a.stripeMap[b] ?? []) extra.add(s);
+    min = Math.min(min, regular + extra.size);
+  }
+  return min;
+}
+
+export function classifyFile(i: ClassifyInput): FileVerdict {
+  const n = i.profile.nbData;
+  const k = n + i.profile.nbParity;
+  const verdicts: ArchiveVerdict[] = [];
+  const anomalies: string[] = [];
+  const good: ArchiveRow[] = [];
+  for (const a of i.archives) {
+    if (!usable(a)) verdicts.push({ archive: a, role: 'corrupt', reason: `archive unreadable as XrdEc (${a.parseStatus}${a.parseError ? `: ${a.parseError}` : ''})` });
+    else if (a.strpver === undefined) verdicts.push({ archive: a, role: 'corrupt', reason: 'no xrdec.strpver: its version cannot be told' });
+    else good.push(a);
+  }
+  const latest = good.reduce<number | undefined>((m, a) => (m === undefined || (a.strpver as number) > m ? a.strpver : m), undefined);
+  const base = { archives: verdicts, anomalies };
+  if (latest === undefined) {
+    return { ...base, state: i.archives.length > 0 ? 'lost' : undefined, redundancy: -1, available: 0, unavailable: 0, reason: i.archives.length > 0 ? 'no usable archive: every archive is damaged or unversioned' : 'no archives' };
+  }
+  if (latest > i.nowMs / 1000 + FUTURE_SLACK_S) anomalies.push(`strpver ${latest} is in the future: XrdEc readers use only the newest version, so it hides the others`);
+  const current = good.filter((a) => a.strpver === latest);
+  const older = good.filter((a) => a.strpver !== latest);
+  const sizes = [...new Set(current.map((a) => a.filesize).filter((s): s is number => s !== undefined))];
+  if (sizes.length > 1) anomalies.push(`archives of strpver ${latest} disagree on xrdec.filesize (${sizes.join(', ')})`);
+  const filesize = sizes.length === 1 ? sizes[0] : undefined;
+  const deletedAt = i.tombstones.find((t) => t.strpver === latest || (t.strpver === undefined && current.every((a) => a.mtimeMs <= t.at)));
+  if (deletedAt) {
+    // The latest version was deleted while these archives' servers or disks were away.
+    for (const a of good) verdicts.push({ archive: a, role: 'debris', reason: `${i.lfn} was deleted (${deletedAt.reason}); this archive of strpver ${a.strpver} was left behind` });
+    return { ...base, redundancy: -1, latestStrpver: latest, available: 0, unavailable: 0, reason: 'deleted: only debris remains' };
+  }
+  const blocks = filesize !== undefined ? blockCount(i.profile, filesize) : Math.max(0, ...current.map((a) => a.nblocks));
+  const avail: ArchiveRow[] = [];
+  const unavail: ArchiveRow[] = [];
+  const gone: string[] = [];
+  for (const a of current) {
+    const x = availability(a, i);
+    if (x.av === 'available') avail.push(a);
+    else if (x.av === 'unavailable') unavail.push(a);
+    else gone.push(x.why);
+  }
+  const covA = minCoverage(avail, blocks);
+  const covAU = minCoverage([...avail, ...unavail], blocks);
+  let state: FileState;
+  let reason: string;
+  const parts = `${avail.length} of ${k} archives available${unavail.length ? `, ${unavail.length} on down servers` : ''}${gone.length ? `; lost: ${[...new Set(gone)].join(', ')}` : ''}`;
+  if (covA >= k) {
+    state = 'healthy';
+    reason = `all ${k} stripes of every block available`;
+  } else if (covA > n) {
+    state = 'degraded';
+    reason = `${parts}; can lose ${covA - n} more`;
+  } else if (covA === n) {
+    state = 'critical';
+    reason = `${parts}; one more loss is data loss`;
+  } else if (covAU >= n) {
+    state = 'unavailable';
+    reason = `${parts}; readable again when the down servers return`;
+  } else if (i.wasComplete(latest)) {
+    state = 'lost';
+    reason = `${parts}; fewer than ${n} stripes of some block exist`;
+  } else {
+    state = 'incomplete';
+    reason = `strpver ${latest} never reached ${n} archives (a failed write, or a leftover): ${parts}`;
+  }
+  const loneLeftover = state === 'incomplete' && !i.wasComplete(latest);
+  for (const a of current) {
+    verdicts.push(loneLeftover
+      ? { archive: a, role: 'orphan', reason: `no live version of ${i.lfn} and no record of its deletion` }
+      : { archive: a, role: 'current', reason: `strpver ${latest}` });
+  }
+  for (const a of older) {
+    verdicts.push(state === 'healthy'
+      ? { archive: a, role: 'debris', reason: `strpver ${a.strpver} superseded by ${latest}, which is healthy` }
+      : { archive: a, role: 'superseded', reason: `strpver ${a.strpver} superseded by ${latest}, which is ${state}: kept until the latest is healthy` });
+  }
+  return { ...base, state, redundancy: covA - n, latestStrpver: latest, ...(filesize !== undefined ? { filesize } : {}), available: avail.length, unavailable: unavail.length, reason };
+}
