@@ -1,0 +1,59 @@
+// In-memory view of servers and disks (few thousand rows at most), loaded from the catalog at
+// start and written through on every change, so the health engine reads states without I/O.
+import type { ServerState } from '../shared/domain/file-health.js';
+import type { CatalogStore } from './catalog/catalog-store.js';
+import type { DiskRow, DiskState, ServerRow } from './catalog/catalog-types.js';
+
+export class ClusterState {
+  private readonly servers = new Map<string, ServerRow>();
+  private readonly disks = new Map<string, DiskRow>();
+
+  constructor(private readonly store: CatalogStore) {}
+
+  async load(): Promise<void> {
+    for (const s of await this.store.listServers()) this.servers.set(s.serverId, s);
+    for (const d of await this.store.listDisks()) this.disks.set(d.diskId, d);
+  }
+
+  server(id: string): ServerRow | undefined {
+    return this.servers.get(id);
+  }
+
+  serverState = (id: string): ServerState => this.servers.get(id)?.state ?? 'down';
+
+  diskState = (id: string): DiskState | undefined => this.disks.get(id)?.state;
+
+  listServers(): ServerRow[] {
+    return [...this.servers.values()].sort((a, b) => a.serverId.localeCompare(b.serverId));
+  }
+
+  listDisks(serverId?: string): DiskRow[] {
+    return [...this.disks.values()].filter((d) => serverId === undefined || d.serverId === serverId).sort((a, b) => a.diskId.localeCompare(b.diskId));
+  }
+
+  disk(id: string): DiskRow | undefined {
+    return this.disks.get(id);
+  }
+
+  async putServer(row: ServerRow): Promise<void> {
+    this.servers.set(row.serverId, row);
+    await this.store.putServer(row);
+  }
+
+  /** Updates a server; returns the previous row. `lastSeen` updates are kept in memory only (hot path). */
+  async updateServer(id: string, patch: Partial<ServerRow>, persist = true): Promise<ServerRow | undefined> {
+    const prev = this.servers.get(id);
+    if (!prev) return undefined;
+    const next = { ...prev, ...patch };
+    this.servers.set(id, next);
+    if (persist) await this.store.putServer(next);
+    return prev;
+  }
+
+  async putDisk(row: DiskRow): Promise<DiskRow | undefined> {
+    const prev = this.disks.get(row.diskId);
+    this.disks.set(row.diskId, row);
+    await this.store.putDisk(row);
+    return prev;
+  }
+}

@@ -1,0 +1,42 @@
+// Which agent stream currently speaks for which server. One stream per server id: a second
+// agent claiming a connected server id is refused (an impersonator, or a misconfigured clone).
+export interface SessionHandle {
+  readonly serverId: string;
+  readonly peer: string;
+  readonly instanceId: string;
+  readonly since: number;
+  close(code: string, reason: string): void;
+  requestRescan(diskIds: readonly string[], reason: string): void;
+}
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, SessionHandle>();
+
+  /** Claims a server id for a session; returns the holder when it is taken. */
+  claim(s: SessionHandle): SessionHandle | undefined {
+    const holder = this.sessions.get(s.serverId);
+    if (holder && holder !== s) return holder;
+    this.sessions.set(s.serverId, s);
+    return undefined;
+  }
+
+  release(s: SessionHandle): void {
+    if (this.sessions.get(s.serverId) === s) this.sessions.delete(s.serverId);
+  }
+
+  get(serverId: string): SessionHandle | undefined {
+    return this.sessions.get(serverId);
+  }
+
+  connected(serverId: string): boolean {
+    return this.sessions.has(serverId);
+  }
+
+  all(): SessionHandle[] {
+    return [...this.sessions.values()];
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
