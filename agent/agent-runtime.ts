@@ -10,6 +10,7 @@ import { getLogger } from '../shared/logger.js';
 import { checkDisk, type DiskHealth, type DiskState } from './disk/disk-check.js';
 import type { ServiceUser } from './disk/service-user.js';
 import { scanBucket } from './scan/bucket-scan.js';
+import type { DiskSpec } from './scan/disk-layout.js';
 import { readOne } from './scan/bucket-reader-js.js';
 import { buildRecord } from './scan/record-builder.js';
 import { scanSite, type SiteLayout } from './scan/site-scanner.js';
@@ -91,6 +92,10 @@ export class AgentRuntime extends EventEmitter {
     this.scheduleScan();
     this.diskTimer = setInterval(() => this.checkDisks(), this.o.diskCheckIntervalMs ?? 5000);
     this.diskTimer.unref();
+  }
+
+  disk(diskId: string): DiskSpec | undefined {
+    return this.o.layout.disks.find((d) => d.diskId === diskId);
   }
 
   diskHealth(): DiskHealth[] {

@@ -8,6 +8,8 @@ export interface LogicalLine {
   readonly line: number;
   /** Raw words (no substitution yet), the continuation backslashes removed. */
   readonly words: readonly string[];
+  /** How many of `words` are on the first physical line (`set` reads no further). */
+  readonly firstLineWords: number;
   /** Physical line numbers of blank lines a continuation skipped over (XRootD joins across them). */
   readonly joinedAcrossBlank: readonly number[];
 }
@@ -31,9 +33,11 @@ export function logicalLines(text: string): LogicalLine[] {
     const start = i + 1;
     const all: string[] = [];
     const blanks: number[] = [];
+    let firstLineWords = -1;
     while (true) {
       const cont = takeContinuation(words);
       all.push(...words);
+      if (firstLineWords < 0) firstLineWords = all.length;
       if (!cont) break;
       let j = i + 1;
       const skipped: number[] = [];
@@ -48,7 +52,7 @@ export function logicalLines(text: string): LogicalLine[] {
       words = wordsOf(phys[j] as string);
       i = j;
     }
-    out.push({ line: start, words: all, joinedAcrossBlank: blanks });
+    out.push({ line: start, words: all, firstLineWords, joinedAcrossBlank: blanks });
     i++;
   }
   return out;

@@ -38,6 +38,8 @@ export interface CatalogStore {
   endInventory(serverId: string, asOfSeq: number): Promise<string[]>;
   /** Archives of these LFNs, all servers. */
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>>;
+  /** LFNs of these archives of a server, as the catalog has them now (before a removal). */
+  lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]>;
   /** LFNs with an archive on this disk / server. */
   lfnsOnDisk(diskId: string): Promise<string[]>;
   lfnsOnServer(serverId: string): Promise<string[]>;
@@ -51,6 +53,8 @@ export interface CatalogStore {
   putFiles(rows: readonly FileRow[]): Promise<void>;
   deleteFiles(lfns: readonly string[]): Promise<void>;
   getFile(lfn: string): Promise<FileRow | undefined>;
+  /** File rows of these LFNs (absent ones are missing from the map). */
+  filesOf(lfns: readonly string[]): Promise<Map<string, FileRow>>;
   listFiles(filter: FileFilter): Promise<FileRow[]>;
   fileCounts(): Promise<Record<FileState, StateCount>>;
   /** Replaces the roles of every archive of these LFNs. */

@@ -1,0 +1,175 @@
+// The agent's own YAML config (deploy/agent.example.yaml documents every key). Validated with
+// zod; every problem names the file, the line and the key path, all problems at once, so an
+// operator fixes the file in one go. Unknown keys are errors: a misspelt throttle silently
+// falling back to its default is worse than a refusal to start.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration, tryParseDuration } from '../../shared/config/duration.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { validateProfile, type EcProfile } from '../../shared/xrdec/profile.js';
+import { loadEcProfile } from './ec-profile-config.js';
+import { formatIssues, type YamlSource } from './yaml-issues.js';
+
+export const DEFAULT_STATE_DIR = '/var/lib/ecguard';
+export const DEFAULT_PLUGIN_CONFIG = '/etc/xrootd/client.plugins.d/xrdec.conf';
+export const DEFAULT_FULL_SCAN_INTERVAL = '6h';
+
+export interface AgentConfig {
+  /** The YAML file this came from (relative paths in it are resolved against its directory). */
+  readonly file: string;
+  readonly serverId: string;
+  readonly stateDir: string;
+  readonly xrootdConfig: string;
+  /** `xrootd -n NAME`; absent for an unnamed instance. */
+  readonly instance?: string;
+  /** Host name override; absent means this machine's fully qualified name. */
+  readonly host?: string;
+  readonly ecProfile: { readonly kind: 'plugin'; readonly pluginConfig: string } | { readonly kind: 'inline'; readonly profile: EcProfile };
+  /** Disks to use instead of the xrootd config's oss.space lines. */
+  readonly spaces?: readonly { readonly name: string; readonly path: string }[];
+  readonly coordinator: {
+    readonly address: string;
+    readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+    readonly insecure: boolean;
+  };
+  readonly scan: { readonly fullScanIntervalMs: number; readonly jitter: number; readonly workers: number; readonly progress: boolean };
+  readonly watch: { readonly enabled: boolean };
+  readonly journal: { readonly maxEntries: number };
+  readonly throttles: { readonly repairTasks: number; readonly repairMBps: number; readonly peerStreams: number };
+  readonly metrics: { readonly listen?: string };
+}
+
+const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
+const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+
+const isHostPort = (s: string): boolean => {
+  const m = HOST_PORT_RE.exec(s);
+  return m !== null && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
+};
+
+const nonEmpty = z.string().min(1);
+const filePath = nonEmpty;
+const absPath = nonEmpty.refine((p) => p.startsWith('/'), { error: 'expected an absolute path' });
+const hostPort = z.string().refine(isHostPort, { error: 'expected host:port like 127.0.0.1:9464' });
+const count = (dflt: number, max = Number.MAX_SAFE_INTEGER) => z.int().min(1).max(max).default(dflt);
+const duration = z.string({ error: `expected ${DURATION_HINT}` }).transform((s, ctx) => {
+  const ms = tryParseDuration(s);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}`, input: s });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const ecProfileSchema = z
+  .strictObject({ pluginConfig: filePath.optional(), nbData: z.int().min(1).optional(), nbParity: z.int().min(1).optional(), chunkSize: z.int().min(1).optional() })
+  .superRefine((p, ctx) => {
+    const inline = [p.nbData, p.nbParity, p.chunkSize].filter((v) => v !== undefined).length;
+    if (p.pluginConfig !== undefined && inline > 0) {
+      ctx.addIssue({ code: 'custom', message: 'give either pluginConfig or nbData, nbParity and chunkSize, not both' });
+    } else if (p.pluginConfig === undefined && inline < 3) {
+      ctx.addIssue({ code: 'custom', message: 'give pluginConfig, or all of nbData, nbParity and chunkSize' });
+    } else if (inline === 3) {
+      try {
+        validateProfile({ nbData: p.nbData as number, nbParity: p.nbParity as number, chunkSize: p.chunkSize as number });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: errorText(err) });
+      }
+    }
+  });
+
+const coordinatorSchema = z
+  .strictObject({
+    address: hostPort,
+    tls: z.strictObject({ ca: filePath, cert: filePath, key: filePath }).optional(),
+    insecure: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.tls !== undefined && c.insecure) ctx.addIssue({ code: 'custom', message: 'give either tls or insecure: true, not both' });
+    if (c.tls === undefined && !c.insecure) ctx.addIssue({ code: 'custom', message: 'give tls (ca, cert, key), or insecure: true to talk without TLS' });
+  });
+
+export const agentConfigSchema = z.strictObject({
+  // Required, never the host name: a renamed host would look like a new server whose old
+  // archives vanished, and the coordinator would plan repairs for nothing.
+  serverId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a stable name of letters, digits, ".", "_" or "-" (e.g. srv07)' }),
+  stateDir: filePath.default(DEFAULT_STATE_DIR),
+  xrootdConfig: filePath,
+  instance: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected an xrootd instance name (xrootd -n NAME)' }).optional(),
+  host: z.string().regex(HOST_RE, { error: 'expected a host name' }).optional(),
+  ecProfile: ecProfileSchema.prefault({ pluginConfig: DEFAULT_PLUGIN_CONFIG }),
+  spaces: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected an oss.space name' }), path: absPath })).min(1).optional(),
+  coordinator: coordinatorSchema,
+  scan: z
+    .strictObject({ fullScanInterval: duration.default(parseDuration(DEFAULT_FULL_SCAN_INTERVAL)), jitter: z.number().min(0).max(1).default(0.1), workers: count(2, 64), progress: z.boolean().default(false) })
+    .prefault({}),
+  watch: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  journal: z.strictObject({ maxEntries: count(1_000_000) }).prefault({}),
+  throttles: z.strictObject({ repairTasks: count(2), repairMBps: z.number().positive().default(100), peerStreams: count(4) }).prefault({}),
+  metrics: z.strictObject({ listen: hostPort.optional() }).prefault({}),
+});
+
+/** Reads, validates and completes the agent config at `path`. */
+export function loadAgentConfig(path: string): AgentConfig {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new EcguardError('CONFIG_UNREADABLE', `cannot read agent config ${path}: ${errorText(err)}`, { cause: err });
+  }
+  return parseAgentConfig(source, path);
+}
+
+/** Validates YAML text; `file` names it in messages and anchors relative paths. */
+export function parseAgentConfig(source: string, file: string): AgentConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
+  const yaml: YamlSource = { file, doc, lineCounter };
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`);
+    throw new EcguardError('CONFIG_INVALID', `invalid agent config ${file}:\n  ${problems.join('\n  ')}`);
+  }
+  const data: unknown = doc.contents === null ? {} : doc.toJS();
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new EcguardError('CONFIG_INVALID', `invalid agent config ${file}:\n  ${file}:1: expected a mapping of settings at the top level`);
+  }
+  const parsed = agentConfigSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) {
+    throw new EcguardError('CONFIG_INVALID', `invalid agent config ${file}:\n  ${formatIssues(parsed.error.issues, yaml, agentConfigSchema).join('\n  ')}`);
+  }
+  const c = parsed.data;
+  const base = dirname(file);
+  const abs = (p: string): string => resolve(base, p);
+  const ep = c.ecProfile;
+  return {
+    file,
+    serverId: c.serverId,
+    stateDir: abs(c.stateDir),
+    xrootdConfig: abs(c.xrootdConfig),
+    ...(c.instance !== undefined ? { instance: c.instance } : {}),
+    ...(c.host !== undefined ? { host: c.host } : {}),
+    ecProfile:
+      ep.pluginConfig !== undefined
+        ? { kind: 'plugin', pluginConfig: abs(ep.pluginConfig) }
+        : { kind: 'inline', profile: { nbData: ep.nbData as number, nbParity: ep.nbParity as number, chunkSize: ep.chunkSize as number } },
+    ...(c.spaces !== undefined ? { spaces: c.spaces } : {}),
+    coordinator: {
+      address: c.coordinator.address,
+      ...(c.coordinator.tls ? { tls: { ca: abs(c.coordinator.tls.ca), cert: abs(c.coordinator.tls.cert), key: abs(c.coordinator.tls.key) } } : {}),
+      insecure: c.coordinator.insecure,
+    },
+    scan: { fullScanIntervalMs: c.scan.fullScanInterval, jitter: c.scan.jitter, workers: c.scan.workers, progress: c.scan.progress },
+    watch: c.watch,
+    journal: c.journal,
+    throttles: c.throttles,
+    metrics: c.metrics.listen !== undefined ? { listen: c.metrics.listen } : {},
+  };
+}
+
+/** The EC profile the config names: inline, or read from the XrdEc plug-in config. */
+export function resolveEcProfile(config: Pick<AgentConfig, 'ecProfile'>): EcProfile {
+  const ep = config.ecProfile;
+  return ep.kind === 'inline' ? ep.profile : loadEcProfile(ep.pluginConfig);
+}

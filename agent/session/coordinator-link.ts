@@ -1,0 +1,198 @@
+// The agent's end of the session: connects, says Hello, sends a full inventory or replays its
+// journal as the coordinator asks, then streams live deltas, disk events and heartbeats, and
+// trims the journal on acks. Reconnects with backoff; never loses a delta (the journal holds
+// everything unacknowledged).
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { AgentSessionClient, SyncMode, type AgentMessage, type CoordinatorMessage, type Welcome } from '../../proto/gen/ecguard/v1/agent.js';
+import type { Delta } from '../../shared/domain/delta.js';
+import { getLogger } from '../../shared/logger.js';
+import { clientCredentials, insecureWarning, type TlsFiles } from '../../shared/tls/tls-identity.js';
+import { archiveRecordToWire } from '../../shared/wire/archive-record-wire.js';
+import { deltaToWire, diskToWire, profileToWire, type DiskInfo } from '../../shared/wire/session-wire.js';
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { AgentRuntime, DiskEvent } from '../agent-runtime.js';
+import { diskStateWire } from '../../shared/wire/enums.js';
+import { inventorySnapshot } from './inventory-snapshot.js';
+
+export interface LinkOptions {
+  readonly address: string;
+  readonly tls?: TlsFiles;
+  readonly insecure?: boolean;
+  readonly profile: EcProfile;
+  readonly stateDir: string;
+  readonly batch?: number;
+}
+
+const log = getLogger('link');
+const VERSION = '0.1.0';
+
+type Stream = grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>;
+
+export class CoordinatorLink {
+  private readonly instanceId = randomUUID();
+  private client: InstanceType<typeof AgentSessionClient> | undefined;
+  private stream: Stream | undefined;
+  private live = false;
+  private sentSeq = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private backoffMs = 500;
+  private sending: Promise<void> = Promise.resolve();
+  /** Connection attempts and full inventories sent (counters for tests and metrics). */
+  readonly stats = { connects: 0, fullInventories: 0, replays: 0, refusals: [] as string[] };
+
+  constructor(private readonly runtime: AgentRuntime, private readonly o: LinkOptions) {
+    if (o.insecure) log.warn(insecureWarning('agent'));
+    runtime.on('deltas', (d: Delta[]) => this.forward(d));
+    runtime.on('disk', (e: DiskEvent) => this.sendDiskEvent(e));
+  }
+
+  start(): void {
+    const creds = this.o.insecure ? grpc.credentials.createInsecure() : clientCredentials(this.o.tls as TlsFiles);
+    this.client = new AgentSessionClient(this.o.address, creds, { 'grpc.keepalive_time_ms': 10_000, 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.client) return;
+    this.stats.connects++;
+    this.live = false;
+    const s = this.client.connect();
+    this.stream = s;
+    s.on('data', (m: CoordinatorMessage) => void this.onMessage(s, m));
+    s.on('error', (err: grpc.ServiceError) => {
+      if (!this.stopped) log.warn(`coordinator stream: ${err.details || err.message}`);
+    });
+    s.on('close', () => this.dropped(s));
+    s.on('end', () => this.dropped(s));
+    const j = this.runtime.journal.stats();
+    const disks = this.runtime.diskHealth().map((h): DiskInfo => {
+      const spec = this.runtime.disk(h.diskId);
+      return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}) };
+    });
+    s.write({ msg: { $case: 'hello', value: {
+      serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
+      disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION,
+    } } });
+  }
+
+  private dropped(s: Stream): void {
+    if (this.stream !== s) return;
+    this.stream = undefined;
+    this.live = false;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.stopped) return;
+    const wait = this.backoffMs * (0.75 + Math.random() / 2);
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    setTimeout(() => this.connect(), wait).unref();
+  }
+
+  private async onMessage(s: Stream, m: CoordinatorMessage): Promise<void> {
+    if (!m.msg) return;
+    switch (m.msg.$case) {
+      case 'welcome':
+        this.backoffMs = 500;
+        return this.onWelcome(s, m.msg.value);
+      case 'ack':
+        this.onAck(m.msg.value.seq);
+        return;
+      case 'rescan':
+        log.info(`coordinator asks for a rescan: ${m.msg.value.reason}`);
+        void this.runtime.fullScan(`coordinator: ${m.msg.value.reason}`);
+        return;
+      case 'refusal':
+        this.stats.refusals.push(m.msg.value.code);
+        log.error(`coordinator refused the session: ${m.msg.value.code}: ${m.msg.value.reason}`);
+        return;
+    }
+  }
+
+  private onAck(seq: number): void {
+    const j = this.runtime.journal.stats();
+    if (j.overflowSince !== undefined && seq >= j.lastSeq) this.runtime.journal.reset(seq);
+    else this.runtime.journal.ack(seq);
+  }
+
+  private async onWelcome(s: Stream, w: Welcome): Promise<void> {
+    this.heartbeat = setInterval(() => {
+      const j = this.runtime.journal.stats();
+      void this.write(s, { msg: { $case: 'heartbeat', value: { sentAtMs: Date.now(), lastSeq: j.lastSeq, journalPending: j.pending, journalOverflow: j.overflowSince !== undefined } } });
+    }, Math.max(100, w.heartbeatIntervalMs || 5000));
+    this.heartbeat.unref();
+    if (w.mode === SyncMode.SYNC_MODE_FULL_INVENTORY) {
+      this.stats.fullInventories++;
+      log.info(`sending full inventory (${w.reason})`);
+      const snap = inventorySnapshot(this.o.stateDir);
+      try {
+        for (const batch of snap.batches(this.o.batch ?? 1000)) {
+          if (this.stream !== s) return;
+          await this.write(s, { msg: { $case: 'inventory', value: { records: batch.map(archiveRecordToWire) } } });
+        }
+        await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq: snap.asOfSeq, diskIds: this.runtime.diskHealth().map((h) => h.diskId) } } });
+        this.sentSeq = snap.asOfSeq;
+      } finally {
+        snap.close();
+      }
+    } else {
+      this.stats.replays++;
+      this.sentSeq = w.replayAfterSeq;
+    }
+    await this.replayFrom(s);
+    // Deltas made while replaying were not forwarded: catch up, in order, before going live.
+    this.live = true;
+    this.sending = this.sending.then(() => this.replayFrom(s));
+    await this.sending;
+  }
+
+  /** Sends every journal entry after sentSeq (replay and catch-up after an inventory). */
+  private async replayFrom(s: Stream): Promise<void> {
+    const r = this.runtime.journal.replay(this.sentSeq);
+    if (r.gap) {
+      log.warn('journal cannot cover the gap: reconnecting for a full inventory');
+      s.cancel();
+      return;
+    }
+    await this.sendDeltas(s, r.deltas);
+  }
+
+  private forward(deltas: Delta[]): void {
+    const s = this.stream;
+    if (!s || !this.live) return; // sent on the next replay
+    this.sending = this.sending.then(() => this.sendDeltas(s, deltas));
+  }
+
+  private async sendDeltas(s: Stream, deltas: readonly Delta[]): Promise<void> {
+    const fresh = deltas.filter((d) => d.seq > this.sentSeq);
+    const size = this.o.batch ?? 1000;
+    for (let i = 0; i < fresh.length; i += size) {
+      const part = fresh.slice(i, i + size);
+      await this.write(s, { msg: { $case: 'deltas', value: { deltas: part.map(deltaToWire) } } });
+      this.sentSeq = Math.max(this.sentSeq, part[part.length - 1]?.seq ?? 0);
+    }
+  }
+
+  private sendDiskEvent(e: DiskEvent): void {
+    const s = this.stream;
+    const spec = this.runtime.disk(e.diskId);
+    if (!s || !this.live) return; // the next Hello carries the disk states
+    void this.write(s, { msg: { $case: 'diskEvent', value: {
+      disk: diskToWire({ diskId: e.diskId, path: e.path, space: spec?.space ?? '', state: e.to, evidence: e.evidence, ...(e.uuid ? { uuid: e.uuid } : {}) }),
+      from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}),
+    } } });
+  }
+
+  /** Writes with flow control: waits for 'drain' when the stream's buffer is full. */
+  private async write(s: Stream, m: AgentMessage): Promise<void> {
+    if (this.stream !== s) return;
+    if (!s.write(m)) await Promise.race([once(s, 'drain'), once(s, 'close')]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stream?.cancel();
+    this.client?.close();
+  }
+}

@@ -1,0 +1,120 @@
+// Operator commands against a running coordinator: status, files, servers, disks, debris,
+// server lost, safemode leave, catalog rebuild.
+import type { Command } from 'commander';
+import type { FileInfo, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import { UsageError } from '../../shared/errors.js';
+import { diskStateWire } from '../../shared/wire/enums.js';
+import { addAdminOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
+import { EXIT } from '../exit-codes.js';
+import { parseIntFlag } from '../options.js';
+import { formatBytes, printJson, table } from '../output.js';
+
+const ago = (ms: number): string => {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+
+function statusText(s: StatusReply): string {
+  const up = s.servers.filter((x) => x.state === 'up').length;
+  let out = `cluster ${s.cluster}: ${up}/${s.servers.length} servers up, ${s.archives} archives${s.profile ? `, EC ${s.profile.nbData}+${s.profile.nbParity} chunk ${s.profile.chunkSize}` : ''}\n`;
+  if (s.safeMode?.active) out += `SAFE MODE since ${ago(s.safeMode.sinceMs)}: ${s.safeMode.reason}${s.safeMode.waitingFor.length ? `; waiting for ${s.safeMode.waitingFor.join(', ')}` : ''}\n  (states are pending evidence; no repair or debris action; 'ecguard safemode leave' overrides)\n`;
+  out += '\nfiles:\n' + table(['state', 'files', 'bytes'], s.filesByState.map((x) => [x.state, x.count, formatBytes(x.bytes)]));
+  out += '\ndisks:\n' + table(['state', 'disks'], s.disksByState.map((x) => [x.state, x.count]));
+  const down = s.servers.filter((x) => x.state !== 'up');
+  if (down.length) out += '\nservers not up:\n' + table(['server', 'state', 'since'], down.map((x) => [x.serverId, x.state, ago(x.sinceMs)]));
+  return out;
+}
+
+export function registerAdmin(program: Command): void {
+  addAdminOptions(program.command('status').description('one screen: servers, disks, files by state, safe mode'))
+    .action(async (f: AdminFlags) => {
+      const c = adminClient(f);
+      const s = await call(c, c.status, {});
+      if (f.json) printJson(s);
+      else process.stdout.write(statusText(s));
+      const bad = s.filesByState.filter((x) => ['critical', 'lost', 'unavailable'].includes(x.state) && x.count > 0);
+      process.exitCode = bad.length ? EXIT.PROBLEMS : EXIT.OK;
+    });
+
+  addAdminOptions(program.command('files').description('files, filtered by state, server, disk, LFN prefix or creation time'))
+    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete)')
+    .option('--server <id>', 'files with an archive on this server')
+    .option('--disk <id>', 'files with an archive on this disk (server:path)')
+    .option('--prefix <lfn>', 'LFN prefix')
+    .option('--created-since <time>', 'files whose latest version was first complete after this (ISO time or Unix ms)')
+    .option('--limit <n>', 'at most this many (default: all, paged)')
+    .option('--format <fmt>', 'table | paths', 'table')
+    .action(async (f: AdminFlags & { state?: string; server?: string; disk?: string; prefix?: string; createdSince?: string; limit?: string; format: string }) => {
+      const c = adminClient(f);
+      let since: number | undefined;
+      if (f.createdSince !== undefined) {
+        since = /^[0-9]+$/.test(f.createdSince) ? Number(f.createdSince) : Date.parse(f.createdSince);
+        if (!Number.isFinite(since)) throw new UsageError(`--created-since wants an ISO time or Unix milliseconds, got ${JSON.stringify(f.createdSince)}`);
+      }
+      const max = f.limit !== undefined ? parseIntFlag('--limit', f.limit, 1) : Infinity;
+      const files: FileInfo[] = [];
+      let after: string | undefined;
+      let pending = false;
+      do {
+        const r = await call(c, c.listFiles, {
+          states: f.state ? f.state.split(',') : [], limit: Math.min(10_000, max - files.length),
+          ...(f.server ? { serverId: f.server } : {}), ...(f.disk ? { diskId: f.disk } : {}), ...(f.prefix ? { prefix: f.prefix } : {}),
+          ...(since !== undefined ? { createdSinceMs: since } : {}), ...(after !== undefined ? { after } : {}),
+        });
+        files.push(...r.files);
+        pending = r.pendingEvidence;
+        after = r.next;
+      } while (after !== undefined && files.length < max);
+      if (f.json) printJson({ files, pendingEvidence: pending });
+      else if (f.format === 'paths') for (const x of files) process.stdout.write(x.lfn + '\n');
+      else {
+        if (pending) process.stdout.write('SAFE MODE: states are pending evidence\n');
+        process.stdout.write(table(['lfn', 'state', 'redundancy', 'size', 'reason'], files.map((x) => [x.lfn, x.state, x.redundancy, formatBytes(x.bytes), x.reason])));
+      }
+    });
+
+  addAdminOptions(program.command('servers').description('servers and their state')).action(async (f: AdminFlags) => {
+    const c = adminClient(f);
+    const r = await call(c, c.listServers, {});
+    if (f.json) printJson(r);
+    else process.stdout.write(table(['server', 'state', 'since', 'connected', 'last seen', 'applied seq'], r.servers.map((s) => [s.serverId, s.state, ago(s.sinceMs), s.connected ? 'yes' : 'no', ago(s.lastSeenMs), s.appliedSeq])));
+  });
+
+  addAdminOptions(program.command('disks').description('disks and their state')).option('--server <id>', 'only this server').action(async (f: AdminFlags & { server?: string }) => {
+    const c = adminClient(f);
+    const r = await call(c, c.listDisks, { ...(f.server ? { serverId: f.server } : {}) });
+    if (f.json) printJson(r);
+    else process.stdout.write(table(['disk', 'state', 'since', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), (d.disk?.evidence ?? []).join('; ')])));
+  });
+
+  addAdminOptions(program.command('debris').description('debris and orphan archives, with the reason for each')).option('--limit <n>', 'at most this many', '1000').action(async (f: AdminFlags & { limit: string }) => {
+    const c = adminClient(f);
+    const r = await call(c, c.listDebris, { limit: parseIntFlag('--limit', f.limit, 1) });
+    if (f.json) printJson(r);
+    else process.stdout.write((r.pendingEvidence ? 'SAFE MODE: pending evidence\n' : '') + table(['role', 'lfn', 'server', 'data path', 'reason'], r.archives.map((a) => [a.role, a.lfn, a.serverId, a.dataPath, a.reason])));
+  });
+
+  const server = program.command('server').description('server actions');
+  addAdminOptions(server.command('lost').argument('<id>', 'server id').description('declare a down server lost: its archives stop counting and repair may start')).action(async (id: string, f: AdminFlags) => {
+    const c = adminClient(f);
+    const r = await call(c, c.serverLost, { serverId: id });
+    if (f.json) printJson(r);
+    else process.stdout.write(r.message + '\n');
+  });
+
+  const safemode = program.command('safemode').description('safe mode');
+  addAdminOptions(safemode.command('leave').description('leave safe mode now, without waiting for every server')).action(async (f: AdminFlags) => {
+    const c = adminClient(f);
+    const r = await call(c, c.leaveSafeMode, {});
+    if (f.json) printJson(r);
+    else process.stdout.write(r.message + '\n');
+  });
+
+  const catalog = program.command('catalog').description('catalog actions');
+  addAdminOptions(catalog.command('rebuild').description('forget what agents told and have every agent send a full inventory')).action(async (f: AdminFlags) => {
+    const c = adminClient(f);
+    const r = await call(c, c.rebuildCatalog, {});
+    if (f.json) printJson(r);
+    else process.stdout.write(r.message + '\n');
+  });
+}

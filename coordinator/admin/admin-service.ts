@@ -1,0 +1,96 @@
+// The Admin gRPC service behind the `ecguard` CLI. With TLS, only admin certificates may call
+// it. In safe mode every file state is shown as pending evidence (with the computed state in
+// the reason), because the picture may be stale.
+import * as grpc from '@grpc/grpc-js';
+import type { AdminServer, FileInfo, ServerInfo } from '../../proto/gen/ecguard/v1/admin.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
+import { peerIdentity } from '../../shared/tls/tls-identity.js';
+import { diskToWire, profileToWire } from '../../shared/wire/session-wire.js';
+import type { FileRow } from '../catalog/catalog-types.js';
+import type { Coordinator } from '../coordinator.js';
+import { confirmLfns } from './confirm-lfns.js';
+
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
+
+export function adminHandlers(c: Coordinator): AdminServer {
+  function wrap<Req, Res>(fn: (req: Req) => Promise<Res>): Unary<Req, Res> {
+    return (call, cb) => {
+      if (!c.insecure) {
+        const id = peerIdentity(call as unknown as Parameters<typeof peerIdentity>[0]);
+        if (id?.kind !== 'admin') {
+          cb({ code: grpc.status.PERMISSION_DENIED, details: `the Admin API needs an admin certificate (got ${id ? `${id.kind} ${id.id}` : 'none'}); make one with deploy/make-certs.sh --admin NAME` });
+          return;
+        }
+      }
+      fn(call.request).then((r) => cb(null, r), (err: unknown) => {
+        const code = err instanceof EcguardError && (err.code === 'USAGE' || err.code.startsWith('UNKNOWN') || err.code === 'SERVER_CONNECTED') ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
+        cb({ code, details: err instanceof EcguardError ? `${err.code}: ${err.message}` : errorText(err) });
+      });
+    };
+  }
+  const pending = (): boolean => c.safeMode.isActive;
+  const fileInfo = (f: FileRow): FileInfo => ({
+    lfn: f.lfn,
+    state: pending() ? 'pending' : f.state,
+    redundancy: f.redundancy,
+    ...(f.latestStrpver !== undefined ? { strpver: f.latestStrpver } : {}),
+    ...(f.filesize !== undefined ? { filesize: f.filesize } : {}),
+    available: f.available,
+    unavailable: f.unavailable,
+    reason: pending() ? `pending evidence (${c.safeMode.status().reason}); last computed: ${f.state}: ${f.reason}` : f.reason,
+    stateSinceMs: f.stateSince,
+    ...(f.createdAt !== undefined ? { createdAtMs: f.createdAt } : {}),
+    bytes: f.bytes,
+  });
+  const serverInfo = (): ServerInfo[] => c.cluster.listServers().map((s) => ({
+    serverId: s.serverId, state: s.state, sinceMs: s.since, lastSeenMs: s.lastSeen, appliedSeq: s.appliedSeq, connected: c.registry.connected(s.serverId), archives: 0,
+  }));
+  return {
+    status: wrap(async () => {
+      const counts = await c.store.fileCounts();
+      const disks = new Map<string, number>();
+      for (const d of c.cluster.listDisks()) disks.set(d.state, (disks.get(d.state) ?? 0) + 1);
+      const sm = c.safeMode.status();
+      const profile = c.profile();
+      return {
+        cluster: c.o.cluster,
+        servers: serverInfo(),
+        disksByState: [...disks].map(([state, count]) => ({ state, count, bytes: 0 })),
+        filesByState: FILE_STATES.filter((s) => s !== 'pending').map((s) => ({ state: s, count: counts[s]?.count ?? 0, bytes: counts[s]?.bytes ?? 0 })),
+        safeMode: { active: sm.active, reason: sm.reason, waitingFor: [...sm.waitingFor], sinceMs: sm.since },
+        archives: await c.store.archiveCount(),
+        startedAtMs: c.startedAt,
+        ...(profile ? { profile: profileToWire(profile) } : {}),
+      };
+    }),
+    listFiles: wrap(async (req) => {
+      const bad = req.states.filter((s) => !FILE_STATES.includes(s as FileState));
+      if (bad.length) throw new EcguardError('USAGE', `unknown state(s) ${bad.join(', ')}; known: ${FILE_STATES.join(', ')}`);
+      const limit = Math.min(req.limit || 1000, 100_000);
+      const rows = await c.store.listFiles({
+        states: req.states as FileState[], limit: limit + 1,
+        ...(req.serverId !== undefined ? { serverId: req.serverId } : {}),
+        ...(req.diskId !== undefined ? { diskId: req.diskId } : {}),
+        ...(req.prefix !== undefined ? { prefix: req.prefix } : {}),
+        ...(req.createdSinceMs !== undefined ? { createdSince: req.createdSinceMs } : {}),
+        ...(req.after !== undefined ? { after: req.after } : {}),
+      });
+      const more = rows.length > limit;
+      const page = rows.slice(0, limit);
+      return { files: page.map(fileInfo), ...(more ? { next: page[page.length - 1]?.lfn } : {}), pendingEvidence: pending() };
+    }),
+    listServers: wrap(async () => ({ servers: serverInfo() })),
+    listDisks: wrap(async (req) => ({
+      disks: c.cluster.listDisks(req.serverId).map((d) => ({ disk: diskToWire({ diskId: d.diskId, path: d.path, space: d.space, state: d.state, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) }), serverId: d.serverId, sinceMs: d.since })),
+    })),
+    listDebris: wrap(async (req) => {
+      const rows = await c.store.listArchiveRoles(['debris', 'orphan'], Math.min(req.limit || 1000, 100_000));
+      return { archives: rows.map((r) => ({ serverId: r.serverId, diskId: r.diskId, dataPath: r.dataPath, lfn: r.lfn, role: r.role, reason: r.reason })), pendingEvidence: pending() };
+    }),
+    serverLost: wrap(async (req) => ({ message: await c.serverLost(req.serverId) })),
+    leaveSafeMode: wrap(async () => ({ message: c.safeMode.leave('operator') })),
+    rebuildCatalog: wrap(async () => ({ message: await c.rebuildCatalog() })),
+    confirmLfns: wrap(async (req) => confirmLfns(c, req)),
+  };
+}

@@ -1,0 +1,208 @@
+// The coordinator: gRPC endpoint for agent sessions and the Admin API, the catalog, the health
+// engine, liveness and safe mode. It is the SessionContext every agent session talks to.
+import * as grpc from '@grpc/grpc-js';
+import { AgentSessionService, type AgentMessage, type CoordinatorMessage } from '../proto/gen/ecguard/v1/agent.js';
+import { AdminService } from '../proto/gen/ecguard/v1/admin.js';
+import { EcguardError } from '../shared/errors.js';
+import { getLogger } from '../shared/logger.js';
+import type { DiskInfo } from '../shared/wire/session-wire.js';
+import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../shared/tls/tls-identity.js';
+import type { EcProfile } from '../shared/xrdec/profile.js';
+import { adminHandlers } from './admin/admin-service.js';
+import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
+import type { ServerRow } from './catalog/catalog-types.js';
+import { ClusterState } from './cluster-state.js';
+import { Reclassifier } from './health/reclassifier.js';
+import { SafeMode } from './safe-mode.js';
+import { AgentSession } from './session/agent-session.js';
+import type { SessionContext } from './session/session-context.js';
+import { SessionRegistry } from './session/session-registry.js';
+
+export interface CoordinatorOptions {
+  readonly cluster: string;
+  /** host:port to listen on (port 0: any free port). */
+  readonly listen: string;
+  readonly store: CatalogStore;
+  readonly tls?: TlsFiles;
+  /** No TLS (loopback only): says so loudly. */
+  readonly insecure?: boolean;
+  readonly heartbeatMs?: number;
+  readonly downAfterMs?: number;
+  /** The site's EC profile; default: the first agent's. */
+  readonly profile?: EcProfile;
+  readonly safeModeTimeoutMs?: number;
+  readonly safeModeQuorum?: number;
+  readonly safeModeReenterFraction?: number;
+  readonly maxMessageBytes?: number;
+}
+
+const log = getLogger('coordinator');
+
+export class Coordinator implements SessionContext {
+  readonly store: CatalogStore;
+  readonly registry = new SessionRegistry();
+  readonly cluster: ClusterState;
+  readonly reclassifier: Reclassifier;
+  readonly safeMode: SafeMode;
+  readonly insecure: boolean;
+  readonly heartbeatMs: number;
+  readonly startedAt = Date.now();
+  private readonly downAfterMs: number;
+  private readonly lastSeen = new Map<string, number>();
+  private siteProfile: EcProfile | undefined;
+  private server: grpc.Server | undefined;
+  private liveness: NodeJS.Timeout | undefined;
+  /** Records rejected per server (hostile or buggy agents). */
+  readonly rejected = new Map<string, number>();
+
+  constructor(readonly o: CoordinatorOptions) {
+    this.store = o.store;
+    this.insecure = o.insecure === true;
+    this.heartbeatMs = o.heartbeatMs ?? 5000;
+    this.downAfterMs = o.downAfterMs ?? 30_000;
+    this.siteProfile = o.profile;
+    this.cluster = new ClusterState(this.store);
+    this.reclassifier = new Reclassifier(this.store, this.cluster, () => this.siteProfile);
+    this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5 });
+  }
+
+  async start(): Promise<number> {
+    if (!this.insecure && !this.o.tls) throw new EcguardError('TLS_REQUIRED', 'the coordinator needs TLS files (--tls-ca/--tls-cert/--tls-key, made by deploy/make-certs.sh) or --insecure for a loopback demo');
+    const host = this.o.listen.slice(0, this.o.listen.lastIndexOf(':'));
+    if (this.insecure) {
+      if (!isLoopbackAddress(host)) throw new EcguardError('INSECURE_NON_LOOPBACK', `--insecure only listens on loopback, not ${host}`);
+      log.warn(insecureWarning('coordinator'));
+    }
+    await this.cluster.load();
+    const profileMeta = await this.store.getMeta('profile');
+    if (!this.siteProfile && profileMeta) this.siteProfile = JSON.parse(profileMeta) as EcProfile;
+    const now = Date.now();
+    for (const s of this.cluster.listServers()) this.lastSeen.set(s.serverId, now); // a grace to reconnect
+    this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
+    const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
+    this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
+    this.server.addService(AgentSessionService, {
+      connect: (call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>) => {
+        new AgentSession(call, this, call.getPeer(), peerIdentity(call as unknown as Parameters<typeof peerIdentity>[0]));
+      },
+    });
+    this.server.addService(AdminService, adminHandlers(this));
+    const creds = this.insecure ? grpc.ServerCredentials.createInsecure() : serverCredentials(this.o.tls as TlsFiles);
+    const port = await new Promise<number>((resolve, reject) => {
+      (this.server as grpc.Server).bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
+    });
+    this.liveness = setInterval(() => void this.checkLiveness(), Math.min(1000, this.downAfterMs / 4));
+    this.liveness.unref();
+    log.info(`listening on ${host}:${port} (${this.insecure ? 'INSECURE' : 'mTLS'}), cluster ${this.o.cluster}`);
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.liveness) clearInterval(this.liveness);
+    for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
+    await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    this.server?.forceShutdown();
+    await this.reclassifier.flush().catch(() => undefined);
+    await this.store.close();
+  }
+
+  // --- SessionContext
+  profile = (): EcProfile | undefined => this.siteProfile;
+
+  noteProfile(serverId: string, p: EcProfile): void {
+    if (!this.siteProfile) {
+      this.siteProfile = p;
+      void this.store.setMeta('profile', JSON.stringify(p));
+      log.info(`EC profile ${p.nbData}+${p.nbParity}, chunk ${p.chunkSize} (from ${serverId})`);
+    } else if (p.nbData !== this.siteProfile.nbData || p.nbParity !== this.siteProfile.nbParity || p.chunkSize !== this.siteProfile.chunkSize) {
+      log.warn(`server ${serverId} reports EC profile ${p.nbData}+${p.nbParity}×${p.chunkSize}, the site's is ${this.siteProfile.nbData}+${this.siteProfile.nbParity}×${this.siteProfile.chunkSize}`);
+    }
+  }
+
+  seen(serverId: string): void {
+    this.lastSeen.set(serverId, Date.now());
+  }
+
+  async serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined> {
+    const prev = this.cluster.server(serverId);
+    const now = Date.now();
+    this.seen(serverId);
+    const row: ServerRow = prev
+      ? { ...prev, state: 'up', since: prev.state === 'up' ? prev.since : now, lastSeen: now, instanceId }
+      : { serverId, state: 'up', since: now, lastSeen: now, appliedSeq: 0, instanceId, inventoried: false };
+    await this.cluster.putServer(row);
+    if (prev && prev.state !== 'up') {
+      log.info(`server ${serverId} up again (was ${prev.state})`);
+      this.reclassify(await this.store.lfnsOnServer(serverId));
+    }
+    return prev;
+  }
+
+  async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined): Promise<void> {
+    const prev = this.cluster.disk(d.diskId);
+    const now = Date.now();
+    await this.cluster.putDisk({ diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) });
+    if (prev && (prev.state !== d.state || replacedUuid)) {
+      log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}`);
+      this.reclassify(await this.store.lfnsOnDisk(d.diskId));
+    }
+  }
+
+  reported(serverId: string): void {
+    this.safeMode.reportedBy(serverId);
+  }
+
+  reclassify(lfns: readonly string[]): void {
+    if (lfns.length) this.reclassifier.mark(lfns);
+  }
+
+  reclassifyUnlinked(lfns: readonly string[]): void {
+    if (lfns.length) this.reclassifier.markUnlinked(lfns);
+  }
+
+  lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]> {
+    return this.store.lfnsOfArchives(serverId, keys);
+  }
+
+  rejectedRecord(serverId: string, _reason: string): void {
+    this.rejected.set(serverId, (this.rejected.get(serverId) ?? 0) + 1);
+  }
+
+  // --- liveness and operator actions
+  private async checkLiveness(): Promise<void> {
+    const now = Date.now();
+    const down: string[] = [];
+    for (const s of this.cluster.listServers()) {
+      if (s.state !== 'up') continue;
+      if (now - (this.lastSeen.get(s.serverId) ?? 0) > this.downAfterMs) {
+        await this.cluster.updateServer(s.serverId, { state: 'down', since: now });
+        log.warn(`server ${s.serverId} down: no message for ${Math.round((now - (this.lastSeen.get(s.serverId) ?? 0)) / 1000)} s`);
+        this.reclassify(await this.store.lfnsOnServer(s.serverId));
+        down.push(s.serverId);
+      }
+    }
+    if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
+    this.safeMode.evaluate(now);
+  }
+
+  async serverLost(serverId: string): Promise<string> {
+    const s = this.cluster.server(serverId);
+    if (!s) throw new EcguardError('UNKNOWN_SERVER', `no server ${serverId} in the catalog (see ecguard servers)`);
+    if (this.registry.connected(serverId)) throw new EcguardError('SERVER_CONNECTED', `server ${serverId} is connected right now: it is not lost`);
+    await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now() });
+    const lfns = await this.store.lfnsOnServer(serverId);
+    this.reclassify(lfns);
+    return `server ${serverId} declared lost: ${lfns.length} file(s) reclassified; its archives no longer count`;
+  }
+
+  /** Forgets what agents told and has every connected agent send a full inventory again. */
+  async rebuildCatalog(): Promise<string> {
+    await this.store.clearAgentData();
+    for (const s of this.cluster.listServers()) await this.cluster.updateServer(s.serverId, { appliedSeq: 0, inventoried: false });
+    this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
+    this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
+    const n = this.registry.size;
+    for (const s of this.registry.all()) s.close('RESYNC', 'catalog rebuilt: reconnect and send a full inventory');
+    return `catalog cleared; ${n} connected agent(s) asked to send full inventories (safe mode until all have)`;
+  }
+}

@@ -1,0 +1,168 @@
+// Keeps file states current: LFNs whose archives (or servers, or disks) changed are marked
+// dirty and reclassified in batches. Deletions get a short grace: an xrootd rm removes the
+// archives on every server within moments, and the file should vanish, not pass through
+// degraded, critical and lost on the way (no false alarms). When every available archive of the
+// latest version was unlinked, a tombstone records the deletion, so a leftover that comes back
+// with a returning server is known debris.
+import { EventEmitter } from 'node:events';
+import type { FileState } from '../../shared/domain/file-health.js';
+import { getLogger } from '../../shared/logger.js';
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { CatalogStore } from '../catalog/catalog-store.js';
+import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
+import type { ClusterState } from '../cluster-state.js';
+import { classifyFile } from './health-engine.js';
+
+export interface FileChange {
+  readonly lfn: string;
+  readonly prev?: FileRow;
+  /** undefined: the file is gone (deleted). */
+  readonly next?: FileRow;
+  readonly anomalies: readonly string[];
+}
+
+export interface ReclassifierOptions {
+  readonly batch?: number;
+  readonly flushMs?: number;
+  readonly deleteGraceMs?: number;
+}
+
+const RANK: Record<FileState, number> = { healthy: 0, pending: 0, degraded: 1, critical: 2, unavailable: 3, incomplete: 3, lost: 4 };
+const log = getLogger('health');
+
+export class Reclassifier extends EventEmitter {
+  private readonly dirty = new Set<string>();
+  private readonly deleting = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly batch: number;
+  private readonly flushMs: number;
+  private readonly graceMs: number;
+
+  constructor(private readonly store: CatalogStore, private readonly cluster: ClusterState, private readonly profile: () => EcProfile | undefined, o: ReclassifierOptions = {}) {
+    super();
+    this.batch = o.batch ?? 5000;
+    this.flushMs = o.flushMs ?? 50;
+    this.graceMs = o.deleteGraceMs ?? 3000;
+  }
+
+  mark(lfns: Iterable<string>): void {
+    for (const l of lfns) this.dirty.add(l);
+    this.schedule(this.flushMs);
+  }
+
+  /** Archives of these LFNs were unlinked: maybe a delete in progress. */
+  markUnlinked(lfns: Iterable<string>): void {
+    const until = Date.now() + this.graceMs;
+    for (const l of lfns) {
+      if (!this.deleting.has(l)) this.deleting.set(l, until);
+      this.dirty.add(l);
+    }
+    this.schedule(this.flushMs);
+    setTimeout(() => this.schedule(0), this.graceMs + 10).unref();
+  }
+
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch((err: unknown) => log.error(`reclassification failed: ${String(err)}`));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Reclassifies everything dirty now. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    const profile = this.profile();
+    if (!profile) return; // no agent has told the profile yet
+    while (this.dirty.size > 0) {
+      const lfns = [...this.dirty].slice(0, this.batch);
+      for (const l of lfns) this.dirty.delete(l);
+      await this.classify(lfns, profile);
+    }
+  }
+
+  private async classify(lfns: string[], profile: EcProfile): Promise<void> {
+    const now = Date.now();
+    const archives = await this.store.archivesOf(lfns);
+    const tombs = await this.store.tombstonesFor(lfns);
+    const prevRows = await this.store.filesOf(lfns);
+    const puts: FileRow[] = [];
+    const gone: string[] = [];
+    const roles: ArchiveRoleRow[] = [];
+    const newTombs: Tombstone[] = [];
+    const changes: FileChange[] = [];
+    const deferred: string[] = [];
+    for (const lfn of lfns) {
+      const prev = prevRows.get(lfn);
+      const list = archives.get(lfn) ?? [];
+      let tlist = tombs.get(lfn) ?? [];
+      const input = {
+        lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
+        wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
+      };
+      let v = classifyFile({ ...input, tombstones: tlist });
+      const deletingUntil = this.deleting.get(lfn);
+      if (deletingUntil !== undefined) {
+        if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined) {
+          // Every available archive of the latest version was unlinked: the file was deleted.
+          const t: Tombstone = { lfn, strpver: v.latestStrpver, at: now, reason: `deleted on every up server${v.unavailable ? ` while ${v.unavailable} archive(s) were on down servers` : ''}` };
+          newTombs.push(t);
+          tlist = [...tlist, t];
+          v = classifyFile({ ...input, tombstones: tlist });
+          this.deleting.delete(lfn);
+        } else if (now < deletingUntil && prev && v.state !== undefined && RANK[v.state] > RANK[prev.state]) {
+          deferred.push(lfn); // a delete in progress: wait before calling it damage
+          continue;
+        } else if (now >= deletingUntil) this.deleting.delete(lfn);
+      }
+      for (const a of v.archives) {
+        roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
+      }
+      if (v.state === undefined) {
+        if (prev) gone.push(lfn);
+        if (prev) changes.push({ lfn, prev, anomalies: v.anomalies });
+        continue;
+      }
+      const complete = v.available + v.unavailable >= profile.nbData && v.state !== 'incomplete';
+      const createdAt = prev?.latestStrpver === v.latestStrpver && prev?.createdAt !== undefined ? prev.createdAt : complete ? now : undefined;
+      const next: FileRow = {
+        lfn, state: v.state, redundancy: v.redundancy, available: v.available, unavailable: v.unavailable,
+        reason: v.anomalies.length ? `${v.reason} [${v.anomalies.join('; ')}]` : v.reason,
+        firstSeen: prev?.firstSeen ?? now, stateSince: prev?.state === v.state ? prev.stateSince : now, bytes: v.filesize ?? 0,
+        ...(v.latestStrpver !== undefined ? { latestStrpver: v.latestStrpver } : {}),
+        ...(v.filesize !== undefined ? { filesize: v.filesize } : {}),
+        ...(createdAt !== undefined ? { createdAt } : {}),
+      };
+      puts.push(next);
+      if (!prev || prev.state !== next.state || prev.latestStrpver !== next.latestStrpver || prev.available !== next.available || prev.unavailable !== next.unavailable) {
+        changes.push({ lfn, ...(prev ? { prev } : {}), next, anomalies: v.anomalies });
+      }
+    }
+    if (newTombs.length) await this.store.addTombstones(newTombs);
+    if (puts.length) await this.store.putFiles(puts);
+    if (gone.length) await this.store.deleteFiles(gone);
+    const done = lfns.filter((l) => !deferred.includes(l));
+    await this.store.putArchiveRoles(done, roles);
+    if (deferred.length) for (const l of deferred) this.dirty.add(l);
+    if (changes.length) this.emit('changes', changes);
+    if (deferred.length && this.dirty.size === deferred.length) {
+      // only deferred work left: come back after the grace instead of spinning
+      const wait = Math.max(10, Math.min(...deferred.map((l) => (this.deleting.get(l) ?? now) - now)));
+      for (const l of deferred) this.dirty.delete(l);
+      setTimeout(() => this.mark(deferred), wait).unref();
+    }
+  }
+}

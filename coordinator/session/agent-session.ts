@@ -1,0 +1,210 @@
+// One agent's stream, coordinator side: Hello → Welcome → full inventory or journal replay →
+// live deltas, disk events and heartbeats; acknowledges what is stored. Invalid records are
+// rejected with a logged reason and never reach the catalog; a protocol violation closes the
+// session cleanly with a Refusal saying why.
+import { randomUUID } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { AgentMessage, CoordinatorMessage, DeltaBatch, Hello, InventoryBatch, InventoryDone, DiskEvent } from '../../proto/gen/ecguard/v1/agent.js';
+import { SyncMode } from '../../proto/gen/ecguard/v1/agent.js';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { getLogger } from '../../shared/logger.js';
+import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js';
+import { deltaFromWire, diskFromWire, profileFromWire } from '../../shared/wire/session-wire.js';
+import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
+import type { ArchiveRemoval } from '../catalog/catalog-store.js';
+import type { SessionContext } from './session-context.js';
+import type { SessionHandle } from './session-registry.js';
+
+const log = getLogger('session');
+const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+type Phase = 'hello' | 'inventory' | 'live' | 'closed';
+
+export class AgentSession implements SessionHandle {
+  serverId = '';
+  instanceId = '';
+  readonly since = Date.now();
+  private phase: Phase = 'hello';
+  private disks = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private rejected = 0;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
+    private readonly ctx: SessionContext,
+    readonly peer: string,
+    private readonly identity: PeerIdentity | undefined,
+  ) {
+    call.on('data', (m: AgentMessage) => {
+      // Messages are handled strictly in order; the stream is paused while the store works.
+      call.pause();
+      this.queue = this.queue.then(() => this.handle(m)).catch((err: unknown) => this.fail('INTERNAL', `coordinator error: ${String(err)}`)).finally(() => call.resume());
+    });
+    call.on('error', () => this.end());
+    call.on('end', () => {
+      this.end();
+      call.end();
+    });
+    call.on('close', () => this.end());
+  }
+
+  private send(m: CoordinatorMessage): void {
+    if (this.phase !== 'closed') this.call.write(m);
+  }
+
+  close(code: string, reason: string): void {
+    this.send({ msg: { $case: 'refusal', value: { code, reason } } });
+    this.phase = 'closed';
+    this.call.end();
+    this.end();
+  }
+
+  requestRescan(diskIds: readonly string[], reason: string): void {
+    this.send({ msg: { $case: 'rescan', value: { diskIds: [...diskIds], reason } } });
+  }
+
+  private fail(code: string, reason: string): void {
+    log.warn(`session ${this.serverId || this.peer}: ${code}: ${reason}`);
+    this.close(code, reason);
+  }
+
+  private end(): void {
+    if (this.serverId) this.ctx.registry.release(this);
+    this.phase = 'closed';
+  }
+
+  private async handle(m: AgentMessage): Promise<void> {
+    if (this.phase === 'closed' || !m.msg) return;
+    if (this.serverId) this.ctx.seen(this.serverId);
+    switch (m.msg.$case) {
+      case 'hello':
+        if (this.phase !== 'hello') return this.fail('PROTOCOL', 'Hello sent twice');
+        return this.onHello(m.msg.value);
+      case 'inventory':
+        if (this.phase !== 'inventory') return this.fail('PROTOCOL', 'inventory batch outside a full inventory');
+        return this.onInventory(m.msg.value);
+      case 'inventoryDone':
+        if (this.phase !== 'inventory') return this.fail('PROTOCOL', 'InventoryDone outside a full inventory');
+        return this.onInventoryDone(m.msg.value);
+      case 'deltas':
+        if (this.phase !== 'live') return this.fail('PROTOCOL', 'deltas before the session is live');
+        return this.onDeltas(m.msg.value);
+      case 'heartbeat':
+        if (this.phase === 'hello') return this.fail('PROTOCOL', 'heartbeat before Hello');
+        return;
+      case 'diskEvent':
+        if (this.phase === 'hello') return this.fail('PROTOCOL', 'disk event before Hello');
+        return this.onDiskEvent(m.msg.value);
+    }
+  }
+
+  private async onHello(h: Hello): Promise<void> {
+    if (!SERVER_ID.test(h.serverId)) return this.fail('BAD_HELLO', `server id ${JSON.stringify(h.serverId.slice(0, 80))} is not a valid id`);
+    if (!this.ctx.insecure) {
+      if (!this.identity || this.identity.kind !== 'server') return this.fail('IDENTITY', `the client certificate does not name a server (${this.identity?.subject ?? 'none'})`);
+      if (this.identity.id !== h.serverId) return this.fail('IDENTITY', `agent claims server ${h.serverId} but its certificate names server ${this.identity.id}: refused`);
+    }
+    this.serverId = h.serverId;
+    this.instanceId = h.instanceId || randomUUID();
+    const holder = this.ctx.registry.claim(this);
+    if (holder) {
+      this.serverId = '';
+      return this.fail('DUPLICATE_SERVER', `server ${h.serverId} is already connected from ${holder.peer} (instance ${holder.instanceId}) since ${new Date(holder.since).toISOString()}; refused`);
+    }
+    const profile = profileFromWire(h.profile);
+    if (profile.ok) this.ctx.noteProfile(h.serverId, profile.value);
+    for (const d of h.disks) {
+      const r = diskFromWire(d);
+      if (!r.ok) return this.fail('BAD_HELLO', r.reason);
+      this.disks.add(r.value.diskId);
+      await this.ctx.diskReport(h.serverId, r.value, undefined);
+    }
+    const known = await this.ctx.serverConnected(h.serverId, this.instanceId);
+    // Replay when the catalog holds this server's inventory and the journal covers the gap.
+    const canReplay = known !== undefined && known.inventoried && !h.journalGap && known.appliedSeq >= h.ackedSeq && known.appliedSeq <= h.lastSeq;
+    if (canReplay) {
+      this.phase = 'live';
+      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_REPLAY, replayAfterSeq: known.appliedSeq, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `replay after ${known.appliedSeq}` } } });
+      if (known.appliedSeq === h.lastSeq) this.ctx.reported(h.serverId);
+      else this.replayTarget = h.lastSeq;
+    } else {
+      this.phase = 'inventory';
+      await this.ctx.store.beginInventory(h.serverId, [...this.disks]);
+      const why = !known ? 'new server' : !known.inventoried ? 'no complete inventory yet' : h.journalGap ? 'agent journal has a gap' : `catalog at ${known.appliedSeq}, journal covers ${h.ackedSeq}..${h.lastSeq}`;
+      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_FULL_INVENTORY, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `full inventory: ${why}` } } });
+    }
+  }
+
+  private replayTarget: number | undefined;
+
+  private records(list: InventoryBatch['records']): ArchiveRecord[] {
+    const out: ArchiveRecord[] = [];
+    for (const w of list) {
+      const r = archiveRecordFromWire(w, this.serverId, this.ctx.profile());
+      if (!r.ok) this.reject(r.reason);
+      else if (!this.disks.has(r.value.diskId)) this.reject(`record on undeclared disk ${r.value.diskId}`);
+      else out.push(r.value);
+    }
+    return out;
+  }
+
+  private reject(reason: string): void {
+    this.rejected++;
+    this.ctx.rejectedRecord(this.serverId, reason);
+    if (this.rejected <= 20 || this.rejected % 1000 === 0) log.warn(`server ${this.serverId}: rejected ${reason} (${this.rejected} so far)`);
+  }
+
+  private async onInventory(b: InventoryBatch): Promise<void> {
+    const touched = await this.ctx.store.inventoryBatch(this.serverId, this.records(b.records));
+    this.ctx.reclassify(touched);
+  }
+
+  private async onInventoryDone(d: InventoryDone): Promise<void> {
+    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq);
+    this.ctx.reclassify(touched);
+    this.phase = 'live';
+    this.send({ msg: { $case: 'ack', value: { seq: d.asOfSeq } } });
+    this.ctx.reported(this.serverId);
+  }
+
+  private async onDeltas(b: DeltaBatch): Promise<void> {
+    const upserts: ArchiveRecord[] = [];
+    const removals: ArchiveRemoval[] = [];
+    const unlinked: ArchiveRemoval[] = [];
+    let maxSeq = 0;
+    for (const w of b.deltas) {
+      maxSeq = Math.max(maxSeq, w.seq);
+      const r = deltaFromWire(w, this.serverId, this.ctx.profile());
+      if (!r.ok) {
+        this.reject(r.reason);
+        continue;
+      }
+      const d = r.value;
+      if (d.kind === 'upsert') {
+        if (!this.disks.has(d.record.diskId)) this.reject(`delta ${d.seq} on undeclared disk ${d.record.diskId}`);
+        else upserts.push(d.record);
+      } else {
+        removals.push({ diskId: d.diskId, dataPath: d.dataPath });
+        if (d.cause === 'unlink') unlinked.push({ diskId: d.diskId, dataPath: d.dataPath });
+      }
+    }
+    const unlinkedLfns = unlinked.length ? await this.ctx.lfnsOfArchives(this.serverId, unlinked) : [];
+    const touched = await this.ctx.store.applyArchiveChanges(this.serverId, upserts, removals, maxSeq || undefined);
+    if (unlinkedLfns.length) this.ctx.reclassifyUnlinked(unlinkedLfns);
+    this.ctx.reclassify(touched);
+    if (maxSeq > 0) {
+      this.send({ msg: { $case: 'ack', value: { seq: maxSeq } } });
+      if (this.replayTarget !== undefined && maxSeq >= this.replayTarget) {
+        this.replayTarget = undefined;
+        this.ctx.reported(this.serverId);
+      }
+    }
+  }
+
+  private async onDiskEvent(e: DiskEvent): Promise<void> {
+    const r = diskFromWire(e.disk);
+    if (!r.ok) return this.reject(`disk event: ${r.reason}`);
+    this.disks.add(r.value.diskId);
+    await this.ctx.diskReport(this.serverId, r.value, e.replacedUuid);
+  }
+}

@@ -1,0 +1,28 @@
+// What a session needs from the coordinator: kept as an interface so sessions stay small and
+// testable, and the coordinator stays the one place that ties store, health and safe mode.
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { DiskInfo } from '../../shared/wire/session-wire.js';
+import type { ArchiveRemoval, CatalogStore } from '../catalog/catalog-store.js';
+import type { ServerRow } from '../catalog/catalog-types.js';
+import type { SessionRegistry } from './session-registry.js';
+
+export interface SessionContext {
+  readonly store: CatalogStore;
+  readonly registry: SessionRegistry;
+  /** No TLS: identities are not checked (loopback demos only). */
+  readonly insecure: boolean;
+  readonly heartbeatMs: number;
+  profile(): EcProfile | undefined;
+  noteProfile(serverId: string, p: EcProfile): void;
+  /** Any message from the server: it is alive. */
+  seen(serverId: string): void;
+  /** Marks the server up; returns its row as it was before this connection (undefined: new). */
+  serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined>;
+  diskReport(serverId: string, disk: DiskInfo, replacedUuid: string | undefined): Promise<void>;
+  /** The server's view in the catalog is complete (for safe mode). */
+  reported(serverId: string): void;
+  reclassify(lfns: readonly string[]): void;
+  reclassifyUnlinked(lfns: readonly string[]): void;
+  lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]>;
+  rejectedRecord(serverId: string, reason: string): void;
+}
