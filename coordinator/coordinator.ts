@@ -8,6 +8,7 @@ import { getLogger } from '../shared/logger.js';
 import type { DiskInfo } from '../shared/wire/session-wire.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../shared/tls/tls-identity.js';
 import type { EcProfile } from '../shared/xrdec/profile.js';
+import type { AdminContext } from './admin/admin-context.js';
 import { adminHandlers } from './admin/admin-service.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
 import type { ServerRow } from './catalog/catalog-types.js';
@@ -38,7 +39,7 @@ export interface CoordinatorOptions {
 
 const log = getLogger('coordinator');
 
-export class Coordinator implements SessionContext {
+export class Coordinator implements SessionContext, AdminContext {
   readonly store: CatalogStore;
   readonly registry = new SessionRegistry();
   readonly cluster: ClusterState;

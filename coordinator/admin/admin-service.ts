@@ -8,12 +8,12 @@ import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js'
 import { peerIdentity } from '../../shared/tls/tls-identity.js';
 import { diskToWire, profileToWire } from '../../shared/wire/session-wire.js';
 import type { FileRow } from '../catalog/catalog-types.js';
-import type { Coordinator } from '../coordinator.js';
+import type { AdminContext } from './admin-context.js';
 import { confirmLfns } from './confirm-lfns.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
-export function adminHandlers(c: Coordinator): AdminServer {
+export function adminHandlers(c: AdminContext): AdminServer {
   function wrap<Req, Res>(fn: (req: Req) => Promise<Res>): Unary<Req, Res> {
     return (call, cb) => {
       if (!c.insecure) {

@@ -2,9 +2,9 @@
 // servers hold archives of it at the same strpver and no tombstone says it was deleted — so a
 // file deleted while this server's disk was away does not come back (unlike frm_admin -fix).
 import type { ConfirmLfnsReply, ConfirmLfnsRequest } from '../../proto/gen/ecguard/v1/admin.js';
-import type { Coordinator } from '../coordinator.js';
+import type { AdminContext } from './admin-context.js';
 
-export async function confirmLfns(c: Coordinator, req: ConfirmLfnsRequest): Promise<ConfirmLfnsReply> {
+export async function confirmLfns(c: AdminContext, req: ConfirmLfnsRequest): Promise<ConfirmLfnsReply> {
   if (c.safeMode.isActive) {
     return { verdicts: req.candidates.map((x) => ({ lfn: x.lfn, confirmed: false, reason: `pending evidence: ${c.safeMode.status().reason}` })), pendingEvidence: true };
   }

@@ -1,0 +1,20 @@
+// What the Admin API needs from the coordinator (an interface, so admin/ does not import the
+// coordinator module: no import cycle, and handlers are testable alone).
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { CatalogStore } from '../catalog/catalog-store.js';
+import type { ClusterState } from '../cluster-state.js';
+import type { SafeMode } from '../safe-mode.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+
+export interface AdminContext {
+  readonly o: { readonly cluster: string };
+  readonly insecure: boolean;
+  readonly store: CatalogStore;
+  readonly cluster: ClusterState;
+  readonly safeMode: SafeMode;
+  readonly registry: SessionRegistry;
+  readonly startedAt: number;
+  profile(): EcProfile | undefined;
+  serverLost(serverId: string): Promise<string>;
+  rebuildCatalog(): Promise<string>;
+}
