@@ -1,6 +1,8 @@
 // The `ecguard` command line: one program for operators, agents and the coordinator.
 import { Command, CommanderError } from 'commander';
 import { EcguardError, UsageError, errorText } from '../shared/errors.js';
+import { registerAdmin } from './commands/admin.js';
+import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEncode } from './commands/encode.js';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerEncode(program);
   registerScan(program);
   registerNamespace(program);
+  registerAdmin(program);
+  registerDaemons(program);
   registerDemo(program);
   return program;
 }

@@ -40,14 +40,24 @@ export class ClusterState {
     await this.store.putServer(row);
   }
 
-  /** Updates a server; returns the previous row. `lastSeen` updates are kept in memory only (hot path). */
-  async updateServer(id: string, patch: Partial<ServerRow>, persist = true): Promise<ServerRow | undefined> {
-    const prev = this.servers.get(id);
+  /**
+   * Updates a server from its stored row (the store advances appliedSeq and inventoried on its
+   * own as changes are applied: a cached copy must never write those back stale).
+   */
+  async updateServer(id: string, patch: Partial<ServerRow>): Promise<ServerRow | undefined> {
+    const prev = (await this.store.getServer(id)) ?? this.servers.get(id);
     if (!prev) return undefined;
     const next = { ...prev, ...patch };
     this.servers.set(id, next);
-    if (persist) await this.store.putServer(next);
+    await this.store.putServer(next);
     return prev;
+  }
+
+  /** The stored row, fresh (appliedSeq and inventoried included). */
+  async freshServer(id: string): Promise<ServerRow | undefined> {
+    const row = await this.store.getServer(id);
+    if (row) this.servers.set(id, row);
+    return row;
   }
 
   async putDisk(row: DiskRow): Promise<DiskRow | undefined> {

@@ -13,6 +13,7 @@ import { adminHandlers } from './admin/admin-service.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
 import type { ServerRow } from './catalog/catalog-types.js';
 import { ClusterState } from './cluster-state.js';
+import { ProfileMap } from './profile-map.js';
 import { Reclassifier } from './health/reclassifier.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
@@ -29,8 +30,9 @@ export interface CoordinatorOptions {
   readonly insecure?: boolean;
   readonly heartbeatMs?: number;
   readonly downAfterMs?: number;
-  /** The site's EC profile; default: the first agent's. */
+  /** The site's EC profile (default: the agents'), and profiles by LFN prefix. */
   readonly profile?: EcProfile;
+  readonly profilesByPrefix?: readonly { readonly prefix: string; readonly profile: EcProfile }[];
   readonly safeModeTimeoutMs?: number;
   readonly safeModeQuorum?: number;
   readonly safeModeReenterFraction?: number;
@@ -50,7 +52,7 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly startedAt = Date.now();
   private readonly downAfterMs: number;
   private readonly lastSeen = new Map<string, number>();
-  private siteProfile: EcProfile | undefined;
+  readonly profiles: ProfileMap;
   private server: grpc.Server | undefined;
   private liveness: NodeJS.Timeout | undefined;
   /** Records rejected per server (hostile or buggy agents). */
@@ -61,9 +63,10 @@ export class Coordinator implements SessionContext, AdminContext {
     this.insecure = o.insecure === true;
     this.heartbeatMs = o.heartbeatMs ?? 5000;
     this.downAfterMs = o.downAfterMs ?? 30_000;
-    this.siteProfile = o.profile;
+    this.profiles = new ProfileMap(o.profile);
+    for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
-    this.reclassifier = new Reclassifier(this.store, this.cluster, () => this.siteProfile);
+    this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn));
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5 });
   }
 
@@ -76,7 +79,7 @@ export class Coordinator implements SessionContext, AdminContext {
     }
     await this.cluster.load();
     const profileMeta = await this.store.getMeta('profile');
-    if (!this.siteProfile && profileMeta) this.siteProfile = JSON.parse(profileMeta) as EcProfile;
+    if (!this.profiles.hasDefault() && profileMeta) this.profiles.setDefault(JSON.parse(profileMeta) as EcProfile);
     const now = Date.now();
     for (const s of this.cluster.listServers()) this.lastSeen.set(s.serverId, now); // a grace to reconnect
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
@@ -108,15 +111,17 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   // --- SessionContext
-  profile = (): EcProfile | undefined => this.siteProfile;
+  profile = (lfn?: string): EcProfile | undefined => this.profiles.for(lfn);
 
   noteProfile(serverId: string, p: EcProfile): void {
-    if (!this.siteProfile) {
-      this.siteProfile = p;
+    const site = this.profiles.default;
+    if (!site) {
+      this.profiles.setDefault(p);
       void this.store.setMeta('profile', JSON.stringify(p));
-      log.info(`EC profile ${p.nbData}+${p.nbParity}, chunk ${p.chunkSize} (from ${serverId})`);
-    } else if (p.nbData !== this.siteProfile.nbData || p.nbParity !== this.siteProfile.nbParity || p.chunkSize !== this.siteProfile.chunkSize) {
-      log.warn(`server ${serverId} reports EC profile ${p.nbData}+${p.nbParity}×${p.chunkSize}, the site's is ${this.siteProfile.nbData}+${this.siteProfile.nbParity}×${this.siteProfile.chunkSize}`);
+      log.info(`EC profile ${p.nbData}+${p.nbParity}, chunk ${p.chunkSize} (from ${serverId}); profiles: ${this.profiles.describe()}`);
+      this.reclassifier.mark([]);
+    } else if (p.nbData !== site.nbData || p.nbParity !== site.nbParity || p.chunkSize !== site.chunkSize) {
+      log.warn(`server ${serverId} reports EC profile ${p.nbData}+${p.nbParity}×${p.chunkSize}, the site's is ${site.nbData}+${site.nbParity}×${site.chunkSize}`);
     }
   }
 
@@ -125,7 +130,7 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   async serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined> {
-    const prev = this.cluster.server(serverId);
+    const prev = await this.cluster.freshServer(serverId);
     const now = Date.now();
     this.seen(serverId);
     const row: ServerRow = prev
@@ -167,6 +172,16 @@ export class Coordinator implements SessionContext, AdminContext {
 
   rejectedRecord(serverId: string, _reason: string): void {
     this.rejected.set(serverId, (this.rejected.get(serverId) ?? 0) + 1);
+  }
+
+  /** Full inventories and replays per server since start. */
+  readonly syncs = new Map<string, { full: number; replay: number }>();
+
+  synced(serverId: string, mode: 'full' | 'replay'): void {
+    const s = this.syncs.get(serverId) ?? { full: 0, replay: 0 };
+    if (mode === 'full') s.full++;
+    else s.replay++;
+    this.syncs.set(serverId, s);
   }
 
   // --- liveness and operator actions

@@ -1,7 +1,7 @@
 // Watches one disk's space and bucket *directories* with fs.watch (inotify): never one watch per
 // file — PERF-FACTS.md: per-file watches (chokidar's default) cost 1.4 GB and overflow the
 // inotify limit at 200k files; directory watches cost 47 MB and report in under a millisecond.
-import { watch, readdirSync, type FSWatcher } from 'node:fs';
+import { existsSync, watch, readdirSync, type FSWatcher } from 'node:fs';
 import type { DiskSpec } from '../scan/disk-layout.js';
 
 const BUCKET_RE = /^[0-9A-F]{2}$/;
@@ -28,7 +28,9 @@ export class DiskWatcher {
   start(): void {
     // The disk dir too: the space directory may not exist yet on a fresh disk.
     this.add(this.disk.path, (_t, name) => {
-      if (name === this.disk.space) this.watchSpace();
+      // The disk directory itself renamed away or unmounted: check the disk now, not at the next poll.
+      if (!existsSync(this.disk.path)) this.events.onTrouble(`${this.disk.path} vanished`);
+      else if (name === this.disk.space) this.watchSpace();
     });
     this.watchSpace();
   }

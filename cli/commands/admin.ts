@@ -54,7 +54,7 @@ export function registerAdmin(program: Command): void {
       const max = f.limit !== undefined ? parseIntFlag('--limit', f.limit, 1) : Infinity;
       const files: FileInfo[] = [];
       let after: string | undefined;
-      let pending = false;
+      let pending: boolean;
       do {
         const r = await call(c, c.listFiles, {
           states: f.state ? f.state.split(',') : [], limit: Math.min(10_000, max - files.length),

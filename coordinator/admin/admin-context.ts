@@ -17,4 +17,6 @@ export interface AdminContext {
   profile(): EcProfile | undefined;
   serverLost(serverId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;
+  readonly syncs: ReadonlyMap<string, { full: number; replay: number }>;
+  readonly rejected: ReadonlyMap<string, number>;
 }

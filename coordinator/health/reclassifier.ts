@@ -39,7 +39,7 @@ export class Reclassifier extends EventEmitter {
   private readonly flushMs: number;
   private readonly graceMs: number;
 
-  constructor(private readonly store: CatalogStore, private readonly cluster: ClusterState, private readonly profile: () => EcProfile | undefined, o: ReclassifierOptions = {}) {
+  constructor(private readonly store: CatalogStore, private readonly cluster: ClusterState, private readonly profileFor: (lfn: string) => EcProfile | undefined, o: ReclassifierOptions = {}) {
     super();
     this.batch = o.batch ?? 5000;
     this.flushMs = o.flushMs ?? 50;
@@ -85,16 +85,16 @@ export class Reclassifier extends EventEmitter {
   }
 
   private async drain(): Promise<void> {
-    const profile = this.profile();
-    if (!profile) return; // no agent has told the profile yet
     while (this.dirty.size > 0) {
-      const lfns = [...this.dirty].slice(0, this.batch);
+      // Files whose profile is unknown yet (no agent has told it) wait in the dirty set.
+      const lfns = [...this.dirty].filter((l) => this.profileFor(l) !== undefined).slice(0, this.batch);
+      if (lfns.length === 0) return;
       for (const l of lfns) this.dirty.delete(l);
-      await this.classify(lfns, profile);
+      await this.classify(lfns);
     }
   }
 
-  private async classify(lfns: string[], profile: EcProfile): Promise<void> {
+  private async classify(lfns: string[]): Promise<void> {
     const now = Date.now();
     const archives = await this.store.archivesOf(lfns);
     const tombs = await this.store.tombstonesFor(lfns);
@@ -107,6 +107,7 @@ export class Reclassifier extends EventEmitter {
     const deferred: string[] = [];
     for (const lfn of lfns) {
       const prev = prevRows.get(lfn);
+      const profile = this.profileFor(lfn) as EcProfile;
       const list = archives.get(lfn) ?? [];
       let tlist = tombs.get(lfn) ?? [];
       const input = {

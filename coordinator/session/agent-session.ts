@@ -124,11 +124,13 @@ export class AgentSession implements SessionHandle {
     const canReplay = known !== undefined && known.inventoried && !h.journalGap && known.appliedSeq >= h.ackedSeq && known.appliedSeq <= h.lastSeq;
     if (canReplay) {
       this.phase = 'live';
+      this.ctx.synced(h.serverId, 'replay');
       this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_REPLAY, replayAfterSeq: known.appliedSeq, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `replay after ${known.appliedSeq}` } } });
       if (known.appliedSeq === h.lastSeq) this.ctx.reported(h.serverId);
       else this.replayTarget = h.lastSeq;
     } else {
       this.phase = 'inventory';
+      this.ctx.synced(h.serverId, 'full');
       await this.ctx.store.beginInventory(h.serverId, [...this.disks]);
       const why = !known ? 'new server' : !known.inventoried ? 'no complete inventory yet' : h.journalGap ? 'agent journal has a gap' : `catalog at ${known.appliedSeq}, journal covers ${h.ackedSeq}..${h.lastSeq}`;
       this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_FULL_INVENTORY, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `full inventory: ${why}` } } });
@@ -140,7 +142,7 @@ export class AgentSession implements SessionHandle {
   private records(list: InventoryBatch['records']): ArchiveRecord[] {
     const out: ArchiveRecord[] = [];
     for (const w of list) {
-      const r = archiveRecordFromWire(w, this.serverId, this.ctx.profile());
+      const r = archiveRecordFromWire(w, this.serverId, this.ctx.profile(w.lfn));
       if (!r.ok) this.reject(r.reason);
       else if (!this.disks.has(r.value.diskId)) this.reject(`record on undeclared disk ${r.value.diskId}`);
       else out.push(r.value);
@@ -174,7 +176,7 @@ export class AgentSession implements SessionHandle {
     let maxSeq = 0;
     for (const w of b.deltas) {
       maxSeq = Math.max(maxSeq, w.seq);
-      const r = deltaFromWire(w, this.serverId, this.ctx.profile());
+      const r = deltaFromWire(w, this.serverId, this.ctx.profile(w.change?.$case === 'upsert' ? w.change.value.lfn : undefined));
       if (!r.ok) {
         this.reject(r.reason);
         continue;

@@ -12,7 +12,8 @@ export interface SessionContext {
   /** No TLS: identities are not checked (loopback demos only). */
   readonly insecure: boolean;
   readonly heartbeatMs: number;
-  profile(): EcProfile | undefined;
+  /** The EC profile of a file (by LFN prefix), or the site default. */
+  profile(lfn?: string): EcProfile | undefined;
   noteProfile(serverId: string, p: EcProfile): void;
   /** Any message from the server: it is alive. */
   seen(serverId: string): void;
@@ -25,4 +26,6 @@ export interface SessionContext {
   reclassifyUnlinked(lfns: readonly string[]): void;
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]>;
   rejectedRecord(serverId: string, reason: string): void;
+  /** A session chose how to sync (counted per server for operators and tests). */
+  synced(serverId: string, mode: 'full' | 'replay'): void;
 }

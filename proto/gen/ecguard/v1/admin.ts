@@ -95,6 +95,11 @@ export interface ServerInfo {
   appliedSeq: number;
   connected: boolean;
   archives: number;
+  /** Since the coordinator started: sessions that sent a full inventory / replayed the journal. */
+  fullInventories: number;
+  replays: number;
+  /** Records this server sent that were rejected as impossible. */
+  rejectedRecords: number;
 }
 
 export interface ListServersRequest {
@@ -1207,7 +1212,18 @@ export const ListFilesReply: MessageFns<ListFilesReply> = {
 };
 
 function createBaseServerInfo(): ServerInfo {
-  return { serverId: "", state: "", sinceMs: 0, lastSeenMs: 0, appliedSeq: 0, connected: false, archives: 0 };
+  return {
+    serverId: "",
+    state: "",
+    sinceMs: 0,
+    lastSeenMs: 0,
+    appliedSeq: 0,
+    connected: false,
+    archives: 0,
+    fullInventories: 0,
+    replays: 0,
+    rejectedRecords: 0,
+  };
 }
 
 export const ServerInfo: MessageFns<ServerInfo> = {
@@ -1232,6 +1248,15 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     }
     if (message.archives !== 0) {
       writer.uint32(56).uint32(message.archives);
+    }
+    if (message.fullInventories !== 0) {
+      writer.uint32(64).uint32(message.fullInventories);
+    }
+    if (message.replays !== 0) {
+      writer.uint32(72).uint32(message.replays);
+    }
+    if (message.rejectedRecords !== 0) {
+      writer.uint32(80).uint32(message.rejectedRecords);
     }
     return writer;
   },
@@ -1305,6 +1330,30 @@ export const ServerInfo: MessageFns<ServerInfo> = {
             message.archives = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.fullInventories = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.replays = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.rejectedRecords = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1342,6 +1391,17 @@ export const ServerInfo: MessageFns<ServerInfo> = {
         : 0,
       connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
       archives: isSet(object.archives) ? globalThis.Number(object.archives) : 0,
+      fullInventories: isSet(object.fullInventories)
+        ? globalThis.Number(object.fullInventories)
+        : isSet(object.full_inventories)
+        ? globalThis.Number(object.full_inventories)
+        : 0,
+      replays: isSet(object.replays) ? globalThis.Number(object.replays) : 0,
+      rejectedRecords: isSet(object.rejectedRecords)
+        ? globalThis.Number(object.rejectedRecords)
+        : isSet(object.rejected_records)
+        ? globalThis.Number(object.rejected_records)
+        : 0,
     };
   },
 
@@ -1368,6 +1428,15 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     if (message.archives !== 0) {
       obj.archives = Math.round(message.archives);
     }
+    if (message.fullInventories !== 0) {
+      obj.fullInventories = Math.round(message.fullInventories);
+    }
+    if (message.replays !== 0) {
+      obj.replays = Math.round(message.replays);
+    }
+    if (message.rejectedRecords !== 0) {
+      obj.rejectedRecords = Math.round(message.rejectedRecords);
+    }
     return obj;
   },
 
@@ -1383,6 +1452,9 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     message.appliedSeq = object.appliedSeq ?? 0;
     message.connected = object.connected ?? false;
     message.archives = object.archives ?? 0;
+    message.fullInventories = object.fullInventories ?? 0;
+    message.replays = object.replays ?? 0;
+    message.rejectedRecords = object.rejectedRecords ?? 0;
     return message;
   },
 };

@@ -1,0 +1,111 @@
+// `ecguard coordinator` and `ecguard agent`: the two long-running processes.
+import type { Command } from 'commander';
+import { AgentRuntime } from '../../agent/agent-runtime.js';
+import { loadAgentConfig, resolveEcProfile } from '../../agent/config/agent-config.js';
+import { siteLayout } from '../../agent/config/site-layout.js';
+import { lookupServiceUser } from '../../agent/disk/service-user.js';
+import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
+import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
+import { Coordinator } from '../../coordinator/coordinator.js';
+import { UsageError } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+import { parseDuration } from '../../shared/config/duration.js';
+import { ProfileMap } from '../../coordinator/profile-map.js';
+
+const log = getLogger('cli');
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      log.info(`${sig}: stopping`);
+      void stop().then(() => process.exit(0), () => process.exit(1));
+    });
+  }
+}
+
+interface CoordinatorFlags {
+  listen: string;
+  db: string;
+  cluster: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecure?: boolean;
+  heartbeat: string;
+  downAfter: string;
+  safeModeTimeout: string;
+  safeModeQuorum: string;
+  profile: string[];
+  rebuildCatalog?: boolean;
+}
+
+export function registerDaemons(program: Command): void {
+  program.command('coordinator').description('run the coordinator (gRPC for agents and the Admin API)')
+    .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7443')
+    .option('--db <path>', 'catalog: SQLite file (or sqlite:/path)', '/var/lib/ecguard/catalog.db')
+    .option('--cluster <name>', 'cluster name (in events and status)', 'ecguard')
+    .option('--tls-ca <pem>', 'CA that signed agent and admin certificates')
+    .option('--tls-cert <pem>', 'coordinator certificate')
+    .option('--tls-key <pem>', 'coordinator key')
+    .option('--insecure', 'no TLS, loopback only (demos and tests)')
+    .option('--heartbeat <duration>', 'agent heartbeat interval', '5s')
+    .option('--down-after <duration>', 'a server without messages this long is down', '30s')
+    .option('--safe-mode-timeout <duration>', 'leave safe mode after this with a quorum of servers', '10m')
+    .option('--safe-mode-quorum <fraction>', 'fraction of known servers needed at the timeout', '0.9')
+    .option('--profile <spec>', 'EC profile: N+M:C for the site (default: from the agents), or /lfn/prefix/=N+M:C; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--rebuild-catalog', 'forget what agents told before and rebuild the catalog from full inventories')
+    .action(async (f: CoordinatorFlags) => {
+      const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
+      if (!tls && !f.insecure) throw new UsageError('give --tls-ca, --tls-cert and --tls-key (deploy/make-certs.sh makes them), or --insecure for a loopback demo');
+      const quorum = Number(f.safeModeQuorum);
+      if (!(quorum > 0 && quorum <= 1)) throw new UsageError(`--safe-mode-quorum wants a fraction in (0, 1], got ${f.safeModeQuorum}`);
+      const specs = f.profile.map((s) => ProfileMap.parseSpec(s));
+      const profile = specs.find((s) => s.prefix === undefined)?.profile;
+      const profilesByPrefix = specs.filter((s) => s.prefix !== undefined).map((s) => ({ prefix: s.prefix as string, profile: s.profile }));
+      const store = openCatalogStore(f.db);
+      if (f.rebuildCatalog) {
+        await store.clearAgentData();
+        for (const s of await store.listServers()) await store.putServer({ ...s, appliedSeq: 0, inventoried: false });
+        log.warn('catalog cleared: every agent will send a full inventory');
+      }
+      const c = new Coordinator({
+        cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
+        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum,
+        ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix,
+      });
+      const port = await c.start();
+      process.stdout.write(`coordinator listening on port ${port}\n`);
+      onSignals(() => c.stop());
+    });
+
+  program.command('agent').description('run the agent of this data server (scan, watch, report to the coordinator)')
+    .requiredOption('--config <yaml>', 'agent config (see deploy/agent.example.yaml)')
+    .action(async (f: { config: string }) => {
+      const cfg = loadAgentConfig(f.config);
+      const { layout, warnings } = siteLayout({
+        xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
+        ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
+      });
+      for (const w of warnings) log.warn(`xrootd config: ${w}`);
+      const profile = resolveEcProfile(cfg);
+      const serviceUser = lookupServiceUser('xrootd');
+      const runtime = new AgentRuntime({
+        layout, stateDir: cfg.stateDir, journalMaxEntries: cfg.journal.maxEntries, fullScanIntervalMs: cfg.scan.fullScanIntervalMs,
+        fullScanJitter: cfg.scan.jitter, workers: cfg.scan.workers, watch: cfg.watch.enabled, ...(serviceUser ? { serviceUser } : {}),
+      });
+      await runtime.start();
+      const link = new CoordinatorLink(runtime, {
+        address: cfg.coordinator.address, profile, stateDir: cfg.stateDir, insecure: cfg.coordinator.insecure,
+        ...(cfg.coordinator.tls ? { tls: cfg.coordinator.tls } : {}),
+      });
+      link.start();
+      log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
+      onSignals(async () => {
+        link.stop();
+        await runtime.stop();
+      });
+    });
+}

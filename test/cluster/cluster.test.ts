@@ -1,0 +1,158 @@
+// The cluster as it runs at a site: a coordinator and 12 agent processes over mTLS on loopback,
+// each agent with its own namespace and two disks, 300+ XrdEc objects (8+2 and 4+2, 0 bytes to
+// several blocks). Failures are real: directories vanish, processes are killed with -9.
+import assert from 'node:assert/strict';
+import { renameSync, unlinkSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
+import type { ListDebrisReply, ListFilesReply, ListServersReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
+import { clientCredentials } from '../../shared/tls/tls-identity.js';
+
+const P82 = { nbData: 8, nbParity: 2, chunkSize: 4096 };
+const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
+
+describe('cluster: coordinator + 12 agent processes over mTLS', function () {
+  this.timeout(300_000);
+  let cluster: LocalCluster;
+  let files: PlacedFile[];
+
+  const admin = <T>(args: string[]): T => {
+    const r = cluster.cli([...args, '--json']);
+    if (r.code !== 0 && r.code !== 1) throw new Error(`ecguard ${args.join(' ')} exit ${r.code}: ${r.stderr}\ncoordinator log:\n${cluster.logTail('coordinator')}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  const until = async (what: string, ok: () => boolean, ms = 30_000): Promise<number> => {
+    const t0 = Date.now();
+    while (!ok()) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}\ncoordinator log:\n${cluster.logTail('coordinator')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return Date.now() - t0;
+  };
+  const count = (s: StatusReply, state: string): number => s.filesByState.find((x) => x.state === state)?.count ?? 0;
+  const allHealthy = (): boolean => {
+    const s = admin<StatusReply>(['status']);
+    return !s.safeMode?.active && count(s, 'healthy') === files.length;
+  };
+
+  before(async () => {
+    cluster = new LocalCluster({ servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '2s', extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096'] });
+    files = [];
+    const sizes = [0, 1, 4095, 4096, 20_000, 32_768, 32_769, 100_000];
+    for (let i = 0; i < 200; i++) files.push(cluster.placeFile(`/data/ec82/f${i}`, sizes[i % sizes.length] as number, { first: i % 12, crc32c: i % 3 === 0 }));
+    for (let i = 0; i < 120; i++) files.push(cluster.placeFileWith(P42, `/data/ec42/g${i}`, sizes[i % sizes.length] as number, { first: i % 12, crc32c: i % 2 === 0 }));
+    await cluster.start();
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('all 320 files healthy once every agent has reported', async () => {
+    await until('all healthy', allHealthy, 60_000);
+    const servers = admin<ListServersReply>(['servers']).servers;
+    assert.equal(servers.length, 12);
+    assert.ok(servers.every((s) => s.connected && s.fullInventories === 1));
+  });
+
+  it('a disk directory removed: exactly the files with an archive there are degraded, quickly', async () => {
+    const site = cluster.sites[5];
+    const disk = site?.disks[0] as string;
+    const expected = files.filter((f) => f.paths.some((p) => p.startsWith(disk + '/'))).map((f) => f.lfn).sort();
+    assert.ok(expected.length > 10);
+    renameSync(disk, disk + '.gone');
+    let got: string[] = [];
+    const ms = await until('degraded list', () => {
+      got = admin<ListFilesReply>(['files', '--state', 'degraded']).files.map((f) => f.lfn).sort();
+      return got.length === expected.length;
+    }, 10_000);
+    assert.deepEqual(got, expected);
+    process.stderr.write(`      (disk loss → complete degraded list in ${ms} ms)\n`);
+    assert.equal(admin<ListFilesReply>(['files', '--state', 'lost,critical,unavailable']).files.length, 0);
+    renameSync(disk + '.gone', disk);
+    await until('healthy again', allHealthy);
+  });
+
+  it('agent killed -9: its files degraded, never lost; restarted: journal replay, no full inventory', async () => {
+    await cluster.killAgent(7, 'SIGKILL');
+    await until('srv07 down', () => admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv07')?.state === 'down');
+    const s = admin<StatusReply>(['status']);
+    assert.equal(count(s, 'lost'), 0);
+    assert.ok(count(s, 'degraded') > 0);
+    cluster.startAgent(7);
+    await until('healthy after restart', allHealthy);
+    const srv7 = admin<ListServersReply>(['servers']).servers.find((x) => x.serverId === 'srv07');
+    assert.equal(srv7?.fullInventories, 1, 'no second full inventory');
+    assert.equal(srv7?.replays, 1, 'the restart replayed the journal');
+  });
+
+  it('coordinator killed and restarted: safe mode until every agent reported; never a wrong lost or degraded', async () => {
+    await cluster.killCoordinator('SIGKILL');
+    cluster.startCoordinator();
+    let sawSafeMode = false;
+    const wrong: string[] = [];
+    await until('safe mode over and all healthy', () => {
+      let s: StatusReply;
+      try {
+        s = admin<StatusReply>(['status']);
+      } catch {
+        return false; // not listening yet
+      }
+      if (s.safeMode?.active) sawSafeMode = true;
+      else for (const st of ['degraded', 'critical', 'lost', 'unavailable', 'incomplete']) if (count(s, st) > 0) wrong.push(`${count(s, st)} ${st}`);
+      const page = admin<ListFilesReply>(['files', '--state', 'lost,degraded,critical']);
+      if (!page.pendingEvidence && page.files.length > 0) wrong.push(`listed ${page.files[0]?.lfn} ${page.files[0]?.state}`);
+      return !s.safeMode?.active && count(s, 'healthy') === files.length;
+    }, 60_000);
+    assert.ok(sawSafeMode, 'safe mode was shown after the restart');
+    assert.deepEqual(wrong, []);
+  });
+
+  it('a file deleted while an agent is away: its leftover is debris (tombstone); with the catalog wiped, an orphan', async () => {
+    const victim = files.find((f) => f.lfn.startsWith('/data/ec82/') && f.size > 0 && f.servers.includes(3)) as PlacedFile;
+    const away = victim.servers.indexOf(3);
+    await cluster.killAgent(3, 'SIGTERM');
+    await until('srv03 down', () => admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv03')?.state === 'down');
+    victim.paths.forEach((p, i) => {
+      if (i !== away) {
+        unlinkSync(p);
+        const link = join(cluster.sites[victim.servers[i] as number]?.localroot ?? '', victim.lfn);
+        if (existsSync(link)) unlinkSync(link);
+      }
+    });
+    await until('deleted file gone', () => admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.every((f) => f.lfn !== victim.lfn));
+    cluster.startAgent(3);
+    await until('leftover debris', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris' && a.serverId === 'srv03'));
+    // wipe the catalog: the tombstone is gone with it
+    await cluster.killCoordinator('SIGKILL');
+    for (const f of ['catalog.db', 'catalog.db-wal', 'catalog.db-shm']) rmSync(join(cluster.root, f), { force: true });
+    cluster.startCoordinator();
+    await until('leftover orphan', () => {
+      try {
+        return admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'orphan');
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    const roles = admin<ListDebrisReply>(['debris']).archives.filter((a) => a.lfn === victim.lfn).map((a) => a.role);
+    assert.ok(!roles.includes('debris'), 'without a tombstone it is never called debris');
+  });
+
+  it('an agent presenting another server\'s certificate is refused', async () => {
+    const dir = cluster.certDir;
+    const creds = clientCredentials({ ca: join(dir, 'ca.pem'), cert: join(dir, 'agent-srv01.pem'), key: join(dir, 'agent-srv01.key') });
+    const client = new AgentSessionClient(`localhost:${cluster.port}`, creds);
+    const reason = await new Promise<string>((resolve) => {
+      const s = client.connect();
+      s.on('data', (m: CoordinatorMessage) => {
+        if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
+      });
+      s.on('error', (e: grpc.ServiceError) => resolve(`error ${e.details}`));
+      s.write({ msg: { $case: 'hello', value: { serverId: 'srv00', instanceId: 'evil', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 'x' } } });
+    });
+    client.close();
+    assert.match(reason, /^IDENTITY: agent claims server srv00 but its certificate names server srv01/);
+    assert.equal(admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv00')?.connected, true);
+  });
+});

@@ -1,0 +1,168 @@
+// Coordinator and agents in one process over real gRPC on loopback: sessions, full inventory
+// and journal replay, liveness, disk failure, deletion with tombstones, hostile agents.
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { AgentRuntime } from '../../agent/agent-runtime.js';
+import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
+import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
+import { Coordinator } from '../../coordinator/coordinator.js';
+import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
+import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
+import { placeObject, type PlacedObject } from '../helpers/ec-cluster-data.js';
+
+const PROFILE = { nbData: 4, nbParity: 2, chunkSize: 1024 };
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+interface Agent {
+  runtime: AgentRuntime;
+  link: CoordinatorLink;
+  state: string;
+}
+
+describe('coordinator sessions (in-process, real gRPC)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let sites: FakeSite[];
+  let coord: Coordinator;
+  let port: number;
+  let agents: (Agent | undefined)[];
+  let objects: PlacedObject[];
+
+  const startCoordinator = async (): Promise<void> => {
+    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), insecure: true, heartbeatMs: 100, downAfterMs: 800, safeModeTimeoutMs: 60_000 });
+    port = await coord.start();
+  };
+  const startAgent = async (i: number): Promise<Agent> => {
+    const site = sites[i] as FakeSite;
+    const state = join(dir, `state-${i}`);
+    const runtime = new AgentRuntime({ layout: { serverId: site.serverId, disks: site.disks, exports: [site.exportPath], ...(site.localroot ? { localroot: site.localroot } : {}) }, stateDir: state, watch: true, workers: 0, diskCheckIntervalMs: 100 });
+    await runtime.start();
+    const link = new CoordinatorLink(runtime, { address: `127.0.0.1:${port}`, insecure: true, profile: PROFILE, stateDir: state });
+    link.start();
+    const a = { runtime, link, state };
+    agents[i] = a;
+    return a;
+  };
+  const stopAgent = async (i: number): Promise<void> => {
+    const a = agents[i];
+    if (!a) return;
+    a.link.stop();
+    await a.runtime.stop();
+    agents[i] = undefined;
+  };
+  const fileState = async (lfn: string): Promise<string | undefined> => (await coord.store.getFile(lfn))?.state;
+  const settled = async (): Promise<void> => {
+    await coord.reclassifier.flush();
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ecguard-sess-'));
+    sites = Array.from({ length: 6 }, (_, i) => makeFakeSite({ serverId: `srv${i}` }));
+    objects = Array.from({ length: 24 }, (_, i) => placeObject(sites, `/data/f${i}`, [0, 100, 5000, 9000][i % 4] as number, PROFILE));
+    agents = [];
+    await startCoordinator();
+    for (let i = 0; i < 6; i++) await startAgent(i);
+  });
+  after(async () => {
+    for (let i = 0; i < 6; i++) await stopAgent(i);
+    await coord?.stop();
+    for (const s of sites) s.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every agent sends a full inventory; safe mode ends; all files healthy', async () => {
+    await until(() => !coord.safeMode.isActive, 10_000, 'safe mode to end');
+    await until(async () => {
+      await settled();
+      const counts = await coord.store.fileCounts();
+      return counts.healthy.count === objects.length;
+    }, 10_000, 'all files healthy');
+    assert.ok(agents.every((a) => a?.link.stats.fullInventories === 1));
+  });
+
+  it('a disk directory removed: exactly the files with an archive there become degraded', async () => {
+    const disk = sites[2]?.disks[1];
+    assert.ok(disk);
+    const hit = objects.filter((o) => o.disks[2] === 1).map((o) => o.lfn).sort();
+    assert.ok(hit.length > 0);
+    renameSync(disk.path, disk.path + '.gone');
+    try {
+      await until(async () => {
+        await settled();
+        const rows = await coord.store.listFiles({ states: ['degraded'] });
+        return rows.length === hit.length;
+      }, 5000, 'degraded files');
+      const rows = await coord.store.listFiles({ states: ['degraded'] });
+      assert.deepEqual(rows.map((r) => r.lfn).sort(), hit);
+      assert.equal((await coord.store.listFiles({ states: ['lost', 'critical'] })).length, 0);
+    } finally {
+      renameSync(disk.path + '.gone', disk.path);
+    }
+    await until(async () => {
+      await settled();
+      return (await coord.store.fileCounts()).healthy.count === objects.length;
+    }, 5000, 'healthy again after the disk returns');
+  });
+
+  it('an agent stopped: its files degraded, not lost; restarted: replay, no full inventory; healthy', async () => {
+    await stopAgent(4);
+    await until(() => coord.cluster.serverState('srv4') === 'down', 5000, 'srv4 down');
+    await settled();
+    const counts = await coord.store.fileCounts();
+    assert.equal(counts.lost.count, 0);
+    assert.equal(counts.degraded.count, objects.length);
+    const a = await startAgent(4);
+    await until(async () => {
+      await settled();
+      return (await coord.store.fileCounts()).healthy.count === objects.length;
+    }, 10_000, 'healthy after restart');
+    assert.equal(a.link.stats.fullInventories, 0, 'journal replay, not a full inventory');
+    assert.equal(a.link.stats.replays, 1);
+  });
+
+  it('a file deleted on all servers while one agent is away: its leftover is debris by tombstone', async () => {
+    const victim = objects[5] as PlacedObject;
+    await stopAgent(1);
+    await until(() => coord.cluster.serverState('srv1') === 'down', 5000, 'srv1 down');
+    victim.paths.forEach((p, i) => {
+      if (i !== 1) unlinkSync(p);
+    });
+    await until(async () => {
+      await settled();
+      return (await coord.store.getFile(victim.lfn)) === undefined;
+    }, 10_000, 'the deleted file to vanish');
+    await startAgent(1);
+    await until(async () => {
+      await settled();
+      const debris = await coord.store.listArchiveRoles(['debris'], 100);
+      return debris.some((d) => d.lfn === victim.lfn && d.serverId === 'srv1');
+    }, 10_000, 'the leftover to be debris');
+    assert.equal(await fileState(victim.lfn), undefined, 'a deleted file does not come back');
+  });
+
+  it('an agent claiming a connected server id is refused; a hostile Hello is refused cleanly', async () => {
+    const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const refusal = (hello: object): Promise<string> => new Promise((resolve) => {
+      const s = client.connect();
+      s.on('data', (m: CoordinatorMessage) => {
+        if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
+      });
+      s.on('error', () => resolve('error'));
+      s.write({ msg: { $case: 'hello', value: { serverId: 'srv0', instanceId: 'x', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', ...hello } } });
+    });
+    assert.match(await refusal({}), /^DUPLICATE_SERVER: server srv0 is already connected/);
+    assert.match(await refusal({ serverId: '../../etc' }), /^BAD_HELLO/);
+    client.close();
+    assert.equal(coord.registry.get('srv0')?.peer !== undefined, true, 'the real srv0 session is untouched');
+  });
+});
