@@ -1,0 +1,73 @@
+// Archive writes with touched-LFN tracking. Call inside a transaction. Inserting first is the
+// cheap path for new archives (one statement); an existing key costs a lookup (its old LFN) and
+// an update that only writes when something changed, so a re-sent unchanged record touches no
+// LFN and only refreshes its inventory mark.
+import type Database from 'better-sqlite3';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { ARCHIVE_COLUMNS, ARCHIVE_KEY_LENGTH, ARCHIVE_VALUE_COLUMNS, archiveParams } from './sqlite-archive-row.js';
+
+const INSERT = `INSERT INTO archives (${ARCHIVE_COLUMNS.join(', ')}, inv_gen)
+  VALUES (${[...ARCHIVE_COLUMNS, 'inv_gen'].map(() => '?').join(', ')})
+  ON CONFLICT (server_id, disk_id, data_path) DO NOTHING`;
+const FIND = 'SELECT rowid AS id, lfn, inv_gen AS gen FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ?';
+// The new values arrive once, as a one-row subquery (better-sqlite3 takes no ?NNN parameters to
+// reuse), and the row is only written when one of them differs.
+const UPDATE = `UPDATE archives SET ${ARCHIVE_VALUE_COLUMNS.map((c) => `${c} = n.${c}`).join(', ')}, inv_gen = n.inv_gen
+  FROM (SELECT ${[...ARCHIVE_VALUE_COLUMNS, 'inv_gen'].map((c) => `? AS ${c}`).join(', ')}) AS n
+  WHERE archives.rowid = ? AND NOT (${ARCHIVE_VALUE_COLUMNS.map((c) => `archives.${c} IS n.${c}`).join(' AND ')})`;
+const MARK = 'UPDATE archives SET inv_gen = ? WHERE rowid = ?';
+const REMOVE = 'DELETE FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ? RETURNING lfn';
+const SWEEP = `DELETE FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ? RETURNING lfn`;
+
+interface Found {
+  id: number;
+  lfn: string | null;
+  gen: number;
+}
+
+export class ArchiveWriter {
+  private readonly insert: Database.Statement;
+  private readonly find: Database.Statement;
+  private readonly update: Database.Statement;
+  private readonly mark: Database.Statement;
+  private readonly remove: Database.Statement;
+  private readonly sweep: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(INSERT);
+    this.find = db.prepare(FIND);
+    this.update = db.prepare(UPDATE);
+    this.mark = db.prepare(MARK);
+    this.remove = db.prepare(REMOVE).pluck();
+    this.sweep = db.prepare(SWEEP).pluck();
+  }
+
+  /** Stores `r` under `serverId`, marked with generation `gen`; adds the LFNs it changed to `touched`. */
+  upsert(serverId: string, r: ArchiveRecord, gen: number, touched: Set<string>): void {
+    const p = archiveParams(serverId, r, gen);
+    if (this.insert.run(...p).changes === 1) {
+      if (r.lfn !== undefined) touched.add(r.lfn);
+      return;
+    }
+    const old = this.find.get(serverId, r.diskId, r.dataPath) as Found;
+    if (this.update.run(...p.slice(ARCHIVE_KEY_LENGTH), old.id).changes === 1) {
+      if (old.lfn !== null) touched.add(old.lfn);
+      if (r.lfn !== undefined) touched.add(r.lfn);
+    } else if (old.gen < gen) {
+      this.mark.run(gen, old.id);
+    }
+  }
+
+  /** Removes one archive; an unknown one is a no-op. */
+  removeOne(serverId: string, diskId: string, dataPath: string, touched: Set<string>): void {
+    const lfn = this.remove.get(serverId, diskId, dataPath) as string | null | undefined;
+    if (typeof lfn === 'string') touched.add(lfn);
+  }
+
+  /** Drops the server's archives on `diskIds` not (re)written since generation `gen`. */
+  sweepOlder(serverId: string, diskIds: readonly string[], gen: number, touched: Set<string>): void {
+    for (const lfn of this.sweep.all(serverId, JSON.stringify(diskIds), gen) as (string | null)[]) {
+      if (lfn !== null) touched.add(lfn);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The SQLite catalog's schema (DESIGN.md §4, §6). events and repair_tasks arrive with their own
+// issues. CHECK and NOT NULL constraints reject malformed rows inside the batch transaction, so a
+// bad record rolls back the whole batch instead of leaving half of it applied.
+import type Database from 'better-sqlite3';
+import { EcguardError } from '../../shared/errors.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** meta keys the store itself owns; callers should keep out of the `catalog.` prefix. */
+export const META_SCHEMA_VERSION = 'catalog.schemaVersion';
+export const META_GENERATION = 'catalog.inventoryGeneration';
+
+const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+
+const PARSE_STATUSES = ['ok', 'empty', 'truncated', 'bad-eocd', 'bad-cd', 'not-zip', 'not-ec', 'unreadable'];
+const ROLES = ['current', 'superseded', 'debris', 'orphan', 'corrupt'];
+const FILE_STATES = ['healthy', 'degraded', 'critical', 'unavailable', 'lost', 'incomplete', 'pending'];
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS servers (
+  server_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('up', 'down', 'lost')),
+  since INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  applied_seq INTEGER NOT NULL,
+  instance_id TEXT NOT NULL,
+  inventoried INTEGER NOT NULL CHECK (inventoried IN (0, 1)),
+  -- a full inventory in progress: its generation and disks (JSON array); NULL when none
+  inventory_gen INTEGER,
+  inventory_disks TEXT
+);
+
+CREATE TABLE IF NOT EXISTS disks (
+  disk_id TEXT PRIMARY KEY,
+  -- no foreign key: an agent's Hello reports its disks before the server row is written
+  server_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  space TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('online', 'missing', 'failed', 'downgraded')),
+  since INTEGER NOT NULL,
+  uuid TEXT,
+  evidence TEXT NOT NULL -- JSON array of strings
+);
+CREATE INDEX IF NOT EXISTS disks_server ON disks (server_id);
+
+-- A rowid table with a UNIQUE key measured faster to fill than WITHOUT ROWID here (rows are wide).
+CREATE TABLE IF NOT EXISTS archives (
+  server_id TEXT NOT NULL REFERENCES servers (server_id) ON DELETE CASCADE,
+  disk_id TEXT NOT NULL,
+  data_path TEXT NOT NULL,
+  space TEXT NOT NULL,
+  ns_path TEXT,
+  pfn TEXT,
+  lfn TEXT,
+  size INTEGER NOT NULL CHECK (size >= 0),
+  mtime_ms REAL NOT NULL,
+  inode INTEGER NOT NULL,
+  strpver INTEGER,
+  filesize INTEGER,
+  xattr_ns TEXT CHECK (xattr_ns IN ('user.U.', 'user.')),
+  nblocks INTEGER NOT NULL CHECK (nblocks >= 0),
+  nentries INTEGER NOT NULL CHECK (nentries >= 0),
+  crc_kind TEXT CHECK (crc_kind IN ('crc32c', 'crc32')),
+  regular INTEGER NOT NULL CHECK (regular IN (0, 1)),
+  stripe_map TEXT, -- JSON {block: [stripes]}, only when not regular
+  parse_status TEXT NOT NULL CHECK (parse_status IN (${list(PARSE_STATUSES)})),
+  parse_error TEXT,
+  cd_digest TEXT,
+  role TEXT CHECK (role IN (${list(ROLES)})),
+  role_reason TEXT,
+  -- generation of the write that last (re)sent this archive: the mark of mark-and-sweep inventories
+  inv_gen INTEGER NOT NULL,
+  UNIQUE (server_id, disk_id, data_path)
+);
+-- "files on disk X" without touching the table (covering, in LFN order)
+CREATE INDEX IF NOT EXISTS archives_disk_lfn ON archives (disk_id, lfn);
+-- archivesOf, allLfns, unattributed (NULL LFNs sort first)
+CREATE INDEX IF NOT EXISTS archives_lfn ON archives (lfn);
+-- debris, orphans, corrupt: 'current' (the bulk) stays out of the index
+CREATE INDEX IF NOT EXISTS archives_role ON archives (role, lfn) WHERE role <> 'current';
+
+CREATE TABLE IF NOT EXISTS files (
+  lfn TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN (${list(FILE_STATES)})),
+  redundancy INTEGER NOT NULL,
+  latest_strpver INTEGER,
+  filesize INTEGER,
+  available INTEGER NOT NULL,
+  unavailable INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  created_at INTEGER,
+  state_since INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+-- WITHOUT ROWID secondary indexes end with the key: (state, lfn) and (created_at, lfn)
+CREATE INDEX IF NOT EXISTS files_state ON files (state);
+CREATE INDEX IF NOT EXISTS files_created ON files (created_at);
+
+CREATE TABLE IF NOT EXISTS tombstones (
+  id INTEGER PRIMARY KEY,
+  lfn TEXT NOT NULL,
+  strpver INTEGER,
+  at INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
+-- adding the same tombstone twice (a retried batch) keeps one
+CREATE UNIQUE INDEX IF NOT EXISTS tombstones_key ON tombstones (lfn, at, coalesce(strpver, -1), reason);
+`;
+
+/** Creates what is missing and checks the file is not from a newer ecguard. */
+export function applySchema(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META_SCHEMA_VERSION) as { value: string } | undefined;
+    if (row === undefined) {
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));
+    } else if (Number(row.value) > SCHEMA_VERSION) {
+      throw new EcguardError('STORE_SCHEMA', `catalog schema version ${row.value} is newer than this ecguard understands (${SCHEMA_VERSION}): upgrade ecguard or rebuild the catalog`);
+    }
+  })();
+}

@@ -1,0 +1,268 @@
+// The embedded catalog: CatalogStore on one SQLite file (better-sqlite3, WAL, synchronous=NORMAL).
+// better-sqlite3 is synchronous, so each method runs to completion (a batch is one transaction)
+// before another can start; the async signatures are for the PostgreSQL store to come.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
+import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
+import { ARCHIVE_SELECT, rowToArchive, type ArchiveDbRow } from './sqlite-archive-row.js';
+import { ArchiveWriter } from './sqlite-archive-writer.js';
+import { fileQuery } from './sqlite-file-query.js';
+import { InventoryTracker } from './sqlite-inventory.js';
+import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
+import { applySchema } from './sqlite-schema.js';
+import { StatementCache } from './sqlite-statements.js';
+
+const log = getLogger('catalog');
+
+export interface SqliteCatalogOptions {
+  /** SQLite page cache; the archive indexes are written at random places, so a small cache thrashes. */
+  readonly cacheMiB?: number;
+}
+
+export class SqliteCatalogStore implements CatalogStore {
+  private readonly q: StatementCache;
+  private readonly archives: ArchiveWriter;
+  private readonly inventory: InventoryTracker;
+
+  constructor(private readonly db: Database.Database) {
+    applySchema(db);
+    this.q = new StatementCache(db);
+    this.archives = new ArchiveWriter(db);
+    this.inventory = new InventoryTracker(db, this.q);
+  }
+
+  // --- servers and disks
+
+  async putServer(row: ServerRow): Promise<void> {
+    this.q.get(SERVER_UPSERT).run(...serverParams(row));
+  }
+
+  async getServer(serverId: string): Promise<ServerRow | undefined> {
+    const d = this.q.get('SELECT * FROM servers WHERE server_id = ?').get(serverId) as ServerDbRow | undefined;
+    return d === undefined ? undefined : rowToServer(d);
+  }
+
+  async listServers(): Promise<ServerRow[]> {
+    return (this.q.get('SELECT * FROM servers ORDER BY server_id').all() as ServerDbRow[]).map(rowToServer);
+  }
+
+  async putDisk(row: DiskRow): Promise<void> {
+    this.q.get(DISK_UPSERT).run(...diskParams(row));
+  }
+
+  async getDisk(diskId: string): Promise<DiskRow | undefined> {
+    const d = this.q.get('SELECT * FROM disks WHERE disk_id = ?').get(diskId) as DiskDbRow | undefined;
+    return d === undefined ? undefined : rowToDisk(d);
+  }
+
+  async listDisks(serverId?: string): Promise<DiskRow[]> {
+    const rows = serverId === undefined ? this.q.get('SELECT * FROM disks ORDER BY disk_id').all() : this.q.get('SELECT * FROM disks WHERE server_id = ? ORDER BY disk_id').all(serverId);
+    return (rows as DiskDbRow[]).map(rowToDisk);
+  }
+
+  // --- archives
+
+  async applyArchiveChanges(serverId: string, upserts: readonly ArchiveRecord[], removals: readonly ArchiveRemoval[], appliedSeq?: number): Promise<string[]> {
+    this.inventory.checkBatch(serverId, upserts);
+    const touched = new Set<string>();
+    this.db.transaction(() => {
+      const gen = this.inventory.generation;
+      for (const r of upserts) this.archives.upsert(serverId, r, gen, touched);
+      for (const x of removals) this.archives.removeOne(serverId, x.diskId, x.dataPath, touched);
+      if (appliedSeq !== undefined) this.q.get('UPDATE servers SET applied_seq = ? WHERE server_id = ?').run(appliedSeq, serverId);
+    })();
+    return [...touched];
+  }
+
+  async beginInventory(serverId: string, diskIds: readonly string[]): Promise<void> {
+    this.inventory.begin(serverId, diskIds);
+  }
+
+  async inventoryBatch(serverId: string, records: readonly ArchiveRecord[]): Promise<string[]> {
+    this.inventory.checkBatch(serverId, records);
+    this.inventory.requireRunning(serverId);
+    const touched = new Set<string>();
+    this.db.transaction(() => {
+      const gen = this.inventory.generation;
+      for (const r of records) this.archives.upsert(serverId, r, gen, touched);
+    })();
+    return [...touched];
+  }
+
+  async endInventory(serverId: string, asOfSeq: number): Promise<string[]> {
+    const touched = new Set<string>();
+    this.db.transaction(() => {
+      const { gen, diskIds } = this.inventory.requireRunning(serverId);
+      this.archives.sweepOlder(serverId, diskIds, gen, touched);
+      this.inventory.finish(serverId, asOfSeq);
+    })();
+    return [...touched];
+  }
+
+  async archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {
+    const stmt = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn = ? ORDER BY server_id, disk_id, data_path`);
+    const out = new Map<string, ArchiveRow[]>();
+    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as ArchiveDbRow[]).map(rowToArchive));
+    return out;
+  }
+
+  async lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]> {
+    const stmt = this.q.get('SELECT lfn FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ?').pluck();
+    const out = new Set<string>();
+    for (const k of keys) {
+      const lfn = stmt.get(serverId, k.diskId, k.dataPath) as string | null | undefined;
+      if (typeof lfn === 'string') out.add(lfn);
+    }
+    return [...out];
+  }
+
+  async lfnsOnDisk(diskId: string): Promise<string[]> {
+    return this.q.get('SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(diskId) as string[];
+  }
+
+  async lfnsOnServer(serverId: string): Promise<string[]> {
+    return this.q.get('SELECT DISTINCT lfn FROM archives WHERE server_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(serverId) as string[];
+  }
+
+  async allLfns(): Promise<string[]> {
+    // files too: a file whose last archive went away still needs reclassifying
+    return this.q.get('SELECT lfn FROM archives WHERE lfn IS NOT NULL UNION SELECT lfn FROM files ORDER BY 1').pluck().all() as string[];
+  }
+
+  async unattributedArchives(limit: number): Promise<ArchiveRow[]> {
+    const rows = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn IS NULL ORDER BY server_id, disk_id, data_path LIMIT ?`).all(limit) as ArchiveDbRow[];
+    return rows.map(rowToArchive);
+  }
+
+  async archiveCount(): Promise<number> {
+    return this.q.get('SELECT count(*) FROM archives').pluck().get() as number;
+  }
+
+  // --- files and roles
+
+  async putFiles(rows: readonly FileRow[]): Promise<void> {
+    const stmt = this.q.get(FILE_UPSERT);
+    this.db.transaction(() => {
+      for (const f of rows) stmt.run(...fileParams(f));
+    })();
+  }
+
+  async deleteFiles(lfns: readonly string[]): Promise<void> {
+    const stmt = this.q.get('DELETE FROM files WHERE lfn = ?');
+    this.db.transaction(() => {
+      for (const lfn of lfns) stmt.run(lfn);
+    })();
+  }
+
+  async getFile(lfn: string): Promise<FileRow | undefined> {
+    const d = this.q.get(`SELECT ${FILE_COLUMNS} FROM files WHERE lfn = ?`).get(lfn) as FileDbRow | undefined;
+    return d === undefined ? undefined : rowToFile(d);
+  }
+
+  async filesOf(lfns: readonly string[]): Promise<Map<string, FileRow>> {
+    const stmt = this.q.get(`SELECT ${FILE_COLUMNS} FROM files WHERE lfn = ?`);
+    const out = new Map<string, FileRow>();
+    for (const lfn of lfns) {
+      const d = stmt.get(lfn) as FileDbRow | undefined;
+      if (d !== undefined) out.set(lfn, rowToFile(d));
+    }
+    return out;
+  }
+
+  async listFiles(filter: FileFilter): Promise<FileRow[]> {
+    const { sql, params } = fileQuery(filter);
+    return (this.q.get(sql).all(...params) as FileDbRow[]).map(rowToFile);
+  }
+
+  async fileCounts(): Promise<Record<FileState, StateCount>> {
+    const out = Object.fromEntries(FILE_STATES.map((s) => [s, { count: 0, bytes: 0 }])) as Record<FileState, StateCount>;
+    const rows = this.q.get('SELECT state, count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM files GROUP BY state').all() as { state: FileState; count: number; bytes: number }[];
+    for (const r of rows) out[r.state] = { count: r.count, bytes: r.bytes };
+    return out;
+  }
+
+  async putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void> {
+    const clear = this.q.get('UPDATE archives SET role = NULL, role_reason = NULL WHERE lfn = ? AND role IS NOT NULL');
+    const set = this.q.get('UPDATE archives SET role = ?, role_reason = ? WHERE server_id = ? AND disk_id = ? AND data_path = ?');
+    this.db.transaction(() => {
+      for (const lfn of lfns) clear.run(lfn);
+      for (const r of rows) set.run(r.role, r.reason, r.serverId, r.diskId, r.dataPath);
+    })();
+  }
+
+  async listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
+    if (roles.length === 0) return [];
+    // the role index leaves 'current' out: say so in the query when it is not asked for
+    const notCurrent = roles.includes('current') ? '' : ` AND role <> 'current'`;
+    const sql = `SELECT server_id AS serverId, disk_id AS diskId, data_path AS dataPath, coalesce(lfn, '') AS lfn, role, role_reason AS reason
+      FROM archives WHERE role IN (${roles.map(() => '?').join(', ')})${notCurrent} ORDER BY role, lfn LIMIT ?`;
+    return this.q.get(sql).all(...roles, limit) as ArchiveRoleRow[];
+  }
+
+  // --- tombstones
+
+  async addTombstones(rows: readonly Tombstone[]): Promise<void> {
+    const stmt = this.q.get('INSERT OR IGNORE INTO tombstones (lfn, strpver, at, reason) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const t of rows) stmt.run(t.lfn, t.strpver ?? null, t.at, t.reason);
+    })();
+  }
+
+  async tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>> {
+    const stmt = this.q.get('SELECT lfn, strpver, at, reason FROM tombstones WHERE lfn = ? ORDER BY at, id');
+    const out = new Map<string, Tombstone[]>();
+    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as TombstoneDbRow[]).map(rowToTombstone));
+    return out;
+  }
+
+  // --- misc
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.q.get('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.q.get('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /**
+   * Archives (with their roles) and files go; server and disk rows stay (the operator's `lost`
+   * and disk history are the coordinator's own), but no server counts as inventoried any more.
+   */
+  async clearAgentData(): Promise<void> {
+    this.db.transaction(() => {
+      this.db.exec(`DELETE FROM archives; DELETE FROM files;
+        UPDATE servers SET applied_seq = 0, inventoried = 0, inventory_gen = NULL, inventory_disks = NULL;`);
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating when needed) the catalog in one SQLite file; ':memory:' for tests. */
+export function openSqliteCatalog(path: string, options: SqliteCatalogOptions = {}): SqliteCatalogStore {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${Math.round((options.cacheMiB ?? 256) * 1024)}`);
+    const store = new SqliteCatalogStore(db);
+    log.debug('catalog opened', { path });
+    return store;
+  } catch (err) {
+    db?.close();
+    if (err instanceof EcguardError) throw err;
+    throw new EcguardError('STORE_OPEN', `cannot open the catalog ${path}: ${errorText(err)}`, { cause: err });
+  }
+}
