@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in libisal-dev nats-server xrootd-server xrootd-client attr; do
+for p in libisal-dev nats-server xrootd-server xrootd-client attr protobuf-compiler openssl; do
   have "$p" || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

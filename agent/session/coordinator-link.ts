@@ -37,6 +37,7 @@ export class CoordinatorLink {
   private live = false;
   private sentSeq = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private stopped = false;
   private backoffMs = 500;
   private sending: Promise<void> = Promise.resolve();
@@ -62,9 +63,13 @@ export class CoordinatorLink {
     const s = this.client.connect();
     this.stream = s;
     s.on('data', (m: CoordinatorMessage) => void this.onMessage(s, m));
+    // A stream ends in 'error' (coordinator gone), 'status', 'end' or 'close' depending on how it
+    // died: any of them means reconnect (dropped() runs once per stream).
     s.on('error', (err: grpc.ServiceError) => {
       if (!this.stopped) log.warn(`coordinator stream: ${err.details || err.message}`);
+      this.dropped(s);
     });
+    s.on('status', () => this.dropped(s));
     s.on('close', () => this.dropped(s));
     s.on('end', () => this.dropped(s));
     const j = this.runtime.journal.stats();
@@ -86,7 +91,8 @@ export class CoordinatorLink {
     if (this.stopped) return;
     const wait = this.backoffMs * (0.75 + Math.random() / 2);
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
-    setTimeout(() => this.connect(), wait).unref();
+    // Not unref'd: a daemon with its coordinator gone must stay up and keep trying.
+    this.retry = setTimeout(() => this.connect(), wait);
   }
 
   private async onMessage(s: Stream, m: CoordinatorMessage): Promise<void> {
@@ -192,6 +198,7 @@ export class CoordinatorLink {
   stop(): void {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.retry) clearTimeout(this.retry);
     this.stream?.cancel();
     this.client?.close();
   }
