@@ -1,0 +1,124 @@
+// Hostile agents: malformed and oversized messages, impossible records. Each is rejected with a
+// reason; the session continues (bad records) or closes cleanly (bad messages); the catalog
+// never changes because of them.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
+import { Coordinator } from '../../coordinator/coordinator.js';
+import { AgentMessage, AgentSessionClient, SyncMode, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
+import { ParseStatus, DiskState } from '../../proto/gen/ecguard/v1/types.js';
+import type { ArchiveRecord } from '../../proto/gen/ecguard/v1/types.js';
+
+const good = (i: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
+  diskId: 'evil:/d', space: 'public', dataPath: `public/0A/f${i}%`, lfn: `/data/f${i}`, size: 5000, mtimeMs: 1, inode: i, strpver: 1_700_000_000, filesize: 9000,
+  xattrNamespace: 1, nblocks: 3, nentries: 3, crcKind: 1, regular: true, stripeMap: [], parseStatus: ParseStatus.PARSE_STATUS_OK, ...o,
+});
+
+describe('hostile agent sessions', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let coord: Coordinator;
+  let port: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ecguard-hostile-'));
+    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'c.db')), insecure: true, profile: { nbData: 4, nbParity: 2, chunkSize: 1024 }, maxMessageBytes: 1024 * 1024 });
+    port = await coord.start();
+  });
+  after(async () => {
+    await coord.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Opens a session as `serverId`, completes an (empty) full inventory, returns the stream and received messages. */
+  async function session(serverId: string): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[]; client: InstanceType<typeof AgentSessionClient>; ended: Promise<string> }> {
+    const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const s = client.connect();
+    const got: CoordinatorMessage[] = [];
+    const ended = new Promise<string>((resolve) => {
+      s.on('error', (e: grpc.ServiceError) => resolve(`error ${grpc.status[e.code]}`));
+      s.on('end', () => resolve('end'));
+    });
+    s.on('data', (m: CoordinatorMessage) => got.push(m));
+    s.write({ msg: { $case: 'hello', value: { serverId, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't',
+      disks: [{ diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_ONLINE, evidence: [] }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
+    await until(() => got.some((m) => m.msg?.$case === 'welcome'));
+    const w = got.find((m) => m.msg?.$case === 'welcome');
+    assert.equal(w?.msg?.$case === 'welcome' && w.msg.value.mode, SyncMode.SYNC_MODE_FULL_INVENTORY);
+    return { s, got, client, ended };
+  }
+
+  async function until(ok: () => boolean, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('impossible records are rejected with a reason; good ones in the same batch are kept; the session goes on', async () => {
+    const { s, got, client } = await session('evil');
+    const bad: ArchiveRecord[] = [
+      good(1, { dataPath: '../../etc/passwd' }),
+      good(2, { lfn: '/data/../etc/shadow' }),
+      good(3, { nblocks: 50, nentries: 50 }), // filesize 9000 makes 3 blocks with 4+2×1024
+      good(4, { diskId: 'someone-else:/d' }),
+      good(5, { parseStatus: 99 as ParseStatus }),
+      good(6, { mtimeMs: Number.NaN }),
+      good(7, { nentries: 1000, nblocks: 1000, regular: true, filesize: 4096 * 1000 }), // cannot fit in 5000 bytes
+      good(8, { regular: true, stripeMap: [{ block: 0, stripes: [1] }] }),
+    ];
+    s.write({ msg: { $case: 'inventory', value: { records: [...bad, good(100)] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    await until(() => got.some((m) => m.msg?.$case === 'ack'));
+    assert.equal(coord.rejected.get('evil'), bad.length);
+    assert.equal(await coord.store.archiveCount(), 1, 'only the good record reached the catalog');
+    // still live: a delta is acknowledged
+    s.write({ msg: { $case: 'deltas', value: { deltas: [{ seq: 1, atMs: 1, change: { $case: 'upsert', value: good(101) } }] } } });
+    await until(() => got.filter((m) => m.msg?.$case === 'ack').length === 2);
+    assert.equal(await coord.store.archiveCount(), 2);
+    s.end();
+    client.close();
+  });
+
+  it('protocol violations close the session with a Refusal saying why; the catalog is unchanged', async () => {
+    const before = await coord.store.archiveCount();
+    const { s, got, client, ended } = await session('evil2');
+    s.write({ msg: { $case: 'deltas', value: { deltas: [] } } }); // deltas during a full inventory
+    assert.equal(await ended, 'end');
+    const r = got.find((m) => m.msg?.$case === 'refusal');
+    assert.match(r?.msg?.$case === 'refusal' ? `${r.msg.value.code}: ${r.msg.value.reason}` : '', /^PROTOCOL: deltas before the session is live/);
+    assert.equal(await coord.store.archiveCount(), before);
+    client.close();
+  });
+
+  it('a malformed (undecodable) message and an oversized one end the stream with an error; the coordinator goes on', async () => {
+    const before = await coord.store.archiveCount();
+    // a raw client that sends bytes that are not an AgentMessage
+    const Raw = grpc.makeGenericClientConstructor({
+      connect: { path: '/ecguard.v1.AgentSession/Connect', requestStream: true, responseStream: true, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b },
+    }, 'Raw');
+    const raw = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { connect(): grpc.ClientDuplexStream<Buffer, Buffer>; close(): void };
+    const junk = raw.connect();
+    const junkEnd = new Promise<string>((resolve) => {
+      junk.on('error', (e: grpc.ServiceError) => resolve(grpc.status[e.code] ?? String(e.code)));
+      junk.on('end', () => resolve('end'));
+    });
+    junk.on('data', () => undefined);
+    junk.write(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    assert.match(await junkEnd, /INTERNAL|CANCELLED|UNKNOWN|end/);
+    raw.close();
+    const { s, ended, client } = await session('evil3');
+    s.write({ msg: { $case: 'inventory', value: { records: Array.from({ length: 4000 }, (_, i) => good(i, { parseError: 'x'.repeat(400) })) } } });
+    assert.match(await ended, /RESOURCE_EXHAUSTED/);
+    client.close();
+    assert.equal(await coord.store.archiveCount(), before);
+    // the coordinator still serves others
+    const ok = await session('fine');
+    ok.s.end();
+    ok.client.close();
+  });
+});
