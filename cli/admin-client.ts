@@ -17,13 +17,16 @@ export interface AdminFlags {
 }
 
 export function addAdminOptions(cmd: Command): Command {
+  return addConnectionOptions(cmd).option('--json', 'machine-readable output');
+}
+
+export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--coordinator <host:port>', 'coordinator address (env ECGUARD_COORDINATOR, default localhost:7443)')
     .option('--tls-ca <pem>', 'CA certificate (env ECGUARD_TLS_CA)')
     .option('--tls-cert <pem>', 'admin certificate (env ECGUARD_TLS_CERT)')
     .option('--tls-key <pem>', 'admin key (env ECGUARD_TLS_KEY)')
-    .option('--insecure', 'no TLS (loopback demos only)')
-    .option('--json', 'machine-readable output');
+    .option('--insecure', 'no TLS (loopback demos only)');
 }
 
 export function adminClient(f: AdminFlags): AdminClient {

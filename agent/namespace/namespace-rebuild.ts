@@ -2,7 +2,7 @@
 // Never overwrites anything: an existing entry at the link path is left alone and reported,
 // and a link the kernel refuses (EEXIST: it appeared meanwhile) is reported too. Ambiguous
 // cases (two data files claiming one LFN, hostile or missing Pfn) are skipped with the reason.
-import { lstatSync, lchownSync, mkdirSync, chownSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, lchownSync, mkdirSync, chownSync, statSync, symlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
@@ -56,8 +56,14 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
       skip(`the archive is damaged (${r.parseStatus}): not made visible`);
       continue;
     }
-    if (!nsRoots.some((root) => r.pfn === root || (r.pfn as string).startsWith(root + '/'))) {
+    const root = nsRoots.find((x) => (r.pfn as string).startsWith(x + '/'));
+    if (!root) {
       skip(`Pfn ${r.pfn} is outside the namespace roots ${nsRoots.join(', ')}`);
+      continue;
+    }
+    if (!existsSync(root)) {
+      // Never recreate the namespace root itself: missing, it may be an unmounted filesystem.
+      skip(`the namespace root ${root} does not exist (not mounted?): create it first`);
       continue;
     }
     const veto = confirm?.(r);

@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import { applyRebuild, planRebuild } from '../../agent/namespace/namespace-rebuild.js';
 import { namespaceRoots, scanSite } from '../../agent/scan/site-scanner.js';
-import { UsageError } from '../../shared/errors.js';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { EcguardError, UsageError } from '../../shared/errors.js';
+import { addConnectionOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, table } from '../output.js';
 import { layoutFromFlags, type LayoutFlags } from '../site-layout.js';
@@ -31,22 +33,34 @@ export function registerNamespace(program: Command): void {
         process.stdout.write(findings.length === 0 ? 'namespace consistent\n' : table(['severity', 'kind', 'lfn', 'path', 'reason'], findings.map((x) => [x.severity, x.kind, x.lfn ?? '-', x.path, x.reason])));
       }
     });
-  addLayoutOptions(ns.command('rebuild').description('recreate missing symlinks (and directories) from Pfns; never overwrites'))
+  addConnectionOptions(addLayoutOptions(ns.command('rebuild').description('recreate missing symlinks (and directories) from Pfns, confirmed by the coordinator (or --trust-pfn); never overwrites')))
     .option('--dry-run', 'print the plan, change nothing')
     .option('--apply', 'create the symlinks')
     .option('--trust-pfn', 'standalone mode: accept every Pfn as live (see the warning it prints)')
     .option('--json', 'machine-readable output')
-    .action(async (f: LayoutFlags & { dryRun?: boolean; apply?: boolean; trustPfn?: boolean; json?: boolean }) => {
+    .action(async (f: LayoutFlags & AdminFlags & { dryRun?: boolean; apply?: boolean; trustPfn?: boolean }) => {
       if (f.dryRun === f.apply) throw new UsageError('give exactly one of --dry-run or --apply');
-      if (!f.trustPfn) {
-        throw new UsageError(`standalone rebuild needs --trust-pfn. ${TRUST_WARNING} The coordinator mode (confirmed by other servers) comes with the coordinator.`);
+      const withCoordinator = f.coordinator !== undefined || process.env.ECGUARD_COORDINATOR !== undefined;
+      if (!f.trustPfn && !withCoordinator) {
+        throw new UsageError(`rebuild needs evidence: give --coordinator (and the admin TLS flags) so the other servers confirm each LFN, or --trust-pfn. ${TRUST_WARNING}`);
       }
-      process.stderr.write(`ecguard: warning: ${TRUST_WARNING}\n`);
+      if (f.trustPfn) process.stderr.write(`ecguard: warning: ${TRUST_WARNING}\n`);
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
       const r = await scanSite(layout, {});
       const unlinked = r.records.filter((x) => x.nsPath === undefined);
-      const plan = planRebuild(unlinked, r.findings, layout.disks, namespaceRoots(layout));
+      let confirm: ((rec: ArchiveRecord) => string | undefined) | undefined;
+      if (!f.trustPfn) {
+        const c = adminClient(f);
+        const reply = await call(c, c.confirmLfns, { serverId: layout.serverId, candidates: unlinked.filter((x) => x.lfn !== undefined).map((x) => ({ lfn: x.lfn as string, ...(x.strpver !== undefined ? { strpver: x.strpver } : {}) })) });
+        if (reply.pendingEvidence) throw new EcguardError('PENDING_EVIDENCE', 'the coordinator is in safe mode: it cannot confirm LFNs until every server has reported (see ecguard status); nothing was changed');
+        const verdicts = new Map(reply.verdicts.map((v) => [v.lfn, v]));
+        confirm = (rec) => {
+          const v = rec.lfn !== undefined ? verdicts.get(rec.lfn) : undefined;
+          return v?.confirmed ? undefined : `not confirmed by the coordinator: ${v?.reason ?? 'no verdict'}`;
+        };
+      }
+      const plan = planRebuild(unlinked, r.findings, layout.disks, namespaceRoots(layout), confirm);
       const outcome = f.apply ? applyRebuild(plan) : undefined;
       process.exitCode = outcome && outcome.failed.length > 0 ? EXIT.PROBLEMS : EXIT.OK;
       if (f.json) {

@@ -21,11 +21,20 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
   const admin = <T>(args: string[]): T => {
     const r = cluster.cli([...args, '--json']);
     if (r.code !== 0 && r.code !== 1) throw new Error(`ecguard ${args.join(' ')} exit ${r.code}: ${r.stderr}\ncoordinator log:\n${cluster.logTail('coordinator')}`);
-    return JSON.parse(r.stdout) as T;
+    const json = JSON.parse(r.stdout) as T & { error?: { message: string } };
+    if (json.error) throw new Error(`ecguard ${args.join(' ')}: ${json.error.message}`);
+    return json;
   };
   const until = async (what: string, ok: () => boolean, ms = 30_000): Promise<number> => {
     const t0 = Date.now();
-    while (!ok()) {
+    const check = (): boolean => {
+      try {
+        return ok();
+      } catch {
+        return false; // e.g. the coordinator is not listening yet
+      }
+    };
+    while (!check()) {
       if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}\ncoordinator log:\n${cluster.logTail('coordinator')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -137,6 +146,22 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     }, 60_000);
     const roles = admin<ListDebrisReply>(['debris']).archives.filter((a) => a.lfn === victim.lfn).map((a) => a.role);
     assert.ok(!roles.includes('debris'), 'without a tombstone it is never called debris');
+  });
+
+  it('namespace lost on a server: rebuild confirmed by the coordinator restores live files, never a deleted one', async () => {
+    const site = cluster.sites[3];
+    assert.ok(site);
+    const victim = files.find((f) => f.lfn.startsWith('/data/ec82/') && f.size > 0 && f.servers.includes(3)) as PlacedFile;
+    const mine = files.filter((f) => f.servers.includes(3) && f.lfn !== victim.lfn).map((f) => f.lfn);
+    for (const d of ['ec82', 'ec42']) rmSync(join(site.localroot, 'data', d), { recursive: true, force: true });
+    const r = cluster.cli(['namespace', 'rebuild', '--xrootd-config', site.xrootdConfig, '--server-id', 'srv03', '--apply', '--json']);
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+    const out = JSON.parse(r.stdout) as { created: number; skipped: { lfn?: string; reason: string }[] };
+    assert.equal(out.created, mine.length, 'every live file of srv03 is linked again');
+    const skipped = out.skipped.find((x) => x.lfn === victim.lfn);
+    assert.match(skipped?.reason ?? '', /not confirmed by the coordinator/, 'the deleted file does not come back');
+    for (const l of mine) assert.ok(existsSync(join(site.localroot, l)), `${l} linked`);
+    assert.equal(existsSync(join(site.localroot, victim.lfn)), false);
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {
