@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ListFilesReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import type { ListFilesReply, ListServersReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
 import { LocalCluster } from '../demo/local-cluster.js';
 import { printJson } from '../output.js';
 
@@ -70,7 +70,8 @@ export function registerDemo(program: Command): void {
         say(`   srv04 marked down after 3 s without heartbeats; files: ${status.filesByState.filter((x) => x.count > 0).map((x) => `${x.count} ${x.state}`).join(', ')} — none lost: a down server is not lost data`);
         cluster.startAgent(4);
         await waitFor('srv04 back', () => (admin<StatusReply>(['status']).servers.find((s) => s.serverId === 'srv04')?.state === 'up'));
-        say('   agent restarted: it replayed its journal (no full re-inventory) and srv04 is up again');
+        const srv4 = admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv04');
+        say(`   agent restarted, srv04 up again: ${srv4?.replays === 1 && srv4.fullInventories === 1 ? 'it replayed its journal (no second full inventory)' : `sync: ${srv4?.fullInventories} full inventories, ${srv4?.replays} replays`}`);
         renameSync(disk + '.failed', disk);
         await waitFor('all healthy again', () => count(admin<StatusReply>(['status']), 'healthy') === files.length);
         say('5. The disk is back (remounted): every file healthy again');
