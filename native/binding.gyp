@@ -10,7 +10,9 @@
         "src/rs-tables.cc",
         "src/ec-ops.cc",
         "src/crc-ops.cc",
-        "src/isal.cc"
+        "src/isal.cc",
+        "src/scan-dir.cc",
+        "src/scan-dir-js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],

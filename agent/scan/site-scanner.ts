@@ -25,6 +25,12 @@ export interface SiteScanOptions {
   readonly reader?: 'auto' | 'native' | 'js';
   /** Also walk and cross-check the namespace (default true). */
   readonly namespace?: boolean;
+  /**
+   * Keep bucket records and findings in the result (default true). With false they reach the
+   * caller only through onBucket, so memory stays flat at any size; needs namespace: false
+   * (the cross-check needs every record).
+   */
+  readonly collect?: boolean;
   readonly onBucket?: (r: BucketResult) => void;
   readonly onProgress?: (p: ScanProgress) => void;
 }
@@ -52,6 +58,8 @@ export function namespaceRoots(layout: Pick<SiteLayout, 'localroot' | 'exports'>
 
 export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): Promise<SiteScanResult> {
   const started = Date.now();
+  const collect = opts.collect !== false;
+  if (!collect && opts.namespace !== false) throw new Error('scanSite: collect: false needs namespace: false (the namespace check needs every record)');
   const findings: Finding[] = [];
   const tasks: BucketTask[] = [];
   const perDisk = new Map<string, { buckets: number; files: number; error?: string }>();
@@ -73,8 +81,10 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
       files += r.records.length;
       const d = perDisk.get(r.task.diskId);
       if (d) d.files += r.records.length;
-      records.push(...r.records);
-      findings.push(...r.findings);
+      if (collect) {
+        records.push(...r.records);
+        findings.push(...r.findings);
+      }
       opts.onBucket?.(r);
       opts.onProgress?.({ bucketsDone: done, bucketsTotal: tasks.length, files });
     });

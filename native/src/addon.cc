@@ -5,6 +5,7 @@
 
 #include "isal.h"
 #include "ops.h"
+#include "scan-dir.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   try {
@@ -14,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   ecg::RegisterEcOps(env, exports);
   ecg::RegisterCrcOps(env, exports);
+  ecg::RegisterScanOps(env, exports);
   return exports;
 }
 

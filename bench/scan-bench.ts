@@ -1,0 +1,170 @@
+// Scan throughput, side by side on one generated tree (scan-tree.ts, default 200k files in 256
+// buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and 2
+// threads, the agent's scanSite with the native and the JS reader (2 workers, each in a child
+// process so its maxRSS is the scan's alone), the native walker alone in 2 worker threads, and
+// `getfattr -R -d`. Warm cache: one untimed round first; then rounds interleaved, median kept.
+// Run alone: node dist/bench/scan-bench.js [files] [root]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../shared/codec/package-root.js';
+import { ensureScanTree, type ScanTree } from './scan-tree.js';
+
+export interface ScanBenchRow {
+  what: string;
+  threads: number;
+  files: number;
+  /** Median over the timed rounds. */
+  seconds: number;
+  filesPerSec: number;
+  /** filesPerSec / the C walker's with 2 threads. */
+  ratioToC?: number;
+  /** filesPerSec / getfattr -R -d's. */
+  ratioToGetfattr?: number;
+  /** maxRSS of the process that scanned (agent rows): MB = 10^6 bytes. */
+  rssMB?: number;
+  /** CPU time (user + system, all threads) per file: steadier than files/s on a shared machine. */
+  cpuUsPerFile?: number;
+  /** The 2-thread C walker's cpuUsPerFile / this row's: files per CPU-second relative to C. */
+  cpuRatioToC?: number;
+}
+
+export interface ScanBenchOptions {
+  /** Tree location (default /dev/shm/ecguard-bench-tree); a disk path measures that filesystem. */
+  root?: string;
+  files?: number;
+  /** Timed rounds (default 3). */
+  rounds?: number;
+  /** Worker threads of the agent scan and of the C walker's second row (default 2). */
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+interface Run {
+  files: number;
+  seconds: number;
+  cpuSeconds?: number;
+  rssMB?: number;
+}
+
+interface Config {
+  what: string;
+  threads: number;
+  run: () => Run;
+}
+
+function buildWalker(): string {
+  const dir = path.join(packageRoot(), 'bench', 'c');
+  const source = path.join(dir, 'scan-walker.c');
+  const binary = path.join(dir, 'bin', 'scan-walker');
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  mkdirSync(path.dirname(binary), { recursive: true });
+  const cc = spawnSync('gcc', ['-O2', '-pthread', '-o', binary, source], { encoding: 'utf8' });
+  if (cc.error) throw new Error(`scan bench: cannot run gcc (${cc.error.message}); install it with \`apt-get install gcc\``);
+  if (cc.status !== 0) throw new Error(`scan bench: gcc failed:\n${cc.stderr}`);
+  return binary;
+}
+
+function runJson(cmd: string, args: string[], what: string): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.error || r.status !== 0) throw new Error(`scan bench: ${what} failed (${r.error?.message ?? `status ${r.status}`}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Run;
+}
+
+// Through bash for `times`: the CPU getfattr used (its output goes to /dev/null).
+function runGetfattr(tree: ScanTree): Run {
+  const script = 'getfattr -R -d "$1" > /dev/null 2>&1; s=$?; times; exit $s';
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', script, 'bash', tree.spaceDir], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.error) throw new Error(`scan bench: cannot run bash (${r.error.message})`);
+  if (r.status !== 0) throw new Error(`scan bench: getfattr exited ${r.status} (is it installed? \`apt-get install attr\`)`);
+  const children = r.stdout.trim().split('\n')[1] ?? '';
+  const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return { files: tree.files, seconds, ...(secs.length === 2 ? { cpuSeconds: (secs[0] as number) + (secs[1] as number) } : {}) };
+}
+
+function configs(tree: ScanTree, threads: number): Config[] {
+  const walker = buildWalker();
+  const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scan-bench-child.js');
+  const agent = (what: string, mode: string, reader: string, nodeArgs: string[] = []): Config => ({
+    what,
+    threads,
+    run: () => runJson(process.execPath, [...nodeArgs, child, tree.root, mode, reader, String(threads)], what),
+  });
+  return [
+    { what: 'C walker', threads: 1, run: () => runJson(walker, [tree.spaceDir, '1'], 'C walker') },
+    { what: 'C walker', threads, run: () => runJson(walker, [tree.spaceDir, String(threads)], 'C walker') },
+    agent('agent scan, native reader', 'discard', 'native'),
+    agent('agent scan, native reader, records kept', 'scan', 'native'),
+    // V8's default young generation (per isolate: main + each worker) is what the RSS is made of.
+    agent('agent scan, native reader, --max-semi-space-size=8', 'discard', 'native', ['--max-semi-space-size=8']),
+    agent('agent scan, JS reader', 'discard', 'js'),
+    agent('native walker alone (no records)', 'read', 'native'),
+    { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
+  ];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBenchRow[]> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const threads = opts.threads ?? 2;
+  const rounds = opts.rounds ?? 3;
+  const tree = ensureScanTree({
+    ...(opts.root !== undefined ? { root: opts.root } : {}),
+    ...(opts.files !== undefined ? { files: opts.files } : {}),
+    onProgress: (done, total) => log(`scan bench: generating tree ${done}/${total}`),
+  });
+  log(`scan bench: tree ${tree.root}, ${tree.files} files${tree.generated ? `, generated in ${tree.seconds.toFixed(1)} s` : ' (reused)'}`);
+  const list = configs(tree, threads);
+  const runs: Run[][] = list.map(() => []);
+  for (let round = 0; round <= rounds; round++) {
+    for (const [i, c] of list.entries()) {
+      const r = c.run();
+      if (r.files !== tree.files) throw new Error(`scan bench: ${c.what} saw ${r.files} files, the tree has ${tree.files}`);
+      const extra = `${r.cpuSeconds !== undefined ? `, ${((r.cpuSeconds * 1e6) / r.files).toFixed(1)} CPU us/file` : ''}${r.rssMB !== undefined ? `, ${r.rssMB.toFixed(0)} MB` : ''}`;
+      log(`scan bench: ${round === 0 ? 'warm-up' : `round ${round}/${rounds}`}: ${c.what} x${c.threads}: ${(r.files / r.seconds / 1e3).toFixed(1)}k files/s${extra}`);
+      if (round > 0) runs[i]?.push(r);
+    }
+  }
+  const rows: ScanBenchRow[] = list.map((c, i) => {
+    const rs = runs[i] ?? [];
+    const seconds = median(rs.map((r) => r.seconds));
+    const rss = rs.flatMap((r) => (r.rssMB !== undefined ? [r.rssMB] : []));
+    const cpu = rs.flatMap((r) => (r.cpuSeconds !== undefined ? [r.cpuSeconds] : []));
+    return {
+      what: c.what, threads: c.threads, files: tree.files, seconds, filesPerSec: tree.files / seconds,
+      ...(rss.length ? { rssMB: Math.max(...rss) } : {}),
+      ...(cpu.length ? { cpuUsPerFile: (median(cpu) * 1e6) / tree.files } : {}),
+    };
+  });
+  const c2 = rows.find((r) => r.what === 'C walker' && r.threads === threads);
+  const gf = rows.find((r) => r.what.startsWith('getfattr'))?.filesPerSec;
+  return rows.map((r) => ({
+    ...r,
+    ...(c2 ? { ratioToC: r.filesPerSec / c2.filesPerSec } : {}),
+    ...(gf ? { ratioToGetfattr: r.filesPerSec / gf } : {}),
+    ...(c2?.cpuUsPerFile && r.cpuUsPerFile ? { cpuRatioToC: c2.cpuUsPerFile / r.cpuUsPerFile } : {}),
+  }));
+}
+
+export function scanBenchTable(rows: readonly ScanBenchRow[]): string {
+  const head = ['what', 'threads', 'files/s', 'seconds', 'vs C', 'vs getfattr', 'max RSS MB', 'CPU us/file', 'CPU vs C'];
+  const lines = rows.map((r) => [
+    r.what, String(r.threads), `${(r.filesPerSec / 1e3).toFixed(1)}k`, r.seconds.toFixed(2), r.ratioToC?.toFixed(2) ?? '',
+    r.ratioToGetfattr?.toFixed(2) ?? '', r.rssMB?.toFixed(0) ?? '', r.cpuUsPerFile?.toFixed(1) ?? '', r.cpuRatioToC?.toFixed(2) ?? '',
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  return [head, ...lines].map((l) => l.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [files, root] = process.argv.slice(2);
+  const rows = await runScanBench({ ...(files ? { files: Number(files) } : {}), ...(root ? { root } : {}) });
+  process.stdout.write(scanBenchTable(rows) + '\n');
+}

@@ -1,0 +1,144 @@
+// The native batched bucket walker (native/src/scan-dir.cc + bucket-reader-native.ts) against
+// its oracle, the JS reader: same BucketListing on a tree with every oddity the JS reader
+// handles, and the same scanSite output. Not provoked here (no deterministic way): a file
+// deleted between readdir and open, a file shrinking during the read, EACCES (tests run as root).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setAttributeSync } from 'fs-xattr';
+import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
+import { loadNativeAddon } from '../../shared/codec/native-codec.js';
+import { readBucketJs, type BucketListing } from '../../agent/scan/bucket-reader-js.js';
+import { decodeScanBuffer, loadScanAddon, nativeBucketReader, type ScanDirAddon } from '../../agent/scan/bucket-reader-native.js';
+import { pickBucketReader } from '../../agent/scan/bucket-reader.js';
+import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS } from '../../agent/scan/raw-data-file.js';
+import { scanSite, type SiteLayout } from '../../agent/scan/site-scanner.js';
+import { makeArchiveTemplate, writeArchive } from '../helpers/archive-factory.js';
+import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
+
+const byName = (l: BucketListing): BucketListing => ({ ...l, files: [...l.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) });
+
+function addon(): ScanDirAddon {
+  const a = loadNativeAddon() as unknown as Partial<ScanDirAddon>;
+  // Fail, not skip: a build without the walker is a broken build.
+  assert.equal(typeof a.scanDirSync, 'function', 'ecguard_native lacks scanDirSync: run `npm run build:native`');
+  assert.equal(typeof a.scanDir, 'function', 'ecguard_native lacks scanDir: run `npm run build:native`');
+  return a as ScanDirAddon;
+}
+
+/** A two-disk site on tmpfs (which holds 64 KiB xattrs) with every oddity in its buckets. */
+function oddSite(): { site: FakeSite; buckets: string[] } {
+  const site = makeFakeSite({ base: '/dev/shm' });
+  const small = makeArchiveTemplate(3000);
+  const big = makeArchiveTemplate(200_000); // archive larger than the 16 KiB tail
+  const put = (lfn: string, disk: number, write: (p: string) => void, o: { pfn?: Buffer; symlink?: boolean } = {}): string => site.store(lfn, disk, write, o);
+  for (let i = 0; i < 24; i++) put(`/data/f${i}`, i % 2, (p) => writeArchive(p, i % 3 ? small : big));
+  // fixture-style xattr names (user.xrdec.*), and both namespaces at once
+  put('/data/fixture-ns', 0, (p) => {
+    writeFileSync(p, small.bytes);
+    setAttributeSync(p, 'user.xrdec.strpver', Buffer.from('1700000000'));
+    setAttributeSync(p, 'user.xrdec.filesize', Buffer.from('3000'));
+  });
+  put('/data/both-ns', 1, (p) => {
+    writeArchive(p, small);
+    setAttributeSync(p, 'user.xrdec.strpver', Buffer.from('1'));
+  });
+  const bare = put('/data/no-xattrs-but-pfn', 0, (p) => writeFileSync(p, small.bytes));
+  const bucket = join(bare, '..');
+  writeFileSync(join(bucket, '0000000000000000000000000000000000000000AA0%'), small.bytes); // no xattrs at all
+  put('/data/exactly-max', 0, (p) => writeArchive(p, small), { pfn: Buffer.alloc(MAX_XATTR_VALUE, 0x61) });
+  put('/data/one-over-max', 0, (p) => writeArchive(p, small), { pfn: Buffer.alloc(MAX_XATTR_VALUE + 1, 0x61) });
+  put('/data/huge-pfn', 1, (p) => writeArchive(p, small), { pfn: Buffer.alloc(65536 - 1, 0x62), symlink: false });
+  put('/data/empty-pfn', 1, (p) => writeArchive(p, small), { pfn: Buffer.alloc(0), symlink: false });
+  put('/data/zero-bytes', 0, (p) => writeArchive(p, { bytes: Buffer.alloc(0), strpver: 1, filesize: 0 }));
+  put('/data/shorter-than-tail', 1, (p) => writeArchive(p, { bytes: Buffer.from('PK\x05\x06'), strpver: 1, filesize: 5 }));
+  put('/data/exactly-tail', 1, (p) => writeArchive(p, { bytes: Buffer.alloc(SCAN_TAIL_BYTES, 7), strpver: 1, filesize: 5 }));
+  put('/data/new\nline', 0, (p) => writeArchive(p, small));
+  // not data files, where data files live
+  mkdirSync(join(bucket, 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF000%'));
+  symlinkSync(bare, join(bucket, 'EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE000%'));
+  symlinkSync('/nowhere', join(bucket, 'dangling%'));
+  execFileSync('mkfifo', [join(bucket, 'fifo%')]);
+  writeFileSync(join(bucket, 'no-percent'), small.bytes);
+  writeFileSync(join(bucket, 'é-valid-utf8-%'), small.bytes);
+  writeFileSync(join(bucket, '\u{10FFFF}-max-code-point'), small.bytes);
+  // names that are not UTF-8: latin1, a surrogate, an overlong, above U+10FFFF, truncated
+  for (const bad of [[0xe9, 0x25], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80], [0x41, 0xe2, 0x82]]) {
+    writeFileSync(Buffer.concat([Buffer.from(bucket + '/'), Buffer.from(bad)]), small.bytes);
+  }
+  const buckets = site.disks.flatMap((d) => readdirSync(join(d.path, d.space)).map((b) => join(d.path, d.space, b)));
+  return { site, buckets };
+}
+
+const layoutOf = (s: FakeSite): SiteLayout => ({ serverId: s.serverId, disks: s.disks, exports: [s.exportPath], ...(s.localroot ? { localroot: s.localroot } : {}) });
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const findingKey = (f: Finding): string => `${f.path}\0${f.kind}\0${f.reason}`;
+
+describe('native bucket walker', () => {
+  let site: FakeSite | undefined;
+  afterEach(() => site?.cleanup());
+
+  it('is built into the addon and picked by "auto" and "native"', () => {
+    addon();
+    assert.ok(loadScanAddon().addon);
+    assert.notEqual(pickBucketReader('auto'), readBucketJs);
+    assert.notEqual(pickBucketReader('native'), readBucketJs);
+    assert.equal(pickBucketReader('js'), readBucketJs);
+  });
+
+  it('returns exactly what the JS reader returns, bucket by bucket, sync and async', async () => {
+    const a = addon();
+    const odd = oddSite();
+    site = odd.site;
+    const native = nativeBucketReader(a);
+    let files = 0;
+    for (const dir of odd.buckets) {
+      const want = byName(readBucketJs(dir));
+      assert.deepEqual(byName(native(dir)), want, dir);
+      const viaAsync = decodeScanBuffer(await a.scanDir(dir, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS), SCAN_XATTRS.length);
+      assert.deepEqual(byName({ files: viaAsync }), want, `${dir} (async)`);
+      files += want.files.length;
+    }
+    assert.ok(files >= 45, `only ${files} entries`);
+    // the oddities really are there and reported as the JS reader reports them
+    const all = odd.buckets.flatMap((d) => native(d).files);
+    const codes = new Set(all.map((f) => f.error?.code).filter((c) => c !== undefined));
+    assert.deepEqual([...codes].sort(), ['EILSEQ', 'ELOOP']);
+    assert.equal(all.filter((f) => f.error?.code === 'EILSEQ').length, 5);
+    assert.ok(all.some((f) => f.xattrs[0] === 'oversized'));
+    assert.ok(all.some((f) => f.xattrs[0]?.length === MAX_XATTR_VALUE));
+    assert.ok(all.some((f) => f.tail.length === SCAN_TAIL_BYTES && f.size > SCAN_TAIL_BYTES));
+    assert.ok(all.some((f) => f.isFile && f.size === 0 && f.tail.length === 0));
+    assert.ok(all.some((f) => !f.error && !f.isFile));
+  });
+
+  it('reports a bucket it cannot list like the JS reader, and throws / rejects with the errno code', async () => {
+    const a = addon();
+    const native = nativeBucketReader(a);
+    for (const dir of ['/nonexistent-ecguard-dir', '/etc/hostname']) {
+      assert.deepEqual(native(dir), readBucketJs(dir));
+      assert.throws(() => a.scanDirSync(dir, 1, 1, []), (e: NodeJS.ErrnoException) => e.code === readBucketJs(dir).error);
+      await assert.rejects(a.scanDir(dir, 1, 1, []), (e: NodeJS.ErrnoException) => e.code === readBucketJs(dir).error);
+    }
+    assert.throws(() => a.scanDirSync('/tmp', -1, 1, []), RangeError);
+    await assert.rejects(a.scanDir('/tmp', 1, 1, [7 as unknown as string]), TypeError);
+  });
+
+  it('scanSite with reader "native" equals reader "js", with and without worker threads', async () => {
+    addon();
+    const odd = oddSite();
+    site = odd.site;
+    const sorted = (r: { records: ArchiveRecord[]; findings: Finding[] }): unknown => ({
+      records: [...r.records].sort((x, y) => cmp(`${x.diskId}/${x.dataPath}`, `${y.diskId}/${y.dataPath}`)),
+      findings: [...r.findings].sort((x, y) => cmp(findingKey(x), findingKey(y))),
+    });
+    for (const workers of [0, 2]) {
+      const js = await scanSite(layoutOf(site), { workers, reader: 'js' });
+      const native = await scanSite(layoutOf(site), { workers, reader: 'native' });
+      assert.ok(js.records.length >= 30);
+      assert.deepEqual(sorted(native), sorted(js));
+      assert.deepEqual(native.disks, js.disks);
+    }
+  });
+});
