@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCodecBench, type CodecBenchRow } from './codec-bench.js';
+import { runScanBench, scanBenchTable } from './scan-bench.js';
 
 interface Target {
   readonly name: string;
@@ -33,6 +34,19 @@ if (want('codec')) {
   process.stdout.write('\n== codec, 1 MiB chunks ==\n' + codecTable(rows) + '\n');
   for (const r of rows.filter((x) => x.op === 'encode' || x.op === 'decode' || x.op.startsWith('crc'))) {
     targets.push({ name: `codec ${r.op} ${r.profile} lost ${r.erasures}: native >= 0.9x raw`, met: r.nativeVsRaw >= 0.9, detail: r.nativeVsRaw.toFixed(2) });
+  }
+}
+
+if (want('scan')) {
+  process.stderr.write('bench: scan (agent vs C reference walker vs getfattr -R -d, 200k files; first run builds the tree in /dev/shm)…\n');
+  const rows = await runScanBench({});
+  results.scan = rows;
+  process.stdout.write('\n== scan ==\n' + scanBenchTable(rows) + '\n');
+  const agent = rows.find((r) => r.what === 'agent scan, native reader');
+  if (agent) {
+    targets.push({ name: 'scan: agent >= 0.9x C walker (same threads)', met: (agent.ratioToC ?? 0) >= 0.9, detail: `${(agent.ratioToC ?? 0).toFixed(2)} (${agent.what})` });
+    targets.push({ name: 'scan: agent >= 4x getfattr -R -d', met: (agent.ratioToGetfattr ?? 0) >= 4, detail: (agent.ratioToGetfattr ?? 0).toFixed(2) });
+    targets.push({ name: 'scan: agent RSS <= 150 MB', met: (agent.rssMB ?? Infinity) <= 150, detail: `${agent.rssMB ?? '?'} MB` });
   }
 }
 
