@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCodecBench, type CodecBenchRow } from './codec-bench.js';
 import { runScanBench, scanBenchTable } from './scan-bench.js';
+import { runCoordinatorBench } from './coordinator-bench.js';
 
 interface Target {
   readonly name: string;
@@ -48,6 +49,17 @@ if (want('scan')) {
     targets.push({ name: 'scan: agent >= 4x getfattr -R -d', met: (agent.ratioToGetfattr ?? 0) >= 4, detail: (agent.ratioToGetfattr ?? 0).toFixed(2) });
     targets.push({ name: 'scan: agent RSS <= 150 MB', met: (agent.rssMB ?? Infinity) <= 150, detail: `${agent.rssMB ?? '?'} MB` });
   }
+}
+
+if (want('coordinator')) {
+  process.stderr.write('bench: coordinator ingest + correlate, and disk-missing → damaged list…\n');
+  const rows = await runCoordinatorBench({ files: Number(process.env.ECGUARD_BENCH_FILES ?? 100_000), log: (s) => process.stderr.write(`  ${s}\n`) });
+  results.coordinator = rows;
+  process.stdout.write('\n== coordinator ==\n' + rows.map((r) => `${r.name.padEnd(76)} ${String(r.records).padStart(9)} ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.perSecond).toString().padStart(9)}/s  ${r.note}`).join('\n') + '\n');
+  const corr = rows.find((r) => r.name.startsWith('ingest + correlate'));
+  if (corr) targets.push({ name: 'coordinator: ingest + correlate >= 500,000 records/s', met: corr.perSecond >= 500_000, detail: `${Math.round(corr.perSecond)}/s` });
+  const disk = rows.find((r) => r.name.startsWith('disk missing → every file'));
+  if (disk) targets.push({ name: 'coordinator: disk missing → complete damaged list < 2 s (1M archives on the disk)', met: disk.records >= 1_000_000 && disk.seconds < 2, detail: `${disk.seconds.toFixed(2)} s for ${disk.records} archives` });
 }
 
 results.targets = targets;
