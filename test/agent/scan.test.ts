@@ -82,6 +82,26 @@ describe('agent scan', () => {
     });
   }
 
+  it('10,000 files in one bucket: every one recorded, with the native and the JS reader', async function () {
+    this.timeout(120_000);
+    site = makeFakeSite();
+    const bucket = join(site.disks[0]?.path as string, 'public', '7F');
+    mkdirSync(bucket, { recursive: true });
+    const tpl = readFileSync(storeObject(site, scratch, '/data/template', 0, 3000));
+    for (let i = 0; i < 10_000; i++) {
+      const p = join(bucket, `${i.toString(16).toUpperCase().padStart(36, '0')}0A6%`);
+      writeFileSync(p, tpl);
+      setAttributeSync(p, 'user.U.xrdec.strpver', Buffer.from('1700000000'));
+      setAttributeSync(p, 'user.U.xrdec.filesize', Buffer.from('3000'));
+      setAttributeSync(p, 'user.XrdFrm.Pfn', Buffer.from(`${site.localroot}/data/many/f${i}\0`));
+    }
+    for (const reader of ['native', 'js'] as const) {
+      const r = await scanSite(layoutOf(site), { workers: 2, reader, namespace: false });
+      assert.equal(r.records.filter((x) => x.dataPath.startsWith('public/7F/')).length, 10_000, reader);
+      assert.ok(r.records.every((x) => x.parseStatus === 'ok' && x.strpver === 1700000000));
+    }
+  });
+
   it('hostile trees: clear findings, nothing modified', async () => {
     // tmpfs: ext4 cannot even hold the 64 KiB Pfn this test plants
     site = makeFakeSite({ base: '/dev/shm' });
