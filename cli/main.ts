@@ -6,6 +6,7 @@ import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEncode } from './commands/encode.js';
+import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerNamespace } from './commands/namespace.js';
 import { registerScan } from './commands/scan.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerNamespace(program);
   registerAdmin(program);
   registerDaemons(program);
+  registerEvents(program);
   registerDemo(program);
   return program;
 }

@@ -14,6 +14,8 @@ import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
 import type { ServerRow } from './catalog/catalog-types.js';
 import { ClusterState } from './cluster-state.js';
 import { ProfileMap } from './profile-map.js';
+import type { EventLog } from './events/event-log.js';
+import { EventRecorder } from './events/event-recorder.js';
 import { Reclassifier } from './health/reclassifier.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
@@ -36,7 +38,13 @@ export interface CoordinatorOptions {
   readonly safeModeTimeoutMs?: number;
   readonly safeModeQuorum?: number;
   readonly safeModeReenterFraction?: number;
+  /** Safe mode waits until no new server has appeared for this long (default 10 s). */
+  readonly safeModeSettleMs?: number;
   readonly maxMessageBytes?: number;
+  /** The data-safety log / outbox (events table in the catalog's SQLite file). */
+  readonly eventLog?: EventLog;
+  /** Called when events were written (to publish them promptly). */
+  readonly onEvents?: () => void;
 }
 
 const log = getLogger('coordinator');
@@ -55,6 +63,8 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly profiles: ProfileMap;
   private server: grpc.Server | undefined;
   private liveness: NodeJS.Timeout | undefined;
+  readonly events: EventRecorder | undefined;
+  private safeWasActive = true;
   /** Records rejected per server (hostile or buggy agents). */
   readonly rejected = new Map<string, number>();
 
@@ -67,7 +77,9 @@ export class Coordinator implements SessionContext, AdminContext {
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn));
-    this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5 });
+    this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.()) : undefined;
+    if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
+    this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
   }
 
   async start(): Promise<number> {
@@ -139,6 +151,7 @@ export class Coordinator implements SessionContext, AdminContext {
     await this.cluster.putServer(row);
     if (prev && prev.state !== 'up') {
       log.info(`server ${serverId} up again (was ${prev.state})`);
+      this.events?.server(serverId, 'server.up', { since: prev.since, previousState: prev.state === 'lost' ? 'lost' : 'down' });
       this.reclassify(await this.store.lfnsOnServer(serverId));
     }
     return prev;
@@ -150,7 +163,9 @@ export class Coordinator implements SessionContext, AdminContext {
     await this.cluster.putDisk({ diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) });
     if (prev && (prev.state !== d.state || replacedUuid)) {
       log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}`);
-      this.reclassify(await this.store.lfnsOnDisk(d.diskId));
+      const lfns = await this.store.lfnsOnDisk(d.diskId);
+      this.events?.disk(prev, this.cluster.disk(d.diskId) as NonNullable<ReturnType<ClusterState['disk']>>, replacedUuid, lfns.length);
+      this.reclassify(lfns);
     }
   }
 
@@ -193,12 +208,19 @@ export class Coordinator implements SessionContext, AdminContext {
       if (now - (this.lastSeen.get(s.serverId) ?? 0) > this.downAfterMs) {
         await this.cluster.updateServer(s.serverId, { state: 'down', since: now });
         log.warn(`server ${s.serverId} down: no message for ${Math.round((now - (this.lastSeen.get(s.serverId) ?? 0)) / 1000)} s`);
-        this.reclassify(await this.store.lfnsOnServer(s.serverId));
+        const lfns = await this.store.lfnsOnServer(s.serverId);
+        this.events?.server(s.serverId, 'server.down', { lastSeen: this.lastSeen.get(s.serverId) ?? s.lastSeen, archives: lfns.length });
+        this.reclassify(lfns);
         down.push(s.serverId);
       }
     }
     if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
     this.safeMode.evaluate(now);
+    if (this.safeWasActive && !this.safeMode.isActive) {
+      await this.reclassifier.flush();
+      this.events?.releaseHeld();
+    }
+    this.safeWasActive = this.safeMode.isActive;
   }
 
   async serverLost(serverId: string): Promise<string> {
@@ -207,6 +229,7 @@ export class Coordinator implements SessionContext, AdminContext {
     if (this.registry.connected(serverId)) throw new EcguardError('SERVER_CONNECTED', `server ${serverId} is connected right now: it is not lost`);
     await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now() });
     const lfns = await this.store.lfnsOnServer(serverId);
+    this.events?.server(serverId, 'server.lost', { lastSeen: s.lastSeen, archives: lfns.length, by: 'operator' });
     this.reclassify(lfns);
     return `server ${serverId} declared lost: ${lfns.length} file(s) reclassified; its archives no longer count`;
   }

@@ -9,6 +9,11 @@ export interface SafeModeOptions {
   readonly quorum: number;
   /** Re-enter when more than this fraction of servers is out of contact at once. */
   readonly reenterFraction: number;
+  /**
+   * Stay until no new server has appeared for this long: a fresh coordinator cannot know how
+   * many servers to expect, and leaving after the first one would call every file degraded.
+   */
+  readonly settleMs: number;
 }
 
 export interface SafeModeStatus {
@@ -25,6 +30,7 @@ export class SafeMode {
   private readonly reported = new Set<string>();
   private known = new Set<string>();
   private overridden = false;
+  private lastJoin = Date.now();
 
   constructor(private readonly o: SafeModeOptions) {}
 
@@ -36,6 +42,7 @@ export class SafeMode {
 
   /** A server's view is complete (inventory done, or replay caught up). */
   reportedBy(serverId: string): void {
+    if (!this.known.has(serverId)) this.lastJoin = Date.now();
     this.known.add(serverId);
     this.reported.add(serverId);
     this.evaluate();
@@ -74,9 +81,11 @@ export class SafeMode {
     return [...this.known].filter((s) => !this.reported.has(s)).sort();
   }
 
+  /** Ends safe mode when its conditions hold (call periodically). */
   evaluate(now = Date.now()): void {
     if (!this.active) return;
     const waiting = this.waiting();
+    if (now - this.lastJoin < this.o.settleMs) return;
     if (waiting.length === 0 && this.known.size > 0) {
       this.active = false;
       this.reason = 'every known server has reported';

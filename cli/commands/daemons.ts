@@ -7,6 +7,9 @@ import { lookupServiceUser } from '../../agent/disk/service-user.js';
 import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
 import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
+import { EventLog } from '../../coordinator/events/event-log.js';
+import { JetStreamPublisher } from '../../coordinator/events/jetstream-publisher.js';
+import { OutboxRelay } from '../../coordinator/events/outbox-relay.js';
 import { UsageError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { parseDuration } from '../../shared/config/duration.js';
@@ -38,8 +41,10 @@ interface CoordinatorFlags {
   downAfter: string;
   safeModeTimeout: string;
   safeModeQuorum: string;
+  safeModeSettle: string;
   profile: string[];
   rebuildCatalog?: boolean;
+  nats?: string;
 }
 
 export function registerDaemons(program: Command): void {
@@ -55,8 +60,10 @@ export function registerDaemons(program: Command): void {
     .option('--down-after <duration>', 'a server without messages this long is down', '30s')
     .option('--safe-mode-timeout <duration>', 'leave safe mode after this with a quorum of servers', '10m')
     .option('--safe-mode-quorum <fraction>', 'fraction of known servers needed at the timeout', '0.9')
+    .option('--safe-mode-settle <duration>', 'stay in safe mode until no new server appeared for this long', '10s')
     .option('--profile <spec>', 'EC profile: N+M:C for the site (default: from the agents), or /lfn/prefix/=N+M:C; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild-catalog', 'forget what agents told before and rebuild the catalog from full inventories')
+    .option('--nats <urls>', 'publish events to NATS JetStream (stream ECGUARD, subjects ecguard.<cluster>.<type>), e.g. nats://127.0.0.1:4222')
     .action(async (f: CoordinatorFlags) => {
       const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
       if (!tls && !f.insecure) throw new UsageError('give --tls-ca, --tls-cert and --tls-key (deploy/make-certs.sh makes them), or --insecure for a loopback demo');
@@ -66,6 +73,17 @@ export function registerDaemons(program: Command): void {
       const profile = specs.find((s) => s.prefix === undefined)?.profile;
       const profilesByPrefix = specs.filter((s) => s.prefix !== undefined).map((s) => ({ prefix: s.prefix as string, profile: s.profile }));
       const store = openCatalogStore(f.db);
+      const eventLog = new EventLog(f.db.replace(/^sqlite:/, ''));
+      // Events are always logged first; with --nats an outbox relay publishes them in order.
+      let publisher: JetStreamPublisher | undefined;
+      let relay: OutboxRelay | undefined;
+      if (f.nats) {
+        publisher = new JetStreamPublisher({ servers: f.nats.split(',') });
+        relay = new OutboxRelay({ pending: async (n) => eventLog.pending(n), markPublished: async (ids) => eventLog.markPublished(ids), countPending: async () => eventLog.backlog() }, publisher);
+        publisher.onReady(() => relay?.kick());
+        publisher.start();
+        relay.start();
+      }
       if (f.rebuildCatalog) {
         await store.clearAgentData();
         for (const s of await store.listServers()) await store.putServer({ ...s, appliedSeq: 0, inventoried: false });
@@ -73,12 +91,17 @@ export function registerDaemons(program: Command): void {
       }
       const c = new Coordinator({
         cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
-        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum,
-        ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix,
+        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum, safeModeSettleMs: parseDuration(f.safeModeSettle),
+        ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
       });
       const port = await c.start();
       process.stdout.write(`coordinator listening on port ${port}\n`);
-      onSignals(() => c.stop());
+      onSignals(async () => {
+        await c.stop();
+        await relay?.stop();
+        await publisher?.close();
+        eventLog.close();
+      });
     });
 
   program.command('agent').description('run the agent of this data server (scan, watch, report to the coordinator)')

@@ -29,6 +29,8 @@ export interface LocalClusterOptions {
   /** Keep the directory after stop(). */
   readonly keep?: boolean;
   readonly extraCoordinatorArgs?: readonly string[];
+  /** Safe mode settle time (default 3s). */
+  readonly settle?: string;
 }
 
 export interface PlacedFile {
@@ -91,7 +93,7 @@ export class LocalCluster {
   startCoordinator(): void {
     const tls = this.o.tls ? ['--tls-ca', join(this.certDir, 'ca.pem'), '--tls-cert', join(this.certDir, 'coordinator.pem'), '--tls-key', join(this.certDir, 'coordinator.key')] : ['--insecure'];
     this.coordinator = spawn(process.execPath, [BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, '--db', join(this.root, 'catalog.db'), '--cluster', 'local',
-      '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
+      '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', '--safe-mode-settle', this.o.settle ?? '3s', ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
     this.pipeLog(this.coordinator, 'coordinator');
   }
 

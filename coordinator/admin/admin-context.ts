@@ -1,13 +1,13 @@
 // What the Admin API needs from the coordinator (an interface, so admin/ does not import the
 // coordinator module: no import cycle, and handlers are testable alone).
 import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { EventLog } from '../events/event-log.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ClusterState } from '../cluster-state.js';
 import type { SafeMode } from '../safe-mode.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 
 export interface AdminContext {
-  readonly o: { readonly cluster: string };
   readonly insecure: boolean;
   readonly store: CatalogStore;
   readonly cluster: ClusterState;
@@ -19,4 +19,5 @@ export interface AdminContext {
   rebuildCatalog(): Promise<string>;
   readonly syncs: ReadonlyMap<string, { full: number; replay: number }>;
   readonly rejected: ReadonlyMap<string, number>;
+  readonly o: { readonly cluster: string; readonly eventLog?: EventLog };
 }

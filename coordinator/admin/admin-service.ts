@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { AdminServer, FileInfo, ServerInfo } from '../../proto/gen/ecguard/v1/admin.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
+import { EVENT_TYPES, type EventType } from '../../shared/domain/event.js';
 import { peerIdentity } from '../../shared/tls/tls-identity.js';
 import { diskToWire, profileToWire } from '../../shared/wire/session-wire.js';
 import type { FileRow } from '../catalog/catalog-types.js';
@@ -93,5 +94,13 @@ export function adminHandlers(c: AdminContext): AdminServer {
     leaveSafeMode: wrap(async () => ({ message: c.safeMode.leave('operator') })),
     rebuildCatalog: wrap(async () => ({ message: await c.rebuildCatalog() })),
     confirmLfns: wrap(async (req) => confirmLfns(c, req)),
+    listEvents: wrap(async (req) => {
+      const logBook = c.o.eventLog;
+      if (!logBook) throw new EcguardError('NO_EVENT_LOG', 'this coordinator keeps no event log');
+      const bad = req.types.filter((t) => !EVENT_TYPES.includes(t as EventType));
+      if (bad.length) throw new EcguardError('USAGE', `unknown event type(s) ${bad.join(', ')}; known: ${EVENT_TYPES.join(', ')}`);
+      const rows = logBook.query({ types: req.types as EventType[], limit: req.limit || 1000, ...(req.afterSeq !== undefined ? { afterSeq: req.afterSeq } : {}), ...(req.sinceMs !== undefined ? { sinceMs: req.sinceMs } : {}) });
+      return { events: rows.map((r) => ({ seq: r.seq, json: JSON.stringify(r.event), published: r.publishedAt !== undefined })), backlog: logBook.backlog() };
+    }),
   };
 }

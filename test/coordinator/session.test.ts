@@ -9,6 +9,8 @@ import { AgentRuntime } from '../../agent/agent-runtime.js';
 import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
 import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
+import { EventLog } from '../../coordinator/events/event-log.js';
+import type { EcguardEvent } from '../../shared/domain/event.js';
 import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
 import { placeObject, type PlacedObject } from '../helpers/ec-cluster-data.js';
@@ -37,9 +39,12 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
   let port: number;
   let agents: (Agent | undefined)[];
   let objects: PlacedObject[];
+  let eventLog: EventLog;
+  const eventsOf = (type: string): EcguardEvent[] => eventLog.query({ limit: 100_000 }).map((r) => r.event).filter((e) => e.type === type);
 
   const startCoordinator = async (): Promise<void> => {
-    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), insecure: true, heartbeatMs: 100, downAfterMs: 800, safeModeTimeoutMs: 60_000 });
+    eventLog = new EventLog(join(dir, 'catalog.db'));
+    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), eventLog, insecure: true, heartbeatMs: 100, downAfterMs: 800, safeModeTimeoutMs: 60_000, safeModeSettleMs: 1500 });
     port = await coord.start();
   };
   const startAgent = async (i: number): Promise<Agent> => {
@@ -88,6 +93,10 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
       return counts.healthy.count === objects.length;
     }, 10_000, 'all files healthy');
     assert.ok(agents.every((a) => a?.link.stats.fullInventories === 1));
+    // the new-file log: one file.created per object, recorded once safe mode ended; nothing alarming
+    await until(() => eventsOf('file.created').length === objects.length, 5000, 'file.created events');
+    assert.deepEqual(eventsOf('file.created').map((e) => e.subject.lfn).sort(), objects.map((o) => o.lfn).sort());
+    assert.equal(eventsOf('file.degraded').length + eventsOf('file.lost').length + eventsOf('server.down').length, 0);
   });
 
   it('a disk directory removed: exactly the files with an archive there become degraded', async () => {
@@ -104,6 +113,9 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
       }, 5000, 'degraded files');
       const rows = await coord.store.listFiles({ states: ['degraded'] });
       assert.deepEqual(rows.map((r) => r.lfn).sort(), hit);
+      assert.equal(eventsOf('disk.failed').length, 1);
+      assert.equal(eventsOf('disk.failed')[0]?.subject.diskId, disk.diskId);
+      assert.deepEqual(eventsOf('file.degraded').map((e) => e.subject.lfn).sort(), hit, 'one file.degraded per damaged file, each once');
       assert.equal((await coord.store.listFiles({ states: ['lost', 'critical'] })).length, 0);
     } finally {
       renameSync(disk.path + '.gone', disk.path);
@@ -127,6 +139,8 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
       return (await coord.store.fileCounts()).healthy.count === objects.length;
     }, 10_000, 'healthy after restart');
     assert.equal(a.link.stats.fullInventories, 0, 'journal replay, not a full inventory');
+    assert.deepEqual(eventsOf('server.down').map((e) => e.subject.serverId), ['srv4']);
+    assert.deepEqual(eventsOf('server.up').map((e) => e.subject.serverId), ['srv4']);
     assert.equal(a.link.stats.replays, 1);
   });
 
@@ -148,6 +162,8 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
       return debris.some((d) => d.lfn === victim.lfn && d.serverId === 'srv1');
     }, 10_000, 'the leftover to be debris');
     assert.equal(await fileState(victim.lfn), undefined, 'a deleted file does not come back');
+    assert.deepEqual(eventsOf('file.deleted').map((e) => e.subject.lfn), [victim.lfn]);
+    assert.equal(eventsOf('file.lost').length, 0, 'a deletion is never reported as a loss');
   });
 
   it('an agent claiming a connected server id is refused; a hostile Hello is refused cleanly', async () => {

@@ -184,6 +184,25 @@ export interface ConfirmLfnsReply {
   pendingEvidence: boolean;
 }
 
+export interface ListEventsRequest {
+  afterSeq?: number | undefined;
+  sinceMs?: number | undefined;
+  types: string[];
+  limit: number;
+}
+
+export interface EventInfo {
+  seq: number;
+  /** The event as published (JSON, see docs/events.md). */
+  json: string;
+  published: boolean;
+}
+
+export interface ListEventsReply {
+  events: EventInfo[];
+  backlog: number;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -2894,6 +2913,317 @@ export const ConfirmLfnsReply: MessageFns<ConfirmLfnsReply> = {
   },
 };
 
+function createBaseListEventsRequest(): ListEventsRequest {
+  return { afterSeq: undefined, sinceMs: undefined, types: [], limit: 0 };
+}
+
+export const ListEventsRequest: MessageFns<ListEventsRequest> = {
+  encode(message: ListEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSeq !== undefined) {
+      writer.uint32(8).uint64(message.afterSeq);
+    }
+    if (message.sinceMs !== undefined) {
+      writer.uint32(17).double(message.sinceMs);
+    }
+    for (const v of message.types) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.afterSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.sinceMs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.types.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsRequest {
+    return {
+      afterSeq: isSet(object.afterSeq)
+        ? globalThis.Number(object.afterSeq)
+        : isSet(object.after_seq)
+        ? globalThis.Number(object.after_seq)
+        : undefined,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : undefined,
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => globalThis.String(e)) : [],
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListEventsRequest): unknown {
+    const obj: any = {};
+    if (message.afterSeq !== undefined) {
+      obj.afterSeq = Math.round(message.afterSeq);
+    }
+    if (message.sinceMs !== undefined) {
+      obj.sinceMs = floatToJson(message.sinceMs);
+    }
+    if (message.types?.length) {
+      obj.types = message.types;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEventsRequest>, I>>(base?: I): ListEventsRequest {
+    return ListEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEventsRequest>, I>>(object: I): ListEventsRequest {
+    const message = createBaseListEventsRequest();
+    message.afterSeq = object.afterSeq ?? undefined;
+    message.sinceMs = object.sinceMs ?? undefined;
+    message.types = object.types?.map((e) => e) || [];
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseEventInfo(): EventInfo {
+  return { seq: 0, json: "", published: false };
+}
+
+export const EventInfo: MessageFns<EventInfo> = {
+  encode(message: EventInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.json !== "") {
+      writer.uint32(18).string(message.json);
+    }
+    if (message.published !== false) {
+      writer.uint32(24).bool(message.published);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.json = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.published = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventInfo {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      json: isSet(object.json) ? globalThis.String(object.json) : "",
+      published: isSet(object.published) ? globalThis.Boolean(object.published) : false,
+    };
+  },
+
+  toJSON(message: EventInfo): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.json !== "") {
+      obj.json = message.json;
+    }
+    if (message.published !== false) {
+      obj.published = message.published;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventInfo>, I>>(base?: I): EventInfo {
+    return EventInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventInfo>, I>>(object: I): EventInfo {
+    const message = createBaseEventInfo();
+    message.seq = object.seq ?? 0;
+    message.json = object.json ?? "";
+    message.published = object.published ?? false;
+    return message;
+  },
+};
+
+function createBaseListEventsReply(): ListEventsReply {
+  return { events: [], backlog: 0 };
+}
+
+export const ListEventsReply: MessageFns<ListEventsReply> = {
+  encode(message: ListEventsReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      EventInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.backlog !== 0) {
+      writer.uint32(16).uint64(message.backlog);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(EventInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.backlog = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsReply {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EventInfo.fromJSON(e)) : [],
+      backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
+    };
+  },
+
+  toJSON(message: ListEventsReply): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => EventInfo.toJSON(e));
+    }
+    if (message.backlog !== 0) {
+      obj.backlog = Math.round(message.backlog);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEventsReply>, I>>(base?: I): ListEventsReply {
+    return ListEventsReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEventsReply>, I>>(object: I): ListEventsReply {
+    const message = createBaseListEventsReply();
+    message.events = object.events?.map((e) => EventInfo.fromPartial(e)) || [];
+    message.backlog = object.backlog ?? 0;
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   status: {
@@ -2978,6 +3308,15 @@ export const AdminService = {
     responseSerialize: (value: ConfirmLfnsReply): Buffer => Buffer.from(ConfirmLfnsReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConfirmLfnsReply => ConfirmLfnsReply.decode(value),
   },
+  listEvents: {
+    path: "/ecguard.v1.Admin/ListEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEventsRequest): Buffer => Buffer.from(ListEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEventsRequest => ListEventsRequest.decode(value),
+    responseSerialize: (value: ListEventsReply): Buffer => Buffer.from(ListEventsReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEventsReply => ListEventsReply.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -2990,6 +3329,7 @@ export interface AdminServer extends UntypedServiceImplementation {
   leaveSafeMode: handleUnaryCall<LeaveSafeModeRequest, LeaveSafeModeReply>;
   rebuildCatalog: handleUnaryCall<RebuildCatalogRequest, RebuildCatalogReply>;
   confirmLfns: handleUnaryCall<ConfirmLfnsRequest, ConfirmLfnsReply>;
+  listEvents: handleUnaryCall<ListEventsRequest, ListEventsReply>;
 }
 
 export interface AdminClient extends Client {
@@ -3127,6 +3467,21 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ConfirmLfnsReply) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    callback: (error: ServiceError | null, response: ListEventsReply) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEventsReply) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEventsReply) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,106 @@
+// Turns what the coordinator learns into data-safety events, written to the event log (the
+// outbox) before anything is published. No alert storm after a restart: while safe mode is on,
+// file events are held and, when it ends, only each file's net change is recorded.
+import { makeEvent, type EcguardEvent, type EventType } from '../../shared/domain/event.js';
+import type { FileState } from '../../shared/domain/file-health.js';
+import { getLogger } from '../../shared/logger.js';
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
+import type { FileChange } from '../health/reclassifier.js';
+import type { EventLog } from './event-log.js';
+
+const log = getLogger('events');
+const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
+
+export class EventRecorder {
+  private readonly held = new Map<string, { prev?: FileRow; next?: FileRow }>();
+
+  constructor(
+    private readonly cluster: string,
+    private readonly log: EventLog,
+    private readonly profileFor: (lfn: string) => EcProfile | undefined,
+    private readonly inSafeMode: () => boolean,
+    private readonly appended: () => void,
+  ) {}
+
+  private write(events: EcguardEvent[]): void {
+    if (events.length === 0) return;
+    this.log.append(events);
+    this.appended();
+  }
+
+  private safeMake<T extends EventType>(...args: Parameters<typeof makeEvent<T>>): EcguardEvent | undefined {
+    try {
+      return makeEvent(...args);
+    } catch (err) {
+      log.error(`event ${args[1]} not recorded: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  fileChanges(changes: readonly FileChange[]): void {
+    if (this.inSafeMode()) {
+      for (const c of changes) {
+        const h = this.held.get(c.lfn);
+        this.held.set(c.lfn, { ...(h ? (h.prev ? { prev: h.prev } : {}) : c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}) });
+      }
+      return;
+    }
+    this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next)));
+  }
+
+  /** Safe mode ended: record each held file's net change. */
+  releaseHeld(): void {
+    const events: EcguardEvent[] = [];
+    for (const [lfn, h] of this.held) events.push(...this.fileEvents(lfn, h.prev, h.next));
+    this.held.clear();
+    this.write(events);
+  }
+
+  private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined): EcguardEvent[] {
+    const out: (EcguardEvent | undefined)[] = [];
+    const profile = this.profileFor(lfn);
+    if (!profile) return [];
+    if (!next) {
+      if (prev) out.push(this.safeMake(this.cluster, 'file.deleted', { lfn }, `${lfn} was deleted`, { ...(prev.latestStrpver !== undefined ? { strpver: prev.latestStrpver } : {}), ...(prev.filesize !== undefined ? { filesize: prev.filesize } : {}), serversAway: [] }));
+      return out.filter((e): e is EcguardEvent => e !== undefined);
+    }
+    if (next.createdAt !== undefined && (prev?.createdAt === undefined || prev.latestStrpver !== next.latestStrpver)) {
+      out.push(this.safeMake(this.cluster, 'file.created', { lfn }, `${lfn} (strpver ${next.latestStrpver}) is complete`, { ...(next.latestStrpver !== undefined ? { strpver: next.latestStrpver } : {}), filesize: next.filesize ?? next.bytes, profile, servers: [] }));
+    }
+    if (ALERT_STATES.has(next.state) && prev?.state !== next.state) {
+      const data = {
+        ...(prev ? { previousState: prev.state } : {}), redundancy: next.redundancy, available: next.available, unavailable: next.unavailable, profile,
+        ...(next.latestStrpver !== undefined ? { strpver: next.latestStrpver } : {}), ...(next.filesize !== undefined ? { filesize: next.filesize } : {}),
+      };
+      const type = `file.${next.state}` as 'file.degraded' | 'file.critical' | 'file.lost';
+      out.push(this.safeMake(this.cluster, type, { lfn }, next.reason, { ...data, state: next.state } as never));
+    }
+    return out.filter((e): e is EcguardEvent => e !== undefined);
+  }
+
+  disk(prev: DiskRow | undefined, next: DiskRow, replacedUuid: string | undefined, archives: number): void {
+    const subject = { serverId: next.serverId, diskId: next.diskId };
+    const events: (EcguardEvent | undefined)[] = [];
+    if (replacedUuid) {
+      events.push(this.safeMake(this.cluster, 'disk.replaced', subject, `a different disk is mounted at ${next.path}: the old one's archives are gone`, { path: next.path, oldUuid: replacedUuid, ...(next.uuid ? { newUuid: next.uuid } : {}), archivesLost: archives }));
+    }
+    if (prev && prev.state !== next.state && (next.state === 'failed' || next.state === 'missing')) {
+      events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, previousState: prev.state, error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
+    }
+    if (prev && prev.state !== next.state && next.state === 'downgraded') {
+      events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: 0, by: 'corruption' }));
+    }
+    this.write(events.filter((e): e is EcguardEvent => e !== undefined));
+  }
+
+  server(serverId: string, type: 'server.down' | 'server.up' | 'server.lost', detail: { lastSeen?: number; since?: number; archives?: number; previousState?: 'down' | 'lost'; by?: 'timeout' | 'operator' }): void {
+    const iso = (ms: number | undefined): string => new Date(ms ?? Date.now()).toISOString();
+    let e: EcguardEvent | undefined;
+    // lostAt: when its archives stop counting unless it returns (server.lostAfter, default 1 h).
+    if (type === 'server.down') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} stopped reporting: its archives are unavailable, not lost`, { lastSeen: iso(detail.lastSeen), lostAt: iso(Date.now() + 3600_000), archives: detail.archives ?? 0 });
+    else if (type === 'server.up') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} is reporting again`, { downSince: iso(detail.since), previousState: detail.previousState ?? 'down' });
+    else e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} declared lost: its archives no longer count`, { ...(detail.lastSeen !== undefined ? { lastSeen: iso(detail.lastSeen) } : {}), by: detail.by ?? 'operator', archives: detail.archives ?? 0 });
+    if (e) this.write([e]);
+  }
+}

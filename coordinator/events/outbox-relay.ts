@@ -1,0 +1,175 @@
+// Moves events from the catalog's outbox to NATS (DESIGN.md §4 Events): strictly in order, one
+// at a time, each marked published only after JetStream acked it. On any failure it stops at
+// that event, waits (backoff capped at a few seconds) and resumes from the same event, so NATS
+// being down loses nothing; a crash between ack and mark republishes the event, which the
+// stream drops as a duplicate (same Nats-Msg-Id inside the duplicate window).
+import type { PubAck } from '@nats-io/jetstream';
+import type { EcguardEvent } from '../../shared/domain/event.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+
+/** The outbox: the catalog's events table (the main store implements it). */
+export interface OutboxSource {
+  /** Unpublished events, oldest first, at most `limit`. */
+  pending(limit: number): Promise<EcguardEvent[]>;
+  markPublished(ids: string[]): Promise<void>;
+  /** Unpublished count, for backlog(); without it backlog() counts what it has read. */
+  countPending?(): Promise<number>;
+}
+
+/** What the relay needs of JetStreamPublisher (a fake will do in tests). */
+export interface EventPublisher {
+  publish(event: EcguardEvent): Promise<PubAck>;
+}
+
+export interface OutboxRelayOptions {
+  /** Events read from the outbox per round. Default 100. */
+  readonly batchSize?: number;
+  /** First retry delay after a failure; doubles up to maxBackoffMs. Defaults 100 ms, 3 s. */
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Look at the outbox this often even without kick(). Default 5 s. */
+  readonly idlePollMs?: number;
+}
+
+export interface OutboxRelayStatus {
+  readonly running: boolean;
+  readonly backlog: number;
+  readonly published: number;
+  readonly duplicates: number;
+  readonly consecutiveFailures: number;
+  readonly lastError?: string;
+  readonly lastPublishedId?: string;
+}
+
+const log = getLogger('outbox-relay');
+
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly idlePollMs: number;
+  private running = false;
+  private loop?: Promise<void>;
+  private kicked = false;
+  private wake?: () => void;
+  private known = 0;
+  private published = 0;
+  private duplicates = 0;
+  private failures = 0;
+  private lastError?: string;
+  private lastPublishedId?: string;
+
+  constructor(
+    private readonly source: OutboxSource,
+    private readonly publisher: EventPublisher,
+    o: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = o.batchSize ?? 100;
+    this.minBackoffMs = o.minBackoffMs ?? 100;
+    this.maxBackoffMs = o.maxBackoffMs ?? 3000;
+    this.idlePollMs = o.idlePollMs ?? 5000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New events were written: publish them now instead of at the next poll. */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Unpublished events as of the last look at the outbox. */
+  backlog(): number {
+    return this.known;
+  }
+
+  status(): OutboxRelayStatus {
+    return {
+      running: this.running,
+      backlog: this.known,
+      published: this.published,
+      duplicates: this.duplicates,
+      consecutiveFailures: this.failures,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.lastPublishedId === undefined ? {} : { lastPublishedId: this.lastPublishedId }),
+    };
+  }
+
+  /** Stops after the event in flight (bounded by the publisher's timeout). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      let ok = true;
+      try {
+        const batch = await this.source.pending(this.batchSize);
+        this.known = this.source.countPending ? await this.source.countPending() : batch.length;
+        if (batch.length === 0) {
+          this.recovered();
+          await this.sleep(this.idlePollMs, true);
+          continue;
+        }
+        for (const event of batch) {
+          if (!this.running) return;
+          await this.publishOne(event);
+        }
+      } catch (err) {
+        ok = false;
+        this.failed(err);
+      }
+      if (ok) this.recovered();
+      else await this.sleep(Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.failures - 1, 20)), false);
+    }
+  }
+
+  private async publishOne(event: EcguardEvent): Promise<void> {
+    const ack = await this.publisher.publish(event);
+    if (ack.duplicate) this.duplicates++;
+    // A failure here leaves the event pending: the next round republishes it as a duplicate.
+    await this.source.markPublished([event.id]);
+    this.published++;
+    this.lastPublishedId = event.id;
+    this.known = Math.max(0, this.known - 1);
+  }
+
+  private failed(err: unknown): void {
+    this.failures++;
+    this.lastError = errorText(err);
+    const code = err instanceof EcguardError ? ` [${err.code}]` : '';
+    // One warning per outage, not one per retry.
+    if (this.failures === 1) log.warn(`event publishing paused${code}: ${this.lastError}; retrying with backoff, ${this.known} event(s) waiting`);
+    else log.debug(`event publishing still failing (${this.failures} tries)${code}: ${this.lastError}`);
+  }
+
+  private recovered(): void {
+    if (this.failures > 0) log.info(`event publishing resumed after ${this.failures} failed tries`);
+    this.failures = 0;
+    this.lastError = undefined;
+  }
+
+  /** Waits `ms`; a kick ends an idle wait early, never a backoff (no hammering a down NATS). */
+  private sleep(ms: number, kickable: boolean): Promise<void> {
+    if (kickable && this.kicked) return Promise.resolve();
+    return new Promise((res) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.wake = undefined;
+        res();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = () => {
+        if (kickable || !this.running) done();
+      };
+    });
+  }
+}
