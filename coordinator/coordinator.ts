@@ -16,6 +16,8 @@ import { ClusterState } from './cluster-state.js';
 import { ProfileMap } from './profile-map.js';
 import type { EventLog } from './events/event-log.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { HealthIndicators, type IndicatorState } from './health/health-indicators.js';
+import type { HealthIndicator } from '../shared/domain/event.js';
 import { Reclassifier } from './health/reclassifier.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
@@ -38,6 +40,9 @@ export interface CoordinatorOptions {
   readonly safeModeTimeoutMs?: number;
   readonly safeModeQuorum?: number;
   readonly safeModeReenterFraction?: number;
+  /** Health indicators: raised after a condition held this long, cleared after it was gone this long. */
+  readonly indicatorRaiseMs?: number;
+  readonly indicatorClearMs?: number;
   /** Safe mode waits until no new server has appeared for this long (default 10 s). */
   readonly safeModeSettleMs?: number;
   readonly maxMessageBytes?: number;
@@ -65,6 +70,8 @@ export class Coordinator implements SessionContext, AdminContext {
   private liveness: NodeJS.Timeout | undefined;
   readonly events: EventRecorder | undefined;
   private safeWasActive = true;
+  indicators: HealthIndicators = new HealthIndicators({ raiseAfterMs: 0, clearAfterMs: 0 });
+  private indicatorTimer: NodeJS.Timeout | undefined;
   /** Records rejected per server (hostile or buggy agents). */
   readonly rejected = new Map<string, number>();
 
@@ -109,12 +116,17 @@ export class Coordinator implements SessionContext, AdminContext {
     });
     this.liveness = setInterval(() => void this.checkLiveness(), Math.min(1000, this.downAfterMs / 4));
     this.liveness.unref();
+    const saved = await this.store.getMeta('indicators');
+    this.indicators = new HealthIndicators({ raiseAfterMs: this.o.indicatorRaiseMs ?? 10_000, clearAfterMs: this.o.indicatorClearMs ?? 60_000 }, saved ? (JSON.parse(saved) as Partial<Record<HealthIndicator, IndicatorState>>) : {});
+    this.indicatorTimer = setInterval(() => void this.checkIndicators().catch((err: unknown) => log.error(`health indicators: ${String(err)}`)), 1000);
+    this.indicatorTimer.unref();
     log.info(`listening on ${host}:${port} (${this.insecure ? 'INSECURE' : 'mTLS'}), cluster ${this.o.cluster}`);
     return port;
   }
 
   async stop(): Promise<void> {
     if (this.liveness) clearInterval(this.liveness);
+    if (this.indicatorTimer) clearInterval(this.indicatorTimer);
     for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
     this.server?.forceShutdown();
@@ -221,6 +233,24 @@ export class Coordinator implements SessionContext, AdminContext {
       this.events?.releaseHeld();
     }
     this.safeWasActive = this.safeMode.isActive;
+  }
+
+  /** Judges the health indicators (never in safe mode: no alerts while the picture forms). */
+  private async checkIndicators(): Promise<void> {
+    if (this.safeMode.isActive) return;
+    const counts = await this.store.fileCounts();
+    const disks = this.cluster.listDisks();
+    const placeable = this.cluster.listServers().filter((s) => s.state === 'up' && disks.some((d) => d.serverId === s.serverId && d.state === 'online')).length;
+    const changes = this.indicators.evaluate(Date.now(), {
+      placeableServers: placeable, widestProfile: this.profiles.widest(), unavailableFiles: counts.unavailable.count, criticalFiles: counts.critical.count,
+      failingDisks: disks.filter((d) => d.state === 'failed' || d.state === 'downgraded').map((d) => d.diskId),
+    });
+    if (changes.length === 0) return;
+    await this.store.setMeta('indicators', JSON.stringify(this.indicators.states()));
+    for (const c of changes) {
+      log.warn(`health indicator ${c.indicator} ${c.active ? 'RAISED' : 'cleared'}: ${c.details}`);
+      this.events?.indicator(c);
+    }
   }
 
   async serverLost(serverId: string): Promise<string> {

@@ -40,6 +40,11 @@ export class ProfileMap {
     return this.fallback;
   }
 
+  /** Most archives any known profile needs (N+M), 0 when none is known. */
+  widest(): number {
+    return Math.max(0, ...[...this.byPrefix.map((e) => e.profile), ...(this.fallback ? [this.fallback] : [])].map((p) => p.nbData + p.nbParity));
+  }
+
   describe(): string {
     const parts = this.byPrefix.map((e) => `${e.prefix}=${e.profile.nbData}+${e.profile.nbParity}:${e.profile.chunkSize}`);
     if (this.fallback) parts.push(`default ${this.fallback.nbData}+${this.fallback.nbParity}:${this.fallback.chunkSize}`);

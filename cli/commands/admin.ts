@@ -18,6 +18,8 @@ function statusText(s: StatusReply): string {
   const up = s.servers.filter((x) => x.state === 'up').length;
   let out = `cluster ${s.cluster}: ${up}/${s.servers.length} servers up, ${s.archives} archives${s.profile ? `, EC ${s.profile.nbData}+${s.profile.nbParity} chunk ${s.profile.chunkSize}` : ''}\n`;
   if (s.safeMode?.active) out += `SAFE MODE since ${ago(s.safeMode.sinceMs)}: ${s.safeMode.reason}${s.safeMode.waitingFor.length ? `; waiting for ${s.safeMode.waitingFor.join(', ')}` : ''}\n  (states are pending evidence; no repair or debris action; 'ecguard safemode leave' overrides)\n`;
+  const raised = s.indicators.filter((i) => i.active);
+  if (raised.length) out += raised.map((i) => `HEALTH ${i.name} since ${ago(i.sinceMs)}: ${i.details}\n`).join('');
   out += '\nfiles:\n' + table(['state', 'files', 'bytes'], s.filesByState.map((x) => [x.state, x.count, formatBytes(x.bytes)]));
   out += '\ndisks:\n' + table(['state', 'disks'], s.disksByState.map((x) => [x.state, x.count]));
   const down = s.servers.filter((x) => x.state !== 'up');

@@ -18,6 +18,7 @@ export interface AdminContext {
   serverLost(serverId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;
   readonly syncs: ReadonlyMap<string, { full: number; replay: number }>;
+  readonly indicators: { states(): Record<string, { active: boolean; since: number; details: string }> };
   readonly rejected: ReadonlyMap<string, number>;
   readonly o: { readonly cluster: string; readonly eventLog?: EventLog };
 }

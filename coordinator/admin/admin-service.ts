@@ -64,6 +64,7 @@ export function adminHandlers(c: AdminContext): AdminServer {
         archives: await c.store.archiveCount(),
         startedAtMs: c.startedAt,
         ...(profile ? { profile: profileToWire(profile) } : {}),
+        indicators: Object.entries(c.indicators.states()).map(([name, s]) => ({ name, active: s.active, sinceMs: s.since, details: s.details })),
       };
     }),
     listFiles: wrap(async (req) => {

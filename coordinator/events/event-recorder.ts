@@ -8,6 +8,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { FileChange } from '../health/reclassifier.js';
 import type { EventLog } from './event-log.js';
+import type { IndicatorChange } from '../health/health-indicators.js';
 
 const log = getLogger('events');
 const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
@@ -92,6 +93,12 @@ export class EventRecorder {
       events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: 0, by: 'corruption' }));
     }
     this.write(events.filter((e): e is EcguardEvent => e !== undefined));
+  }
+
+  indicator(c: IndicatorChange): void {
+    const e = this.safeMake(this.cluster, 'health.changed', { indicator: c.indicator }, `${c.indicator} ${c.active ? 'raised' : 'cleared'}: ${c.details}`,
+      { active: c.active, since: new Date(c.since).toISOString(), ...(c.count !== undefined ? { count: c.count } : {}), details: c.details.slice(0, 2000) }, c.active ? 'critical' : 'info');
+    if (e) this.write([e]);
   }
 
   server(serverId: string, type: 'server.down' | 'server.up' | 'server.lost', detail: { lastSeen?: number; since?: number; archives?: number; previousState?: 'down' | 'lost'; by?: 'timeout' | 'operator' }): void {

@@ -13,7 +13,7 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { JetStreamPublisher } from '../../coordinator/events/jetstream-publisher.js';
 import { OutboxRelay } from '../../coordinator/events/outbox-relay.js';
-import type { EcguardEvent } from '../../shared/domain/event.js';
+import { makeEvent, type EcguardEvent } from '../../shared/domain/event.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
 import { placeObject, type PlacedObject } from '../helpers/ec-cluster-data.js';
 import { readStream, startNatsServer, type NatsServer } from '../helpers/nats-server.js';
@@ -113,5 +113,22 @@ describe('events: coordinator → event log → NATS JetStream', function () {
     await until(() => log.backlog() === 0, 20_000, 'outbox drained');
     const stream = await readStream(nats.url, 'ECGUARD');
     assert.deepEqual(stream.map((m) => m.msgId), all().map((e) => e.id), 'every event arrived, in order, once');
+  });
+
+  it('killed between writing an event and publishing it: published exactly once after the restart', async () => {
+    await until(() => log.backlog() === 0, 10_000, 'published');
+    // A second process's view of the same log: an event written, then the process dies (no relay ran).
+    const other = new EventLog(join(dir, 'catalog.db'));
+    const e = makeEvent('test-site', 'server.lost', { serverId: 'srv9' }, 'declared lost by an operator', { by: 'operator', archives: 0 });
+    other.append([e]);
+    other.close();
+    // the restarted coordinator's relay finds it in the outbox
+    relay.kick();
+    await until(() => log.backlog() === 0, 10_000, 'outbox drained');
+    // and a relay that published but died before marking it publishes it again: JetStream dedupes
+    const ack = await publisher.publish(e);
+    assert.equal(ack.duplicate, true);
+    const stream = await readStream(nats.url, 'ECGUARD');
+    assert.equal(stream.filter((m) => m.msgId === e.id).length, 1);
   });
 });

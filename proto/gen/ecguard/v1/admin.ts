@@ -51,6 +51,14 @@ export interface StatusReply {
   archives: number;
   startedAtMs: number;
   profile?: EcProfile | undefined;
+  indicators: HealthIndicatorInfo[];
+}
+
+export interface HealthIndicatorInfo {
+  name: string;
+  active: boolean;
+  sinceMs: number;
+  details: string;
 }
 
 export interface FileInfo {
@@ -491,6 +499,7 @@ function createBaseStatusReply(): StatusReply {
     archives: 0,
     startedAtMs: 0,
     profile: undefined,
+    indicators: [],
   };
 }
 
@@ -519,6 +528,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     }
     if (message.profile !== undefined) {
       EcProfile.encode(message.profile, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.indicators) {
+      HealthIndicatorInfo.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -600,6 +612,14 @@ export const StatusReply: MessageFns<StatusReply> = {
             message.profile = EcProfile.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.indicators.push(HealthIndicatorInfo.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -638,6 +658,9 @@ export const StatusReply: MessageFns<StatusReply> = {
         ? globalThis.Number(object.started_at_ms)
         : 0,
       profile: isSet(object.profile) ? EcProfile.fromJSON(object.profile) : undefined,
+      indicators: globalThis.Array.isArray(object?.indicators)
+        ? object.indicators.map((e: any) => HealthIndicatorInfo.fromJSON(e))
+        : [],
     };
   },
 
@@ -667,6 +690,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     if (message.profile !== undefined) {
       obj.profile = EcProfile.toJSON(message.profile);
     }
+    if (message.indicators?.length) {
+      obj.indicators = message.indicators.map((e) => HealthIndicatorInfo.toJSON(e));
+    }
     return obj;
   },
 
@@ -687,6 +713,128 @@ export const StatusReply: MessageFns<StatusReply> = {
     message.profile = (object.profile !== undefined && object.profile !== null)
       ? EcProfile.fromPartial(object.profile)
       : undefined;
+    message.indicators = object.indicators?.map((e) => HealthIndicatorInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHealthIndicatorInfo(): HealthIndicatorInfo {
+  return { name: "", active: false, sinceMs: 0, details: "" };
+}
+
+export const HealthIndicatorInfo: MessageFns<HealthIndicatorInfo> = {
+  encode(message: HealthIndicatorInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.active !== false) {
+      writer.uint32(16).bool(message.active);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(25).double(message.sinceMs);
+    }
+    if (message.details !== "") {
+      writer.uint32(34).string(message.details);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthIndicatorInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthIndicatorInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.sinceMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.details = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthIndicatorInfo {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      details: isSet(object.details) ? globalThis.String(object.details) : "",
+    };
+  },
+
+  toJSON(message: HealthIndicatorInfo): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = floatToJson(message.sinceMs);
+    }
+    if (message.details !== "") {
+      obj.details = message.details;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HealthIndicatorInfo>, I>>(base?: I): HealthIndicatorInfo {
+    return HealthIndicatorInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthIndicatorInfo>, I>>(object: I): HealthIndicatorInfo {
+    const message = createBaseHealthIndicatorInfo();
+    message.name = object.name ?? "";
+    message.active = object.active ?? false;
+    message.sinceMs = object.sinceMs ?? 0;
+    message.details = object.details ?? "";
     return message;
   },
 };
