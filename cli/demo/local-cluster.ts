@@ -2,7 +2,7 @@
 // one agent per local data server, over gRPC on loopback (mTLS with certificates from
 // deploy/make-certs.sh, or insecure). The demo runs it; the cluster tests drive it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,6 +31,8 @@ export interface LocalClusterOptions {
   readonly extraCoordinatorArgs?: readonly string[];
   /** Safe mode settle time (default 3s). */
   readonly settle?: string;
+  /** Run a nats-server -js (Debian nats-server) and publish events to it. */
+  readonly nats?: boolean;
 }
 
 export interface PlacedFile {
@@ -59,6 +61,8 @@ export class LocalCluster {
   private coordinator: ChildProcess | undefined;
   private readonly agents = new Map<number, ChildProcess>();
   private readonly ownsRoot: boolean;
+  private natsProc: ChildProcess | undefined;
+  natsUrl: string | undefined;
 
   constructor(readonly o: LocalClusterOptions) {
     this.ownsRoot = o.root === undefined;
@@ -82,8 +86,31 @@ export class LocalCluster {
       const r = spawnSync('bash', [join(repo, 'deploy', 'make-certs.sh'), this.certDir, '--agents', this.sites.map((s) => s.serverId).join(','), '--admin', 'ops'], { encoding: 'utf8' });
       if (r.status !== 0) throw new EcguardError('CERTS', `make-certs.sh failed: ${r.stderr}`);
     }
+    if (this.o.nats) await this.startNats();
     this.startCoordinator();
     for (let i = 0; i < this.sites.length; i++) this.startAgent(i);
+  }
+
+  private async startNats(): Promise<void> {
+    const port = await freePort();
+    const store = join(this.root, 'nats');
+    mkdirSync(store, { recursive: true });
+    const bin = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p));
+    if (!bin) throw new EcguardError('NO_NATS', 'nats-server is not installed (apt-get install nats-server, or run scripts/setup.sh)');
+    this.natsProc = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.pipeLog(this.natsProc, 'nats');
+    this.natsUrl = `nats://127.0.0.1:${port}`;
+    const end = Date.now() + 10_000;
+    while (!(await new Promise<boolean>((res) => {
+      const s = createConnection(port, '127.0.0.1', () => {
+        s.end();
+        res(true);
+      });
+      s.on('error', () => res(false));
+    }))) {
+      if (Date.now() > end) throw new EcguardError('NO_NATS', `nats-server did not start: ${this.logTail('nats')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   private env(): NodeJS.ProcessEnv {
@@ -93,7 +120,7 @@ export class LocalCluster {
   startCoordinator(): void {
     const tls = this.o.tls ? ['--tls-ca', join(this.certDir, 'ca.pem'), '--tls-cert', join(this.certDir, 'coordinator.pem'), '--tls-key', join(this.certDir, 'coordinator.key')] : ['--insecure'];
     this.coordinator = spawn(process.execPath, [BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, '--db', join(this.root, 'catalog.db'), '--cluster', 'local',
-      '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', '--safe-mode-settle', this.o.settle ?? '3s', ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
+      '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', '--safe-mode-settle', this.o.settle ?? '3s', ...(this.natsUrl ? ['--nats', this.natsUrl] : []), ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
     this.pipeLog(this.coordinator, 'coordinator');
   }
 
@@ -177,6 +204,7 @@ export class LocalCluster {
   async stop(): Promise<void> {
     await Promise.all([...this.agents.keys()].map((i) => this.killAgent(i, 'SIGTERM')));
     await this.killCoordinator('SIGTERM');
+    await this.kill(this.natsProc, 'SIGTERM');
     if (this.ownsRoot && !this.o.keep && !process.env.KEEP_CLUSTER) rmSync(this.root, { recursive: true, force: true });
   }
 }
