@@ -67,57 +67,43 @@ export function archiveParams(serverId: string, r: ArchiveRecord, gen: number): 
   ];
 }
 
-/** The SELECT list that `rowToArchive` reads. */
+/** The SELECT list rowToArchive reads, as raw arrays (better-sqlite3 .raw(): half the cost of row objects). */
 export const ARCHIVE_SELECT = ARCHIVE_COLUMNS.join(', ');
+/** The same with the LFN left out (NULL), for lookups by LFN: one string less per row. */
+export const ARCHIVE_SELECT_NO_LFN = ARCHIVE_COLUMNS.map((c) => (c === 'lfn' ? 'NULL' : c)).join(', ');
 
-export interface ArchiveDbRow {
-  server_id: string;
-  disk_id: string;
-  data_path: string;
-  space: string;
-  ns_path: string | null;
-  pfn: string | null;
-  lfn: string | null;
-  size: number;
-  mtime_ms: number;
-  inode: number;
-  strpver: number | null;
-  filesize: number | null;
-  xattr_ns: string | null;
-  nblocks: number;
-  nentries: number;
-  crc_kind: string | null;
-  regular: number;
-  stripe_map: string | null;
-  parse_status: string;
-  parse_error: string | null;
-  cd_digest: string | null;
-}
+export type ArchiveCells = (string | number | null)[];
 
-export function rowToArchive(d: ArchiveDbRow): ArchiveRow {
+/** A raw row of ARCHIVE_SELECT; `lfn` replaces the row's own LFN column when given. */
+export function rowToArchive(d: Readonly<ArchiveCells>, lfn: string | null = d[6] as string | null): ArchiveRow {
   // Optional fields are added only when present: deepEqual with the sent record must hold.
   const r: { -readonly [K in keyof ArchiveRow]: ArchiveRow[K] } = {
-    serverId: d.server_id,
-    diskId: d.disk_id,
-    space: d.space,
-    dataPath: d.data_path,
-    size: d.size,
-    mtimeMs: d.mtime_ms,
-    inode: d.inode,
-    nblocks: d.nblocks,
-    nentries: d.nentries,
-    regular: d.regular === 1,
-    parseStatus: d.parse_status as ParseStatus,
+    serverId: d[0] as string,
+    diskId: d[1] as string,
+    dataPath: d[2] as string,
+    space: d[3] as string,
+    size: d[7] as number,
+    mtimeMs: d[8] as number,
+    inode: d[9] as number,
+    nblocks: d[13] as number,
+    nentries: d[14] as number,
+    regular: d[16] === 1,
+    parseStatus: d[18] as ParseStatus,
   };
-  if (d.ns_path !== null) r.nsPath = d.ns_path;
-  if (d.pfn !== null) r.pfn = d.pfn;
-  if (d.lfn !== null) r.lfn = d.lfn;
-  if (d.strpver !== null) r.strpver = d.strpver;
-  if (d.filesize !== null) r.filesize = d.filesize;
-  if (d.xattr_ns !== null) r.xattrNamespace = d.xattr_ns as XattrNamespace;
-  if (d.crc_kind !== null) r.crcKind = d.crc_kind as CrcKind;
-  if (d.stripe_map !== null) r.stripeMap = JSON.parse(d.stripe_map) as Record<number, number[]>;
-  if (d.parse_error !== null) r.parseError = d.parse_error;
-  if (d.cd_digest !== null) r.cdDigest = d.cd_digest;
+  if (d[4] !== null) r.nsPath = d[4] as string;
+  if (d[5] !== null) r.pfn = d[5] as string;
+  if (lfn !== null) r.lfn = lfn;
+  if (d[10] !== null) r.strpver = d[10] as number;
+  if (d[11] !== null) r.filesize = d[11] as number;
+  if (d[12] !== null) r.xattrNamespace = d[12] as XattrNamespace;
+  if (d[15] !== null) r.crcKind = d[15] as CrcKind;
+  if (d[17] !== null) r.stripeMap = JSON.parse(d[17] as string) as Record<number, number[]>;
+  if (d[19] !== null) r.parseError = d[19] as string;
+  if (d[20] !== null) r.cdDigest = d[20] as string;
   return r;
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Archive key order (server, disk, data path), in JS: an ORDER BY made the planner scan the key index. */
+export const byArchiveKey = (a: ArchiveRow, b: ArchiveRow): number => cmp(a.serverId, b.serverId) || cmp(a.diskId, b.diskId) || cmp(a.dataPath, b.dataPath);

@@ -10,7 +10,10 @@ export const SCHEMA_VERSION = 1;
 export const META_SCHEMA_VERSION = 'catalog.schemaVersion';
 export const META_GENERATION = 'catalog.inventoryGeneration';
 
-const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+// `col = 'a' OR col = 'b'`, not `col IN ('a', 'b')`: SQLite builds an ephemeral table for an IN
+// list on every insert, which halved the archive ingest rate. NULL still passes, as with IN.
+const oneOf = (column: string, values: readonly (string | number)[]): string =>
+  `CHECK (${values.map((v) => `${column} = ${typeof v === 'number' ? v : `'${v}'`}`).join(' OR ')})`;
 
 const PARSE_STATUSES = ['ok', 'empty', 'truncated', 'bad-eocd', 'bad-cd', 'not-zip', 'not-ec', 'unreadable'];
 const ROLES = ['current', 'superseded', 'debris', 'orphan', 'corrupt'];
@@ -21,12 +24,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 
 CREATE TABLE IF NOT EXISTS servers (
   server_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL CHECK (state IN ('up', 'down', 'lost')),
+  state TEXT NOT NULL ${oneOf('state', ['up', 'down', 'lost'])},
   since INTEGER NOT NULL,
   last_seen INTEGER NOT NULL,
   applied_seq INTEGER NOT NULL,
   instance_id TEXT NOT NULL,
-  inventoried INTEGER NOT NULL CHECK (inventoried IN (0, 1)),
+  inventoried INTEGER NOT NULL ${oneOf('inventoried', [0, 1])},
   -- a full inventory in progress: its generation and disks (JSON array); NULL when none
   inventory_gen INTEGER,
   inventory_disks TEXT
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS disks (
   server_id TEXT NOT NULL,
   path TEXT NOT NULL,
   space TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('online', 'missing', 'failed', 'downgraded')),
+  state TEXT NOT NULL ${oneOf('state', ['online', 'missing', 'failed', 'downgraded'])},
   since INTEGER NOT NULL,
   uuid TEXT,
   evidence TEXT NOT NULL -- JSON array of strings
@@ -59,16 +62,16 @@ CREATE TABLE IF NOT EXISTS archives (
   inode INTEGER NOT NULL,
   strpver INTEGER,
   filesize INTEGER,
-  xattr_ns TEXT CHECK (xattr_ns IN ('user.U.', 'user.')),
+  xattr_ns TEXT ${oneOf('xattr_ns', ['user.U.', 'user.'])},
   nblocks INTEGER NOT NULL CHECK (nblocks >= 0),
   nentries INTEGER NOT NULL CHECK (nentries >= 0),
-  crc_kind TEXT CHECK (crc_kind IN ('crc32c', 'crc32')),
-  regular INTEGER NOT NULL CHECK (regular IN (0, 1)),
+  crc_kind TEXT ${oneOf('crc_kind', ['crc32c', 'crc32'])},
+  regular INTEGER NOT NULL ${oneOf('regular', [0, 1])},
   stripe_map TEXT, -- JSON {block: [stripes]}, only when not regular
-  parse_status TEXT NOT NULL CHECK (parse_status IN (${list(PARSE_STATUSES)})),
+  parse_status TEXT NOT NULL ${oneOf('parse_status', PARSE_STATUSES)},
   parse_error TEXT,
   cd_digest TEXT,
-  role TEXT CHECK (role IN (${list(ROLES)})),
+  role TEXT ${oneOf('role', ROLES)},
   role_reason TEXT,
   -- generation of the write that last (re)sent this archive: the mark of mark-and-sweep inventories
   inv_gen INTEGER NOT NULL,
@@ -83,7 +86,7 @@ CREATE INDEX IF NOT EXISTS archives_role ON archives (role, lfn) WHERE role <> '
 
 CREATE TABLE IF NOT EXISTS files (
   lfn TEXT PRIMARY KEY,
-  state TEXT NOT NULL CHECK (state IN (${list(FILE_STATES)})),
+  state TEXT NOT NULL ${oneOf('state', FILE_STATES)},
   redundancy INTEGER NOT NULL,
   latest_strpver INTEGER,
   filesize INTEGER,

@@ -6,11 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
-import { EcguardError, errorText } from '../../shared/errors.js';
+import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
-import { ARCHIVE_SELECT, rowToArchive, type ArchiveDbRow } from './sqlite-archive-row.js';
+import { ARCHIVE_SELECT, ARCHIVE_SELECT_NO_LFN, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 import { ArchiveWriter } from './sqlite-archive-writer.js';
 import { fileQuery } from './sqlite-file-query.js';
 import { InventoryTracker } from './sqlite-inventory.js';
@@ -19,6 +19,7 @@ import { applySchema } from './sqlite-schema.js';
 import { StatementCache } from './sqlite-statements.js';
 
 const log = getLogger('catalog');
+
 
 export interface SqliteCatalogOptions {
   /** SQLite page cache; the archive indexes are written at random places, so a small cache thrashes. */
@@ -37,10 +38,25 @@ export class SqliteCatalogStore implements CatalogStore {
     this.inventory = new InventoryTracker(db, this.q);
   }
 
+  /**
+   * Runs `fn` as one transaction. A malformed row (a constraint violation, or a value SQLite
+   * cannot bind) rolls everything back and becomes STORE_REJECTED (DESIGN.md §8.6).
+   */
+  private tx(what: string, fn: () => void): void {
+    try {
+      this.db.transaction(fn)();
+    } catch (err) {
+      if (errnoCode(err)?.startsWith('SQLITE_CONSTRAINT') || err instanceof TypeError || err instanceof RangeError) {
+        throw new EcguardError('STORE_REJECTED', `${what} rejected, nothing applied: ${errorText(err)}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
   // --- servers and disks
 
   async putServer(row: ServerRow): Promise<void> {
-    this.q.get(SERVER_UPSERT).run(...serverParams(row));
+    this.tx(`server ${row.serverId}`, () => this.q.get(SERVER_UPSERT).run(...serverParams(row)));
   }
 
   async getServer(serverId: string): Promise<ServerRow | undefined> {
@@ -53,7 +69,7 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async putDisk(row: DiskRow): Promise<void> {
-    this.q.get(DISK_UPSERT).run(...diskParams(row));
+    this.tx(`disk ${row.diskId}`, () => this.q.get(DISK_UPSERT).run(...diskParams(row)));
   }
 
   async getDisk(diskId: string): Promise<DiskRow | undefined> {
@@ -71,12 +87,14 @@ export class SqliteCatalogStore implements CatalogStore {
   async applyArchiveChanges(serverId: string, upserts: readonly ArchiveRecord[], removals: readonly ArchiveRemoval[], appliedSeq?: number): Promise<string[]> {
     this.inventory.checkBatch(serverId, upserts);
     const touched = new Set<string>();
-    this.db.transaction(() => {
+    // Upserts before removals: the arrays carry no order between them, and for a key in both
+    // a missing archive (the file looks worse, so it is repaired) beats a phantom one.
+    this.tx(`changes of server ${serverId}`, () => {
       const gen = this.inventory.generation;
       for (const r of upserts) this.archives.upsert(serverId, r, gen, touched);
       for (const x of removals) this.archives.removeOne(serverId, x.diskId, x.dataPath, touched);
       if (appliedSeq !== undefined) this.q.get('UPDATE servers SET applied_seq = ? WHERE server_id = ?').run(appliedSeq, serverId);
-    })();
+    });
     return [...touched];
   }
 
@@ -88,10 +106,10 @@ export class SqliteCatalogStore implements CatalogStore {
     this.inventory.checkBatch(serverId, records);
     this.inventory.requireRunning(serverId);
     const touched = new Set<string>();
-    this.db.transaction(() => {
+    this.tx(`inventory batch of server ${serverId}`, () => {
       const gen = this.inventory.generation;
       for (const r of records) this.archives.upsert(serverId, r, gen, touched);
-    })();
+    });
     return [...touched];
   }
 
@@ -106,9 +124,10 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {
-    const stmt = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn = ? ORDER BY server_id, disk_id, data_path`);
+    // no ORDER BY: without statistics the planner would walk the key index in order instead
+    const stmt = this.q.get(`SELECT ${ARCHIVE_SELECT_NO_LFN} FROM archives WHERE lfn = ?`).raw();
     const out = new Map<string, ArchiveRow[]>();
-    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as ArchiveDbRow[]).map(rowToArchive));
+    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as ArchiveCells[]).map((d) => rowToArchive(d, lfn)).sort(byArchiveKey));
     return out;
   }
 
@@ -136,8 +155,8 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async unattributedArchives(limit: number): Promise<ArchiveRow[]> {
-    const rows = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn IS NULL ORDER BY server_id, disk_id, data_path LIMIT ?`).all(limit) as ArchiveDbRow[];
-    return rows.map(rowToArchive);
+    const rows = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn IS NULL LIMIT ?`).raw().all(limit) as ArchiveCells[];
+    return rows.map((d) => rowToArchive(d)).sort(byArchiveKey);
   }
 
   async archiveCount(): Promise<number> {
@@ -148,9 +167,9 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async putFiles(rows: readonly FileRow[]): Promise<void> {
     const stmt = this.q.get(FILE_UPSERT);
-    this.db.transaction(() => {
+    this.tx('file rows', () => {
       for (const f of rows) stmt.run(...fileParams(f));
-    })();
+    });
   }
 
   async deleteFiles(lfns: readonly string[]): Promise<void> {
@@ -190,10 +209,10 @@ export class SqliteCatalogStore implements CatalogStore {
   async putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void> {
     const clear = this.q.get('UPDATE archives SET role = NULL, role_reason = NULL WHERE lfn = ? AND role IS NOT NULL');
     const set = this.q.get('UPDATE archives SET role = ?, role_reason = ? WHERE server_id = ? AND disk_id = ? AND data_path = ?');
-    this.db.transaction(() => {
+    this.tx('archive roles', () => {
       for (const lfn of lfns) clear.run(lfn);
       for (const r of rows) set.run(r.role, r.reason, r.serverId, r.diskId, r.dataPath);
-    })();
+    });
   }
 
   async listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
@@ -209,9 +228,9 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async addTombstones(rows: readonly Tombstone[]): Promise<void> {
     const stmt = this.q.get('INSERT OR IGNORE INTO tombstones (lfn, strpver, at, reason) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
+    this.tx('tombstones', () => {
       for (const t of rows) stmt.run(t.lfn, t.strpver ?? null, t.at, t.reason);
-    })();
+    });
   }
 
   async tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>> {

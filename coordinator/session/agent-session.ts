@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { AgentMessage, CoordinatorMessage, DeltaBatch, Hello, InventoryBatch, InventoryDone, DiskEvent } from '../../proto/gen/ecguard/v1/agent.js';
 import { SyncMode } from '../../proto/gen/ecguard/v1/agent.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { archiveKey } from '../../shared/domain/delta.js';
 import { getLogger } from '../../shared/logger.js';
 import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js';
 import { deltaFromWire, diskFromWire, profileFromWire } from '../../shared/wire/session-wire.js';
@@ -170,9 +171,9 @@ export class AgentSession implements SessionHandle {
   }
 
   private async onDeltas(b: DeltaBatch): Promise<void> {
-    const upserts: ArchiveRecord[] = [];
-    const removals: ArchiveRemoval[] = [];
-    const unlinked: ArchiveRemoval[] = [];
+    // The store applies upserts and removals as two sets: keep only the last change per archive
+    // so a delete-and-recreate (or the reverse) within one batch ends as it did on disk.
+    const last = new Map<string, { upsert?: ArchiveRecord; removal?: ArchiveRemoval; unlink?: boolean }>();
     let maxSeq = 0;
     for (const w of b.deltas) {
       maxSeq = Math.max(maxSeq, w.seq);
@@ -184,11 +185,18 @@ export class AgentSession implements SessionHandle {
       const d = r.value;
       if (d.kind === 'upsert') {
         if (!this.disks.has(d.record.diskId)) this.reject(`delta ${d.seq} on undeclared disk ${d.record.diskId}`);
-        else upserts.push(d.record);
+        else last.set(archiveKey(d.record.diskId, d.record.dataPath), { upsert: d.record });
       } else {
-        removals.push({ diskId: d.diskId, dataPath: d.dataPath });
-        if (d.cause === 'unlink') unlinked.push({ diskId: d.diskId, dataPath: d.dataPath });
+        last.set(archiveKey(d.diskId, d.dataPath), { removal: { diskId: d.diskId, dataPath: d.dataPath }, unlink: d.cause === 'unlink' });
       }
+    }
+    const upserts: ArchiveRecord[] = [];
+    const removals: ArchiveRemoval[] = [];
+    const unlinked: ArchiveRemoval[] = [];
+    for (const v of last.values()) {
+      if (v.upsert) upserts.push(v.upsert);
+      if (v.removal) removals.push(v.removal);
+      if (v.removal && v.unlink) unlinked.push(v.removal);
     }
     const unlinkedLfns = unlinked.length ? await this.ctx.lfnsOfArchives(this.serverId, unlinked) : [];
     const touched = await this.ctx.store.applyArchiveChanges(this.serverId, upserts, removals, maxSeq || undefined);

@@ -84,6 +84,21 @@ describe('hostile agent sessions', function () {
     client.close();
   });
 
+  it('a delete and re-create of one archive inside one batch ends as it did on disk', async () => {
+    const { s, got, client } = await session('order');
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    await until(() => got.some((m) => m.msg?.$case === 'ack'));
+    const rm = (seq: number, i: number) => ({ seq, atMs: 1, change: { $case: 'remove' as const, value: { diskId: 'evil:/d', dataPath: `public/0A/f${i}%`, cause: 1 } } });
+    const up = (seq: number, i: number) => ({ seq, atMs: 1, change: { $case: 'upsert' as const, value: good(i) } });
+    s.write({ msg: { $case: 'deltas', value: { deltas: [up(1, 500), rm(2, 500), up(3, 500), up(4, 501), rm(5, 501)] } } });
+    await until(() => got.filter((m) => m.msg?.$case === 'ack').length === 2);
+    const arch = await coord.store.archivesOf(['/data/f500', '/data/f501']);
+    assert.equal(arch.get('/data/f500')?.filter((a) => a.serverId === 'order').length, 1, 're-created: present');
+    assert.equal(arch.get('/data/f501')?.filter((a) => a.serverId === 'order').length ?? 0, 0, 'removed last: absent');
+    s.end();
+    client.close();
+  });
+
   it('protocol violations close the session with a Refusal saying why; the catalog is unchanged', async () => {
     const before = await coord.store.archiveCount();
     const { s, got, client, ended } = await session('evil2');

@@ -1,0 +1,46 @@
+// Contract: servers and disks round-trip, update in place, and list in id order.
+import assert from 'node:assert/strict';
+import type { ContractContext } from './contract-context.js';
+import { archive, disk, server } from './catalog-fixtures.js';
+
+export function serversContract(c: ContractContext): void {
+  it('servers round-trip, update in place and list in id order', async () => {
+    const s = c.store();
+    assert.equal(await s.getServer('srv01'), undefined);
+    const b = server('srv02', { state: 'down', appliedSeq: 42, inventoried: true });
+    await s.putServer(b);
+    await s.putServer(server('srv01'));
+    assert.deepEqual(await s.getServer('srv02'), b);
+    const b2 = { ...b, state: 'lost' as const, since: 9, lastSeen: 10, appliedSeq: 43, instanceId: 'other', inventoried: false };
+    await s.putServer(b2);
+    assert.deepEqual(await s.getServer('srv02'), b2);
+    assert.deepEqual((await s.listServers()).map((x) => x.serverId), ['srv01', 'srv02']);
+  });
+
+  it('updating a server keeps its archives', async () => {
+    const s = c.store();
+    await s.putServer(server('srv01'));
+    await s.applyArchiveChanges('srv01', [archive('srv01', 0, '/a')], []);
+    await s.putServer(server('srv01', { state: 'down' }));
+    assert.equal(await s.archiveCount(), 1);
+  });
+
+  it('disks round-trip with and without uuid and evidence, and list by server', async () => {
+    const s = c.store();
+    assert.equal(await s.getDisk('nope'), undefined);
+    // an agent's Hello reports its disks before the server row is written
+    const d0 = disk('srv01', 0, { uuid: '0b7d6a53-7f7e-4a4e-9d55-0c8b1a4d7a11', evidence: ['marker ok', 'st_dev 2049'] });
+    const d1 = disk('srv01', 1, { state: 'downgraded' });
+    const other = disk('srv02', 0, { state: 'failed', evidence: ['EIO on read'] });
+    for (const d of [other, d1, d0]) await s.putDisk(d);
+    assert.deepEqual(await s.getDisk(d0.diskId), d0);
+    assert.deepEqual(await s.getDisk(d1.diskId), d1);
+    assert.equal('uuid' in (await s.getDisk(d1.diskId))!, false);
+    assert.deepEqual(await s.listDisks('srv01'), [d0, d1]);
+    assert.deepEqual((await s.listDisks()).map((d) => d.diskId), [d0.diskId, d1.diskId, other.diskId]);
+    assert.deepEqual(await s.listDisks('srv09'), []);
+    const d0b = { ...d0, state: 'missing' as const, since: 99, evidence: ['path gone'] };
+    await s.putDisk(d0b);
+    assert.deepEqual(await s.getDisk(d0.diskId), d0b);
+  });
+}
