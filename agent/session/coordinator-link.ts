@@ -50,6 +50,11 @@ export class CoordinatorLink {
     runtime.on('disk', (e: DiskEvent) => this.sendDiskEvent(e));
   }
 
+  /** A session is established and streaming live. */
+  get connected(): boolean {
+    return this.live && this.stream !== undefined;
+  }
+
   start(): void {
     const creds = this.o.insecure ? grpc.credentials.createInsecure() : clientCredentials(this.o.tls as TlsFiles);
     this.client = new AgentSessionClient(this.o.address, creds, { 'grpc.keepalive_time_ms': 10_000, 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });

@@ -10,6 +10,11 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { JetStreamPublisher } from '../../coordinator/events/jetstream-publisher.js';
 import { OutboxRelay } from '../../coordinator/events/outbox-relay.js';
+import { coordinatorMetrics } from '../../coordinator/metrics/coordinator-metrics.js';
+import { coordinatorMetricsSource } from '../../coordinator/metrics/coordinator-source.js';
+import { agentMetrics } from '../../agent/metrics/agent-metrics.js';
+import { agentMetricsSource } from '../../agent/metrics/agent-source.js';
+import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
 import { UsageError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { parseDuration } from '../../shared/config/duration.js';
@@ -45,6 +50,7 @@ interface CoordinatorFlags {
   profile: string[];
   rebuildCatalog?: boolean;
   nats?: string;
+  metrics?: string;
 }
 
 export function registerDaemons(program: Command): void {
@@ -63,6 +69,7 @@ export function registerDaemons(program: Command): void {
     .option('--safe-mode-settle <duration>', 'stay in safe mode until no new server appeared for this long', '10s')
     .option('--profile <spec>', 'EC profile: N+M:C for the site (default: from the agents), or /lfn/prefix/=N+M:C; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild-catalog', 'forget what agents told before and rebuild the catalog from full inventories')
+    .option('--metrics <host:port>', 'serve Prometheus /metrics here (e.g. 127.0.0.1:9464)')
     .option('--nats <urls>', 'publish events to NATS JetStream (stream ECGUARD, subjects ecguard.<cluster>.<type>), e.g. nats://127.0.0.1:4222')
     .action(async (f: CoordinatorFlags) => {
       const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
@@ -96,7 +103,10 @@ export function registerDaemons(program: Command): void {
       });
       const port = await c.start();
       process.stdout.write(`coordinator listening on port ${port}\n`);
+      const metrics = f.metrics ? await startMetricsServer(coordinatorMetrics(coordinatorMetricsSource(c)), f.metrics) : undefined;
+      if (metrics) log.info(`metrics on ${f.metrics} (/metrics)`);
       onSignals(async () => {
+        await metrics?.close();
         await c.stop();
         await relay?.stop();
         await publisher?.close();
@@ -125,8 +135,10 @@ export function registerDaemons(program: Command): void {
         ...(cfg.coordinator.tls ? { tls: cfg.coordinator.tls } : {}),
       });
       link.start();
+      const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link)), cfg.metrics.listen) : undefined;
       log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
       onSignals(async () => {
+        await metrics?.close();
         link.stop();
         await runtime.stop();
       });

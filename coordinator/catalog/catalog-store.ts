@@ -48,6 +48,8 @@ export interface CatalogStore {
   /** Archives no LFN could be given to (no symlink, hostile or missing Pfn). */
   unattributedArchives(limit: number): Promise<ArchiveRow[]>;
   archiveCount(): Promise<number>;
+  /** Archives per disk (for metrics). */
+  archiveCountsByDisk(): Promise<Map<string, number>>;
 
   // --- files and archive roles (derived by the health engine)
   putFiles(rows: readonly FileRow[]): Promise<void>;

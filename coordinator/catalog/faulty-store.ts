@@ -92,6 +92,7 @@ export class FaultyCatalogStore implements CatalogStore {
   allLfns() { return this.call('allLfns', () => this.inner.allLfns()); }
   unattributedArchives(limit: number) { return this.call('unattributedArchives', () => this.inner.unattributedArchives(limit)); }
   archiveCount() { return this.call('archiveCount', () => this.inner.archiveCount()); }
+  archiveCountsByDisk() { return this.call('archiveCountsByDisk', () => this.inner.archiveCountsByDisk()); }
   putFiles(rows: readonly FileRow[]) { return this.call('putFiles', () => this.inner.putFiles(rows)); }
   deleteFiles(lfns: readonly string[]) { return this.call('deleteFiles', () => this.inner.deleteFiles(lfns)); }
   getFile(lfn: string) { return this.call('getFile', () => this.inner.getFile(lfn)); }

@@ -163,6 +163,11 @@ export class SqliteCatalogStore implements CatalogStore {
     return this.q.get('SELECT count(*) FROM archives').pluck().get() as number;
   }
 
+  async archiveCountsByDisk(): Promise<Map<string, number>> {
+    const rows = this.q.get('SELECT disk_id, count(*) FROM archives GROUP BY disk_id').raw().all() as [string, number][];
+    return new Map(rows);
+  }
+
   // --- files and roles
 
   async putFiles(rows: readonly FileRow[]): Promise<void> {

@@ -10,6 +10,10 @@ import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
 import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
+import { coordinatorMetrics } from '../../coordinator/metrics/coordinator-metrics.js';
+import { coordinatorMetricsSource } from '../../coordinator/metrics/coordinator-source.js';
+import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
+import { scrape, valueOf } from '../helpers/prom-text.js';
 import type { EcguardEvent } from '../../shared/domain/event.js';
 import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
@@ -97,6 +101,24 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     await until(() => eventsOf('file.created').length === objects.length, 5000, 'file.created events');
     assert.deepEqual(eventsOf('file.created').map((e) => e.subject.lfn).sort(), objects.map((o) => o.lfn).sort());
     assert.equal(eventsOf('file.degraded').length + eventsOf('file.lost').length + eventsOf('server.down').length, 0);
+  });
+
+  it('/metrics over HTTP matches the catalog', async () => {
+    const server = await startMetricsServer(coordinatorMetrics(coordinatorMetricsSource(coord)), '127.0.0.1:0');
+    try {
+      const e = await scrape(`http://127.0.0.1:${server.port}/metrics`);
+      const counts = await coord.store.fileCounts();
+      for (const state of ['healthy', 'degraded', 'critical', 'lost'] as const) {
+        assert.equal(valueOf(e, 'ecguard_files', { state }), counts[state].count, state);
+        assert.equal(valueOf(e, 'ecguard_file_bytes', { state }), counts[state].bytes, state);
+      }
+      assert.equal(valueOf(e, 'ecguard_archives', { disk_state: 'online' }), await coord.store.archiveCount());
+      assert.equal(valueOf(e, 'ecguard_agent_sessions'), 6);
+      assert.equal(valueOf(e, 'ecguard_servers', { state: 'up' }), 6);
+      assert.equal(valueOf(e, 'ecguard_safe_mode'), 0);
+    } finally {
+      await server.close();
+    }
   });
 
   it('a disk directory removed: exactly the files with an archive there become degraded', async () => {

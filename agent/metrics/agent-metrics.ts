@@ -1,0 +1,177 @@
+// An agent's Prometheus metrics (DESIGN.md §3, §4), read from a small source interface at
+// scrape time (collect callbacks): inventory, disks, the delta journal, the last full scan and
+// the coordinator link. Prometheus adds `instance`, which names the data server.
+//
+// Every label value is always exported (0 when none), and the scan and link gauges read 0
+// until there is a first scan or a link, so alert rules never meet an absent series.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { FindingKind } from '../../shared/domain/archive-record.js';
+import type { DiskState } from '../disk/disk-check.js';
+
+/** The delta journal's counters; DeltaJournal.stats() fits as is. */
+export interface JournalSummary {
+  readonly pending: number;
+  readonly lastSeq: number;
+  readonly ackedSeq: number;
+  /** Set while the journal has a gap (it overflowed): the next session is a full inventory. */
+  readonly overflowSince?: number;
+}
+
+/** The last full scan: FullScanReport's numbers and when it finished. */
+export interface FullScanSummary {
+  readonly records: number;
+  readonly elapsedMs: number;
+  readonly finishedAtMs: number;
+}
+
+/** The coordinator link: whether a session is live, and CoordinatorLink.stats' counters. */
+export interface LinkSummary {
+  readonly connected: boolean;
+  readonly connects: number;
+  readonly fullInventories: number;
+  readonly replays: number;
+}
+
+/** What the metrics read from the agent; every call returns plain data, now. */
+export interface AgentMetricsSource {
+  /** Archives in the agent's inventory (Inventory.size). */
+  inventorySize(): Promise<number>;
+  /** Disks per state (AgentRuntime.diskHealth()); a missing state counts as 0. */
+  disksByState(): Promise<Partial<Record<DiskState, number>>>;
+  journal(): Promise<JournalSummary>;
+  /** Undefined before the first full scan has finished. */
+  lastFullScan(): Promise<FullScanSummary | undefined>;
+  /** Findings of the last full scan per kind (AgentRuntime.lastFindings, counted). */
+  lastScanFindings(): Promise<Partial<Record<FindingKind, number>>>;
+  /** Undefined when the agent runs without a coordinator. */
+  coordinatorLink(): Promise<LinkSummary | undefined>;
+}
+
+export const AGENT_DISK_STATES: readonly DiskState[] = ['online', 'missing', 'failed', 'downgraded'];
+
+/** Every finding kind, so each has a series (the compiler checks the list is complete). */
+export const FINDING_KINDS = [
+  'data-without-symlink',
+  'dangling-symlink',
+  'stale-pfn',
+  'duplicate-lfn',
+  'hostile-pfn',
+  'missing-pfn',
+  'foreign-symlink',
+  'bad-archive',
+  'bad-xattrs',
+  'unreadable',
+  'vanished',
+  'unexpected-entry',
+] as const satisfies readonly FindingKind[];
+const _allKinds: [Exclude<FindingKind, (typeof FINDING_KINDS)[number]>] extends [never] ? true : never = true;
+
+/** Every metric name the registry exports (alert rules are checked against it). */
+export const AGENT_METRIC_NAMES = [
+  'ecguard_agent_archives',
+  'ecguard_agent_disks',
+  'ecguard_agent_journal_pending',
+  'ecguard_agent_journal_last_seq',
+  'ecguard_agent_journal_acked_seq',
+  'ecguard_agent_journal_overflow',
+  'ecguard_agent_last_full_scan_duration_seconds',
+  'ecguard_agent_last_full_scan_records',
+  'ecguard_agent_last_full_scan_timestamp_seconds',
+  'ecguard_agent_last_full_scan_records_per_second',
+  'ecguard_agent_last_scan_findings',
+  'ecguard_agent_coordinator_connected',
+  'ecguard_agent_coordinator_connects_total',
+  'ecguard_agent_full_inventories_total',
+  'ecguard_agent_replays_total',
+] as const;
+
+/** Collect callbacks run side by side: callers arriving while a call is in flight share it. */
+function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= fn().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+const NO_LINK: LinkSummary = { connected: false, connects: 0, fullInventories: 0, replays: 0 };
+
+export function agentMetrics(source: AgentMetricsSource): Registry {
+  const registry = new Registry();
+  const journal = coalesce(() => source.journal());
+  const scan = coalesce(() => source.lastFullScan());
+  const link = coalesce(async () => (await source.coordinatorLink()) ?? NO_LINK);
+
+  const gauge = (name: string, help: string, read: () => Promise<number>): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(await read());
+      },
+    });
+  };
+  // Counters mirror the agent's own running counts (reset by a restart, which rate() handles).
+  const counter = (name: string, help: string, read: () => Promise<number>): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const v = await read();
+        this.reset();
+        this.inc(v);
+      },
+    });
+  };
+
+  gauge('ecguard_agent_archives', 'Archives (EC data files) in the agent\'s inventory.', () => source.inventorySize());
+
+  new Gauge({
+    name: 'ecguard_agent_disks',
+    help: 'Disks (oss.space paths) of this server per state.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const c = await source.disksByState();
+      this.reset();
+      for (const s of AGENT_DISK_STATES) this.set({ state: s }, c[s] ?? 0);
+    },
+  });
+
+  gauge('ecguard_agent_journal_pending', 'Deltas journaled but not yet acknowledged by the coordinator.', async () => (await journal()).pending);
+  gauge('ecguard_agent_journal_last_seq', 'Sequence number of the newest journaled delta.', async () => (await journal()).lastSeq);
+  gauge('ecguard_agent_journal_acked_seq', 'Highest sequence number the coordinator acknowledged.', async () => (await journal()).ackedSeq);
+  gauge('ecguard_agent_journal_overflow', '1 while the journal has overflowed (a gap): the next session is a full inventory.', async () => ((await journal()).overflowSince !== undefined ? 1 : 0));
+
+  gauge('ecguard_agent_last_full_scan_duration_seconds', 'Duration of the last full scan (0 before the first).', async () => ((await scan())?.elapsedMs ?? 0) / 1000);
+  gauge('ecguard_agent_last_full_scan_records', 'Archive records found by the last full scan.', async () => (await scan())?.records ?? 0);
+  gauge('ecguard_agent_last_full_scan_timestamp_seconds', 'Unix time the last full scan finished (0 before the first).', async () => ((await scan())?.finishedAtMs ?? 0) / 1000);
+  gauge('ecguard_agent_last_full_scan_records_per_second', 'Scan rate of the last full scan: records per second.', async () => {
+    const s = await scan();
+    return s && s.elapsedMs > 0 ? s.records / (s.elapsedMs / 1000) : 0;
+  });
+
+  new Gauge({
+    name: 'ecguard_agent_last_scan_findings',
+    help: 'Findings (namespace and archive problems) of the last full scan per kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const c: Partial<Record<string, number>> = await source.lastScanFindings();
+      this.reset();
+      // Known kinds always, and any kind the agent learned since this list was written.
+      for (const k of new Set<string>([...FINDING_KINDS, ...Object.keys(c)])) this.set({ kind: k }, c[k] ?? 0);
+    },
+  });
+
+  gauge('ecguard_agent_coordinator_connected', '1 while a session with the coordinator is live.', async () => ((await link()).connected ? 1 : 0));
+  counter('ecguard_agent_coordinator_connects_total', 'Connection attempts to the coordinator since the agent started.', async () => (await link()).connects);
+  counter('ecguard_agent_full_inventories_total', 'Full inventories sent to the coordinator since the agent started.', async () => (await link()).fullInventories);
+  counter('ecguard_agent_replays_total', 'Journal replays (resumed sessions) since the agent started.', async () => (await link()).replays);
+
+  return registry;
+}

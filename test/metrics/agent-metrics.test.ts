@@ -1,0 +1,110 @@
+// Agent metrics scraped over real HTTP from a fake source (a plain object implementing
+// AgentMetricsSource, the contract the agent's adapter fulfils): every value equals the
+// source's, zeros before the first scan and without a coordinator link, the scan rate, and the
+// exported name list is exactly what the registry serves.
+import assert from 'node:assert/strict';
+import type { FindingKind } from '../../shared/domain/archive-record.js';
+import { setLogLevel } from '../../shared/logger.js';
+import { startMetricsServer, type MetricsServer } from '../../shared/metrics/metrics-server.js';
+import type { DiskState } from '../../agent/disk/disk-check.js';
+import { AGENT_METRIC_NAMES, FINDING_KINDS, agentMetrics, type AgentMetricsSource, type FullScanSummary, type JournalSummary, type LinkSummary } from '../../agent/metrics/agent-metrics.js';
+import { scrape, valueOf } from '../helpers/prom-text.js';
+
+class FakeAgent implements AgentMetricsSource {
+  archives = 204_811;
+  disks: Partial<Record<DiskState, number>> = { online: 10, failed: 1, missing: 1 };
+  journalStats: JournalSummary = { pending: 42, lastSeq: 1042, ackedSeq: 1000 };
+  scan: FullScanSummary | undefined = { records: 204_811, elapsedMs: 81_924, finishedAtMs: 1_748_772_000_123 };
+  findings: Partial<Record<FindingKind, number>> = { 'dangling-symlink': 3, 'bad-archive': 1 };
+  link: LinkSummary | undefined = { connected: true, connects: 3, fullInventories: 1, replays: 2 };
+  journalCalls = 0;
+
+  async inventorySize(): Promise<number> {
+    return this.archives;
+  }
+  async disksByState(): Promise<Partial<Record<DiskState, number>>> {
+    return this.disks;
+  }
+  async journal(): Promise<JournalSummary> {
+    this.journalCalls++;
+    return this.journalStats;
+  }
+  async lastFullScan(): Promise<FullScanSummary | undefined> {
+    return this.scan;
+  }
+  async lastScanFindings(): Promise<Partial<Record<FindingKind, number>>> {
+    return this.findings;
+  }
+  async coordinatorLink(): Promise<LinkSummary | undefined> {
+    return this.link;
+  }
+}
+
+describe('agent metrics', () => {
+  let server: MetricsServer;
+  let source: FakeAgent;
+  let url: string;
+
+  before(() => setLogLevel('error'));
+  after(() => setLogLevel(process.env.ECGUARD_LOG_LEVEL ?? 'info'));
+  beforeEach(async () => {
+    source = new FakeAgent();
+    server = await startMetricsServer(agentMetrics(source), '127.0.0.1:0');
+    url = `http://127.0.0.1:${server.port}/metrics`;
+  });
+  afterEach(() => server.close());
+
+  it('serves every value of the source', async () => {
+    const e = await scrape(url);
+    assert.equal(valueOf(e, 'ecguard_agent_archives'), 204_811);
+    for (const d of ['online', 'missing', 'failed', 'downgraded'] as const) assert.equal(valueOf(e, 'ecguard_agent_disks', { state: d }), source.disks[d] ?? 0, d);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_pending'), 42);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_last_seq'), 1042);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_acked_seq'), 1000);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_overflow'), 0);
+    assert.equal(source.journalCalls, 1, 'one journal read per scrape');
+    assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_duration_seconds'), 81.924);
+    assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_records'), 204_811);
+    assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_timestamp_seconds'), 1_748_772_000.123);
+    assert.ok(Math.abs(valueOf(e, 'ecguard_agent_last_full_scan_records_per_second') - 204_811 / 81.924) < 1e-6);
+    for (const k of FINDING_KINDS) assert.equal(valueOf(e, 'ecguard_agent_last_scan_findings', { kind: k }), source.findings[k] ?? 0, k);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connected'), 1);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 3);
+    assert.equal(valueOf(e, 'ecguard_agent_full_inventories_total'), 1);
+    assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 2);
+  });
+
+  it('reads 0 before the first scan and without a link, and follows the source between scrapes', async () => {
+    source.scan = undefined;
+    source.link = undefined;
+    source.findings = {};
+    source.journalStats = { pending: 1_000_000, lastSeq: 2_000_000, ackedSeq: 1_000_000, overflowSince: 1_999_000 };
+    let e = await scrape(url);
+    for (const n of ['duration_seconds', 'records', 'timestamp_seconds', 'records_per_second']) assert.equal(valueOf(e, `ecguard_agent_last_full_scan_${n}`), 0, n);
+    for (const k of FINDING_KINDS) assert.equal(valueOf(e, 'ecguard_agent_last_scan_findings', { kind: k }), 0, k);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connected'), 0);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 0);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_overflow'), 1);
+    assert.equal(valueOf(e, 'ecguard_agent_journal_pending'), 1_000_000);
+
+    source.scan = { records: 0, elapsedMs: 0, finishedAtMs: 1000 };
+    source.link = { connected: false, connects: 9, fullInventories: 2, replays: 6 };
+    source.archives = 0;
+    e = await scrape(url);
+    assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_records_per_second'), 0, 'no division by zero');
+    assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_timestamp_seconds'), 1);
+    assert.equal(valueOf(e, 'ecguard_agent_archives'), 0);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connected'), 0);
+    assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 9);
+    assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 6);
+  });
+
+  it('exports exactly AGENT_METRIC_NAMES, with HELP and the right types', async () => {
+    const e = await scrape(url);
+    assert.deepEqual([...e.types.keys()].sort(), [...AGENT_METRIC_NAMES].sort());
+    for (const n of AGENT_METRIC_NAMES) {
+      assert.ok((e.help.get(n) ?? '').length > 10, `HELP of ${n}`);
+      assert.equal(e.types.get(n), n.endsWith('_total') ? 'counter' : 'gauge', n);
+    }
+  });
+});
