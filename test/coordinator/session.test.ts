@@ -103,6 +103,20 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     assert.equal(eventsOf('file.degraded').length + eventsOf('file.lost').length + eventsOf('server.down').length, 0);
   });
 
+  it('files --created-since: exactly the objects completed after T (the new-file log for backups)', async () => {
+    const t = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    const fresh = Array.from({ length: 3 }, (_, i) => placeObject(sites, `/data/new${i}`, 4000 + i, PROFILE));
+    objects.push(...fresh);
+    await until(async () => {
+      await settled();
+      return (await coord.store.fileCounts()).healthy.count === objects.length;
+    }, 10_000, 'the new files healthy');
+    const since = await coord.store.listFiles({ createdSince: t });
+    assert.deepEqual(since.map((f) => f.lfn).sort(), fresh.map((o) => o.lfn).sort());
+    await until(() => eventsOf('file.created').length === objects.length, 5000, 'their file.created events');
+  });
+
   it('/metrics over HTTP matches the catalog', async () => {
     const server = await startMetricsServer(coordinatorMetrics(coordinatorMetricsSource(coord)), '127.0.0.1:0');
     try {
