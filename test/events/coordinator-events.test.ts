@@ -52,7 +52,7 @@ describe('events: coordinator → event log → NATS JetStream', function () {
     publisher.onReady(() => relay.kick());
     publisher.start();
     relay.start();
-    coord = new Coordinator({ cluster: 'test-site', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), insecure: true, eventLog: log, onEvents: () => relay.kick(), heartbeatMs: 100, downAfterMs: 1000, safeModeSettleMs: 1000 });
+    coord = new Coordinator({ cluster: 'test-site', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), insecure: true, eventLog: log, onEvents: () => relay.kick(), heartbeatMs: 100, downAfterMs: 1000, safeModeSettleMs: 1000, indicatorRaiseMs: 300, indicatorClearMs: 800 });
     const port = await coord.start();
     for (const site of sites) {
       const state = join(dir, `state-${site.serverId}`);
@@ -98,6 +98,19 @@ describe('events: coordinator → event log → NATS JetStream', function () {
     assert.deepEqual(stream.map((m) => m.msgId), all().map((e) => e.id), 'the stream holds the log, in order');
     for (const m of stream) assert.equal(m.subject, `ecguard.test-site.${(m.data as EcguardEvent).type}`);
     renameSync(disk.path + '.gone', disk.path);
+    await until(async () => (await coord.store.fileCounts()).healthy.count === objects.length, 10_000, 'healthy again');
+  });
+
+  it('files at redundancy 0: low-durability raised once while it lasts, cleared once after', async () => {
+    const gone = [sites[3]?.disks[1], sites[4]?.disks[1]];
+    for (const d of gone) renameSync(d?.path as string, `${d?.path}.gone`);
+    await until(() => all().some((e) => e.type === 'health.changed' && e.subject.indicator === 'low-durability'), 10_000, 'low-durability raised');
+    await new Promise((r) => setTimeout(r, 1500)); // it persists: no second raise
+    for (const d of gone) renameSync(`${d?.path}.gone`, d?.path as string);
+    await until(() => all().filter((e) => e.type === 'health.changed' && e.subject.indicator === 'low-durability').length === 2, 10_000, 'low-durability cleared');
+    const changes = all().filter((e) => e.type === 'health.changed' && e.subject.indicator === 'low-durability').map((e) => (e.data as { active: boolean }).active);
+    assert.deepEqual(changes, [true, false]);
+    assert.equal(coord.indicators.states()['low-durability'].active, false);
     await until(async () => (await coord.store.fileCounts()).healthy.count === objects.length, 10_000, 'healthy again');
   });
 
