@@ -1,0 +1,230 @@
+// Writes one rebuilt archive onto a data server disk exactly as xrootd would hold it
+// (XRDEC-FORMAT.md §A, §F): `<disk>/<space>/<XX>/<xrootd-style name>%` with the survivors'
+// xrdec.strpver and xrdec.filesize, user.XrdFrm.Pfn = link path + NUL, then the namespace
+// symlink. Crash-safe order (each step durable before the next makes anything visible):
+//   1. entries + central directory into `.ecguard-tmp-<task>-<slot>-<rand>` in the bucket
+//      (the scanner ignores names not ending in %), xattrs set on it, fsync;
+//   2. ledger record (task, slot) → final name, fsync'ed (placement-ledger.ts);
+//   3. link(temp, final) — fails rather than replace anything — unlink temp, fsync the bucket;
+//   4. the namespace symlink last, never over an existing entry (namespace-link.ts).
+// A crash leaves at most a temp file (removed by cleanupTempFiles at agent start) or a complete
+// data file whose symlink is missing (a retry of the same task and slot finds it and links it).
+import { randomBytes, randomInt } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { setAttributeSync } from 'fs-xattr';
+import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
+import { ArchiveFileWriter } from '../../shared/xrdec/archive-writer.js';
+import { bucketOf, dataFileName } from '../../shared/xrdec/data-file-name.js';
+import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
+import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
+import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
+import { checkLinkPath, createNamespaceLink, linkOccupant } from './namespace-link.js';
+import { checkTaskSlot, cleanupLedgerTemps, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
+
+export const TEMP_PREFIX = '.ecguard-tmp-';
+
+export interface PlaceTarget {
+  /** The disk directory (oss.space PATH). */
+  readonly diskPath: string;
+  readonly space: string;
+  /** `<localroot><LFN>`: the namespace symlink to create, and the Pfn. */
+  readonly linkPath: string;
+  /** `<localroot><export>`: must exist; never created. */
+  readonly namespaceRoot: string;
+  readonly taskId: string;
+  /** Which of the task's new archives this is (0-based). */
+  readonly slot: number;
+  /** The survivors' raw xrdec.strpver / xrdec.filesize texts, written byte for byte. */
+  readonly version: { readonly strpverText: string; readonly filesizeText: string };
+  /** Default `user.U.`: what XrdEc writing through an xrootd server leaves. */
+  readonly xattrNamespace?: XattrNamespace;
+  /** This server's xrootd address, for the data file name (default 127.0.0.1:1094). */
+  readonly server?: { readonly ipv4: readonly [number, number, number, number]; readonly port: number };
+  readonly time?: Date;
+}
+
+export interface PlacedArchive {
+  readonly path: string;
+  readonly linkPath: string;
+  readonly linked: boolean;
+  readonly linkProblem?: string;
+  readonly size: number;
+  readonly entries: number;
+}
+
+export class AlreadyPlaced extends EcguardError {
+  constructor(readonly placed: PlacedRecord, taskId: string, slot: number) {
+    super('ALREADY_PLACED', `task ${taskId} slot ${slot} already wrote ${placed.path}: not writing a second archive`);
+  }
+}
+
+// Name fields that cannot repeat an xrootd name: our own start time and pid, a random counter.
+const START_TIME = Math.floor(Date.now() / 1000 - process.uptime());
+let counter = randomInt(0, 0x100000000);
+const DECIMAL = /^[0-9]{1,15}$/;
+const MAX_NAME_TRIES = 4096;
+
+export class ArchivePlacement {
+  private readonly writer: ArchiveFileWriter;
+  private fd: number | undefined;
+  private entries = 0;
+  private done = false;
+
+  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number) {
+    this.fd = fd;
+    this.writer = new ArchiveFileWriter(fd, dosTimestamp(t.time ?? new Date()));
+  }
+
+  /** Checks everything that needs no data, then opens the temp file. Writes nothing when it throws. */
+  static open(t: PlaceTarget): ArchivePlacement {
+    checkTaskSlot(t.taskId, t.slot);
+    checkLinkPath(t.linkPath, t.namespaceRoot);
+    for (const [name, v] of [['strpver', t.version.strpverText], ['filesize', t.version.filesizeText]] as const) {
+      if (!DECIMAL.test(v)) throw new UsageError(`xrdec.${name} ${JSON.stringify(v)} is not a plain decimal`);
+    }
+    const placed = findPlaced(t.diskPath, t.taskId, t.slot);
+    if (placed) throw new AlreadyPlaced(placed, t.taskId, t.slot);
+    const occupant = linkOccupant(t.linkPath);
+    if (occupant) throw new EcguardError('LINK_EXISTS', `${occupant}: not overwritten; nothing written (the coordinator decides)`);
+    if (!isDir(t.namespaceRoot)) throw new EcguardError('NAMESPACE_MISSING', `namespace root ${t.namespaceRoot} does not exist (not mounted?): nothing written`);
+    const spaceDir = `${t.diskPath}/${t.space}`;
+    // A missing space directory means the disk is not there (xrootd would not start either).
+    if (!isDir(spaceDir)) throw new EcguardError('DISK_NOT_READY', `${spaceDir} does not exist: the disk is missing or not mounted; nothing written`);
+    const c = counter;
+    counter = (counter + 1) >>> 0;
+    const bucketDir = `${spaceDir}/${bucketOf(c)}`;
+    mkdirLikeParent(bucketDir);
+    const temp = `${bucketDir}/${TEMP_PREFIX}${t.taskId}-${t.slot}-${randomBytes(4).toString('hex')}`;
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      chownLike(temp, bucketDir);
+    } catch (err) {
+      closeSync(fd);
+      rmSync(temp, { force: true });
+      throw err;
+    }
+    return new ArchivePlacement(t, bucketDir, temp, c, fd);
+  }
+
+  append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number }): void {
+    if (this.fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'append after commit or abort');
+    this.writer.append(e.name, e.data, e.crc);
+    this.entries++;
+  }
+
+  /** Publishes the archive (steps 1-4 above). On failure before the link step, nothing stays. */
+  commit(): PlacedArchive {
+    const fd = this.fd;
+    if (fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'commit after commit or abort');
+    const t = this.t;
+    let finalPath: string;
+    try {
+      const tail = this.writer.finish();
+      const ns = t.xattrNamespace ?? 'user.U.';
+      setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
+      setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+      setAttributeSync(this.temp, 'user.XrdFrm.Pfn', Buffer.concat([Buffer.from(t.linkPath, 'utf8'), Buffer.from([0])]));
+      setAttributeSync(this.temp, REPAIR_XATTR, Buffer.from(repairMarker(t.taskId, t.slot), 'latin1'));
+      fsyncSync(fd);
+      closeSync(fd);
+      this.fd = undefined;
+      finalPath = this.publish();
+      this.done = true;
+      const size = this.entries > 0 ? this.writer.size + tail.length : 0;
+      let link;
+      try {
+        link = createNamespaceLink(t.linkPath, finalPath, t.namespaceRoot);
+      } catch (err) {
+        link = { linked: false, problem: `cannot create the symlink: ${errorText(err)}` };
+      }
+      return { path: finalPath, linkPath: t.linkPath, linked: link.linked, ...(link.problem ? { linkProblem: link.problem } : {}), size, entries: this.entries };
+    } finally {
+      if (!this.done) this.abort();
+    }
+  }
+
+  /** Drops the temp file (idempotent; a published archive stays). */
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (!this.done) rmSync(this.temp, { force: true });
+  }
+
+  /** Ledger record, then a no-replace link to a free xrootd-style name; returns the final path. */
+  private publish(): string {
+    const t = this.t;
+    const server = t.server ?? { ipv4: [127, 0, 0, 1] as const, port: 1094 };
+    for (let i = 0; i < MAX_NAME_TRIES; i++, this.counter = (this.counter + 0x100) >>> 0) {
+      // Same low byte: the name stays in the temp file's bucket, as xrootd's bucket = counter & 0xff.
+      const name = dataFileName({ startTime: START_TIME, pid: process.pid, port: server.port, ipv4: server.ipv4, counter: this.counter }, t.diskPath, t.space);
+      const finalPath = `${this.bucketDir}/${name}`;
+      if (occupied(finalPath)) continue;
+      writeLedgerRecord(t.diskPath, t.taskId, t.slot, finalPath.slice(t.diskPath.length + 1));
+      try {
+        linkSync(this.temp, finalPath);
+      } catch (err) {
+        if (errnoCode(err) === 'EEXIST') continue;
+        throw err;
+      }
+      unlinkSync(this.temp);
+      fsyncDir(this.bucketDir);
+      return finalPath;
+    }
+    throw new EcguardError('NO_FREE_NAME', `no free data file name in ${this.bucketDir} after ${MAX_NAME_TRIES} tries`);
+  }
+}
+
+/** Writes `entries` as one archive and publishes it; nothing stays behind when it fails. */
+export async function placeArchive(t: PlaceTarget, entries: Iterable<RebuiltLike> | AsyncIterable<RebuiltLike>): Promise<PlacedArchive> {
+  const p = ArchivePlacement.open(t);
+  try {
+    for await (const e of entries) p.append(e);
+    return p.commit();
+  } catch (err) {
+    p.abort();
+    throw err;
+  }
+}
+
+type RebuiltLike = { readonly name: string; readonly data: Uint8Array; readonly crc: number };
+
+/** At agent start: removes leftover temp files of this disk and space (only those). */
+export function cleanupTempFiles(diskPath: string, space: string): string[] {
+  const removed: string[] = [];
+  const spaceDir = `${diskPath}/${space}`;
+  let buckets: string[];
+  try {
+    buckets = readdirSync(spaceDir).filter((b) => /^[0-9A-F]{2}$/.test(b));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return removed;
+    throw err;
+  }
+  for (const b of buckets) {
+    const dir = `${spaceDir}/${b}`;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    let any = false;
+    for (const n of names) {
+      if (!n.startsWith(TEMP_PREFIX)) continue;
+      const path = `${dir}/${n}`;
+      if (!lstatSync(path).isFile()) continue;
+      unlinkSync(path);
+      removed.push(path);
+      any = true;
+    }
+    if (any) fsyncDir(dir);
+  }
+  return removed.concat(cleanupLedgerTemps(diskPath));
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,52 @@
+// Small filesystem steps a crash-safe placement needs: fsync of a directory (so a create,
+// rename or unlink in it survives a power cut) and ownership copied from the parent directory
+// (xrootd, not root, must own what it serves).
+import { chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoCode } from '../../shared/errors.js';
+
+export function fsyncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Gives `path` the owner and group of directory `like` (a no-op when they already match). */
+export function chownLike(path: string, like: string): void {
+  const want = statSync(like);
+  const have = lstatSync(path);
+  if (have.uid !== want.uid || have.gid !== want.gid) chownSync(path, want.uid, want.gid);
+}
+
+/** Creates directory `path` (its parent must exist) owned like its parent; false when it already existed. */
+export function mkdirLikeParent(path: string, mode = 0o755): boolean {
+  try {
+    mkdirSync(path, { mode });
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST' && statSync(path).isDirectory()) return false;
+    throw err;
+  }
+  chownLike(path, dirname(path));
+  fsyncDir(dirname(path));
+  return true;
+}
+
+/** Writes all of `data` at `position`. */
+export function writeFully(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}
+
+/** True when something (anything, even a dangling symlink) exists at `path`. */
+export function occupied(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}

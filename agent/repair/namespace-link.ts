@@ -1,0 +1,80 @@
+// The namespace symlink of a placed archive, created last and never over anything: when
+// something already sits at the link path the coordinator decides, not us.
+import { lchownSync, lstatSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoCode, errorText, UsageError } from '../../shared/errors.js';
+import { fsyncDir, mkdirLikeParent } from './durable-fs.js';
+
+/** What occupies `linkPath`, in words; undefined when it is free. */
+export function linkOccupant(linkPath: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(linkPath);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOTDIR') return `a parent directory of ${linkPath} is not a directory`;
+    return `${linkPath} cannot be examined (${errnoCode(err) ?? errorText(err)})`;
+  }
+  if (!st.isSymbolicLink()) return `${linkPath} exists and is not a symlink`;
+  const target = readlinkSync(linkPath);
+  let dangling = false;
+  try {
+    statSync(linkPath);
+  } catch {
+    dangling = true;
+  }
+  return `a symlink ${linkPath} -> ${target}${dangling ? ' (dangling)' : ''} already exists`;
+}
+
+/** Checks that `linkPath` is a clean absolute path strictly below the namespace root. */
+export function checkLinkPath(linkPath: string, namespaceRoot: string): void {
+  const root = namespaceRoot.replace(/\/+$/, '');
+  const bad = !linkPath.startsWith(root + '/') || linkPath.includes('\0') || linkPath.endsWith('/') ||
+    linkPath.slice(root.length + 1).split('/').some((s) => s === '' || s === '.' || s === '..');
+  if (bad) throw new UsageError(`link path ${JSON.stringify(linkPath)} is not a clean path below the namespace root ${root}`);
+}
+
+export interface LinkOutcome {
+  readonly linked: boolean;
+  /** Why not, when not linked. */
+  readonly problem?: string;
+}
+
+/**
+ * Creates `linkPath` → `target`, with missing parent directories below the namespace root,
+ * each owned like its parent. The namespace root itself is never created (missing, it may be
+ * an unmounted filesystem).
+ */
+export function createNamespaceLink(linkPath: string, target: string, namespaceRoot: string): LinkOutcome {
+  checkLinkPath(linkPath, namespaceRoot);
+  const root = namespaceRoot.replace(/\/+$/, '');
+  try {
+    if (!statSync(root).isDirectory()) return { linked: false, problem: `namespace root ${root} is not a directory` };
+  } catch {
+    return { linked: false, problem: `namespace root ${root} does not exist (not mounted?)` };
+  }
+  const missing: string[] = [];
+  for (let d = dirname(linkPath); d !== root; d = dirname(d)) {
+    let st;
+    try {
+      st = lstatSync(d);
+    } catch {
+      missing.unshift(d);
+      continue;
+    }
+    if (!st.isDirectory()) return { linked: false, problem: `${d} exists and is not a directory` };
+    break;
+  }
+  for (const d of missing) mkdirLikeParent(d);
+  const parent = dirname(linkPath);
+  try {
+    symlinkSync(target, linkPath);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return { linked: false, problem: `${linkOccupant(linkPath) ?? `${linkPath} appeared meanwhile`}: not overwritten` };
+    throw err;
+  }
+  const p = statSync(parent);
+  lchownSync(linkPath, p.uid, p.gid);
+  fsyncDir(parent);
+  return { linked: true };
+}

@@ -1,0 +1,58 @@
+// Reads N good stripes of one block: every entry is CRC-checked, and a bad or unreadable one is
+// an erasure (as in the XrdEc reader) — the next source holding that stripe is tried, then
+// further stripes. Reads the minimum: data stripes first, only as many as are still needed.
+import type { CrcKind, ErasureCodec } from '../../codec/codec.js';
+import { errorText } from '../../errors.js';
+import { crcMatches, matchCrc } from '../archive-summary.js';
+import type { BadEntry, BlockCandidates, Candidate } from './stripe-index.js';
+
+export interface GoodStripes {
+  /** stripe → its stored bytes (CRC verified). */
+  readonly good: Map<number, Buffer>;
+  readonly bad: BadEntry[];
+}
+
+export async function readGoodStripes(c: BlockCandidates, need: number, kind: CrcKind | undefined, codec: ErasureCodec): Promise<GoodStripes> {
+  const good = new Map<number, Buffer>();
+  const bad: BadEntry[] = [];
+  const order = [...c.byStripe.keys()].sort((a, b) => a - b);
+  let next = 0;
+  while (good.size < need && next < order.length) {
+    // Reads for distinct stripes run in parallel (a remote source's latency, not its bandwidth, dominates).
+    const batch = order.slice(next, next + need - good.size);
+    next += batch.length;
+    const got = await Promise.all(batch.map((s) => readOneStripe(c.byStripe.get(s) ?? [], kind, codec, bad)));
+    got.forEach((data, i) => {
+      if (data) good.set(batch[i] as number, data);
+    });
+  }
+  return { good, bad };
+}
+
+async function readOneStripe(candidates: readonly Candidate[], kind: CrcKind | undefined, codec: ErasureCodec, bad: BadEntry[]): Promise<Buffer | undefined> {
+  for (const { source, entry } of candidates) {
+    let data: Buffer;
+    try {
+      data = await source.source.readEntry(entry);
+    } catch (err) {
+      bad.push({ source: source.source.id, entry: entry.name, reason: `unreadable: ${errorText(err)}` });
+      continue;
+    }
+    if (data.length !== entry.size) {
+      bad.push({ source: source.source.id, entry: entry.name, reason: `read ${data.length} bytes, the directory says ${entry.size}` });
+      continue;
+    }
+    if (!entryCrcOk(codec, kind, data, entry.crc)) {
+      bad.push({ source: source.source.id, entry: entry.name, reason: `CRC mismatch (${kind ?? 'neither crc32c nor crc32'})` });
+      continue;
+    }
+    return data;
+  }
+  return undefined;
+}
+
+/** With the kind unknown (an empty object has no entry to decide it), either CRC will do. */
+export function entryCrcOk(codec: ErasureCodec, kind: CrcKind | undefined, data: Uint8Array, stored: number): boolean {
+  if (kind !== undefined) return crcMatches(codec, kind, data, stored);
+  return matchCrc(codec, data, stored) !== 'neither';
+}
