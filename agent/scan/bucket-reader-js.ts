@@ -11,7 +11,8 @@ export interface BucketListing {
   readonly error?: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF in the name, or we would open another file than listed.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export function readBucketJs(bucketDir: string): BucketListing {

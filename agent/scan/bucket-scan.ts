@@ -42,6 +42,13 @@ export function scanBucket(task: BucketTask, site: ScanSiteContext, codec: Erasu
   }
   const ctx: RecordContext = { serverId: site.serverId, diskId: task.diskId, space: task.space, spacePath: task.spacePath, exports: site.exports, codec, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}) };
   for (const raw of listing.files) {
+    if (raw.isFile && !raw.error && raw.name.endsWith('%')) {
+      // A data file: the usual case first; everything else below becomes a finding.
+      const built = buildRecord(raw, task.bucketRel, ctx);
+      records.push(built.record);
+      for (const f of built.findings) findings.push(f);
+      continue;
+    }
     const path = `${dir}/${raw.name}`;
     if (raw.error) {
       if (raw.error.code === 'ENOENT') {
@@ -61,11 +68,7 @@ export function scanBucket(task: BucketTask, site: ScanSiteContext, codec: Erasu
     }
     if (!raw.name.endsWith('%')) {
       findings.push({ kind: 'unexpected-entry', severity: 'info', path, diskId: task.diskId, reason: 'file name does not end in % (not an xrootd data file)' });
-      continue;
     }
-    const built = buildRecord(raw, task.bucketRel, ctx);
-    records.push(built.record);
-    findings.push(...built.findings);
   }
   return { task, records, findings, entries: listing.files.length };
 }

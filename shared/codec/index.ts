@@ -2,7 +2,7 @@
 // warning, since it is ~100x slower). ECGUARD_CODEC=typescript forces the TypeScript codec;
 // ECGUARD_CODEC=native (or prefer: 'native') makes a missing addon an error instead.
 import { EcguardError, UsageError, errorText } from '../errors.js';
-import { getLogger } from '../logger.js';
+import { createRequire } from 'node:module';
 import type { ErasureCodec } from './codec.js';
 import { NativeCodec, loadNativeAddon, nativeAddonPath } from './native-codec.js';
 import { TsCodec } from './ts-codec.js';
@@ -65,6 +65,8 @@ export function getCodec(opts: GetCodecOptions = {}): ErasureCodec {
   }
   if (!warned) {
     warned = true;
+    // Loaded only here: winston is a third of a scan worker's start-up (require of ESM: sync).
+    const { getLogger } = createRequire(import.meta.url)('../logger.js') as typeof import('../logger.js');
     getLogger('codec').warn(
       `ISA-L codec addon unavailable (${cause}); using the pure TypeScript codec, ~100x slower than ISA-L ` +
         `(about 0.2-0.3 GB/s instead of 15-25 GB/s). Fix: ${FIX}`,

@@ -21,7 +21,22 @@ export interface EcXattrs {
 
 const DECIMAL = /^[0-9]{1,16}$/;
 
+/** A plain decimal of 1-15 digits (always a safe integer); undefined for anything else. */
+export function plainDecimal(value: Uint8Array): number | undefined {
+  const n = value.length;
+  if (n === 0 || n > 15) return undefined;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (value[i] as number) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 function parseDecimal(name: string, value: Buffer, problems: string[]): number | undefined {
+  const plain = plainDecimal(value); // the usual value: no text, no regex
+  if (plain !== undefined) return plain;
   const text = value.toString('latin1');
   if (!DECIMAL.test(text)) {
     problems.push(`${name} is not a decimal number: ${JSON.stringify(text.slice(0, 64))}`);
@@ -69,6 +84,26 @@ export function interpretEcXattrs(get: (name: string) => Buffer | undefined): Ec
     raw,
     problems,
   };
+}
+
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+
+/**
+ * interpretEcXattrs' result, less `raw`, for the usual attributes: one namespace holding both
+ * values as plain decimals, the other none (no problems then). Undefined for anything else,
+ * which the caller hands to interpretEcXattrs. For the scanner: no texts, no regex, per file.
+ */
+export function usualEcXattrs(
+  uStrpver: Buffer | undefined, uFilesize: Buffer | undefined, strpver: Buffer | undefined, filesize: Buffer | undefined,
+): { namespace: XattrNamespace; strpver: number; filesize: number; problems: readonly string[] } | undefined {
+  const inU = strpver === undefined && filesize === undefined;
+  if (!inU && (uStrpver !== undefined || uFilesize !== undefined)) return undefined;
+  const sv = inU ? uStrpver : strpver;
+  const fs = inU ? uFilesize : filesize;
+  if (sv === undefined || fs === undefined) return undefined;
+  const s = plainDecimal(sv);
+  const f = plainDecimal(fs);
+  return s === undefined || f === undefined ? undefined : { namespace: inU ? 'user.U.' : 'user.', strpver: s, filesize: f, problems: NO_PROBLEMS };
 }
 
 function absentToUndefined(err: unknown): undefined {

@@ -82,6 +82,25 @@ describe('agent scan', () => {
     });
   }
 
+  it('CRC kind still decided when the last entry is one byte 0xFF (its CRC-32C and CRC-32 coincide)', async () => {
+    site = makeFakeSite();
+    const input = join(scratch, 'ff');
+    const bytes = randomBytes(4097);
+    bytes[4096] = 0xff; // block 1 = one byte: data stripe 0 of block 1 is [0xFF]
+    writeFileSync(input, bytes);
+    for (const kind of ['crc32', 'crc32c'] as const) {
+      site.store(`/data/ff-${kind}`, 0, (path) => {
+        const others = Array.from({ length: 5 }, () => join(mkdtempSync(join(scratch, 'a')), 'x'));
+        // archive 0 holds stripe 1 of block 0 (1024 bytes) and stripe 0 of block 1 (the 0xFF byte)
+        encodeObject({ profile: { nbData: 4, nbParity: 2, chunkSize: 1024 }, crcKind: kind, input, archivePaths: [path, ...others], xattrNamespace: 'user.U.', mtFile: false, strpver: 1700000000, codec, placement: [[1, 0, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]] });
+      });
+    }
+    for (const reader of ['native', 'js'] as const) {
+      const r = await scanSite(layoutOf(site), { workers: 0, reader, namespace: false });
+      for (const kind of ['crc32', 'crc32c']) assert.equal(r.records.find((x) => x.lfn === `/data/ff-${kind}`)?.crcKind, kind, `${kind} via ${reader}`);
+    }
+  });
+
   it('10,000 files in one bucket: every one recorded, with the native and the JS reader', async function () {
     this.timeout(120_000);
     site = makeFakeSite();

@@ -153,6 +153,8 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.ok(site);
     const victim = files.find((f) => f.lfn.startsWith('/data/ec82/') && f.size > 0 && f.servers.includes(3)) as PlacedFile;
     const mine = files.filter((f) => f.servers.includes(3) && f.lfn !== victim.lfn).map((f) => f.lfn);
+    // the previous test restarted the coordinator: confirmation needs safe mode to be over
+    await until('safe mode over', () => !admin<StatusReply>(['status']).safeMode?.active, 60_000);
     for (const d of ['ec82', 'ec42']) rmSync(join(site.localroot, 'data', d), { recursive: true, force: true });
     const r = cluster.cli(['namespace', 'rebuild', '--xrootd-config', site.xrootdConfig, '--server-id', 'srv03', '--apply', '--json']);
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
