@@ -7,6 +7,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { FindingKind } from '../../shared/domain/archive-record.js';
 import type { DiskState } from '../disk/disk-check.js';
+import { coalesce } from '../../shared/metrics/coalesce.js';
 
 /** The delta journal's counters; DeltaJournal.stats() fits as is. */
 export interface JournalSummary {
@@ -85,16 +86,6 @@ export const AGENT_METRIC_NAMES = [
   'ecguard_agent_replays_total',
 ] as const;
 
-/** Collect callbacks run side by side: callers arriving while a call is in flight share it. */
-function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
-  let inFlight: Promise<T> | undefined;
-  return () => {
-    inFlight ??= fn().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-}
 
 const NO_LINK: LinkSummary = { connected: false, connects: 0, fullInventories: 0, replays: 0 };
 

@@ -12,6 +12,7 @@ import { HEALTH_INDICATORS, type HealthIndicator } from '../../shared/domain/eve
 import { FILE_STATES, type FileState, type ServerState } from '../../shared/domain/file-health.js';
 import type { StateCount } from '../catalog/catalog-store.js';
 import type { DiskState } from '../catalog/catalog-types.js';
+import { coalesce } from '../../shared/metrics/coalesce.js';
 
 /** What the metrics read from the coordinator; every call returns plain data, now. */
 export interface CoordinatorMetricsSource {
@@ -52,19 +53,6 @@ export const COORDINATOR_METRIC_NAMES = [
   'ecguard_health_indicator',
 ] as const;
 
-/**
- * One call per scrape: collect callbacks run side by side, so callers arriving while a call is
- * in flight share its result (fileCounts feeds three metrics and is a catalog query).
- */
-function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
-  let inFlight: Promise<T> | undefined;
-  return () => {
-    inFlight ??= fn().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  };
-}
 
 export function coordinatorMetrics(source: CoordinatorMetricsSource): Registry {
   const registry = new Registry();
