@@ -22,7 +22,10 @@ import { Reclassifier } from './health/reclassifier.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
 import type { SessionContext } from './session/session-context.js';
-import { SessionRegistry } from './session/session-registry.js';
+import { SessionRegistry, type SessionHandle } from './session/session-registry.js';
+import { RepairManager } from './repair/repair-manager.js';
+import { DEFAULT_REPAIR, type RepairSettings, type RepairThrottleSettings } from './repair/repair-settings.js';
+import type { ProgressReport } from '../shared/wire/repair-wire.js';
 
 export interface CoordinatorOptions {
   readonly cluster: string;
@@ -50,6 +53,9 @@ export interface CoordinatorOptions {
   readonly eventLog?: EventLog;
   /** Called when events were written (to publish them promptly). */
   readonly onEvents?: () => void;
+  /** Repair graces, leases and retries (defaults: DEFAULT_REPAIR), and initial throttles. */
+  readonly repair?: Partial<RepairSettings>;
+  readonly repairThrottles?: Partial<RepairThrottleSettings>;
 }
 
 const log = getLogger('coordinator');
@@ -72,6 +78,7 @@ export class Coordinator implements SessionContext, AdminContext {
   private safeWasActive = true;
   indicators: HealthIndicators = new HealthIndicators({ raiseAfterMs: 0, clearAfterMs: 0 });
   private indicatorTimer: NodeJS.Timeout | undefined;
+  readonly repair: RepairManager;
   /** Records rejected per server (hostile or buggy agents). */
   readonly rejected = new Map<string, number>();
 
@@ -86,6 +93,13 @@ export class Coordinator implements SessionContext, AdminContext {
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn));
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.()) : undefined;
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
+    this.repair = new RepairManager({
+      store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
+      gate: () => (this.safeMode.isActive ? this.safeMode.status().reason : undefined),
+      session: (id) => this.registry.get(id), sessions: () => this.registry.all(), flushReclassify: () => this.reclassifier.flush(),
+      ...(this.events ? { events: this.events } : {}),
+    }, { ...DEFAULT_REPAIR, ...o.repair }, o.repairThrottles);
+    this.reclassifier.on('changes', (c) => this.repair.fileChanges(c));
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
   }
 
@@ -120,6 +134,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.indicators = new HealthIndicators({ raiseAfterMs: this.o.indicatorRaiseMs ?? 10_000, clearAfterMs: this.o.indicatorClearMs ?? 60_000 }, saved ? (JSON.parse(saved) as Partial<Record<HealthIndicator, IndicatorState>>) : {});
     this.indicatorTimer = setInterval(() => void this.checkIndicators().catch((err: unknown) => log.error(`health indicators: ${String(err)}`)), 1000);
     this.indicatorTimer.unref();
+    await this.repair.start();
     log.info(`listening on ${host}:${port} (${this.insecure ? 'INSECURE' : 'mTLS'}), cluster ${this.o.cluster}`);
     return port;
   }
@@ -127,6 +142,7 @@ export class Coordinator implements SessionContext, AdminContext {
   async stop(): Promise<void> {
     if (this.liveness) clearInterval(this.liveness);
     if (this.indicatorTimer) clearInterval(this.indicatorTimer);
+    this.repair.stop();
     for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
     this.server?.forceShutdown();
@@ -209,6 +225,14 @@ export class Coordinator implements SessionContext, AdminContext {
     if (mode === 'full') s.full++;
     else s.replay++;
     this.syncs.set(serverId, s);
+  }
+
+  repairSessionStarted(s: SessionHandle, instanceChanged: boolean, runningTasks: readonly string[]): Promise<void> {
+    return this.repair.agentConnected(s, instanceChanged, runningTasks);
+  }
+
+  repairProgress(serverId: string, p: ProgressReport): Promise<void> {
+    return this.repair.progress(serverId, p);
   }
 
   // --- liveness and operator actions

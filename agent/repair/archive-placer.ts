@@ -18,7 +18,7 @@ import { bucketOf, dataFileName } from '../../shared/xrdec/data-file-name.js';
 import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
 import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
-import { checkLinkPath, createNamespaceLink, linkOccupant } from './namespace-link.js';
+import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
 import { checkTaskSlot, cleanupLedgerTemps, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
 
 export const TEMP_PREFIX = '.ecguard-tmp-';
@@ -41,6 +41,11 @@ export interface PlaceTarget {
   /** This server's xrootd address, for the data file name (default 127.0.0.1:1094). */
   readonly server?: { readonly ipv4: readonly [number, number, number, number]; readonly port: number };
   readonly time?: Date;
+  /**
+   * The path of a failed or missing disk of this server (re-checked by the caller right before):
+   * a symlink at linkPath pointing into it is replaced instead of refused.
+   */
+  readonly replaceLinkInto?: string;
 }
 
 export interface PlacedArchive {
@@ -69,6 +74,8 @@ export class ArchivePlacement {
   private fd: number | undefined;
   private entries = 0;
   private done = false;
+  private sealed = false;
+  private tail = 0;
 
   private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number) {
     this.fd = fd;
@@ -84,7 +91,7 @@ export class ArchivePlacement {
     }
     const placed = findPlaced(t.diskPath, t.taskId, t.slot);
     if (placed) throw new AlreadyPlaced(placed, t.taskId, t.slot);
-    const occupant = linkOccupant(t.linkPath);
+    const occupant = t.replaceLinkInto !== undefined && replaceableLink(t.linkPath, t.replaceLinkInto) ? undefined : linkOccupant(t.linkPath);
     if (occupant) throw new EcguardError('LINK_EXISTS', `${occupant}: not overwritten; nothing written (the coordinator decides)`);
     if (!isDir(t.namespaceRoot)) throw new EcguardError('NAMESPACE_MISSING', `namespace root ${t.namespaceRoot} does not exist (not mounted?): nothing written`);
     const spaceDir = `${t.diskPath}/${t.space}`;
@@ -114,12 +121,20 @@ export class ArchivePlacement {
 
   /** Publishes the archive (steps 1-4 above). On failure before the link step, nothing stays. */
   commit(): PlacedArchive {
+    this.seal();
+    return this.publishSealed();
+  }
+
+  /**
+   * Step 1 alone: central directory, xattrs, fsync, close. The complete archive then sits under
+   * its temp name (invisible to xrootd and the scanner) so it can be verified before publishing.
+   */
+  seal(): string {
     const fd = this.fd;
-    if (fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'commit after commit or abort');
+    if (fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'seal after commit or abort');
     const t = this.t;
-    let finalPath: string;
     try {
-      const tail = this.writer.finish();
+      this.tail = this.writer.finish().length;
       const ns = t.xattrNamespace ?? 'user.U.';
       setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
       setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
@@ -128,12 +143,30 @@ export class ArchivePlacement {
       fsyncSync(fd);
       closeSync(fd);
       this.fd = undefined;
-      finalPath = this.publish();
+      this.sealed = true;
+      return this.temp;
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+  }
+
+  /** The sealed temp file (for verification before publishSealed). */
+  get tempPath(): string {
+    return this.temp;
+  }
+
+  /** Steps 2-4 after seal(). On failure before the link step, nothing stays. */
+  publishSealed(): PlacedArchive {
+    if (!this.sealed || this.done) throw new EcguardError('PLACEMENT_CLOSED', 'publish before seal, or twice');
+    const t = this.t;
+    try {
+      const finalPath = this.publish();
       this.done = true;
-      const size = this.entries > 0 ? this.writer.size + tail.length : 0;
+      const size = this.entries > 0 ? this.writer.size + this.tail : 0;
       let link;
       try {
-        link = createNamespaceLink(t.linkPath, finalPath, t.namespaceRoot);
+        link = createNamespaceLink(t.linkPath, finalPath, t.namespaceRoot, t.replaceLinkInto);
       } catch (err) {
         link = { linked: false, problem: `cannot create the symlink: ${errorText(err)}` };
       }

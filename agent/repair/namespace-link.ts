@@ -1,6 +1,6 @@
 // The namespace symlink of a placed archive, created last and never over anything: when
 // something already sits at the link path the coordinator decides, not us.
-import { lchownSync, lstatSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import { lchownSync, lstatSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode, errorText, UsageError } from '../../shared/errors.js';
 import { fsyncDir, mkdirLikeParent } from './durable-fs.js';
@@ -45,7 +45,7 @@ export interface LinkOutcome {
  * each owned like its parent. The namespace root itself is never created (missing, it may be
  * an unmounted filesystem).
  */
-export function createNamespaceLink(linkPath: string, target: string, namespaceRoot: string): LinkOutcome {
+export function createNamespaceLink(linkPath: string, target: string, namespaceRoot: string, replaceInto?: string): LinkOutcome {
   checkLinkPath(linkPath, namespaceRoot);
   const root = namespaceRoot.replace(/\/+$/, '');
   try {
@@ -67,6 +67,21 @@ export function createNamespaceLink(linkPath: string, target: string, namespaceR
   }
   for (const d of missing) mkdirLikeParent(d);
   const parent = dirname(linkPath);
+  if (replaceInto !== undefined && replaceableLink(linkPath, replaceInto)) {
+    // Atomic swap: a new symlink under a temp name renamed over the old one.
+    const tmp = `${parent}/.ecguard-link-${process.pid}-${Date.now()}`;
+    symlinkSync(target, tmp);
+    try {
+      renameSync(tmp, linkPath);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    const p = statSync(parent);
+    lchownSync(linkPath, p.uid, p.gid);
+    fsyncDir(parent);
+    return { linked: true };
+  }
   try {
     symlinkSync(target, linkPath);
   } catch (err) {
@@ -77,4 +92,17 @@ export function createNamespaceLink(linkPath: string, target: string, namespaceR
   lchownSync(linkPath, p.uid, p.gid);
   fsyncDir(parent);
   return { linked: true };
+}
+
+/**
+ * A symlink that may be replaced: it points into `diskPath` (a disk the caller has just found
+ * failed or missing), so the archive it names no longer counts and the new one takes its place.
+ */
+export function replaceableLink(linkPath: string, diskPath: string): boolean {
+  try {
+    if (!lstatSync(linkPath).isSymbolicLink()) return false;
+    return readlinkSync(linkPath).startsWith(diskPath.replace(/\/+$/, '') + '/');
+  } catch {
+    return false;
+  }
 }

@@ -84,7 +84,7 @@ export class CoordinatorLink {
     });
     s.write({ msg: { $case: 'hello', value: {
       serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
-      disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION,
+      disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION, stripesAddress: '', runningTasks: [],
     } } });
   }
 

@@ -6,6 +6,7 @@ import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ClusterState } from '../cluster-state.js';
 import type { SafeMode } from '../safe-mode.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import type { RepairManager } from '../repair/repair-manager.js';
 
 export interface AdminContext {
   readonly insecure: boolean;
@@ -14,6 +15,7 @@ export interface AdminContext {
   readonly safeMode: SafeMode;
   readonly registry: SessionRegistry;
   readonly startedAt: number;
+  readonly repair: RepairManager;
   profile(): EcProfile | undefined;
   serverLost(serverId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;

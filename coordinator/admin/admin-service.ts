@@ -1,35 +1,19 @@
 // The Admin gRPC service behind the `ecguard` CLI. With TLS, only admin certificates may call
 // it. In safe mode every file state is shown as pending evidence (with the computed state in
 // the reason), because the picture may be stale.
-import * as grpc from '@grpc/grpc-js';
 import type { AdminServer, FileInfo, ServerInfo } from '../../proto/gen/ecguard/v1/admin.js';
-import { EcguardError, errorText } from '../../shared/errors.js';
+import { EcguardError } from '../../shared/errors.js';
 import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
 import { EVENT_TYPES, type EventType } from '../../shared/domain/event.js';
-import { peerIdentity } from '../../shared/tls/tls-identity.js';
 import { diskToWire, profileToWire } from '../../shared/wire/session-wire.js';
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { AdminContext } from './admin-context.js';
 import { confirmLfns } from './confirm-lfns.js';
-
-type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
+import { adminCall } from './admin-call.js';
+import { repairHandlers } from './admin-repair.js';
 
 export function adminHandlers(c: AdminContext): AdminServer {
-  function wrap<Req, Res>(fn: (req: Req) => Promise<Res>): Unary<Req, Res> {
-    return (call, cb) => {
-      if (!c.insecure) {
-        const id = peerIdentity(call as unknown as Parameters<typeof peerIdentity>[0]);
-        if (id?.kind !== 'admin') {
-          cb({ code: grpc.status.PERMISSION_DENIED, details: `the Admin API needs an admin certificate (got ${id ? `${id.kind} ${id.id}` : 'none'}); make one with deploy/make-certs.sh --admin NAME` });
-          return;
-        }
-      }
-      fn(call.request).then((r) => cb(null, r), (err: unknown) => {
-        const code = err instanceof EcguardError && (err.code === 'USAGE' || err.code.startsWith('UNKNOWN') || err.code === 'SERVER_CONNECTED') ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL;
-        cb({ code, details: err instanceof EcguardError ? `${err.code}: ${err.message}` : errorText(err) });
-      });
-    };
-  }
+  const wrap = adminCall(c.insecure);
   const pending = (): boolean => c.safeMode.isActive;
   const fileInfo = (f: FileRow): FileInfo => ({
     lfn: f.lfn,
@@ -103,5 +87,6 @@ export function adminHandlers(c: AdminContext): AdminServer {
       const rows = logBook.query({ types: req.types as EventType[], limit: req.limit || 1000, ...(req.afterSeq !== undefined ? { afterSeq: req.afterSeq } : {}), ...(req.sinceMs !== undefined ? { sinceMs: req.sinceMs } : {}) });
       return { events: rows.map((r) => ({ seq: r.seq, json: JSON.stringify(r.event), published: r.publishedAt !== undefined })), backlog: logBook.backlog() };
     }),
+    ...repairHandlers(c.repair, wrap),
   };
 }

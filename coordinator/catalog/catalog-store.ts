@@ -3,6 +3,7 @@
 // All methods are synchronous on SQLite; the interface is async so PostgreSQL fits too.
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { FileState } from '../../shared/domain/file-health.js';
+import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
 
 export interface ArchiveRemoval {
@@ -66,6 +67,16 @@ export interface CatalogStore {
   // --- tombstones (coordinator's own state)
   addTombstones(rows: readonly Tombstone[]): Promise<void>;
   tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>>;
+
+  // --- repair tasks (coordinator's own state)
+  /** Inserts or replaces whole tasks, in one transaction. */
+  putRepairTasks(rows: readonly RepairTaskRow[]): Promise<void>;
+  getRepairTask(taskId: string): Promise<RepairTaskRow | undefined>;
+  /** In queue order: lowest redundancy first, then longest degraded, then oldest. */
+  listRepairTasks(filter: RepairTaskFilter): Promise<RepairTaskRow[]>;
+  repairTaskCounts(): Promise<Record<RepairTaskState, number>>;
+  /** Forgets done and cancelled tasks last updated before `before`. */
+  pruneRepairTasks(before: number): Promise<number>;
 
   // --- misc
   getMeta(key: string): Promise<string | undefined>;

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EcguardError } from '../../shared/errors.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import type { RepairTaskFilter, RepairTaskRow } from '../../shared/domain/repair-task.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog-store.js';
 import type { ArchiveRoleRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
 
@@ -103,6 +104,11 @@ export class FaultyCatalogStore implements CatalogStore {
   listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number) { return this.call('listArchiveRoles', () => this.inner.listArchiveRoles(roles, limit)); }
   addTombstones(rows: readonly Tombstone[]) { return this.call('addTombstones', () => this.inner.addTombstones(rows)); }
   tombstonesFor(lfns: readonly string[]) { return this.call('tombstonesFor', () => this.inner.tombstonesFor(lfns)); }
+  putRepairTasks(rows: readonly RepairTaskRow[]) { return this.call('putRepairTasks', () => this.inner.putRepairTasks(rows)); }
+  getRepairTask(taskId: string) { return this.call('getRepairTask', () => this.inner.getRepairTask(taskId)); }
+  listRepairTasks(filter: RepairTaskFilter) { return this.call('listRepairTasks', () => this.inner.listRepairTasks(filter)); }
+  repairTaskCounts() { return this.call('repairTaskCounts', () => this.inner.repairTaskCounts()); }
+  pruneRepairTasks(before: number) { return this.call('pruneRepairTasks', () => this.inner.pruneRepairTasks(before)); }
   getMeta(key: string) { return this.call('getMeta', () => this.inner.getMeta(key)); }
   setMeta(key: string, value: string) { return this.call('setMeta', () => this.inner.setMeta(key, value)); }
   clearAgentData() { return this.call('clearAgentData', () => this.inner.clearAgentData()); }

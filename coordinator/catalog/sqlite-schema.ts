@@ -2,6 +2,7 @@
 // issues. CHECK and NOT NULL constraints reject malformed rows inside the batch transaction, so a
 // bad record rolls back the whole batch instead of leaving half of it applied.
 import type Database from 'better-sqlite3';
+import { REPAIR_TASKS_SCHEMA } from './sqlite-repair-tasks.js';
 import { EcguardError } from '../../shared/errors.js';
 
 export const SCHEMA_VERSION = 1;
@@ -117,6 +118,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS tombstones_key ON tombstones (lfn, at, coalesc
 export function applySchema(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
+    db.exec(REPAIR_TASKS_SCHEMA);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META_SCHEMA_VERSION) as { value: string } | undefined;
     if (row === undefined) {
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));

@@ -16,6 +16,8 @@ import { fileQuery } from './sqlite-file-query.js';
 import { InventoryTracker } from './sqlite-inventory.js';
 import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
 import { applySchema } from './sqlite-schema.js';
+import { RepairTaskTable } from './sqlite-repair-tasks.js';
+import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import { StatementCache } from './sqlite-statements.js';
 
 const log = getLogger('catalog');
@@ -30,12 +32,14 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly q: StatementCache;
   private readonly archives: ArchiveWriter;
   private readonly inventory: InventoryTracker;
+  private readonly tasks: RepairTaskTable;
 
   constructor(private readonly db: Database.Database) {
     applySchema(db);
     this.q = new StatementCache(db);
     this.archives = new ArchiveWriter(db);
     this.inventory = new InventoryTracker(db, this.q);
+    this.tasks = new RepairTaskTable(db, this.q);
   }
 
   /**
@@ -246,6 +250,32 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   // --- misc
+
+  // --- repair tasks
+
+  async putRepairTasks(rows: readonly RepairTaskRow[]): Promise<void> {
+    if (rows.length > 0) this.tx(`${rows.length} repair task(s)`, () => this.tasks.put(rows));
+  }
+
+  async getRepairTask(taskId: string): Promise<RepairTaskRow | undefined> {
+    return this.tasks.get(taskId);
+  }
+
+  async listRepairTasks(filter: RepairTaskFilter): Promise<RepairTaskRow[]> {
+    return this.tasks.list(filter);
+  }
+
+  async repairTaskCounts(): Promise<Record<RepairTaskState, number>> {
+    return this.tasks.counts();
+  }
+
+  async pruneRepairTasks(before: number): Promise<number> {
+    let n = 0;
+    this.tx('prune repair tasks', () => {
+      n = this.tasks.prune(before);
+    });
+    return n;
+  }
 
   async getMeta(key: string): Promise<string | undefined> {
     return this.q.get('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;

@@ -9,6 +9,7 @@ import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { FileChange } from '../health/reclassifier.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
+import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
 
 const log = getLogger('events');
 const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
@@ -108,6 +109,30 @@ export class EventRecorder {
     if (type === 'server.down') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} stopped reporting: its archives are unavailable, not lost`, { lastSeen: iso(detail.lastSeen), lostAt: iso(Date.now() + 3600_000), archives: detail.archives ?? 0 });
     else if (type === 'server.up') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} is reporting again`, { downSince: iso(detail.since), previousState: detail.previousState ?? 'down' });
     else e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} declared lost: its archives no longer count`, { ...(detail.lastSeen !== undefined ? { lastSeen: iso(detail.lastSeen) } : {}), by: detail.by ?? 'operator', archives: detail.archives ?? 0 });
+    if (e) this.write([e]);
+  }
+
+  /** The target's inventory shows the rebuilt archive(s). */
+  repaired(task: RepairTaskRow, file: FileRow | undefined, placed: readonly PlacedRef[]): void {
+    const profile = this.profileFor(task.lfn) ?? task.plan.profile;
+    const state = file?.state === 'healthy' || file?.state === 'degraded' || file?.state === 'critical' ? file.state : undefined;
+    if (!state || placed.length === 0) return; // worse again already: its own state event says so
+    const where = placed.map((p) => `${p.serverId}:${p.diskId}`).join(', ');
+    const e = this.safeMake(this.cluster, 'file.repaired', { lfn: task.lfn }, `${task.lfn} was rebuilt: ${placed.length} archive(s) written to ${where}${state === 'healthy' ? ', full redundancy again' : `, now ${state}`}`, {
+      ...(task.fileState && ['healthy', 'degraded', 'critical', 'unavailable', 'lost', 'incomplete', 'pending'].includes(task.fileState) ? { previousState: task.fileState as FileState } : {}),
+      redundancy: file?.redundancy ?? 0, available: file?.available ?? 0, unavailable: file?.unavailable ?? 0, profile,
+      strpver: task.plan.strpver, filesize: task.plan.filesize, state, taskId: task.taskId,
+      rebuilt: placed.map((p) => ({ stripe: p.slot, serverId: p.serverId, diskId: p.diskId })),
+    } as never);
+    if (e) this.write([e]);
+  }
+
+  repairFailed(task: RepairTaskRow): void {
+    const parked = task.state === 'parked';
+    const e = this.safeMake(this.cluster, 'repair.failed', { lfn: task.lfn }, `repair of ${task.lfn} failed (attempt ${task.attempt}): ${task.error ?? 'no reason'}${parked ? '; parked for an operator (ecguard repair retry)' : task.nextAttemptAt ? `; retrying at ${new Date(task.nextAttemptAt).toISOString()}` : ''}`, {
+      taskId: task.taskId, attempt: Math.max(1, task.attempt), parked, error: (task.error ?? 'unknown').slice(0, 2000), ...(task.executor ? { executor: task.executor } : {}),
+      ...(task.nextAttemptAt && !parked ? { retryAt: new Date(task.nextAttemptAt).toISOString() } : {}),
+    }, parked ? 'critical' : undefined);
     if (e) this.write([e]);
   }
 }

@@ -11,6 +11,8 @@ import { archiveKey } from '../../shared/domain/delta.js';
 import { getLogger } from '../../shared/logger.js';
 import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js';
 import { deltaFromWire, diskFromWire, profileFromWire } from '../../shared/wire/session-wire.js';
+import { progressFromWire } from '../../shared/wire/repair-wire.js';
+import type { RepairTask, RepairThrottles, TaskProgress } from '../../proto/gen/ecguard/v1/repair.js';
 import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
 import type { ArchiveRemoval } from '../catalog/catalog-store.js';
 import type { SessionContext } from './session-context.js';
@@ -24,6 +26,7 @@ type Phase = 'hello' | 'inventory' | 'live' | 'closed';
 export class AgentSession implements SessionHandle {
   serverId = '';
   instanceId = '';
+  stripesAddress = '';
   readonly since = Date.now();
   private phase: Phase = 'hello';
   private disks = new Set<string>();
@@ -64,6 +67,18 @@ export class AgentSession implements SessionHandle {
     this.send({ msg: { $case: 'rescan', value: { diskIds: [...diskIds], reason } } });
   }
 
+  sendTask(task: RepairTask): void {
+    this.send({ msg: { $case: 'repairTask', value: task } });
+  }
+
+  cancelTask(taskId: string, reason: string): void {
+    this.send({ msg: { $case: 'repairCancel', value: { taskId, reason } } });
+  }
+
+  sendThrottles(t: RepairThrottles): void {
+    this.send({ msg: { $case: 'throttles', value: t } });
+  }
+
   private fail(code: string, reason: string): void {
     log.warn(`session ${this.serverId || this.peer}: ${code}: ${reason}`);
     this.close(code, reason);
@@ -96,6 +111,9 @@ export class AgentSession implements SessionHandle {
       case 'diskEvent':
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'disk event before Hello');
         return this.onDiskEvent(m.msg.value);
+      case 'taskProgress':
+        if (this.phase === 'hello') return this.fail('PROTOCOL', 'task progress before Hello');
+        return this.onTaskProgress(m.msg.value);
     }
   }
 
@@ -112,6 +130,8 @@ export class AgentSession implements SessionHandle {
       this.serverId = '';
       return this.fail('DUPLICATE_SERVER', `server ${h.serverId} is already connected from ${holder.peer} (instance ${holder.instanceId}) since ${new Date(holder.since).toISOString()}; refused`);
     }
+    if (h.stripesAddress !== '' && !/^[^\s/]{1,255}:[0-9]{1,5}$/.test(h.stripesAddress)) return this.fail('BAD_HELLO', `stripes address ${JSON.stringify(h.stripesAddress.slice(0, 80))} is not host:port`);
+    this.stripesAddress = h.stripesAddress;
     const profile = profileFromWire(h.profile);
     if (profile.ok) this.ctx.noteProfile(h.serverId, profile.value);
     for (const d of h.disks) {
@@ -121,6 +141,7 @@ export class AgentSession implements SessionHandle {
       await this.ctx.diskReport(h.serverId, r.value, undefined);
     }
     const known = await this.ctx.serverConnected(h.serverId, this.instanceId);
+    await this.ctx.repairSessionStarted(this, known?.instanceId !== this.instanceId, h.runningTasks.slice(0, 10_000));
     // Replay when the catalog holds this server's inventory and the journal covers the gap.
     const canReplay = known !== undefined && known.inventoried && !h.journalGap && known.appliedSeq >= h.ackedSeq && known.appliedSeq <= h.lastSeq;
     if (canReplay) {
@@ -209,6 +230,12 @@ export class AgentSession implements SessionHandle {
         this.ctx.reported(this.serverId);
       }
     }
+  }
+
+  private async onTaskProgress(p: TaskProgress): Promise<void> {
+    const r = progressFromWire(p);
+    if (!r.ok) return this.reject(r.reason);
+    await this.ctx.repairProgress(this.serverId, r.value);
   }
 
   private async onDiskEvent(e: DiskEvent): Promise<void> {

@@ -4,7 +4,8 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskInfo } from '../../shared/wire/session-wire.js';
 import type { ArchiveRemoval, CatalogStore } from '../catalog/catalog-store.js';
 import type { ServerRow } from '../catalog/catalog-types.js';
-import type { SessionRegistry } from './session-registry.js';
+import type { SessionHandle, SessionRegistry } from './session-registry.js';
+import type { ProgressReport } from '../../shared/wire/repair-wire.js';
 
 export interface SessionContext {
   readonly store: CatalogStore;
@@ -28,4 +29,7 @@ export interface SessionContext {
   rejectedRecord(serverId: string, reason: string): void;
   /** A session chose how to sync (counted per server for operators and tests). */
   synced(serverId: string, mode: 'full' | 'replay'): void;
+  /** A session is up: repair learns its Stripes address and which tasks it still runs. */
+  repairSessionStarted(s: SessionHandle, instanceChanged: boolean, runningTasks: readonly string[]): Promise<void>;
+  repairProgress(serverId: string, p: ProgressReport): Promise<void>;
 }

@@ -1,12 +1,13 @@
 // Which agent stream currently speaks for which server. One stream per server id: a second
 // agent claiming a connected server id is refused (an impersonator, or a misconfigured clone).
-export interface SessionHandle {
+import type { RepairSession } from '../repair/repair-host.js';
+
+export interface SessionHandle extends RepairSession {
   readonly serverId: string;
   readonly peer: string;
   readonly instanceId: string;
   readonly since: number;
   close(code: string, reason: string): void;
-  requestRescan(diskIds: readonly string[], reason: string): void;
 }
 
 export class SessionRegistry {

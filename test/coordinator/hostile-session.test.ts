@@ -43,7 +43,7 @@ describe('hostile agent sessions', function () {
       s.on('end', () => resolve('end'));
     });
     s.on('data', (m: CoordinatorMessage) => got.push(m));
-    s.write({ msg: { $case: 'hello', value: { serverId, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't',
+    s.write({ msg: { $case: 'hello', value: { serverId, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [],
       disks: [{ diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_ONLINE, evidence: [] }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
     await until(() => got.some((m) => m.msg?.$case === 'welcome'));
     const w = got.find((m) => m.msg?.$case === 'welcome');

@@ -210,7 +210,7 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
         if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
       });
       s.on('error', () => resolve('error'));
-      s.write({ msg: { $case: 'hello', value: { serverId: 'srv0', instanceId: 'x', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', ...hello } } });
+      s.write({ msg: { $case: 'hello', value: { serverId: 'srv0', instanceId: 'x', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [], ...hello } } });
     });
     assert.match(await refusal({}), /^DUPLICATE_SERVER: server srv0 is already connected/);
     assert.match(await refusal({ serverId: '../../etc' }), /^BAD_HELLO/);

@@ -7,6 +7,7 @@ import { filesContract } from './contract-files.js';
 import { inventoryContract } from './contract-inventory.js';
 import { miscContract } from './contract-misc.js';
 import { serversContract } from './contract-servers.js';
+import { repairTaskContract } from './contract-repair-tasks.js';
 
 export type { ContractContext, MakeStore, StoreFixture };
 
@@ -38,6 +39,7 @@ export function storeContract(makeStore: MakeStore, o: { persistent: boolean } =
   describe('servers and disks', () => serversContract(ctx));
   describe('archives', () => archiveContract(ctx));
   describe('full inventories (mark and sweep)', () => inventoryContract(ctx));
+  describe('repair tasks', () => repairTaskContract(ctx));
   describe('files, counts and roles', () => filesContract(ctx));
   describe('tombstones, meta, clearAgentData, reopen', () => miscContract(ctx));
 }

@@ -211,6 +211,111 @@ export interface ListEventsReply {
   backlog: number;
 }
 
+export interface RepairTaskInfo {
+  taskId: string;
+  lfn: string;
+  /** queued, assigned, running, verifying, done, failed (retried later), parked */
+  state: string;
+  redundancy: number;
+  executor: string;
+  attempt: number;
+  phase: string;
+  blocksDone: number;
+  blocksTotal: number;
+  bytesRead: number;
+  bytesWritten: number;
+  bytesPlanned: number;
+  createdMs: number;
+  startedMs: number;
+  updatedMs: number;
+  error: string;
+  sources: string[];
+  targets: string[];
+  degradedSinceMs: number;
+  nextAttemptMs: number;
+}
+
+export interface RepairThrottleSettings {
+  perAgentTasks: number;
+  perSourceStreams: number;
+  perAgentMbPerS: number;
+  clusterTasks: number;
+}
+
+export interface RepairStatusRequest {
+  limit: number;
+  includeFinished: boolean;
+}
+
+export interface RepairStatusReply {
+  paused: boolean;
+  /** Why nothing is being planned right now (safe mode, paused), or empty. */
+  gate: string;
+  tasksByState: StateCount[];
+  tasks: RepairTaskInfo[];
+  throttles?: RepairThrottleSettings | undefined;
+  bytesPerS: number;
+  bytesRebuilt: number;
+  tasksDone: number;
+  /** Files not planned yet, with the reason (a down server's grace). */
+  waiting: number;
+  waitingExamples: string[];
+}
+
+export interface RepairRunRequest {
+  lfn: string;
+  diskId: string;
+  all: boolean;
+  dryRun: boolean;
+}
+
+export interface RepairPlanInfo {
+  lfn: string;
+  /** planned, queued (already had a task), wait, impossible, healthy */
+  decision: string;
+  reason: string;
+  sources: string[];
+  targets: string[];
+  bytesRead: number;
+  bytesWritten: number;
+  redundancy: number;
+  taskId: string;
+}
+
+export interface RepairRunReply {
+  plans: RepairPlanInfo[];
+  queued: number;
+  message: string;
+}
+
+export interface RepairPauseRequest {
+  paused: boolean;
+}
+
+export interface RepairPauseReply {
+  message: string;
+}
+
+export interface RepairRetryRequest {
+  taskId: string;
+}
+
+export interface RepairRetryReply {
+  message: string;
+}
+
+export interface RepairThrottleRequest {
+  perAgentTasks?: number | undefined;
+  perSourceStreams?: number | undefined;
+  perAgentMbPerS?: number | undefined;
+  clusterTasks?: number | undefined;
+}
+
+export interface RepairThrottleReply {
+  throttles?: RepairThrottleSettings | undefined;
+  message: string;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -3372,6 +3477,1855 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
   },
 };
 
+function createBaseRepairTaskInfo(): RepairTaskInfo {
+  return {
+    taskId: "",
+    lfn: "",
+    state: "",
+    redundancy: 0,
+    executor: "",
+    attempt: 0,
+    phase: "",
+    blocksDone: 0,
+    blocksTotal: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    bytesPlanned: 0,
+    createdMs: 0,
+    startedMs: 0,
+    updatedMs: 0,
+    error: "",
+    sources: [],
+    targets: [],
+    degradedSinceMs: 0,
+    nextAttemptMs: 0,
+  };
+}
+
+export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
+  encode(message: RepairTaskInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.lfn !== "") {
+      writer.uint32(18).string(message.lfn);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.redundancy !== 0) {
+      writer.uint32(32).int32(message.redundancy);
+    }
+    if (message.executor !== "") {
+      writer.uint32(42).string(message.executor);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(48).uint32(message.attempt);
+    }
+    if (message.phase !== "") {
+      writer.uint32(58).string(message.phase);
+    }
+    if (message.blocksDone !== 0) {
+      writer.uint32(64).uint32(message.blocksDone);
+    }
+    if (message.blocksTotal !== 0) {
+      writer.uint32(72).uint32(message.blocksTotal);
+    }
+    if (message.bytesRead !== 0) {
+      writer.uint32(80).uint64(message.bytesRead);
+    }
+    if (message.bytesWritten !== 0) {
+      writer.uint32(88).uint64(message.bytesWritten);
+    }
+    if (message.bytesPlanned !== 0) {
+      writer.uint32(96).uint64(message.bytesPlanned);
+    }
+    if (message.createdMs !== 0) {
+      writer.uint32(105).double(message.createdMs);
+    }
+    if (message.startedMs !== 0) {
+      writer.uint32(113).double(message.startedMs);
+    }
+    if (message.updatedMs !== 0) {
+      writer.uint32(121).double(message.updatedMs);
+    }
+    if (message.error !== "") {
+      writer.uint32(130).string(message.error);
+    }
+    for (const v of message.sources) {
+      writer.uint32(138).string(v!);
+    }
+    for (const v of message.targets) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.degradedSinceMs !== 0) {
+      writer.uint32(153).double(message.degradedSinceMs);
+    }
+    if (message.nextAttemptMs !== 0) {
+      writer.uint32(161).double(message.nextAttemptMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairTaskInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairTaskInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.redundancy = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.executor = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.blocksDone = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.blocksTotal = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.bytesRead = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.bytesWritten = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.bytesPlanned = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.createdMs = reader.double();
+            continue;
+          }
+          case 14: {
+            if (tag !== 113) {
+              break;
+            }
+
+            message.startedMs = reader.double();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.updatedMs = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.sources.push(reader.string());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.targets.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 153) {
+              break;
+            }
+
+            message.degradedSinceMs = reader.double();
+            continue;
+          }
+          case 20: {
+            if (tag !== 161) {
+              break;
+            }
+
+            message.nextAttemptMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairTaskInfo {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      redundancy: isSet(object.redundancy) ? globalThis.Number(object.redundancy) : 0,
+      executor: isSet(object.executor) ? globalThis.String(object.executor) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      blocksDone: isSet(object.blocksDone)
+        ? globalThis.Number(object.blocksDone)
+        : isSet(object.blocks_done)
+        ? globalThis.Number(object.blocks_done)
+        : 0,
+      blocksTotal: isSet(object.blocksTotal)
+        ? globalThis.Number(object.blocksTotal)
+        : isSet(object.blocks_total)
+        ? globalThis.Number(object.blocks_total)
+        : 0,
+      bytesRead: isSet(object.bytesRead)
+        ? globalThis.Number(object.bytesRead)
+        : isSet(object.bytes_read)
+        ? globalThis.Number(object.bytes_read)
+        : 0,
+      bytesWritten: isSet(object.bytesWritten)
+        ? globalThis.Number(object.bytesWritten)
+        : isSet(object.bytes_written)
+        ? globalThis.Number(object.bytes_written)
+        : 0,
+      bytesPlanned: isSet(object.bytesPlanned)
+        ? globalThis.Number(object.bytesPlanned)
+        : isSet(object.bytes_planned)
+        ? globalThis.Number(object.bytes_planned)
+        : 0,
+      createdMs: isSet(object.createdMs)
+        ? globalThis.Number(object.createdMs)
+        : isSet(object.created_ms)
+        ? globalThis.Number(object.created_ms)
+        : 0,
+      startedMs: isSet(object.startedMs)
+        ? globalThis.Number(object.startedMs)
+        : isSet(object.started_ms)
+        ? globalThis.Number(object.started_ms)
+        : 0,
+      updatedMs: isSet(object.updatedMs)
+        ? globalThis.Number(object.updatedMs)
+        : isSet(object.updated_ms)
+        ? globalThis.Number(object.updated_ms)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      sources: globalThis.Array.isArray(object?.sources)
+        ? object.sources.map((e: any) => globalThis.String(e))
+        : [],
+      targets: globalThis.Array.isArray(object?.targets)
+        ? object.targets.map((e: any) => globalThis.String(e))
+        : [],
+      degradedSinceMs: isSet(object.degradedSinceMs)
+        ? globalThis.Number(object.degradedSinceMs)
+        : isSet(object.degraded_since_ms)
+        ? globalThis.Number(object.degraded_since_ms)
+        : 0,
+      nextAttemptMs: isSet(object.nextAttemptMs)
+        ? globalThis.Number(object.nextAttemptMs)
+        : isSet(object.next_attempt_ms)
+        ? globalThis.Number(object.next_attempt_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RepairTaskInfo): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.redundancy !== 0) {
+      obj.redundancy = Math.round(message.redundancy);
+    }
+    if (message.executor !== "") {
+      obj.executor = message.executor;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.blocksDone !== 0) {
+      obj.blocksDone = Math.round(message.blocksDone);
+    }
+    if (message.blocksTotal !== 0) {
+      obj.blocksTotal = Math.round(message.blocksTotal);
+    }
+    if (message.bytesRead !== 0) {
+      obj.bytesRead = Math.round(message.bytesRead);
+    }
+    if (message.bytesWritten !== 0) {
+      obj.bytesWritten = Math.round(message.bytesWritten);
+    }
+    if (message.bytesPlanned !== 0) {
+      obj.bytesPlanned = Math.round(message.bytesPlanned);
+    }
+    if (message.createdMs !== 0) {
+      obj.createdMs = floatToJson(message.createdMs);
+    }
+    if (message.startedMs !== 0) {
+      obj.startedMs = floatToJson(message.startedMs);
+    }
+    if (message.updatedMs !== 0) {
+      obj.updatedMs = floatToJson(message.updatedMs);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.sources?.length) {
+      obj.sources = message.sources;
+    }
+    if (message.targets?.length) {
+      obj.targets = message.targets;
+    }
+    if (message.degradedSinceMs !== 0) {
+      obj.degradedSinceMs = floatToJson(message.degradedSinceMs);
+    }
+    if (message.nextAttemptMs !== 0) {
+      obj.nextAttemptMs = floatToJson(message.nextAttemptMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairTaskInfo>, I>>(base?: I): RepairTaskInfo {
+    return RepairTaskInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairTaskInfo>, I>>(object: I): RepairTaskInfo {
+    const message = createBaseRepairTaskInfo();
+    message.taskId = object.taskId ?? "";
+    message.lfn = object.lfn ?? "";
+    message.state = object.state ?? "";
+    message.redundancy = object.redundancy ?? 0;
+    message.executor = object.executor ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.phase = object.phase ?? "";
+    message.blocksDone = object.blocksDone ?? 0;
+    message.blocksTotal = object.blocksTotal ?? 0;
+    message.bytesRead = object.bytesRead ?? 0;
+    message.bytesWritten = object.bytesWritten ?? 0;
+    message.bytesPlanned = object.bytesPlanned ?? 0;
+    message.createdMs = object.createdMs ?? 0;
+    message.startedMs = object.startedMs ?? 0;
+    message.updatedMs = object.updatedMs ?? 0;
+    message.error = object.error ?? "";
+    message.sources = object.sources?.map((e) => e) || [];
+    message.targets = object.targets?.map((e) => e) || [];
+    message.degradedSinceMs = object.degradedSinceMs ?? 0;
+    message.nextAttemptMs = object.nextAttemptMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRepairThrottleSettings(): RepairThrottleSettings {
+  return { perAgentTasks: 0, perSourceStreams: 0, perAgentMbPerS: 0, clusterTasks: 0 };
+}
+
+export const RepairThrottleSettings: MessageFns<RepairThrottleSettings> = {
+  encode(message: RepairThrottleSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.perAgentTasks !== 0) {
+      writer.uint32(8).uint32(message.perAgentTasks);
+    }
+    if (message.perSourceStreams !== 0) {
+      writer.uint32(16).uint32(message.perSourceStreams);
+    }
+    if (message.perAgentMbPerS !== 0) {
+      writer.uint32(25).double(message.perAgentMbPerS);
+    }
+    if (message.clusterTasks !== 0) {
+      writer.uint32(32).uint32(message.clusterTasks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairThrottleSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairThrottleSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.perAgentTasks = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.perSourceStreams = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.perAgentMbPerS = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clusterTasks = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairThrottleSettings {
+    return {
+      perAgentTasks: isSet(object.perAgentTasks)
+        ? globalThis.Number(object.perAgentTasks)
+        : isSet(object.per_agent_tasks)
+        ? globalThis.Number(object.per_agent_tasks)
+        : 0,
+      perSourceStreams: isSet(object.perSourceStreams)
+        ? globalThis.Number(object.perSourceStreams)
+        : isSet(object.per_source_streams)
+        ? globalThis.Number(object.per_source_streams)
+        : 0,
+      perAgentMbPerS: isSet(object.perAgentMbPerS)
+        ? globalThis.Number(object.perAgentMbPerS)
+        : isSet(object.per_agent_mb_per_s)
+        ? globalThis.Number(object.per_agent_mb_per_s)
+        : 0,
+      clusterTasks: isSet(object.clusterTasks)
+        ? globalThis.Number(object.clusterTasks)
+        : isSet(object.cluster_tasks)
+        ? globalThis.Number(object.cluster_tasks)
+        : 0,
+    };
+  },
+
+  toJSON(message: RepairThrottleSettings): unknown {
+    const obj: any = {};
+    if (message.perAgentTasks !== 0) {
+      obj.perAgentTasks = Math.round(message.perAgentTasks);
+    }
+    if (message.perSourceStreams !== 0) {
+      obj.perSourceStreams = Math.round(message.perSourceStreams);
+    }
+    if (message.perAgentMbPerS !== 0) {
+      obj.perAgentMbPerS = floatToJson(message.perAgentMbPerS);
+    }
+    if (message.clusterTasks !== 0) {
+      obj.clusterTasks = Math.round(message.clusterTasks);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairThrottleSettings>, I>>(base?: I): RepairThrottleSettings {
+    return RepairThrottleSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairThrottleSettings>, I>>(object: I): RepairThrottleSettings {
+    const message = createBaseRepairThrottleSettings();
+    message.perAgentTasks = object.perAgentTasks ?? 0;
+    message.perSourceStreams = object.perSourceStreams ?? 0;
+    message.perAgentMbPerS = object.perAgentMbPerS ?? 0;
+    message.clusterTasks = object.clusterTasks ?? 0;
+    return message;
+  },
+};
+
+function createBaseRepairStatusRequest(): RepairStatusRequest {
+  return { limit: 0, includeFinished: false };
+}
+
+export const RepairStatusRequest: MessageFns<RepairStatusRequest> = {
+  encode(message: RepairStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).uint32(message.limit);
+    }
+    if (message.includeFinished !== false) {
+      writer.uint32(16).bool(message.includeFinished);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeFinished = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairStatusRequest {
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      includeFinished: isSet(object.includeFinished)
+        ? globalThis.Boolean(object.includeFinished)
+        : isSet(object.include_finished)
+        ? globalThis.Boolean(object.include_finished)
+        : false,
+    };
+  },
+
+  toJSON(message: RepairStatusRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.includeFinished !== false) {
+      obj.includeFinished = message.includeFinished;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairStatusRequest>, I>>(base?: I): RepairStatusRequest {
+    return RepairStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairStatusRequest>, I>>(object: I): RepairStatusRequest {
+    const message = createBaseRepairStatusRequest();
+    message.limit = object.limit ?? 0;
+    message.includeFinished = object.includeFinished ?? false;
+    return message;
+  },
+};
+
+function createBaseRepairStatusReply(): RepairStatusReply {
+  return {
+    paused: false,
+    gate: "",
+    tasksByState: [],
+    tasks: [],
+    throttles: undefined,
+    bytesPerS: 0,
+    bytesRebuilt: 0,
+    tasksDone: 0,
+    waiting: 0,
+    waitingExamples: [],
+  };
+}
+
+export const RepairStatusReply: MessageFns<RepairStatusReply> = {
+  encode(message: RepairStatusReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.paused !== false) {
+      writer.uint32(8).bool(message.paused);
+    }
+    if (message.gate !== "") {
+      writer.uint32(18).string(message.gate);
+    }
+    for (const v of message.tasksByState) {
+      StateCount.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.tasks) {
+      RepairTaskInfo.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.throttles !== undefined) {
+      RepairThrottleSettings.encode(message.throttles, writer.uint32(42).fork()).join();
+    }
+    if (message.bytesPerS !== 0) {
+      writer.uint32(49).double(message.bytesPerS);
+    }
+    if (message.bytesRebuilt !== 0) {
+      writer.uint32(56).uint64(message.bytesRebuilt);
+    }
+    if (message.tasksDone !== 0) {
+      writer.uint32(64).uint64(message.tasksDone);
+    }
+    if (message.waiting !== 0) {
+      writer.uint32(72).uint64(message.waiting);
+    }
+    for (const v of message.waitingExamples) {
+      writer.uint32(82).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairStatusReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairStatusReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gate = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tasksByState.push(StateCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tasks.push(RepairTaskInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.throttles = RepairThrottleSettings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.bytesPerS = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bytesRebuilt = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.tasksDone = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.waiting = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.waitingExamples.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairStatusReply {
+    return {
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      gate: isSet(object.gate) ? globalThis.String(object.gate) : "",
+      tasksByState: globalThis.Array.isArray(object?.tasksByState)
+        ? object.tasksByState.map((e: any) => StateCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.tasks_by_state)
+        ? object.tasks_by_state.map((e: any) => StateCount.fromJSON(e))
+        : [],
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => RepairTaskInfo.fromJSON(e)) : [],
+      throttles: isSet(object.throttles) ? RepairThrottleSettings.fromJSON(object.throttles) : undefined,
+      bytesPerS: isSet(object.bytesPerS)
+        ? globalThis.Number(object.bytesPerS)
+        : isSet(object.bytes_per_s)
+        ? globalThis.Number(object.bytes_per_s)
+        : 0,
+      bytesRebuilt: isSet(object.bytesRebuilt)
+        ? globalThis.Number(object.bytesRebuilt)
+        : isSet(object.bytes_rebuilt)
+        ? globalThis.Number(object.bytes_rebuilt)
+        : 0,
+      tasksDone: isSet(object.tasksDone)
+        ? globalThis.Number(object.tasksDone)
+        : isSet(object.tasks_done)
+        ? globalThis.Number(object.tasks_done)
+        : 0,
+      waiting: isSet(object.waiting) ? globalThis.Number(object.waiting) : 0,
+      waitingExamples: globalThis.Array.isArray(object?.waitingExamples)
+        ? object.waitingExamples.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.waiting_examples)
+        ? object.waiting_examples.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RepairStatusReply): unknown {
+    const obj: any = {};
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.gate !== "") {
+      obj.gate = message.gate;
+    }
+    if (message.tasksByState?.length) {
+      obj.tasksByState = message.tasksByState.map((e) => StateCount.toJSON(e));
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => RepairTaskInfo.toJSON(e));
+    }
+    if (message.throttles !== undefined) {
+      obj.throttles = RepairThrottleSettings.toJSON(message.throttles);
+    }
+    if (message.bytesPerS !== 0) {
+      obj.bytesPerS = floatToJson(message.bytesPerS);
+    }
+    if (message.bytesRebuilt !== 0) {
+      obj.bytesRebuilt = Math.round(message.bytesRebuilt);
+    }
+    if (message.tasksDone !== 0) {
+      obj.tasksDone = Math.round(message.tasksDone);
+    }
+    if (message.waiting !== 0) {
+      obj.waiting = Math.round(message.waiting);
+    }
+    if (message.waitingExamples?.length) {
+      obj.waitingExamples = message.waitingExamples;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairStatusReply>, I>>(base?: I): RepairStatusReply {
+    return RepairStatusReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairStatusReply>, I>>(object: I): RepairStatusReply {
+    const message = createBaseRepairStatusReply();
+    message.paused = object.paused ?? false;
+    message.gate = object.gate ?? "";
+    message.tasksByState = object.tasksByState?.map((e) => StateCount.fromPartial(e)) || [];
+    message.tasks = object.tasks?.map((e) => RepairTaskInfo.fromPartial(e)) || [];
+    message.throttles = (object.throttles !== undefined && object.throttles !== null)
+      ? RepairThrottleSettings.fromPartial(object.throttles)
+      : undefined;
+    message.bytesPerS = object.bytesPerS ?? 0;
+    message.bytesRebuilt = object.bytesRebuilt ?? 0;
+    message.tasksDone = object.tasksDone ?? 0;
+    message.waiting = object.waiting ?? 0;
+    message.waitingExamples = object.waitingExamples?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRepairRunRequest(): RepairRunRequest {
+  return { lfn: "", diskId: "", all: false, dryRun: false };
+}
+
+export const RepairRunRequest: MessageFns<RepairRunRequest> = {
+  encode(message: RepairRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lfn !== "") {
+      writer.uint32(10).string(message.lfn);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(18).string(message.diskId);
+    }
+    if (message.all !== false) {
+      writer.uint32(24).bool(message.all);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(32).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairRunRequest {
+    return {
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: RepairRunRequest): unknown {
+    const obj: any = {};
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairRunRequest>, I>>(base?: I): RepairRunRequest {
+    return RepairRunRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairRunRequest>, I>>(object: I): RepairRunRequest {
+    const message = createBaseRepairRunRequest();
+    message.lfn = object.lfn ?? "";
+    message.diskId = object.diskId ?? "";
+    message.all = object.all ?? false;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseRepairPlanInfo(): RepairPlanInfo {
+  return {
+    lfn: "",
+    decision: "",
+    reason: "",
+    sources: [],
+    targets: [],
+    bytesRead: 0,
+    bytesWritten: 0,
+    redundancy: 0,
+    taskId: "",
+  };
+}
+
+export const RepairPlanInfo: MessageFns<RepairPlanInfo> = {
+  encode(message: RepairPlanInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lfn !== "") {
+      writer.uint32(10).string(message.lfn);
+    }
+    if (message.decision !== "") {
+      writer.uint32(18).string(message.decision);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    for (const v of message.sources) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.targets) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.bytesRead !== 0) {
+      writer.uint32(48).uint64(message.bytesRead);
+    }
+    if (message.bytesWritten !== 0) {
+      writer.uint32(56).uint64(message.bytesWritten);
+    }
+    if (message.redundancy !== 0) {
+      writer.uint32(64).int32(message.redundancy);
+    }
+    if (message.taskId !== "") {
+      writer.uint32(74).string(message.taskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairPlanInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairPlanInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sources.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.targets.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bytesRead = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bytesWritten = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.redundancy = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairPlanInfo {
+    return {
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      sources: globalThis.Array.isArray(object?.sources) ? object.sources.map((e: any) => globalThis.String(e)) : [],
+      targets: globalThis.Array.isArray(object?.targets) ? object.targets.map((e: any) => globalThis.String(e)) : [],
+      bytesRead: isSet(object.bytesRead)
+        ? globalThis.Number(object.bytesRead)
+        : isSet(object.bytes_read)
+        ? globalThis.Number(object.bytes_read)
+        : 0,
+      bytesWritten: isSet(object.bytesWritten)
+        ? globalThis.Number(object.bytesWritten)
+        : isSet(object.bytes_written)
+        ? globalThis.Number(object.bytes_written)
+        : 0,
+      redundancy: isSet(object.redundancy) ? globalThis.Number(object.redundancy) : 0,
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RepairPlanInfo): unknown {
+    const obj: any = {};
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.decision !== "") {
+      obj.decision = message.decision;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.sources?.length) {
+      obj.sources = message.sources;
+    }
+    if (message.targets?.length) {
+      obj.targets = message.targets;
+    }
+    if (message.bytesRead !== 0) {
+      obj.bytesRead = Math.round(message.bytesRead);
+    }
+    if (message.bytesWritten !== 0) {
+      obj.bytesWritten = Math.round(message.bytesWritten);
+    }
+    if (message.redundancy !== 0) {
+      obj.redundancy = Math.round(message.redundancy);
+    }
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairPlanInfo>, I>>(base?: I): RepairPlanInfo {
+    return RepairPlanInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairPlanInfo>, I>>(object: I): RepairPlanInfo {
+    const message = createBaseRepairPlanInfo();
+    message.lfn = object.lfn ?? "";
+    message.decision = object.decision ?? "";
+    message.reason = object.reason ?? "";
+    message.sources = object.sources?.map((e) => e) || [];
+    message.targets = object.targets?.map((e) => e) || [];
+    message.bytesRead = object.bytesRead ?? 0;
+    message.bytesWritten = object.bytesWritten ?? 0;
+    message.redundancy = object.redundancy ?? 0;
+    message.taskId = object.taskId ?? "";
+    return message;
+  },
+};
+
+function createBaseRepairRunReply(): RepairRunReply {
+  return { plans: [], queued: 0, message: "" };
+}
+
+export const RepairRunReply: MessageFns<RepairRunReply> = {
+  encode(message: RepairRunReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.plans) {
+      RepairPlanInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.queued !== 0) {
+      writer.uint32(16).uint32(message.queued);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairRunReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairRunReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plans.push(RepairPlanInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.queued = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairRunReply {
+    return {
+      plans: globalThis.Array.isArray(object?.plans) ? object.plans.map((e: any) => RepairPlanInfo.fromJSON(e)) : [],
+      queued: isSet(object.queued) ? globalThis.Number(object.queued) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RepairRunReply): unknown {
+    const obj: any = {};
+    if (message.plans?.length) {
+      obj.plans = message.plans.map((e) => RepairPlanInfo.toJSON(e));
+    }
+    if (message.queued !== 0) {
+      obj.queued = Math.round(message.queued);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairRunReply>, I>>(base?: I): RepairRunReply {
+    return RepairRunReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairRunReply>, I>>(object: I): RepairRunReply {
+    const message = createBaseRepairRunReply();
+    message.plans = object.plans?.map((e) => RepairPlanInfo.fromPartial(e)) || [];
+    message.queued = object.queued ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRepairPauseRequest(): RepairPauseRequest {
+  return { paused: false };
+}
+
+export const RepairPauseRequest: MessageFns<RepairPauseRequest> = {
+  encode(message: RepairPauseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.paused !== false) {
+      writer.uint32(8).bool(message.paused);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairPauseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairPauseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairPauseRequest {
+    return { paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false };
+  },
+
+  toJSON(message: RepairPauseRequest): unknown {
+    const obj: any = {};
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairPauseRequest>, I>>(base?: I): RepairPauseRequest {
+    return RepairPauseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairPauseRequest>, I>>(object: I): RepairPauseRequest {
+    const message = createBaseRepairPauseRequest();
+    message.paused = object.paused ?? false;
+    return message;
+  },
+};
+
+function createBaseRepairPauseReply(): RepairPauseReply {
+  return { message: "" };
+}
+
+export const RepairPauseReply: MessageFns<RepairPauseReply> = {
+  encode(message: RepairPauseReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairPauseReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairPauseReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairPauseReply {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: RepairPauseReply): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairPauseReply>, I>>(base?: I): RepairPauseReply {
+    return RepairPauseReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairPauseReply>, I>>(object: I): RepairPauseReply {
+    const message = createBaseRepairPauseReply();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRepairRetryRequest(): RepairRetryRequest {
+  return { taskId: "" };
+}
+
+export const RepairRetryRequest: MessageFns<RepairRetryRequest> = {
+  encode(message: RepairRetryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairRetryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairRetryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairRetryRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RepairRetryRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairRetryRequest>, I>>(base?: I): RepairRetryRequest {
+    return RepairRetryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairRetryRequest>, I>>(object: I): RepairRetryRequest {
+    const message = createBaseRepairRetryRequest();
+    message.taskId = object.taskId ?? "";
+    return message;
+  },
+};
+
+function createBaseRepairRetryReply(): RepairRetryReply {
+  return { message: "" };
+}
+
+export const RepairRetryReply: MessageFns<RepairRetryReply> = {
+  encode(message: RepairRetryReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairRetryReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairRetryReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairRetryReply {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: RepairRetryReply): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairRetryReply>, I>>(base?: I): RepairRetryReply {
+    return RepairRetryReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairRetryReply>, I>>(object: I): RepairRetryReply {
+    const message = createBaseRepairRetryReply();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRepairThrottleRequest(): RepairThrottleRequest {
+  return { perAgentTasks: undefined, perSourceStreams: undefined, perAgentMbPerS: undefined, clusterTasks: undefined };
+}
+
+export const RepairThrottleRequest: MessageFns<RepairThrottleRequest> = {
+  encode(message: RepairThrottleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.perAgentTasks !== undefined) {
+      writer.uint32(8).uint32(message.perAgentTasks);
+    }
+    if (message.perSourceStreams !== undefined) {
+      writer.uint32(16).uint32(message.perSourceStreams);
+    }
+    if (message.perAgentMbPerS !== undefined) {
+      writer.uint32(25).double(message.perAgentMbPerS);
+    }
+    if (message.clusterTasks !== undefined) {
+      writer.uint32(32).uint32(message.clusterTasks);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairThrottleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairThrottleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.perAgentTasks = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.perSourceStreams = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.perAgentMbPerS = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clusterTasks = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairThrottleRequest {
+    return {
+      perAgentTasks: isSet(object.perAgentTasks)
+        ? globalThis.Number(object.perAgentTasks)
+        : isSet(object.per_agent_tasks)
+        ? globalThis.Number(object.per_agent_tasks)
+        : undefined,
+      perSourceStreams: isSet(object.perSourceStreams)
+        ? globalThis.Number(object.perSourceStreams)
+        : isSet(object.per_source_streams)
+        ? globalThis.Number(object.per_source_streams)
+        : undefined,
+      perAgentMbPerS: isSet(object.perAgentMbPerS)
+        ? globalThis.Number(object.perAgentMbPerS)
+        : isSet(object.per_agent_mb_per_s)
+        ? globalThis.Number(object.per_agent_mb_per_s)
+        : undefined,
+      clusterTasks: isSet(object.clusterTasks)
+        ? globalThis.Number(object.clusterTasks)
+        : isSet(object.cluster_tasks)
+        ? globalThis.Number(object.cluster_tasks)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RepairThrottleRequest): unknown {
+    const obj: any = {};
+    if (message.perAgentTasks !== undefined) {
+      obj.perAgentTasks = Math.round(message.perAgentTasks);
+    }
+    if (message.perSourceStreams !== undefined) {
+      obj.perSourceStreams = Math.round(message.perSourceStreams);
+    }
+    if (message.perAgentMbPerS !== undefined) {
+      obj.perAgentMbPerS = floatToJson(message.perAgentMbPerS);
+    }
+    if (message.clusterTasks !== undefined) {
+      obj.clusterTasks = Math.round(message.clusterTasks);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairThrottleRequest>, I>>(base?: I): RepairThrottleRequest {
+    return RepairThrottleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairThrottleRequest>, I>>(object: I): RepairThrottleRequest {
+    const message = createBaseRepairThrottleRequest();
+    message.perAgentTasks = object.perAgentTasks ?? undefined;
+    message.perSourceStreams = object.perSourceStreams ?? undefined;
+    message.perAgentMbPerS = object.perAgentMbPerS ?? undefined;
+    message.clusterTasks = object.clusterTasks ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRepairThrottleReply(): RepairThrottleReply {
+  return { throttles: undefined, message: "" };
+}
+
+export const RepairThrottleReply: MessageFns<RepairThrottleReply> = {
+  encode(message: RepairThrottleReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.throttles !== undefined) {
+      RepairThrottleSettings.encode(message.throttles, writer.uint32(10).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RepairThrottleReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRepairThrottleReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.throttles = RepairThrottleSettings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RepairThrottleReply {
+    return {
+      throttles: isSet(object.throttles) ? RepairThrottleSettings.fromJSON(object.throttles) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RepairThrottleReply): unknown {
+    const obj: any = {};
+    if (message.throttles !== undefined) {
+      obj.throttles = RepairThrottleSettings.toJSON(message.throttles);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RepairThrottleReply>, I>>(base?: I): RepairThrottleReply {
+    return RepairThrottleReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RepairThrottleReply>, I>>(object: I): RepairThrottleReply {
+    const message = createBaseRepairThrottleReply();
+    message.throttles = (object.throttles !== undefined && object.throttles !== null)
+      ? RepairThrottleSettings.fromPartial(object.throttles)
+      : undefined;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   status: {
@@ -3465,6 +5419,52 @@ export const AdminService = {
     responseSerialize: (value: ListEventsReply): Buffer => Buffer.from(ListEventsReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListEventsReply => ListEventsReply.decode(value),
   },
+  repairStatus: {
+    path: "/ecguard.v1.Admin/RepairStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepairStatusRequest): Buffer => Buffer.from(RepairStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepairStatusRequest => RepairStatusRequest.decode(value),
+    responseSerialize: (value: RepairStatusReply): Buffer => Buffer.from(RepairStatusReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepairStatusReply => RepairStatusReply.decode(value),
+  },
+  repairRun: {
+    path: "/ecguard.v1.Admin/RepairRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepairRunRequest): Buffer => Buffer.from(RepairRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepairRunRequest => RepairRunRequest.decode(value),
+    responseSerialize: (value: RepairRunReply): Buffer => Buffer.from(RepairRunReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepairRunReply => RepairRunReply.decode(value),
+  },
+  repairPause: {
+    path: "/ecguard.v1.Admin/RepairPause" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepairPauseRequest): Buffer => Buffer.from(RepairPauseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepairPauseRequest => RepairPauseRequest.decode(value),
+    responseSerialize: (value: RepairPauseReply): Buffer => Buffer.from(RepairPauseReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepairPauseReply => RepairPauseReply.decode(value),
+  },
+  repairRetry: {
+    path: "/ecguard.v1.Admin/RepairRetry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepairRetryRequest): Buffer => Buffer.from(RepairRetryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepairRetryRequest => RepairRetryRequest.decode(value),
+    responseSerialize: (value: RepairRetryReply): Buffer => Buffer.from(RepairRetryReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepairRetryReply => RepairRetryReply.decode(value),
+  },
+  repairThrottle: {
+    path: "/ecguard.v1.Admin/RepairThrottle" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RepairThrottleRequest): Buffer =>
+      Buffer.from(RepairThrottleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RepairThrottleRequest => RepairThrottleRequest.decode(value),
+    responseSerialize: (value: RepairThrottleReply): Buffer => Buffer.from(RepairThrottleReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RepairThrottleReply => RepairThrottleReply.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -3478,6 +5478,11 @@ export interface AdminServer extends UntypedServiceImplementation {
   rebuildCatalog: handleUnaryCall<RebuildCatalogRequest, RebuildCatalogReply>;
   confirmLfns: handleUnaryCall<ConfirmLfnsRequest, ConfirmLfnsReply>;
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsReply>;
+  repairStatus: handleUnaryCall<RepairStatusRequest, RepairStatusReply>;
+  repairRun: handleUnaryCall<RepairRunRequest, RepairRunReply>;
+  repairPause: handleUnaryCall<RepairPauseRequest, RepairPauseReply>;
+  repairRetry: handleUnaryCall<RepairRetryRequest, RepairRetryReply>;
+  repairThrottle: handleUnaryCall<RepairThrottleRequest, RepairThrottleReply>;
 }
 
 export interface AdminClient extends Client {
@@ -3630,6 +5635,81 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListEventsReply) => void,
+  ): ClientUnaryCall;
+  repairStatus(
+    request: RepairStatusRequest,
+    callback: (error: ServiceError | null, response: RepairStatusReply) => void,
+  ): ClientUnaryCall;
+  repairStatus(
+    request: RepairStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepairStatusReply) => void,
+  ): ClientUnaryCall;
+  repairStatus(
+    request: RepairStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepairStatusReply) => void,
+  ): ClientUnaryCall;
+  repairRun(
+    request: RepairRunRequest,
+    callback: (error: ServiceError | null, response: RepairRunReply) => void,
+  ): ClientUnaryCall;
+  repairRun(
+    request: RepairRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepairRunReply) => void,
+  ): ClientUnaryCall;
+  repairRun(
+    request: RepairRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepairRunReply) => void,
+  ): ClientUnaryCall;
+  repairPause(
+    request: RepairPauseRequest,
+    callback: (error: ServiceError | null, response: RepairPauseReply) => void,
+  ): ClientUnaryCall;
+  repairPause(
+    request: RepairPauseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepairPauseReply) => void,
+  ): ClientUnaryCall;
+  repairPause(
+    request: RepairPauseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepairPauseReply) => void,
+  ): ClientUnaryCall;
+  repairRetry(
+    request: RepairRetryRequest,
+    callback: (error: ServiceError | null, response: RepairRetryReply) => void,
+  ): ClientUnaryCall;
+  repairRetry(
+    request: RepairRetryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepairRetryReply) => void,
+  ): ClientUnaryCall;
+  repairRetry(
+    request: RepairRetryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepairRetryReply) => void,
+  ): ClientUnaryCall;
+  repairThrottle(
+    request: RepairThrottleRequest,
+    callback: (error: ServiceError | null, response: RepairThrottleReply) => void,
+  ): ClientUnaryCall;
+  repairThrottle(
+    request: RepairThrottleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RepairThrottleReply) => void,
+  ): ClientUnaryCall;
+  repairThrottle(
+    request: RepairThrottleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RepairThrottleReply) => void,
   ): ClientUnaryCall;
 }
 

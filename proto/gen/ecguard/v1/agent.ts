@@ -17,6 +17,7 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { RepairCancel, RepairTask, RepairThrottles, TaskProgress } from "./repair.js";
 import {
   ArchiveRecord,
   Disk,
@@ -83,6 +84,7 @@ export interface AgentMessage {
     | { $case: "deltas"; value: DeltaBatch }
     | { $case: "heartbeat"; value: Heartbeat }
     | { $case: "diskEvent"; value: DiskEvent }
+    | { $case: "taskProgress"; value: TaskProgress }
     | undefined;
 }
 
@@ -98,6 +100,10 @@ export interface Hello {
   disks: Disk[];
   profile?: EcProfile | undefined;
   agentVersion: string;
+  /** This agent's Stripes service (host:port) for peers; empty: it serves none (no repair). */
+  stripesAddress: string;
+  /** Repair tasks this process is running (a restarted agent runs none). */
+  runningTasks: string[];
 }
 
 export interface InventoryBatch {
@@ -146,6 +152,9 @@ export interface CoordinatorMessage {
     | { $case: "ack"; value: Ack }
     | { $case: "rescan"; value: RescanRequest }
     | { $case: "refusal"; value: Refusal }
+    | { $case: "repairTask"; value: RepairTask }
+    | { $case: "repairCancel"; value: RepairCancel }
+    | { $case: "throttles"; value: RepairThrottles }
     | undefined;
 }
 
@@ -194,6 +203,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "diskEvent":
         DiskEvent.encode(message.msg.value, writer.uint32(50).fork()).join();
+        break;
+      case "taskProgress":
+        TaskProgress.encode(message.msg.value, writer.uint32(58).fork()).join();
         break;
     }
     return writer;
@@ -260,6 +272,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "diskEvent", value: DiskEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.msg = { $case: "taskProgress", value: TaskProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -290,6 +310,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "diskEvent", value: DiskEvent.fromJSON(object.diskEvent) }
         : isSet(object.disk_event)
         ? { $case: "diskEvent", value: DiskEvent.fromJSON(object.disk_event) }
+        : isSet(object.taskProgress)
+        ? { $case: "taskProgress", value: TaskProgress.fromJSON(object.taskProgress) }
+        : isSet(object.task_progress)
+        ? { $case: "taskProgress", value: TaskProgress.fromJSON(object.task_progress) }
         : undefined,
     };
   },
@@ -308,6 +332,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.heartbeat = Heartbeat.toJSON(message.msg.value);
     } else if (message.msg?.$case === "diskEvent") {
       obj.diskEvent = DiskEvent.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "taskProgress") {
+      obj.taskProgress = TaskProgress.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -354,6 +380,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "taskProgress": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "taskProgress", value: TaskProgress.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -369,6 +401,8 @@ function createBaseHello(): Hello {
     disks: [],
     profile: undefined,
     agentVersion: "",
+    stripesAddress: "",
+    runningTasks: [],
   };
 }
 
@@ -397,6 +431,12 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.agentVersion !== "") {
       writer.uint32(66).string(message.agentVersion);
+    }
+    if (message.stripesAddress !== "") {
+      writer.uint32(74).string(message.stripesAddress);
+    }
+    for (const v of message.runningTasks) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -478,6 +518,22 @@ export const Hello: MessageFns<Hello> = {
             message.agentVersion = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.stripesAddress = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.runningTasks.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -526,6 +582,16 @@ export const Hello: MessageFns<Hello> = {
         : isSet(object.agent_version)
         ? globalThis.String(object.agent_version)
         : "",
+      stripesAddress: isSet(object.stripesAddress)
+        ? globalThis.String(object.stripesAddress)
+        : isSet(object.stripes_address)
+        ? globalThis.String(object.stripes_address)
+        : "",
+      runningTasks: globalThis.Array.isArray(object?.runningTasks)
+        ? object.runningTasks.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.running_tasks)
+        ? object.running_tasks.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -555,6 +621,12 @@ export const Hello: MessageFns<Hello> = {
     if (message.agentVersion !== "") {
       obj.agentVersion = message.agentVersion;
     }
+    if (message.stripesAddress !== "") {
+      obj.stripesAddress = message.stripesAddress;
+    }
+    if (message.runningTasks?.length) {
+      obj.runningTasks = message.runningTasks;
+    }
     return obj;
   },
 
@@ -573,6 +645,8 @@ export const Hello: MessageFns<Hello> = {
       ? EcProfile.fromPartial(object.profile)
       : undefined;
     message.agentVersion = object.agentVersion ?? "";
+    message.stripesAddress = object.stripesAddress ?? "";
+    message.runningTasks = object.runningTasks?.map((e) => e) || [];
     return message;
   },
 };
@@ -1331,6 +1405,15 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "refusal":
         Refusal.encode(message.msg.value, writer.uint32(34).fork()).join();
         break;
+      case "repairTask":
+        RepairTask.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
+      case "repairCancel":
+        RepairCancel.encode(message.msg.value, writer.uint32(50).fork()).join();
+        break;
+      case "throttles":
+        RepairThrottles.encode(message.msg.value, writer.uint32(58).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1380,6 +1463,30 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
             message.msg = { $case: "refusal", value: Refusal.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "repairTask", value: RepairTask.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.msg = { $case: "repairCancel", value: RepairCancel.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.msg = { $case: "throttles", value: RepairThrottles.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1402,6 +1509,16 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         ? { $case: "rescan", value: RescanRequest.fromJSON(object.rescan) }
         : isSet(object.refusal)
         ? { $case: "refusal", value: Refusal.fromJSON(object.refusal) }
+        : isSet(object.repairTask)
+        ? { $case: "repairTask", value: RepairTask.fromJSON(object.repairTask) }
+        : isSet(object.repair_task)
+        ? { $case: "repairTask", value: RepairTask.fromJSON(object.repair_task) }
+        : isSet(object.repairCancel)
+        ? { $case: "repairCancel", value: RepairCancel.fromJSON(object.repairCancel) }
+        : isSet(object.repair_cancel)
+        ? { $case: "repairCancel", value: RepairCancel.fromJSON(object.repair_cancel) }
+        : isSet(object.throttles)
+        ? { $case: "throttles", value: RepairThrottles.fromJSON(object.throttles) }
         : undefined,
     };
   },
@@ -1416,6 +1533,12 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       obj.rescan = RescanRequest.toJSON(message.msg.value);
     } else if (message.msg?.$case === "refusal") {
       obj.refusal = Refusal.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "repairTask") {
+      obj.repairTask = RepairTask.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "repairCancel") {
+      obj.repairCancel = RepairCancel.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "throttles") {
+      obj.throttles = RepairThrottles.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -1447,6 +1570,24 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "refusal": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "refusal", value: Refusal.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "repairTask": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "repairTask", value: RepairTask.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "repairCancel": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "repairCancel", value: RepairCancel.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "throttles": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "throttles", value: RepairThrottles.fromPartial(object.msg.value) };
         }
         break;
       }

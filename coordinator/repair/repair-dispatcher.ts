@@ -1,0 +1,118 @@
+// Starts queued tasks within the throttles, watches leases, retries failures and confirms
+// finished tasks against the catalog. Order is strict by priority class: while a task of
+// redundancy r waits for an executor slot, no task of higher redundancy starts (critical first).
+// Every task is re-planned from the current catalog right before it starts, so a stale plan
+// (server gone, file healthy again or rewritten) is never sent.
+import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
+import { getLogger } from '../../shared/logger.js';
+import { repairOrderToWire } from '../../shared/wire/repair-wire.js';
+import type { RepairHost } from './repair-host.js';
+import { planRepair } from './repair-plan.js';
+import type { RepairPlanner } from './repair-planner.js';
+import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
+import type { PlacementView } from './target-placement.js';
+import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
+
+const log = getLogger('repair');
+
+export class RepairDispatcher {
+  /** When each verifying task asked for a rescan (once). */
+  private readonly rescanAsked = new Set<string>();
+
+  constructor(private readonly host: RepairHost, private readonly planner: RepairPlanner, private readonly settings: RepairSettings) {}
+
+  /** Leases, retries and inventory confirmation: runs even in safe mode (they only watch). */
+  async housekeeping(now: number): Promise<void> {
+    const store = this.host.store;
+    const live = await store.listRepairTasks({ states: ['assigned', 'running', 'verifying', 'failed'] });
+    const changed: RepairTaskRow[] = [];
+    const verifying = live.filter((t) => t.state === 'verifying');
+    for (const t of live) {
+      if (isRunning(t) && t.leaseUntil !== undefined && t.leaseUntil < now) {
+        const f = failed(t, { code: 'LEASE_EXPIRED', error: `no progress from executor ${t.executor ?? '?'} for ${Math.round(this.settings.leaseMs / 1000)} s: its agent died or lost contact`, now, settings: this.settings });
+        this.host.session(t.executor ?? '')?.cancelTask(t.taskId, 'lease expired: reassigned');
+        changed.push(f);
+        this.host.events?.repairFailed(f);
+      } else if (t.state === 'failed' && (t.nextAttemptAt ?? 0) <= now) {
+        changed.push(requeued(t, now));
+      }
+    }
+    if (verifying.length > 0) {
+      const archives = await store.archivesOf([...new Set(verifying.map((t) => t.lfn))]);
+      const done: RepairTaskRow[] = [];
+      for (const t of verifying) {
+        const have = new Set((archives.get(t.lfn) ?? []).map((a) => `${a.serverId}\0${a.diskId}\0${a.dataPath}`));
+        if (t.placed.every((p) => have.has(`${p.serverId}\0${p.diskId}\0${p.dataPath}`))) {
+          done.push(finished(t, 'done', now));
+          this.rescanAsked.delete(t.taskId);
+        } else if (now - t.updatedAt > this.settings.inventoryWaitMs * 4) {
+          changed.push(failed(t, { code: 'NOT_IN_INVENTORY', error: `the new archive(s) never showed in the inventory of ${t.placed.map((p) => p.serverId).join(', ')}`, now, settings: this.settings }));
+        } else if (now - t.updatedAt > this.settings.inventoryWaitMs && !this.rescanAsked.has(t.taskId)) {
+          this.rescanAsked.add(t.taskId);
+          for (const p of t.placed) this.host.session(p.serverId)?.requestRescan([p.diskId], `repair ${t.taskId} wrote ${p.dataPath}`);
+        }
+      }
+      if (done.length > 0) {
+        await store.putRepairTasks(done);
+        for (const t of done) this.planner.active.delete(t.lfn);
+        await this.host.flushReclassify();
+        const files = await store.filesOf(done.map((t) => t.lfn));
+        for (const t of done) this.host.events?.repaired(t, files.get(t.lfn), t.placed);
+        log.info(`${done.length} repair task(s) done`);
+      }
+    }
+    if (changed.length > 0) await store.putRepairTasks(changed);
+  }
+
+  /** Starts queued tasks within the throttles. */
+  async dispatch(now: number, throttles: RepairThrottleSettings, view: PlacementView): Promise<RepairTaskRow[]> {
+    const store = this.host.store;
+    const running = (await store.listRepairTasks({ states: ['assigned', 'running'] }));
+    const perAgent = new Map<string, number>();
+    for (const t of running) perAgent.set(t.executor ?? '', (perAgent.get(t.executor ?? '') ?? 0) + 1);
+    let cluster = running.length;
+    if (cluster >= throttles.clusterTasks) return [];
+    const queued = await store.listRepairTasks({ states: ['queued'], limit: Math.max(200, throttles.clusterTasks * 8) });
+    let blockedClass: number | undefined;
+    const started: RepairTaskRow[] = [];
+    const archives = await store.archivesOf([...new Set(queued.map((t) => t.lfn))]);
+    for (const t of queued) {
+      if (cluster >= throttles.clusterTasks) break;
+      if (blockedClass !== undefined && t.redundancy > blockedClass) break;
+      const profile = this.host.profileFor(t.lfn) ?? t.plan.profile;
+      const d = planRepair({
+        lfn: t.lfn, archives: archives.get(t.lfn) ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: t.plan.targets, ...(t.forced ? { force: true } : {}),
+      });
+      if (d.kind === 'none') {
+        await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);
+        this.planner.active.delete(t.lfn);
+        continue;
+      }
+      if (d.kind === 'wait') continue;
+      if (d.kind === 'impossible') {
+        await store.putRepairTasks([failed(t, { code: 'CANNOT_PLAN', error: d.reason, now, settings: this.settings, noAttempt: t.attempt > 0 })]);
+        continue;
+      }
+      // The executor writes one target locally: any target server with a free slot.
+      const executor = d.plan.targets
+        .map((x) => x.serverId)
+        .filter((s) => (this.host.session(s)?.stripesAddress ?? '') !== '' && (perAgent.get(s) ?? 0) < throttles.perAgentTasks)
+        .sort((a, b) => (perAgent.get(a) ?? 0) - (perAgent.get(b) ?? 0))[0];
+      const session = executor !== undefined ? this.host.session(executor) : undefined;
+      if (executor === undefined || !session) {
+        blockedClass ??= t.redundancy;
+        continue;
+      }
+      const row = assigned(t, { executor, plan: d.plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs });
+      const addresses = new Map<string, string>();
+      for (const s of [...d.plan.sources.map((x) => x.serverId), ...d.plan.targets.map((x) => x.serverId)]) addresses.set(s, this.host.session(s)?.stripesAddress ?? '');
+      await store.putRepairTasks([row]);
+      session.sendTask(repairOrderToWire({ taskId: row.taskId, attempt: row.attempt, plan: row.plan, addresses }));
+      perAgent.set(executor, (perAgent.get(executor) ?? 0) + 1);
+      cluster++;
+      started.push(row);
+    }
+    return started;
+  }
+}

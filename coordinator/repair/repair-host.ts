@@ -1,0 +1,37 @@
+// What the repair planner and dispatcher need from the coordinator, as an interface so they can
+// be driven in tests without gRPC.
+import type { RepairTask as WireTask, RepairThrottles as WireThrottles } from '../../proto/gen/ecguard/v1/repair.js';
+import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
+import type { EcProfile } from '../../shared/xrdec/profile.js';
+import type { CatalogStore } from '../catalog/catalog-store.js';
+import type { FileRow } from '../catalog/catalog-types.js';
+import type { ClusterState } from '../cluster-state.js';
+
+/** The repair side of an agent's session. */
+export interface RepairSession {
+  readonly serverId: string;
+  /** The agent's Stripes service; empty when it serves none (it cannot execute or be read from). */
+  readonly stripesAddress: string;
+  sendTask(task: WireTask): void;
+  cancelTask(taskId: string, reason: string): void;
+  sendThrottles(t: WireThrottles): void;
+  requestRescan(diskIds: readonly string[], reason: string): void;
+}
+
+export interface RepairEvents {
+  repaired(task: RepairTaskRow, file: FileRow | undefined, placed: readonly PlacedRef[]): void;
+  repairFailed(task: RepairTaskRow): void;
+}
+
+export interface RepairHost {
+  readonly store: CatalogStore;
+  readonly cluster: ClusterState;
+  profileFor(lfn: string): EcProfile | undefined;
+  /** Why nothing may be planned or started now (safe mode), or undefined. */
+  gate(): string | undefined;
+  session(serverId: string): RepairSession | undefined;
+  sessions(): RepairSession[];
+  /** Runs pending reclassifications now (before reading file rows for events). */
+  flushReclassify(): Promise<void>;
+  readonly events?: RepairEvents;
+}

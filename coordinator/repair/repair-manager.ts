@@ -1,0 +1,203 @@
+// The coordinator's repair: planner, dispatcher, throttles, pause, and what agents report.
+// Gated by safe mode and by `ecguard repair pause`: nothing is planned or started then, but
+// running tasks finish (they only add archives) and are confirmed.
+import type { FileChange } from '../health/reclassifier.js';
+import { REPAIR_TASK_STATES, type RepairTaskRow, type RepairTaskState } from '../../shared/domain/repair-task.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+import type { ProgressReport } from '../../shared/wire/repair-wire.js';
+import type { RepairHost, RepairSession } from './repair-host.js';
+import { RepairDispatcher } from './repair-dispatcher.js';
+import { REPAIRABLE, RepairPlanner, type PlanOutcome } from './repair-planner.js';
+import { DEFAULT_THROTTLES, mergeThrottles, type RepairSettings, type RepairThrottleSettings } from './repair-settings.js';
+import type { PlacementView } from './target-placement.js';
+import { failed, isRunning, progressed, requeued } from './task-transitions.js';
+import { Throughput } from './throughput.js';
+
+const log = getLogger('repair');
+const META_PAUSED = 'repair.paused';
+const META_THROTTLES = 'repair.throttles';
+
+export interface RepairStatus {
+  readonly paused: boolean;
+  readonly gate?: string;
+  readonly counts: Record<RepairTaskState, number>;
+  readonly tasks: RepairTaskRow[];
+  readonly throttles: RepairThrottleSettings;
+  readonly bytesPerSecond: number;
+  readonly bytesRebuilt: number;
+  readonly waiting: number;
+  readonly waitingExamples: string[];
+}
+
+export class RepairManager {
+  readonly planner: RepairPlanner;
+  private readonly dispatcher: RepairDispatcher;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  paused = false;
+  throttles: RepairThrottleSettings = DEFAULT_THROTTLES;
+  readonly throughput = new Throughput(30_000);
+  /** Task starts in order (taskId, redundancy), for metrics and tests. */
+  readonly started: { taskId: string; lfn: string; redundancy: number; at: number }[] = [];
+
+  constructor(private readonly host: RepairHost, readonly settings: RepairSettings, initialThrottles?: Partial<RepairThrottleSettings>) {
+    this.planner = new RepairPlanner(host, settings);
+    this.dispatcher = new RepairDispatcher(host, this.planner, settings);
+    if (initialThrottles) this.throttles = mergeThrottles(DEFAULT_THROTTLES, initialThrottles);
+  }
+
+  async start(): Promise<void> {
+    this.paused = (await this.host.store.getMeta(META_PAUSED)) === 'true';
+    const saved = await this.host.store.getMeta(META_THROTTLES);
+    if (saved) this.throttles = mergeThrottles(this.throttles, JSON.parse(saved) as Partial<RepairThrottleSettings>);
+    await this.planner.loadActive();
+    this.timer = setInterval(() => void this.tick(), this.settings.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  gate(): string | undefined {
+    const safe = this.host.gate();
+    if (safe) return `safe mode: ${safe}`;
+    if (this.paused) return 'paused by an operator (ecguard repair resume)';
+    return undefined;
+  }
+
+  /** Files whose state changed: candidates for planning. */
+  fileChanges(changes: readonly FileChange[]): void {
+    this.planner.note(changes.filter((c) => c.next && REPAIRABLE.includes(c.next.state)).map((c) => c.lfn));
+  }
+
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      await this.dispatcher.housekeeping(now);
+      if (this.gate()) return;
+      const view = await this.placementView();
+      if (this.settings.auto) await this.planner.tick(now, view);
+      for (const t of await this.dispatcher.dispatch(now, this.throttles, view)) this.started.push({ taskId: t.taskId, lfn: t.lfn, redundancy: t.redundancy, at: now });
+      if (this.started.length > 10_000) this.started.splice(0, this.started.length - 10_000);
+    } catch (err) {
+      log.error(`repair tick: ${errorText(err)}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Up servers serving Stripes, their online disks, and repair writes planned on each. */
+  async placementView(): Promise<PlacementView & { addLoad(serverId: string): void }> {
+    const load = new Map<string, number>();
+    for (const t of await this.host.store.listRepairTasks({ states: ['queued', 'assigned', 'running'] })) {
+      for (const x of t.plan.targets) load.set(x.serverId, (load.get(x.serverId) ?? 0) + 1);
+    }
+    const servers = this.host.cluster.listServers().filter((s) => s.state === 'up' && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '').map((s) => s.serverId);
+    const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => d.state === 'online').map((d) => d.diskId)]));
+    return {
+      servers,
+      disksOf: (s) => disks.get(s) ?? [],
+      load: (s) => load.get(s) ?? 0,
+      addLoad: (s) => load.set(s, (load.get(s) ?? 0) + 1),
+    };
+  }
+
+  // --- what agents report
+
+  /** A session started: tasks its executor no longer runs (a restarted agent) fail at once. */
+  async agentConnected(s: RepairSession, instanceChanged: boolean, running: readonly string[]): Promise<void> {
+    s.sendThrottles(this.wireThrottles());
+    const now = Date.now();
+    const mine = (await this.host.store.listRepairTasks({ states: ['assigned', 'running'] })).filter((t) => t.executor === s.serverId);
+    const lost = mine.filter((t) => instanceChanged || !running.includes(t.taskId));
+    if (lost.length === 0) return;
+    const rows = lost.map((t) => failed(t, { code: 'EXECUTOR_RESTARTED', error: `executor ${s.serverId} restarted while running the task`, now, settings: this.settings }));
+    await this.host.store.putRepairTasks(rows.map((r) => (r.state === 'failed' ? { ...r, nextAttemptAt: now } : r)));
+    log.warn(`${lost.length} repair task(s) of ${s.serverId} lost with its restart: retried`);
+  }
+
+  async progress(serverId: string, p: ProgressReport): Promise<void> {
+    const t = await this.host.store.getRepairTask(p.taskId);
+    const now = Date.now();
+    if (!t || t.executor !== serverId || t.attempt !== p.attempt || !isRunning(t)) {
+      // Not (or no longer) this agent's: stop it, unless it already finished.
+      if (p.phase !== 'done' && p.phase !== 'failed') this.host.session(serverId)?.cancelTask(p.taskId, 'the task is not assigned to this agent (any more)');
+      return;
+    }
+    if (p.phase === 'failed') {
+      const row = failed(t, { code: p.errorCode ?? 'FAILED', error: p.error ?? 'failed without a reason', now, settings: this.settings });
+      await this.host.store.putRepairTasks([{ ...row, progress: { phase: 'failed', blocksDone: p.blocksDone, blocksTotal: p.blocksTotal, bytesRead: p.bytesRead, bytesWritten: p.bytesWritten } }]);
+      log.warn(`repair ${t.taskId} of ${t.lfn} failed on ${serverId} (attempt ${t.attempt}): ${p.errorCode ?? ''} ${p.error ?? ''}${row.state === 'parked' ? ' — parked for an operator' : ''}`);
+      this.host.events?.repairFailed(row);
+      return;
+    }
+    const prevBytes = t.progress?.bytesWritten ?? 0;
+    this.throughput.add(now, Math.max(0, p.bytesWritten - prevBytes));
+    await this.host.store.putRepairTasks([progressed(t, p, now, this.settings.leaseMs)]);
+  }
+
+  // --- operator actions
+
+  async run(sel: { lfn?: string; diskId?: string; all?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
+    const gate = this.host.gate();
+    if (gate && !sel.dryRun) throw new EcguardError('SAFE_MODE', `no repair is planned in safe mode (${gate}); \`ecguard safemode leave\` overrides, or use --dry-run to see the plan`);
+    let lfns: string[];
+    if (sel.lfn) lfns = [sel.lfn];
+    else if (sel.diskId) {
+      if (!this.host.cluster.disk(sel.diskId)) throw new EcguardError('UNKNOWN_DISK', `no disk ${sel.diskId} in the catalog (see ecguard disks)`);
+      lfns = await this.host.store.lfnsOnDisk(sel.diskId);
+    } else if (sel.all) lfns = (await this.host.store.listFiles({ states: REPAIRABLE, limit: 1_000_000 })).map((f) => f.lfn);
+    else throw new EcguardError('USAGE', 'say what to repair: --file LFN, --disk ID or --all');
+    const view = await this.placementView();
+    const out: PlanOutcome[] = [];
+    for (let i = 0; i < lfns.length; i += 500) out.push(...(await this.planner.plan(lfns.slice(i, i + 500), { now: Date.now(), view, force: true, dryRun: sel.dryRun === true })));
+    if (!sel.dryRun) void this.tick();
+    return out;
+  }
+
+  async setPaused(paused: boolean): Promise<string> {
+    this.paused = paused;
+    await this.host.store.setMeta(META_PAUSED, String(paused));
+    return paused ? 'repair paused: nothing new is planned or started; running tasks finish' : 'repair resumed';
+  }
+
+  async retry(taskId: string): Promise<string> {
+    const t = await this.host.store.getRepairTask(taskId);
+    if (!t) throw new EcguardError('UNKNOWN_TASK', `no repair task ${taskId} (see ecguard repair status)`);
+    if (t.state !== 'parked' && t.state !== 'failed') throw new EcguardError('TASK_NOT_FAILED', `task ${taskId} is ${t.state}: only failed or parked tasks are retried`);
+    await this.host.store.putRepairTasks([requeued(t, Date.now(), true)]);
+    this.planner.active.add(t.lfn);
+    void this.tick();
+    return `task ${taskId} (${t.lfn}) queued again with a fresh attempt count`;
+  }
+
+  async setThrottles(patch: Partial<RepairThrottleSettings>): Promise<RepairThrottleSettings> {
+    this.throttles = mergeThrottles(this.throttles, patch);
+    await this.host.store.setMeta(META_THROTTLES, JSON.stringify(this.throttles));
+    for (const s of this.host.sessions()) s.sendThrottles(this.wireThrottles());
+    return this.throttles;
+  }
+
+  wireThrottles(): { maxTasks: number; maxSourceStreams: number; mbPerS: number } {
+    return { maxTasks: this.throttles.perAgentTasks, maxSourceStreams: this.throttles.perSourceStreams, mbPerS: this.throttles.perAgentMBps };
+  }
+
+  async status(limit: number, includeFinished: boolean): Promise<RepairStatus> {
+    const counts = await this.host.store.repairTaskCounts();
+    const states = REPAIR_TASK_STATES.filter((s) => includeFinished || (s !== 'done' && s !== 'cancelled'));
+    const tasks = await this.host.store.listRepairTasks({ states, limit });
+    const order = (t: RepairTaskRow): number => (isRunning(t) || t.state === 'verifying' ? 0 : t.state === 'queued' ? 1 : 2);
+    tasks.sort((a, b) => order(a) - order(b));
+    const done = await this.host.store.listRepairTasks({ states: ['done'], limit: 100_000 });
+    const gate = this.gate();
+    return {
+      paused: this.paused, ...(gate ? { gate } : {}), counts, tasks, throttles: this.throttles, bytesPerSecond: this.throughput.rate(Date.now()),
+      bytesRebuilt: done.reduce((s, t) => s + t.placed.reduce((x, p) => x + p.size, 0), 0),
+      waiting: this.planner.waiting.size, waitingExamples: [...this.planner.waiting].slice(0, 5).map(([lfn, w]) => `${lfn}: ${w.reason}`),
+    };
+  }
+}

@@ -1,0 +1,121 @@
+// Decides, for one file, whether and how to repair it now (DESIGN.md §4 planner, §7.1): a pure
+// function of the file's archives and the cluster's state, so every rule is unit-tested.
+//
+// - Only archives at the newest strpver count; sources are those on up servers and usable disks.
+// - Archives on failed or missing disks, or on lost servers, are rebuilt at once.
+// - An archive on a down server is rebuilt only after the server's grace (lostAfter; or
+//   criticalAfter when the file has no redundancy left), or when an operator forces it. While
+//   one is in its grace the whole file waits: the catalog does not know which stripes a down
+//   archive holds (XrdEc draws a new permutation per block), so rebuilding around it would put
+//   a second copy of its stripes on another server.
+// - Fewer than N stripes of some block available: nothing can be done (unavailable or lost).
+import type { CrcKind } from '../../shared/codec/codec.js';
+import type { RepairPlan, RepairSourceRef } from '../../shared/domain/repair-task.js';
+import type { ServerState } from '../../shared/domain/file-health.js';
+import { blockCount, blockDataLength, stripeCount, type EcProfile } from '../../shared/xrdec/profile.js';
+import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
+import type { ArchiveRow, DiskState } from '../catalog/catalog-types.js';
+import { minCoverage } from '../health/health-engine.js';
+import { chooseTargets, type PlacementView, type Lost } from './target-placement.js';
+
+export interface ServerView {
+  readonly state: ServerState;
+  readonly since: number;
+}
+
+export interface PlanInput {
+  readonly lfn: string;
+  readonly archives: readonly ArchiveRow[];
+  readonly profile: EcProfile;
+  readonly server: (serverId: string) => ServerView | undefined;
+  readonly disk: (diskId: string) => { readonly state: DiskState; readonly serverId: string } | undefined;
+  readonly placement: PlacementView;
+  readonly nowMs: number;
+  /** A down server's archives count as lost after this long (server.lostAfter). */
+  readonly lostAfterMs: number;
+  /** ... or after this long when the file has no redundancy left (server.criticalAfter). */
+  readonly criticalAfterMs: number;
+  /** The operator asked for it (`repair run`): down servers' graces are over. */
+  readonly force?: boolean;
+  /** Targets of an earlier attempt of the same task, kept when still usable (idempotence). */
+  readonly previousTargets?: RepairPlan['targets'];
+}
+
+export type PlanDecision =
+  | { readonly kind: 'plan'; readonly plan: RepairPlan; readonly redundancy: number; readonly reason: string }
+  | { readonly kind: 'wait'; readonly until: number; readonly reason: string }
+  | { readonly kind: 'none'; readonly reason: string }
+  | { readonly kind: 'impossible'; readonly reason: string };
+
+function usable(a: ArchiveRow): boolean {
+  return (a.parseStatus === 'ok' || a.parseStatus === 'empty') && a.strpver !== undefined;
+}
+
+export function planRepair(i: PlanInput): PlanDecision {
+  const n = i.profile.nbData;
+  const k = stripeCount(i.profile);
+  const good = i.archives.filter(usable);
+  if (good.length === 0) return { kind: 'impossible', reason: 'no usable archive: nothing to rebuild from' };
+  const latest = Math.max(...good.map((a) => a.strpver as number));
+  const current = good.filter((a) => a.strpver === latest);
+  const sizes = [...new Set(current.map((a) => a.filesize))];
+  if (sizes.length !== 1 || sizes[0] === undefined) return { kind: 'impossible', reason: `archives of strpver ${latest} disagree on xrdec.filesize (${sizes.join(', ')}): an operator must decide` };
+  const filesize = sizes[0];
+  const blocks = blockCount(i.profile, filesize);
+
+  const avail: ArchiveRow[] = [];
+  const lost: Lost[] = [];
+  const inGrace: { a: ArchiveRow; until: number }[] = [];
+  const availCov = (): number => minCoverage(avail, blocks);
+  for (const a of current) {
+    const srv = i.server(a.serverId);
+    const disk = i.disk(a.diskId);
+    if (!srv || srv.state === 'lost') lost.push({ archive: a, why: `server ${a.serverId} lost` });
+    else if (disk?.state === 'failed' || disk?.state === 'missing') lost.push({ archive: a, why: `disk ${a.diskId} ${disk.state}`, sameServer: srv.state === 'up' ? a.serverId : undefined, diskId: a.diskId });
+    else if (srv.state === 'down') inGrace.push({ a, until: srv.since });
+    else avail.push(a);
+  }
+  const cov = availCov();
+  if (cov < n) {
+    return { kind: 'impossible', reason: `only ${cov} of the ${n} stripes needed per block are on up servers and usable disks${inGrace.length ? ` (${inGrace.length} archive(s) on down servers)` : ''}: wait for servers to return` };
+  }
+  // Down servers: past their grace they count as lost, else the file waits.
+  let waitUntil = 0;
+  const waiting: string[] = [];
+  for (const { a, until: downSince } of inGrace) {
+    const grace = cov - n <= 0 ? Math.min(i.lostAfterMs, i.criticalAfterMs) : i.lostAfterMs;
+    const end = downSince + grace;
+    if (i.force || i.nowMs >= end) lost.push({ archive: a, why: `server ${a.serverId} down since ${new Date(downSince).toISOString()} (grace over)` });
+    else {
+      waitUntil = Math.max(waitUntil, end);
+      waiting.push(a.serverId);
+    }
+  }
+  if (waiting.length > 0) {
+    return { kind: 'wait', until: waitUntil, reason: `server(s) ${[...new Set(waiting)].join(', ')} down: no repair before ${new Date(waitUntil).toISOString()} (grace), unless \`ecguard server lost\` or \`ecguard repair run\`` };
+  }
+  const missing = k - cov;
+  if (missing <= 0) return { kind: 'none', reason: `all ${k} stripes of every block are available` };
+
+  const holders = new Set(i.archives.map((a) => a.serverId));
+  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, view: i.placement, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
+  if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
+
+  const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
+  const crcKind: CrcKind | undefined = current.find((a) => a.crcKind !== undefined)?.crcKind;
+  const ns: XattrNamespace = current.find((a) => a.xattrNamespace !== undefined)?.xattrNamespace ?? 'user.U.';
+  let dataBytes = 0;
+  let stripeBytes = 0;
+  for (let b = 0; b < blocks; b++) {
+    const len = blockDataLength(i.profile, filesize, b);
+    dataBytes += len;
+    stripeBytes += Math.min(len, i.profile.chunkSize);
+  }
+  const plan: RepairPlan = {
+    lfn: i.lfn, profile: i.profile, strpver: latest, filesize, xattrNamespace: ns, sources, targets: chosen.targets,
+    ...(crcKind ? { crcKind } : {}),
+    // N stripes per block are read (about the file's size); each new archive is one stripe per block.
+    bytesRead: dataBytes, bytesWritten: stripeBytes * missing,
+  };
+  return { kind: 'plan', plan, redundancy: cov - n, reason: `${missing} archive(s) to rebuild: ${lost.map((l) => l.why).join('; ') || 'stripes missing'}` };
+}

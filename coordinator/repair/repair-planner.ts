@@ -1,0 +1,108 @@
+// Turns unhealthy files into queued repair tasks. Candidates come from the reclassifier (files
+// whose state changed) and from a slow sweep over every unhealthy file (graces that ran out,
+// tasks cancelled earlier). One task per file: a file with an active task is not planned again.
+import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
+import { ACTIVE_TASK_STATES } from '../../shared/domain/repair-task.js';
+import type { FileState } from '../../shared/domain/file-health.js';
+import { getLogger } from '../../shared/logger.js';
+import type { RepairHost } from './repair-host.js';
+import { planRepair, type PlanDecision } from './repair-plan.js';
+import type { RepairSettings } from './repair-settings.js';
+import type { PlacementView } from './target-placement.js';
+import { newTask } from './task-transitions.js';
+
+const log = getLogger('repair');
+
+/** States a repair can help (unavailable: once a down server's grace is over). */
+export const REPAIRABLE: readonly FileState[] = ['critical', 'degraded', 'unavailable'];
+
+export interface PlanOutcome {
+  readonly lfn: string;
+  readonly decision: PlanDecision | { readonly kind: 'queued'; readonly task: RepairTaskRow } | { readonly kind: 'healthy'; readonly reason: string };
+  /** The task made (not in a dry run). */
+  readonly task?: RepairTaskRow;
+}
+
+export class RepairPlanner {
+  /** LFNs holding an active task (loaded at start, kept by the manager). */
+  readonly active = new Set<string>();
+  /** Files waiting for a down server's grace: re-planned when it ends. */
+  readonly waiting = new Map<string, { until: number; reason: string }>();
+  private readonly dirty = new Set<string>();
+  private sweepAfter: string | undefined;
+  private nextSweep = 0;
+
+  constructor(private readonly host: RepairHost, private readonly settings: RepairSettings) {}
+
+  note(lfns: Iterable<string>): void {
+    for (const l of lfns) if (!this.active.has(l)) this.dirty.add(l);
+  }
+
+  async loadActive(): Promise<void> {
+    for (const t of await this.host.store.listRepairTasks({ states: ACTIVE_TASK_STATES })) this.active.add(t.lfn);
+  }
+
+  /** Plans what is due: changed files, ended graces, and one page of the sweep. */
+  async tick(now: number, view: PlacementView & { addLoad(serverId: string): void }): Promise<number> {
+    const due = [...this.dirty];
+    this.dirty.clear();
+    for (const [lfn, w] of this.waiting) if (w.until <= now) due.push(lfn);
+    if (now >= this.nextSweep) {
+      const page = await this.host.store.listFiles({ states: REPAIRABLE, limit: 2000, ...(this.sweepAfter !== undefined ? { after: this.sweepAfter } : {}) });
+      due.push(...page.map((f) => f.lfn));
+      this.sweepAfter = page.length === 2000 ? page[page.length - 1]?.lfn : undefined;
+      if (this.sweepAfter === undefined) this.nextSweep = now + 10_000;
+    }
+    let made = 0;
+    const unique = [...new Set(due)].filter((l) => !this.active.has(l));
+    for (let i = 0; i < unique.length; i += 500) {
+      for (const o of await this.plan(unique.slice(i, i + 500), { now, view })) if (o.task) made++;
+    }
+    return made;
+  }
+
+  /** Decides for these files; queues tasks unless dryRun. */
+  async plan(lfns: readonly string[], o: { now: number; view: PlacementView & { addLoad(serverId: string): void }; force?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
+    const files = await this.host.store.filesOf(lfns);
+    const archives = await this.host.store.archivesOf(lfns);
+    const out: PlanOutcome[] = [];
+    const made: RepairTaskRow[] = [];
+    for (const lfn of lfns) {
+      if (this.active.has(lfn)) {
+        const task = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
+        if (task) {
+          out.push({ lfn, decision: { kind: 'queued', task } });
+          continue;
+        }
+        this.active.delete(lfn);
+      }
+      const file = files.get(lfn);
+      const profile = this.host.profileFor(lfn);
+      if (!file || file.state === 'healthy' || !profile) {
+        this.waiting.delete(lfn);
+        out.push({ lfn, decision: { kind: 'healthy', reason: !file ? 'no such file in the catalog' : !profile ? 'no EC profile known for it' : 'healthy: nothing to repair' } });
+        continue;
+      }
+      const decision = planRepair({
+        lfn, archives: archives.get(lfn) ?? [], profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
+      });
+      if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
+      else this.waiting.delete(lfn);
+      if (decision.kind !== 'plan' || o.dryRun) {
+        out.push({ lfn, decision });
+        continue;
+      }
+      const task = newTask({ lfn, plan: decision.plan, redundancy: decision.redundancy, degradedSince: file.stateSince, now: o.now, fileState: file.state, ...(o.force ? { forced: true } : {}) });
+      for (const t of decision.plan.targets) o.view.addLoad(t.serverId);
+      made.push(task);
+      out.push({ lfn, decision, task });
+    }
+    if (made.length > 0) {
+      await this.host.store.putRepairTasks(made);
+      for (const t of made) this.active.add(t.lfn);
+      log.info(`queued ${made.length} repair task(s)${made.length <= 3 ? `: ${made.map((t) => `${t.lfn} (${t.plan.targets.length} archive(s))`).join(', ')}` : ''}`);
+    }
+    return out;
+  }
+}
