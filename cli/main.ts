@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EcguardError, UsageError, errorText } from '../shared/errors.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerRepair } from './commands/repair.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerScan(program);
   registerNamespace(program);
   registerAdmin(program);
+  registerRepair(program);
   registerDaemons(program);
   registerEvents(program);
   registerDemo(program);

@@ -39,6 +39,7 @@ export interface AgentConfig {
   readonly journal: { readonly maxEntries: number };
   readonly throttles: { readonly repairTasks: number; readonly repairMBps: number; readonly peerStreams: number };
   readonly metrics: { readonly listen?: string };
+  readonly stripes: { readonly listen: string; readonly advertise?: string; readonly dataFileAddress?: { readonly ipv4: [number, number, number, number]; readonly port: number } };
 }
 
 const HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
@@ -109,6 +110,14 @@ export const agentConfigSchema = z.strictObject({
   journal: z.strictObject({ maxEntries: count(1_000_000) }).prefault({}),
   throttles: z.strictObject({ repairTasks: count(2), repairMBps: z.number().positive().default(100), peerStreams: count(4) }).prefault({}),
   metrics: z.strictObject({ listen: hostPort.optional() }).prefault({}),
+  // The Stripes service: peers read survivors from it and write rebuilt archives to it.
+  stripes: z
+    .strictObject({
+      listen: z.string().refine((s) => isHostPort(s) || /:0$/.test(s), { error: 'expected host:port like 0.0.0.0:7444 (port 0: any free port)' }).default('0.0.0.0:7444'),
+      advertise: hostPort.optional(),
+      dataFileAddress: z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/, { error: 'expected the IPv4:port xrootd serves on, like 10.0.0.7:1094' }).optional(),
+    })
+    .prefault({}),
 });
 
 /** Reads, validates and completes the agent config at `path`. */
@@ -165,7 +174,19 @@ export function parseAgentConfig(source: string, file: string): AgentConfig {
     journal: c.journal,
     throttles: c.throttles,
     metrics: c.metrics.listen !== undefined ? { listen: c.metrics.listen } : {},
+    stripes: {
+      listen: c.stripes.listen,
+      ...(c.stripes.advertise !== undefined ? { advertise: c.stripes.advertise } : {}),
+      ...(c.stripes.dataFileAddress !== undefined ? { dataFileAddress: ipv4Port(c.stripes.dataFileAddress) } : {}),
+    },
   };
+}
+
+function ipv4Port(s: string): { ipv4: [number, number, number, number]; port: number } {
+  const [ip, port] = s.split(':') as [string, string];
+  const q = ip.split('.').map(Number) as [number, number, number, number];
+  if (q.some((x) => x > 255) || Number(port) > 65535) throw new EcguardError('CONFIG_INVALID', `stripes.dataFileAddress ${s}: not an IPv4 address and port`);
+  return { ipv4: q, port: Number(port) };
 }
 
 /** The EC profile the config names: inline, or read from the XrdEc plug-in config. */

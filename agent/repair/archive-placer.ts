@@ -13,6 +13,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
 import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
+import { faultPoint } from '../../shared/fault-point.js';
 import { ArchiveFileWriter } from '../../shared/xrdec/archive-writer.js';
 import { bucketOf, dataFileName } from '../../shared/xrdec/data-file-name.js';
 import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
@@ -68,6 +69,9 @@ const START_TIME = Math.floor(Date.now() / 1000 - process.uptime());
 let counter = randomInt(0, 0x100000000);
 const DECIMAL = /^[0-9]{1,15}$/;
 const MAX_NAME_TRIES = 4096;
+// (disk, task, slot) placements open in this process: a second one at the same time (a task
+// re-sent while its first run still writes) is refused, so the ledger check cannot race.
+const OPEN = new Set<string>();
 
 export class ArchivePlacement {
   private readonly writer: ArchiveFileWriter;
@@ -77,7 +81,7 @@ export class ArchivePlacement {
   private sealed = false;
   private tail = 0;
 
-  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number) {
+  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number, private readonly key: string) {
     this.fd = fd;
     this.writer = new ArchiveFileWriter(fd, dosTimestamp(t.time ?? new Date()));
   }
@@ -89,6 +93,8 @@ export class ArchivePlacement {
     for (const [name, v] of [['strpver', t.version.strpverText], ['filesize', t.version.filesizeText]] as const) {
       if (!DECIMAL.test(v)) throw new UsageError(`xrdec.${name} ${JSON.stringify(v)} is not a plain decimal`);
     }
+    const key = `${t.diskPath}\0${t.taskId}\0${t.slot}`;
+    if (OPEN.has(key)) throw new EcguardError('PLACEMENT_BUSY', `task ${t.taskId} slot ${t.slot} is being written right now by another run of the task: not writing a second archive`);
     const placed = findPlaced(t.diskPath, t.taskId, t.slot);
     if (placed) throw new AlreadyPlaced(placed, t.taskId, t.slot);
     const occupant = t.replaceLinkInto !== undefined && replaceableLink(t.linkPath, t.replaceLinkInto) ? undefined : linkOccupant(t.linkPath);
@@ -110,7 +116,8 @@ export class ArchivePlacement {
       rmSync(temp, { force: true });
       throw err;
     }
-    return new ArchivePlacement(t, bucketDir, temp, c, fd);
+    OPEN.add(key);
+    return new ArchivePlacement(t, bucketDir, temp, c, fd, key);
   }
 
   append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number }): void {
@@ -163,6 +170,8 @@ export class ArchivePlacement {
     try {
       const finalPath = this.publish();
       this.done = true;
+      OPEN.delete(this.key);
+      faultPoint('repair-after-rename');
       const size = this.entries > 0 ? this.writer.size + this.tail : 0;
       let link;
       try {
@@ -181,6 +190,7 @@ export class ArchivePlacement {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     if (!this.done) rmSync(this.temp, { force: true });
+    OPEN.delete(this.key);
   }
 
   /** Ledger record, then a no-replace link to a free xrootd-style name; returns the final path. */

@@ -15,6 +15,19 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { AgentRuntime, DiskEvent } from '../agent-runtime.js';
 import { diskStateWire } from '../../shared/wire/enums.js';
 import { inventorySnapshot } from './inventory-snapshot.js';
+import type { RepairTask, RepairThrottles } from '../../proto/gen/ecguard/v1/repair.js';
+import { progressToWire, type ProgressReport } from '../../shared/wire/repair-wire.js';
+
+/** The agent's repair side as the session sees it (agent/repair/repair-endpoint.ts). */
+export interface LinkRepair {
+  readonly stripesAddress: string;
+  runningTasks(): string[];
+  onTask(task: RepairTask): void;
+  onCancel(taskId: string, reason: string): void;
+  onThrottles(t: RepairThrottles): void;
+  /** Final reports to send again after a reconnect (the coordinator ignores duplicates). */
+  pendingFinals(): ProgressReport[];
+}
 
 export interface LinkOptions {
   readonly address: string;
@@ -23,6 +36,7 @@ export interface LinkOptions {
   readonly profile: EcProfile;
   readonly stateDir: string;
   readonly batch?: number;
+  readonly repair?: LinkRepair;
 }
 
 const log = getLogger('link');
@@ -84,7 +98,7 @@ export class CoordinatorLink {
     });
     s.write({ msg: { $case: 'hello', value: {
       serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
-      disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION, stripesAddress: '', runningTasks: [],
+      disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION, stripesAddress: this.o.repair?.stripesAddress ?? '', runningTasks: this.o.repair?.runningTasks() ?? [],
     } } });
   }
 
@@ -112,6 +126,16 @@ export class CoordinatorLink {
       case 'rescan':
         log.info(`coordinator asks for a rescan: ${m.msg.value.reason}`);
         void this.runtime.fullScan(`coordinator: ${m.msg.value.reason}`);
+        return;
+      case 'repairTask':
+        if (this.o.repair) this.o.repair.onTask(m.msg.value);
+        else void this.write(s, { msg: { $case: 'taskProgress', value: progressToWire({ taskId: m.msg.value.taskId, attempt: m.msg.value.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], errorCode: 'NO_REPAIR', error: 'this agent runs no repair executor' }) } });
+        return;
+      case 'repairCancel':
+        this.o.repair?.onCancel(m.msg.value.taskId, m.msg.value.reason);
+        return;
+      case 'throttles':
+        this.o.repair?.onThrottles(m.msg.value);
         return;
       case 'refusal':
         this.stats.refusals.push(m.msg.value.code);
@@ -155,6 +179,7 @@ export class CoordinatorLink {
     this.live = true;
     this.sending = this.sending.then(() => this.replayFrom(s));
     await this.sending;
+    for (const p of this.o.repair?.pendingFinals() ?? []) this.sendProgress(p);
   }
 
   /** Sends every journal entry after sentSeq (replay and catch-up after an inventory). */
@@ -182,6 +207,13 @@ export class CoordinatorLink {
       await this.write(s, { msg: { $case: 'deltas', value: { deltas: part.map(deltaToWire) } } });
       this.sentSeq = Math.max(this.sentSeq, part[part.length - 1]?.seq ?? 0);
     }
+  }
+
+  /** Repair progress; dropped while disconnected (the final report is re-sent on reconnect). */
+  sendProgress(p: ProgressReport): void {
+    const s = this.stream;
+    if (!s || !this.live) return;
+    this.sending = this.sending.then(() => this.write(s, { msg: { $case: 'taskProgress', value: progressToWire(p) } }));
   }
 
   private sendDiskEvent(e: DiskEvent): void {

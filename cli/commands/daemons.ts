@@ -5,6 +5,7 @@ import { loadAgentConfig, resolveEcProfile } from '../../agent/config/agent-conf
 import { siteLayout } from '../../agent/config/site-layout.js';
 import { lookupServiceUser } from '../../agent/disk/service-user.js';
 import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
+import { RepairEndpoint } from '../../agent/repair/repair-endpoint.js';
 import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
@@ -51,6 +52,28 @@ interface CoordinatorFlags {
   rebuildCatalog?: boolean;
   nats?: string;
   metrics?: string;
+  serverLostAfter: string;
+  serverCriticalAfter: string;
+  repairLease: string;
+  repairAttempts: string;
+  repairBackoff: string;
+  repairAuto: boolean;
+  repairTasksPerAgent?: string;
+  repairClusterTasks?: string;
+  repairMbps?: string;
+  repairSourceStreams?: string;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} wants a whole number ≥ 1, got ${v}`);
+  return n;
+}
+
+function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} wants a positive number, got ${v}`);
+  return n;
 }
 
 export function registerDaemons(program: Command): void {
@@ -70,6 +93,16 @@ export function registerDaemons(program: Command): void {
     .option('--profile <spec>', 'EC profile: N+M:C for the site (default: from the agents), or /lfn/prefix/=N+M:C; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild-catalog', 'forget what agents told before and rebuild the catalog from full inventories')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here (e.g. 127.0.0.1:9464)')
+    .option('--server-lost-after <duration>', 'a down server\'s archives are rebuilt elsewhere after this (server.lostAfter)', '1h')
+    .option('--server-critical-after <duration>', '... after this for files with no redundancy left (server.criticalAfter)', '10m')
+    .option('--repair-lease <duration>', 'a repair task without progress this long is reassigned', '60s')
+    .option('--repair-attempts <n>', 'attempts before a repair task is parked for an operator', '5')
+    .option('--repair-backoff <duration>', 'first retry delay of a failed repair (doubles each time)', '2s')
+    .option('--no-repair-auto', 'plan repairs only when an operator runs `ecguard repair run`')
+    .option('--repair-tasks-per-agent <n>', 'initial throttle: repair tasks one agent runs at once (then `ecguard repair throttle`)')
+    .option('--repair-cluster-tasks <n>', 'initial throttle: repair tasks running in the whole cluster')
+    .option('--repair-mbps <n>', 'initial throttle: source MB/s one executing agent reads')
+    .option('--repair-source-streams <n>', 'initial throttle: read streams one agent serves to repairing peers')
     .option('--nats <urls>', 'publish events to NATS JetStream (stream ECGUARD, subjects ecguard.<cluster>.<type>), e.g. nats://127.0.0.1:4222')
     .action(async (f: CoordinatorFlags) => {
       const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
@@ -100,6 +133,16 @@ export function registerDaemons(program: Command): void {
         cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
         heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum, safeModeSettleMs: parseDuration(f.safeModeSettle),
         ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
+        repair: {
+          auto: f.repairAuto, lostAfterMs: parseDuration(f.serverLostAfter), criticalAfterMs: parseDuration(f.serverCriticalAfter), leaseMs: parseDuration(f.repairLease),
+          maxAttempts: positiveInt('--repair-attempts', f.repairAttempts), backoffMs: parseDuration(f.repairBackoff),
+        },
+        repairThrottles: {
+          ...(f.repairTasksPerAgent ? { perAgentTasks: positiveInt('--repair-tasks-per-agent', f.repairTasksPerAgent) } : {}),
+          ...(f.repairClusterTasks ? { clusterTasks: positiveInt('--repair-cluster-tasks', f.repairClusterTasks) } : {}),
+          ...(f.repairSourceStreams ? { perSourceStreams: positiveInt('--repair-source-streams', f.repairSourceStreams) } : {}),
+          ...(f.repairMbps ? { perAgentMBps: positiveNumber('--repair-mbps', f.repairMbps) } : {}),
+        },
       });
       const port = await c.start();
       process.stdout.write(`coordinator listening on port ${port}\n`);
@@ -130,15 +173,23 @@ export function registerDaemons(program: Command): void {
         fullScanJitter: cfg.scan.jitter, workers: cfg.scan.workers, watch: cfg.watch.enabled, ...(serviceUser ? { serviceUser } : {}),
       });
       await runtime.start();
+      const repair = new RepairEndpoint({
+        runtime, layout, listen: cfg.stripes.listen, insecure: cfg.coordinator.insecure, maxTasks: cfg.throttles.repairTasks, mbPerS: cfg.throttles.repairMBps, peerStreams: cfg.throttles.peerStreams,
+        ...(cfg.stripes.advertise ? { advertise: cfg.stripes.advertise } : {}), ...(cfg.host ? { host: cfg.host } : {}), ...(cfg.coordinator.tls ? { tls: cfg.coordinator.tls } : {}),
+        ...(cfg.stripes.dataFileAddress ? { dataFileAddress: cfg.stripes.dataFileAddress } : {}),
+      });
+      await repair.start();
       const link = new CoordinatorLink(runtime, {
-        address: cfg.coordinator.address, profile, stateDir: cfg.stateDir, insecure: cfg.coordinator.insecure,
+        address: cfg.coordinator.address, profile, stateDir: cfg.stateDir, insecure: cfg.coordinator.insecure, repair,
         ...(cfg.coordinator.tls ? { tls: cfg.coordinator.tls } : {}),
       });
+      repair.bind((p) => link.sendProgress(p));
       link.start();
       const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link)), cfg.metrics.listen) : undefined;
       log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
       onSignals(async () => {
         await metrics?.close();
+        await repair.stop();
         link.stop();
         await runtime.stop();
       });

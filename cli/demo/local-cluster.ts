@@ -124,15 +124,17 @@ export class LocalCluster {
     this.pipeLog(this.coordinator, 'coordinator');
   }
 
-  startAgent(i: number): void {
+  /** Starts agent i; `env` adds to its environment (e.g. ECGUARD_FAULT_KILL_AT for one run). */
+  startAgent(i: number, env: Record<string, string> = {}): void {
     const site = this.sites[i] as LocalSite;
     const cfg = join(site.root, 'agent.yaml');
     const coordinator = this.o.tls
       ? `coordinator:\n  address: localhost:${this.port}\n  tls:\n    ca: ${join(this.certDir, 'ca.pem')}\n    cert: ${join(this.certDir, `agent-${site.serverId}.pem`)}\n    key: ${join(this.certDir, `agent-${site.serverId}.key`)}\n`
       : `coordinator:\n  address: 127.0.0.1:${this.port}\n  insecure: true\n`;
     writeFileSync(cfg, `serverId: ${site.serverId}\nstateDir: ${join(site.root, 'state')}\nxrootdConfig: ${site.xrootdConfig}\nhost: localhost\n` +
-      `ecProfile:\n  nbData: ${this.o.profile.nbData}\n  nbParity: ${this.o.profile.nbParity}\n  chunkSize: ${this.o.profile.chunkSize}\n${coordinator}scan:\n  workers: 1\n`);
-    const p = spawn(process.execPath, [BIN, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
+      `ecProfile:\n  nbData: ${this.o.profile.nbData}\n  nbParity: ${this.o.profile.nbParity}\n  chunkSize: ${this.o.profile.chunkSize}\n${coordinator}scan:\n  workers: 1\n` +
+      `stripes:\n  listen: 127.0.0.1:0\n  dataFileAddress: 127.0.0.${(i % 250) + 1}:1094\n`);
+    const p = spawn(process.execPath, [BIN, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...this.env(), ...env } });
     this.agents.set(i, p);
     this.pipeLog(p, site.serverId);
   }

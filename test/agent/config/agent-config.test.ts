@@ -57,6 +57,7 @@ describe('agent config', () => {
       journal: { maxEntries: 1_000_000 },
       throttles: { repairTasks: 2, repairMBps: 100, peerStreams: 4 },
       metrics: {},
+      stripes: { listen: '0.0.0.0:7444' },
     });
   });
 
@@ -140,7 +141,7 @@ describe('agent config', () => {
     assert.deepEqual(problems(`${MINIMAL}scan:\n  fullscanInterval: 1h\n  colour: red\nlogLevel: debug\n`), [
       'agent.yaml:7: scan.fullscanInterval: unknown key; did you mean fullScanInterval?',
       'agent.yaml:8: scan.colour: unknown key (known keys here: fullScanInterval, jitter, workers, progress)',
-      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, journal, throttles, metrics)',
+      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, journal, throttles, metrics, stripes)',
     ]);
   });
 

@@ -1,0 +1,149 @@
+// One repair task on the executing agent (DESIGN.md §7): open the sources (this server's own
+// files directly, peers' through their Stripes service), check versions and geometry, rebuild
+// the missing stripes block by block, stream them to one placement per target (this server or a
+// peer; each holder verifies before publishing), and report progress. If anything fails before
+// the commits, every placement is aborted: nothing is written.
+import type { ErasureCodec } from '../../shared/codec/codec.js';
+import type { PlacedRef, RepairPhase } from '../../shared/domain/repair-task.js';
+import { EcguardError, errorText } from '../../shared/errors.js';
+import { faultPoint } from '../../shared/fault-point.js';
+import type { TokenBucket } from '../../shared/throttle/token-bucket.js';
+import type { ProgressReport, RepairOrder } from '../../shared/wire/repair-wire.js';
+import { rebuildStripes, type StripeRebuild } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
+import { localArchiveSource, type StripeSource } from '../../shared/xrdec/rebuild/stripe-source.js';
+import type { ZipEntry } from '../../shared/xrdec/zip-directory.js';
+import { resolveArchiveRef } from '../stripes/archive-ref.js';
+import type { PeerPool } from '../stripes/peer-pool.js';
+import { localPlacementSink, remotePlacementSink, type PlacementSink } from '../stripes/placement-sink.js';
+import { remoteArchiveSource } from '../stripes/remote-source.js';
+import type { StripesContext } from '../stripes/stripes-context.js';
+
+export interface TaskRunDeps {
+  readonly ctx: StripesContext;
+  readonly pool: PeerPool;
+  /** Source bytes per second of this agent (shared by its tasks). */
+  readonly bucket: TokenBucket;
+  readonly codec: ErasureCodec;
+  readonly report: (p: ProgressReport) => void;
+  readonly signal: AbortSignal;
+  /** Minimum time between two progress reports (default 500 ms). */
+  readonly progressEveryMs?: number;
+}
+
+interface Counters {
+  bytesRead: number;
+  bytesWritten: number;
+  blocksDone: number;
+  blocksTotal: number;
+}
+
+/** Wraps a source: waits for the token bucket before each entry and counts what was read. */
+function metered(src: StripeSource, bucket: TokenBucket, c: Counters, signal: AbortSignal): StripeSource {
+  return {
+    id: src.id,
+    directory: () => src.directory(),
+    xattrs: () => src.xattrs(),
+    async readEntry(entry: ZipEntry): Promise<Buffer> {
+      if (signal.aborted) throw new EcguardError('CANCELLED', `task cancelled: ${String(signal.reason)}`);
+      await bucket.take(entry.size);
+      const data = await src.readEntry(entry);
+      c.bytesRead += data.length;
+      return data;
+    },
+  };
+}
+
+export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise<ProgressReport> {
+  const { plan } = order;
+  const c: Counters = { bytesRead: 0, bytesWritten: 0, blocksDone: 0, blocksTotal: 0 };
+  let phase: RepairPhase = 'accepted';
+  let lastReport = 0;
+  const problems: string[] = [];
+  const report = (force = false, extra: Partial<ProgressReport> = {}): ProgressReport => {
+    const p: ProgressReport = { taskId: order.taskId, attempt: order.attempt, phase, ...c, placed: [], sourceProblems: problems.slice(0, 32), ...extra };
+    const now = Date.now();
+    if (force || now - lastReport >= (d.progressEveryMs ?? 500)) {
+      lastReport = now;
+      d.report(p);
+    }
+    return p;
+  };
+  const closers: (() => Promise<void>)[] = [];
+  const sinks: PlacementSink[] = [];
+  let rebuild: StripeRebuild | undefined;
+  try {
+    report(true);
+    phase = 'fetching';
+    const sources = plan.sources.map((s) => {
+      let src: StripeSource;
+      if (s.serverId === d.ctx.serverId) {
+        const local = localArchiveSource(resolveArchiveRef(d.ctx, { diskId: s.diskId, dataPath: s.dataPath }).path);
+        closers.push(() => local.close());
+        src = local;
+      } else {
+        const remote = remoteArchiveSource(d.pool.client(s.serverId, order.addresses.get(s.serverId) ?? ''), s);
+        closers.push(() => remote.close());
+        src = remote;
+      }
+      return metered(src, d.bucket, c, d.signal);
+    });
+    report(true);
+    rebuild = await rebuildStripes({
+      profile: plan.profile, sources, targets: plan.targets.length, codec: d.codec, expected: { strpver: plan.strpver, filesize: plan.filesize },
+      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}),
+      onBlock: (done, total) => {
+        c.blocksDone = done;
+        c.blocksTotal = total;
+        report();
+      },
+    });
+    for (const i of rebuild.ignored) problems.push(`${i.id}: ${i.reason}`);
+    c.blocksTotal = rebuild.blockCount;
+    faultPoint('repair-fetching');
+    const r = rebuild;
+    plan.targets.forEach((t, i) => {
+      const header = {
+        taskId: order.taskId, slot: t.slot, diskId: t.diskId, lfn: plan.lfn, strpverText: r.version.strpverText, filesizeText: r.version.filesizeText,
+        xattrNamespace: r.version.namespace, expectedEntries: [...r.expectedEntries(i)].length,
+        ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}),
+      };
+      sinks.push(t.serverId === d.ctx.serverId ? localPlacementSink(d.ctx, header) : remotePlacementSink(d.pool.client(t.serverId, order.addresses.get(t.serverId) ?? ''), t.serverId, header));
+    });
+    phase = 'decoding';
+    report(true);
+    let first = true;
+    for await (const block of r.stream()) {
+      if (d.signal.aborted) throw new EcguardError('CANCELLED', `task cancelled: ${String(d.signal.reason)}`);
+      if (first) {
+        faultPoint('repair-decoding');
+        phase = 'writing';
+        first = false;
+      }
+      for (let i = 0; i < block.targets.length; i++) {
+        for (const e of block.targets[i] ?? []) {
+          await (sinks[i] as PlacementSink).append(e);
+          c.bytesWritten += e.data.length;
+        }
+      }
+    }
+    faultPoint('repair-writing-temp');
+    phase = 'verifying';
+    report(true);
+    const placed: PlacedRef[] = [];
+    for (const s of sinks) {
+      const p = await s.commit();
+      placed.push({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked });
+    }
+    for (const b of r.badEntries) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    phase = 'done';
+    return report(true, { placed });
+  } catch (err) {
+    for (const s of sinks) s.abort();
+    for (const b of rebuild?.badEntries ?? []) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    phase = 'failed';
+    const code = err instanceof EcguardError ? err.code : 'FAILED';
+    return report(true, { errorCode: code, error: errorText(err).slice(0, 4000) });
+  } finally {
+    await Promise.all(closers.map((f) => f().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,246 @@
+// The agent's Stripes gRPC service: repairing peers read directories and entries of archives
+// on this server's disks, and place rebuilt archives here. Only other agents may call it (server
+// certificates); every reference is checked by archive-ref.ts, entries are looked up in our own
+// parse of the directory (never at offsets a caller gives), and at most `maxStreams` entry
+// streams read the disks at once (extra calls wait, they are not refused).
+import type { FileHandle } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import { StripesService, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
+import { EcguardError } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
+import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
+import { openArchive, readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { headerFromWire, localPlacementSink, placedToWire, type PlacementSink } from './placement-sink.js';
+import { Semaphore } from './semaphore.js';
+import type { StripesContext } from './stripes-context.js';
+
+export interface StripesServerOptions {
+  /** host:port (port 0: any free port). */
+  readonly listen: string;
+  readonly tls?: TlsFiles;
+  /** No TLS, loopback only; says so loudly. */
+  readonly insecure?: boolean;
+  /** ReadEntries calls reading at once (default 4). */
+  readonly maxStreams?: number;
+  readonly maxMessageBytes?: number;
+}
+
+export interface StripesStats {
+  /** ReadEntries calls holding a stream slot now, the most ever, and those waiting for one. */
+  readonly activeReads: number;
+  readonly peakReads: number;
+  readonly waitingReads: number;
+  readonly bytesServed: number;
+  readonly placements: number;
+  readonly alreadyPlaced: number;
+  /** Calls refused for the caller's identity (not a server certificate). */
+  readonly refused: number;
+  /** Calls that ended with another error. */
+  readonly failed: number;
+}
+
+const log = getLogger('stripes');
+
+type AnyCall = Parameters<typeof peerIdentity>[0];
+
+export class StripesServer {
+  private server: grpc.Server | undefined;
+  private readonly streams: Semaphore;
+  private readonly maxMessage: number;
+  private counts = { peakReads: 0, bytesServed: 0, placements: 0, alreadyPlaced: 0, refused: 0, failed: 0 };
+
+  constructor(readonly ctx: StripesContext, private readonly o: StripesServerOptions) {
+    this.streams = new Semaphore(o.maxStreams ?? 4);
+    this.maxMessage = o.maxMessageBytes ?? 16 * 1024 * 1024;
+  }
+
+  async start(): Promise<number> {
+    if (!this.o.insecure && !this.o.tls) throw new EcguardError('TLS_REQUIRED', 'the Stripes service needs TLS files (made by deploy/make-certs.sh) or insecure mode on loopback');
+    const host = this.o.listen.slice(0, this.o.listen.lastIndexOf(':'));
+    if (this.o.insecure) {
+      if (!isLoopbackAddress(host)) throw new EcguardError('INSECURE_NON_LOOPBACK', `insecure mode only listens on loopback, not ${host}`);
+      log.warn(insecureWarning('agent Stripes service'));
+    }
+    const max = this.maxMessage;
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 30_000 });
+    server.addService(StripesService, this.handlers());
+    const creds = this.o.insecure ? grpc.ServerCredentials.createInsecure() : serverCredentials(this.o.tls as TlsFiles);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p))),
+    );
+    this.server = server;
+    log.info(`Stripes service of ${this.ctx.serverId} on ${host}:${port} (${this.o.insecure ? 'INSECURE' : 'mTLS'}), ${this.streams.limit} read streams`);
+    return port;
+  }
+
+  /** Lets running calls finish for up to `graceMs`, then cuts them (their placements are aborted). */
+  async stop(graceMs = 2000): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    server.forceShutdown();
+  }
+
+  setMaxStreams(n: number): void {
+    this.streams.setLimit(n);
+  }
+
+  get stats(): StripesStats {
+    return { ...this.counts, activeReads: this.streams.active, waitingReads: this.streams.waiting };
+  }
+
+  private handlers(): StripesHandlers {
+    return {
+      readDirectory: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => readArchiveTail(resolveArchiveRef(this.ctx, call.request))).then((t) => cb(null, t), (err: unknown) => cb(this.failed('ReadDirectory', err)));
+      },
+      readEntries: (call) => {
+        if (this.refuse(call, (e) => call.emit('error', e))) return;
+        const ac = new AbortController();
+        call.on('cancelled', () => ac.abort());
+        this.serveEntries(call, ac.signal).then(() => call.end(), (err: unknown) => {
+          if (!ac.signal.aborted) call.emit('error', this.failed('ReadEntries', err));
+        });
+      },
+      placeArchive: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        this.place(call).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlaceArchive', err)));
+      },
+    };
+  }
+
+  // Another agent only: an admin (or any other) certificate gets PERMISSION_DENIED.
+  private refuse(call: AnyCall, send: (e: ReturnType<typeof toServiceError>) => void): boolean {
+    if (this.o.insecure) return false;
+    const peer = peerIdentity(call);
+    if (peer?.kind === 'server') return false;
+    this.counts.refused++;
+    const who = peer ? `${peer.kind} ${peer.id || peer.subject}` : 'no certificate';
+    log.warn(`Stripes call refused: the caller presented ${who}, not a server certificate`);
+    send(toServiceError(new EcguardError('PERMISSION', `the Stripes service serves other ecguard agents only (server certificates); the caller presented ${who}`)));
+    return true;
+  }
+
+  private failed(what: string, err: unknown): ReturnType<typeof toServiceError> {
+    this.counts.failed++;
+    const e = toServiceError(err);
+    if (e.code === grpc.status.CANCELLED) log.info(`${what} cancelled by the caller: ${e.details}`);
+    else log.warn(`${what} failed: ${e.details}`);
+    return e;
+  }
+
+  private async serveEntries(call: grpc.ServerWritableStream<ReadEntriesRequest, EntryData>, signal: AbortSignal): Promise<void> {
+    const r = resolveArchiveRef(this.ctx, call.request.archive);
+    const names = call.request.names;
+    if (names.length === 0) return;
+    const release = await this.streams.acquire(signal);
+    this.counts.peakReads = Math.max(this.counts.peakReads, this.streams.active);
+    let fh: FileHandle | undefined;
+    try {
+      fh = await openArchive(r);
+      const dir = await readZipDirectory(fh);
+      const byName = new Map(dir.entries.map((e) => [e.name, e]));
+      const wanted = names.map((n) => {
+        const e = byName.get(n);
+        if (e === undefined) throw new EcguardError('UNKNOWN_ENTRY', `${r.dataPath} on disk ${r.disk.diskId} has no entry ${JSON.stringify(n.slice(0, 100))}`);
+        if (e.size + 1024 > this.maxMessage) throw new EcguardError('ENTRY_TOO_LARGE', `entry ${e.name} (${e.size} bytes) does not fit a ${this.maxMessage}-byte message`);
+        return e;
+      });
+      for (const e of wanted) {
+        if (signal.aborted) return;
+        const data = await readEntry(fh, dir, e);
+        this.counts.bytesServed += data.length;
+        if (!call.write({ name: e.name, data })) await drained(call, signal);
+      }
+    } finally {
+      await fh?.close().catch(() => undefined);
+      release();
+    }
+  }
+
+  private async place(call: grpc.ServerReadableStream<PlaceChunk, PlaceReply>): Promise<PlaceReply> {
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort());
+    let sink: PlacementSink | undefined;
+    try {
+      for await (const chunk of untilAborted(call as AsyncIterable<PlaceChunk>, ac.signal)) {
+        const m = chunk.msg;
+        if (sink === undefined) {
+          if (m?.$case !== 'header') throw new EcguardError('BAD_PLACE_STREAM', 'the first message of PlaceArchive must be the header');
+          sink = localPlacementSink(this.ctx, headerFromWire(m.value));
+          const before = sink.alreadyPlaced;
+          if (before) {
+            // Answer now: the sender stops streaming; whatever it still sends is dropped unread.
+            this.counts.alreadyPlaced++;
+            return { placed: placedToWire(before), alreadyPlaced: true };
+          }
+        } else if (m?.$case === 'entry') {
+          await sink.append(m.value);
+        } else if (m?.$case === 'commit') {
+          const p = await sink.commit();
+          this.counts.placements++;
+          log.info(`placed ${p.dataPath} on ${p.diskId} (slot ${p.slot}, ${p.size} bytes${p.linked ? '' : ', NOT linked'})`);
+          return { placed: placedToWire(p), alreadyPlaced: false };
+        } else {
+          throw new EcguardError('BAD_PLACE_STREAM', m?.$case === 'header' ? 'a second header' : 'an empty message');
+        }
+      }
+      // A cancel shows up as the end of the stream a few ms before 'cancelled': tell them apart.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ac.signal.aborted ? 0 : 100);
+        ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      throw new EcguardError(ac.signal.aborted ? 'CANCELLED' : 'BAD_PLACE_STREAM', 'the stream ended without commit: nothing placed');
+    } finally {
+      sink?.abort(); // removes the temp file unless published
+    }
+  }
+}
+
+function drained(call: grpc.ServerWritableStream<ReadEntriesRequest, EntryData>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    const stop = (): void => {
+      call.off('drain', done);
+      reject(new EcguardError('CANCELLED', 'the caller cancelled'));
+    };
+    if (signal.aborted) return stop();
+    call.on('drain', done);
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/** Iterates a call's messages; a cancelled call (which never ends) throws CANCELLED instead of hanging. */
+async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new EcguardError('CANCELLED', 'the caller cancelled the stream'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    while (true) {
+      const r = await Promise.race([it.next(), aborted]);
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await it.return?.().catch(() => undefined);
+  }
+}

@@ -1,0 +1,139 @@
+// The repair planner's rules (DESIGN.md §4, §7.1), as a pure function: graces, placement,
+// idempotent slots, and what cannot be planned.
+import assert from 'node:assert/strict';
+import type { ArchiveRow, DiskState } from '../../coordinator/catalog/catalog-types.js';
+import { planRepair, type PlanInput, type ServerView } from '../../coordinator/repair/repair-plan.js';
+import type { PlacementView } from '../../coordinator/repair/target-placement.js';
+import { archive as catalogArchive } from './catalog/catalog-fixtures.js';
+
+const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
+const LFN = '/data/f1';
+const NOW = 10_000_000;
+
+/** Servers s0..s(n-1), each with disks 0 and 1; the file's archive i on server i, disk 0. */
+function world(o: { servers?: number; archives?: number; down?: Record<string, number>; lost?: string[]; disks?: Record<string, DiskState> } = {}) {
+  const servers = Array.from({ length: o.servers ?? 8 }, (_, i) => `s${i}`);
+  const archives: ArchiveRow[] = Array.from({ length: o.archives ?? 6 }, (_, i) => ({ ...catalogArchive(`s${i}`, 0, LFN, { filesize: 3 * 4 * 4096 + 100, nblocks: 4, nentries: 4 }), serverId: `s${i}` }));
+  const server = (id: string): ServerView | undefined => {
+    if (!servers.includes(id)) return undefined;
+    if (o.lost?.includes(id)) return { state: 'lost', since: 0 };
+    if (o.down?.[id] !== undefined) return { state: 'down', since: o.down[id] as number };
+    return { state: 'up', since: 0 };
+  };
+  const disk = (id: string): { state: DiskState; serverId: string } | undefined => ({ state: o.disks?.[id] ?? 'online', serverId: id.split(':')[0] as string });
+  const up = servers.filter((s) => server(s)?.state === 'up');
+  const placement: PlacementView = {
+    servers: up,
+    disksOf: (s) => [0, 1].map((n) => `${s}:/data/disk${n}`).filter((d) => (o.disks?.[d] ?? 'online') === 'online'),
+    load: () => 0,
+  };
+  const input: PlanInput = { lfn: LFN, archives, profile: P42, server, disk, placement, nowMs: NOW, lostAfterMs: 3600_000, criticalAfterMs: 600_000 };
+  return input;
+}
+
+describe('repair planner', () => {
+  it('plans nothing for a healthy file', () => {
+    assert.equal(planRepair(world()).kind, 'none');
+  });
+
+  it('a failed disk of an up server: rebuilt at once on that server\'s other disk, replacing the dangling link', () => {
+    const d = planRepair(world({ disks: { 's2:/data/disk0': 'failed' } }));
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's2', diskId: 's2:/data/disk1', replaceLinkOfDisk: 's2:/data/disk0' }]);
+    assert.equal(d.plan.sources.length, 5);
+    assert.ok(!d.plan.sources.some((s) => s.serverId === 's2'));
+    assert.equal(d.redundancy, 1);
+  });
+
+  it('a lost server: rebuilt on a server holding no archive of the file', () => {
+    const d = planRepair(world({ lost: ['s1'] }));
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.equal(d.plan.targets.length, 1);
+    assert.ok(['s6', 's7'].includes(d.plan.targets[0]?.serverId as string), `target ${d.plan.targets[0]?.serverId}`);
+  });
+
+  it('a down server within its grace: waits until the grace ends, and says until when', () => {
+    const d = planRepair(world({ down: { s3: NOW - 60_000 } }));
+    assert.equal(d.kind, 'wait');
+    if (d.kind === 'wait') {
+      assert.equal(d.until, NOW - 60_000 + 3600_000);
+      assert.match(d.reason, /s3/);
+    }
+  });
+
+  it('past the grace (or forced by an operator) the down server\'s archive is rebuilt elsewhere', () => {
+    assert.equal(planRepair(world({ down: { s3: NOW - 3600_001 } })).kind, 'plan');
+    assert.equal(planRepair({ ...world({ down: { s3: NOW - 60_000 } }), force: true }).kind, 'plan');
+  });
+
+  it('redundancy 0 shortens the grace to criticalAfter', () => {
+    const w = world({ down: { s3: NOW - 700_000, s4: NOW - 700_000 } });
+    const d = planRepair(w);
+    assert.equal(d.kind, 'plan');
+    if (d.kind === 'plan') assert.equal(d.plan.targets.length, 2);
+    assert.equal(planRepair(world({ down: { s3: NOW - 500_000, s4: NOW - 500_000 } })).kind, 'wait');
+  });
+
+  it('two lost archives: one task, two targets on two different servers', () => {
+    const d = planRepair(world({ disks: { 's0:/data/disk0': 'failed' }, lost: ['s5'] }));
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.equal(d.plan.targets.length, 2);
+    assert.equal(new Set(d.plan.targets.map((t) => t.serverId)).size, 2);
+    assert.equal(d.redundancy, 0);
+  });
+
+  it('fewer than N available: impossible, with the reason', () => {
+    const d = planRepair(world({ lost: ['s0', 's1', 's2'] }));
+    assert.equal(d.kind, 'impossible');
+    if (d.kind === 'impossible') assert.match(d.reason, /only 3 of the 4/);
+  });
+
+  it('no server free to take an archive: impossible, never two archives on one server', () => {
+    const d = planRepair(world({ servers: 6, lost: ['s5'] }));
+    assert.equal(d.kind, 'impossible');
+    if (d.kind === 'impossible') assert.match(d.reason, /at most one archive/);
+  });
+
+  it('a retry keeps usable earlier targets and their slots; new targets get fresh slot numbers', () => {
+    const w = world({ servers: 9, lost: ['s4', 's5'] });
+    const first = planRepair(w);
+    assert.equal(first.kind, 'plan');
+    if (first.kind !== 'plan') return;
+    const [a, b] = first.plan.targets;
+    const again = planRepair({ ...w, previousTargets: first.plan.targets });
+    assert.equal(again.kind, 'plan');
+    if (again.kind === 'plan') assert.deepEqual(again.plan.targets, first.plan.targets);
+    // b's server went away: a keeps its slot, the replacement gets slot 2.
+    const w2 = { ...w, placement: { ...w.placement, servers: w.placement.servers.filter((s) => s !== b?.serverId) } };
+    const third = planRepair({ ...w2, previousTargets: first.plan.targets });
+    assert.equal(third.kind, 'plan');
+    if (third.kind !== 'plan') return;
+    assert.deepEqual(third.plan.targets[0], a);
+    assert.equal(third.plan.targets[1]?.slot, 2);
+    assert.notEqual(third.plan.targets[1]?.serverId, b?.serverId);
+  });
+
+  it('only the newest version counts; versions disagreeing on filesize are left to an operator', () => {
+    const w = world({ lost: ['s5'] });
+    const old = { ...(w.archives[0] as ArchiveRow), serverId: 's7', diskId: 's7:/data/disk0', strpver: 1 };
+    const d = planRepair({ ...w, archives: [...w.archives, old] });
+    assert.equal(d.kind, 'plan');
+    if (d.kind === 'plan') {
+      assert.ok(!d.plan.sources.some((s) => s.serverId === 's7'));
+      assert.ok(!d.plan.targets.some((t) => t.serverId === 's7'), 's7 holds an (old) archive of the file: its namespace link is taken');
+    }
+    const bad = { ...w, archives: w.archives.map((a, i) => (i === 0 ? { ...a, filesize: 5 } : a)) };
+    assert.equal(planRepair(bad).kind, 'impossible');
+  });
+
+  it('byte estimates: N stripes per block read, one stripe per block per new archive written', () => {
+    const d = planRepair(world({ lost: ['s5'] }));
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.equal(d.plan.bytesRead, 3 * 4 * 4096 + 100);
+    assert.equal(d.plan.bytesWritten, 3 * 4096 + 100);
+  });
+});

@@ -1,0 +1,116 @@
+// A remote source talking to a lying peer: whatever it sends goes through the same bounded
+// parser as a local file, and entries that do not match the directory are refused, so a bad
+// peer yields typed errors, never plausible bytes.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { ArchiveRef } from '../../proto/gen/ecguard/v1/repair.js';
+import { StripesService, type ArchiveTail, type EntryData, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
+import { EcguardError } from '../../shared/errors.js';
+import { getCodec } from '../../shared/codec/index.js';
+import { localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
+import { PeerPool } from '../../agent/stripes/peer-pool.js';
+import { remoteArchiveSource } from '../../agent/stripes/remote-source.js';
+import { StripesServer } from '../../agent/stripes/stripes-server.js';
+import { makeFakeSite } from '../helpers/fake-site.js';
+import { encodeRandomObject, type EncodedObject } from '../repair/repair-harness.js';
+import { siteContext } from './stripes-harness.js';
+
+const isCode = (code: string) => (e: unknown) => e instanceof EcguardError && e.code === code;
+
+describe('Stripes: a remote source against a lying peer', function () {
+  this.timeout(60_000);
+  let obj: EncodedObject;
+  let archive: Buffer;
+  let server: grpc.Server;
+  let pool: PeerPool;
+  let address: string;
+
+  before(async () => {
+    obj = encodeRandomObject({ profile: { nbData: 2, nbParity: 1, chunkSize: 4096 }, size: 40_000, crcKind: 'crc32c', seed: 9, codec: getCodec() });
+    archive = readFileSync(obj.archives[0] as string);
+    const tails: Record<string, ArchiveTail> = {
+      short: { fileSize: 1000, offset: 900, tail: Buffer.alloc(50), xattrs: {} },
+      beyond: { fileSize: 100, offset: 200, tail: Buffer.alloc(0), xattrs: {} },
+      garbage: { fileSize: 300, offset: 0, tail: Buffer.alloc(300, 0x41), xattrs: {} },
+      // The real end records, but cut so the central directory they announce is not there.
+      cut: { fileSize: archive.length, offset: archive.length - 22, tail: archive.subarray(archive.length - 22), xattrs: {} },
+    };
+    const handlers: StripesHandlers = {
+      readDirectory: (call: grpc.ServerUnaryCall<ArchiveRef, ArchiveTail>, cb: grpc.sendUnaryData<ArchiveTail>) => {
+        const t = tails[call.request.dataPath];
+        cb(null, t ?? { fileSize: archive.length, offset: 0, tail: archive, xattrs: { 'user.U.xrdec.strpver': Buffer.from('12x') } });
+      },
+      readEntries: (call: grpc.ServerWritableStream<ReadEntriesRequest, EntryData>) => {
+        const [name] = call.request.names;
+        const mode = call.request.archive?.dataPath;
+        if (mode === 'wrong-name') call.write({ name: 'obj.999.9', data: Buffer.alloc(4096) });
+        if (mode === 'extra') for (let i = 0; i < 2; i++) call.write({ name: name ?? '', data: Buffer.alloc(4096) });
+        call.end();
+      },
+      placeArchive: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
+    };
+    server = new grpc.Server();
+    server.addService(StripesService, handlers);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    address = `127.0.0.1:${port}`;
+    pool = new PeerPool({ insecure: true });
+  });
+
+  after(() => {
+    pool?.close();
+    server?.forceShutdown();
+    obj?.cleanup();
+  });
+
+  const src = (dataPath: string) => remoteArchiveSource(pool.client('liar', address), { serverId: 'liar', diskId: 'd', dataPath }, { deadlineMs: 5000 });
+
+  it('refuses tails that do not end at the file size, and parses the rest with the bounded parser', async () => {
+    await assert.rejects(src('short').directory(), (e: unknown) => isCode('PEER_BAD_REPLY')(e) && /does not end at the file size/.test((e as Error).message));
+    await assert.rejects(src('beyond').directory(), isCode('PEER_BAD_REPLY'));
+    await assert.rejects(src('garbage').directory(), isCode('NOT_A_ZIP'));
+    await assert.rejects(src('cut').directory(), isCode('TRUNCATED_ARCHIVE'));
+    // A failure is not cached: the same source asks again.
+    const s = src('short');
+    await assert.rejects(s.directory(), isCode('PEER_BAD_REPLY'));
+    await assert.rejects(s.directory(), isCode('PEER_BAD_REPLY'));
+  });
+
+  it('reports bad xattrs as problems, like a local file', async () => {
+    const x = await src('whole').xattrs();
+    assert.equal(x.strpver, undefined);
+    assert.ok(x.problems.some((p) => /user\.U\.xrdec\.strpver is not a decimal/.test(p)), x.problems.join('; '));
+  });
+
+  it('refuses entries with the wrong name, too many or too few', async () => {
+    const local = localArchiveSource(obj.archives[0] as string);
+    const e = (await local.directory()).entries[0];
+    await local.close();
+    assert.ok(e);
+    await assert.rejects(src('wrong-name').readEntry(e), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent entry "obj\.999\.9" where obj\.0\.\d+ was expected/.test((err as Error).message));
+    await assert.rejects(src('extra').readEntry({ ...e, size: 4096 }), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /more than the 1 entries/.test((err as Error).message));
+    await assert.rejects(src('none').readEntry(e), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent 0 of 1 entries/.test((err as Error).message));
+  });
+});
+
+describe('Stripes: the empty-object archive (0 bytes)', () => {
+  it('reads as an empty directory remotely, as locally', async () => {
+    const codec = getCodec();
+    const site = makeFakeSite({ serverId: 'srv00', disks: 1 });
+    const server = new StripesServer(siteContext(site, codec), { listen: '127.0.0.1:0', insecure: true });
+    const pool = new PeerPool({ insecure: true });
+    try {
+      const d = site.disks[0] as (typeof site.disks)[number];
+      const path = site.store('/data/empty.dat', 0, (p) => writeFileSync(p, ''));
+      const r = remoteArchiveSource(pool.client('srv00', `127.0.0.1:${await server.start()}`), { serverId: 'srv00', diskId: d.diskId, dataPath: path.slice(d.path.length + 1) });
+      const local = localArchiveSource(path);
+      assert.deepEqual(await r.directory(), await local.directory());
+      assert.equal((await r.directory()).empty, true);
+      await local.close();
+    } finally {
+      pool.close();
+      await server.stop();
+      site.cleanup();
+    }
+  });
+});
