@@ -14,6 +14,7 @@ import type { StripesContext } from '../stripes/stripes-context.js';
 import { StripesServer } from '../stripes/stripes-server.js';
 import { cleanupTempFiles } from './archive-placer.js';
 import { RepairExecutor } from './repair-executor.js';
+import { recoverPlacements } from './placement-recovery.js';
 
 const log = getLogger('repair');
 
@@ -75,6 +76,8 @@ export class RepairEndpoint implements LinkRepair {
         log.warn(`cannot clean repair temp files on ${d.diskId}: ${String(err)}`);
       }
     }
+    const health = this.o.runtime.diskHealth();
+    recoverPlacements(this.o.layout.disks.map((d) => ({ diskId: d.diskId, path: d.path, state: health.find((h) => h.diskId === d.diskId)?.state ?? 'missing' })), (lfn) => linkPlace(this.o.layout, lfn), this.o.layout.localroot ?? '');
     const port = await this.server.start();
     const host = this.o.listen.slice(0, this.o.listen.lastIndexOf(':'));
     const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
@@ -85,8 +88,9 @@ export class RepairEndpoint implements LinkRepair {
     this.send = send;
   }
 
+  /** Running, waiting, and finished-but-unreported tasks: none of them is lost to a restart. */
   runningTasks(): string[] {
-    return this.executor.runningTasks();
+    return [...this.executor.runningTasks(), ...this.executor.pendingFinals().map((p) => p.taskId)];
   }
 
   onTask(w: Parameters<LinkRepair['onTask']>[0]): void {

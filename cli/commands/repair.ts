@@ -78,7 +78,7 @@ export function registerRepair(program: Command): void {
     });
 
   for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
-    addAdminOptions(repair.command(name).description(paused ? 'plan and start nothing new (running tasks finish)' : 'plan and start repairs again')).action(async (f: AdminFlags) => {
+    addAdminOptions(repair.command(name).description(paused ? 'start no new task (they are still planned and queued; running tasks finish)' : 'plan and start repairs again')).action(async (f: AdminFlags) => {
       const c = adminClient(f);
       const r = await call(c, c.repairPause, { paused });
       if (f.json) printJson(r);

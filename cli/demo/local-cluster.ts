@@ -35,6 +35,14 @@ export interface LocalClusterOptions {
   readonly nats?: boolean;
 }
 
+export interface PlaceOptions {
+  readonly first?: number;
+  readonly crc32c?: boolean;
+  readonly strpver?: number;
+  /** xrdec.* in `user.` (file:// writers) instead of `user.U.` (through xrootd). */
+  readonly userNamespace?: boolean;
+}
+
 export interface PlacedFile {
   readonly lfn: string;
   readonly size: number;
@@ -42,6 +50,18 @@ export interface PlacedFile {
   readonly paths: string[];
   readonly servers: number[];
   readonly disks: number[];
+}
+
+/** The content placeFile stores for an LFN (deterministic, so tests can check decodes). */
+export function fileBytes(lfn: string, size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  let h = 2166136261;
+  for (const ch of lfn) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  for (let i = 0; i < size; i++) {
+    h = (Math.imul(h, 1103515245) + 12345) >>> 0;
+    bytes[i] = h >>> 24;
+  }
+  return bytes;
 }
 
 export async function freePort(): Promise<number> {
@@ -158,6 +178,18 @@ export class LocalCluster {
     });
   }
 
+  /** The process id of agent i, when running. */
+  agentPid(i: number): number | undefined {
+    return this.agents.get(i)?.pid;
+  }
+
+  /** Resolves when agent i exits (e.g. killed by a fault point). */
+  agentExit(i: number): Promise<void> {
+    const p = this.agents.get(i);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    return new Promise((res) => p.once('exit', () => res()));
+  }
+
   async killAgent(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.kill(this.agents.get(i), signal);
     this.agents.delete(i);
@@ -169,24 +201,22 @@ export class LocalCluster {
   }
 
   /** Encodes a random file as one XrdEc object and stores its archives on servers `first..first+N+M-1`. */
-  placeFile(lfn: string, size: number, o: { first?: number; crc32c?: boolean; strpver?: number } = {}): PlacedFile {
+  placeFile(lfn: string, size: number, o: PlaceOptions = {}): PlacedFile {
     return this.placeFileWith(this.o.profile, lfn, size, o);
   }
 
   /** Same with another profile (a path the coordinator knows by --profile PREFIX=...). */
-  placeFileWith(profile: EcProfile, lfn: string, size: number, o: { first?: number; crc32c?: boolean; strpver?: number } = {}): PlacedFile {
+  placeFileWith(profile: EcProfile, lfn: string, size: number, o: PlaceOptions = {}): PlacedFile {
     const k = profile.nbData + profile.nbParity;
     const tmp = mkdtempSync(join(tmpdir(), 'ecguard-put-'));
     try {
       const input = join(tmp, 'in');
-      const bytes = Buffer.alloc(size);
-      for (let i = 0; i < size; i++) bytes[i] = (i * 31 + lfn.length * 7) & 0xff;
-      writeFileSync(input, bytes);
+      writeFileSync(input, fileBytes(lfn, size));
       const archives = Array.from({ length: k }, (_, i) => {
         mkdirSync(join(tmp, String(i)));
         return join(tmp, String(i), 'a');
       });
-      encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: 'user.U.', mtFile: false, strpver: o.strpver ?? Math.floor(Date.now() / 1000), codec: getCodec() });
+      encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: o.userNamespace ? 'user.' : 'user.U.', mtFile: false, strpver: o.strpver ?? Math.floor(Date.now() / 1000), codec: getCodec() });
       const first = o.first ?? 0;
       const servers = archives.map((_, i) => (first + i) % this.sites.length);
       const disks = servers.map((s, i) => (lfn.length + i) % (this.sites[s]?.disks.length ?? 1));

@@ -63,7 +63,7 @@ export class RepairManager {
   gate(): string | undefined {
     const safe = this.host.gate();
     if (safe) return `safe mode: ${safe}`;
-    if (this.paused) return 'paused by an operator (ecguard repair resume)';
+    if (this.paused) return 'paused by an operator: tasks are queued but not started (ecguard repair resume)';
     return undefined;
   }
 
@@ -78,9 +78,11 @@ export class RepairManager {
     try {
       const now = Date.now();
       await this.dispatcher.housekeeping(now);
-      if (this.gate()) return;
+      // Safe mode stops planning and starting; a pause only stops starting (the queue still shows what waits).
+      if (this.host.gate()) return;
       const view = await this.placementView();
       if (this.settings.auto) await this.planner.tick(now, view);
+      if (this.paused) return;
       for (const t of await this.dispatcher.dispatch(now, this.throttles, view)) this.started.push({ taskId: t.taskId, lfn: t.lfn, redundancy: t.redundancy, at: now });
       if (this.started.length > 10_000) this.started.splice(0, this.started.length - 10_000);
     } catch (err) {
@@ -162,7 +164,7 @@ export class RepairManager {
   async setPaused(paused: boolean): Promise<string> {
     this.paused = paused;
     await this.host.store.setMeta(META_PAUSED, String(paused));
-    return paused ? 'repair paused: nothing new is planned or started; running tasks finish' : 'repair resumed';
+    return paused ? 'repair paused: tasks are still planned and queued, none is started; running tasks finish' : 'repair resumed';
   }
 
   async retry(taskId: string): Promise<string> {
