@@ -7,7 +7,7 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ListFilesReply, ListServersReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
-import { LocalCluster } from '../demo/local-cluster.js';
+import { fileBytes, LocalCluster } from '../demo/local-cluster.js';
 import { printJson } from '../output.js';
 
 const PROFILE = { nbData: 4, nbParity: 2, chunkSize: 65536 };
@@ -80,8 +80,7 @@ export function registerDemo(program: Command): void {
           const out = join(cluster.root, 'salvaged.root');
           const archives = pick.paths.slice(1, 1 + PROFILE.nbData + 1);
           const r = cluster.cli(['decode', '--nbdata', '4', '--nbparity', '2', '--chunksize', '65536', '--out', out, ...archives], false);
-          const want = Buffer.alloc(pick.size);
-          for (let i = 0; i < pick.size; i++) want[i] = (i * 31 + pick.lfn.length * 7) & 0xff;
+          const want = fileBytes(pick.lfn, pick.size);
           const same = r.code === 0 && createHash('sha256').update(readFileSync(out)).digest('hex') === createHash('sha256').update(want).digest('hex');
           say(`6. Salvage without xrootd: ecguard decode rebuilt ${pick.lfn} from ${archives.length} of its 6 archives: ${same ? 'byte-identical' : 'MISMATCH'}`);
           summary.salvaged = same;

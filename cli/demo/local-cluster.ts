@@ -50,6 +50,7 @@ export interface PlacedFile {
   readonly paths: string[];
   readonly servers: number[];
   readonly disks: number[];
+  readonly crcKind: 'crc32c' | 'crc32';
 }
 
 /** The content placeFile stores for an LFN (deterministic, so tests can check decodes). */
@@ -221,7 +222,7 @@ export class LocalCluster {
       const servers = archives.map((_, i) => (first + i) % this.sites.length);
       const disks = servers.map((s, i) => (lfn.length + i) % (this.sites[s]?.disks.length ?? 1));
       const paths = archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, lfn, disks[i] as number, a));
-      return { lfn, size, paths, servers, disks };
+      return { lfn, size, paths, servers, disks, crcKind: o.crc32c ? 'crc32c' : 'crc32' };
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -132,7 +132,7 @@ export class RepairManager {
     }
     if (p.phase === 'failed') {
       const row = failed(t, { code: p.errorCode ?? 'FAILED', error: p.error ?? 'failed without a reason', now, settings: this.settings });
-      await this.host.store.putRepairTasks([{ ...row, progress: { phase: 'failed', blocksDone: p.blocksDone, blocksTotal: p.blocksTotal, bytesRead: p.bytesRead, bytesWritten: p.bytesWritten } }]);
+      await this.host.store.putRepairTasks([{ ...row, sourceProblems: p.sourceProblems, progress: { phase: 'failed', blocksDone: p.blocksDone, blocksTotal: p.blocksTotal, bytesRead: p.bytesRead, bytesWritten: p.bytesWritten } }]);
       log.warn(`repair ${t.taskId} of ${t.lfn} failed on ${serverId} (attempt ${t.attempt}): ${p.errorCode ?? ''} ${p.error ?? ''}${row.state === 'parked' ? ' — parked for an operator' : ''}`);
       this.host.events?.repairFailed(row);
       return;

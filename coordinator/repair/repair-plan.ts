@@ -98,7 +98,7 @@ export function planRepair(i: PlanInput): PlanDecision {
   if (missing <= 0) return { kind: 'none', reason: `all ${k} stripes of every block are available` };
 
   const holders = new Set(i.archives.map((a) => a.serverId));
-  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, view: i.placement, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
+  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
   if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
 
   const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));

@@ -10,6 +10,7 @@ import { planRepair, type PlanDecision } from './repair-plan.js';
 import type { RepairSettings } from './repair-settings.js';
 import type { PlacementView } from './target-placement.js';
 import { newTask } from './task-transitions.js';
+import type { ArchiveRow } from '../catalog/catalog-types.js';
 
 const log = getLogger('repair');
 
@@ -34,8 +35,9 @@ export class RepairPlanner {
 
   constructor(private readonly host: RepairHost, private readonly settings: RepairSettings) {}
 
+  /** Files whose state changed: planned, or (with a task still queued) re-planned. */
   note(lfns: Iterable<string>): void {
-    for (const l of lfns) if (!this.active.has(l)) this.dirty.add(l);
+    for (const l of lfns) this.dirty.add(l);
   }
 
   async loadActive(): Promise<void> {
@@ -45,6 +47,7 @@ export class RepairPlanner {
   /** Plans what is due: changed files, ended graces, and one page of the sweep. */
   async tick(now: number, view: PlacementView & { addLoad(serverId: string): void }): Promise<number> {
     const due = [...this.dirty];
+    const changed = new Set(due);
     this.dirty.clear();
     for (const [lfn, w] of this.waiting) if (w.until <= now) due.push(lfn);
     if (now >= this.nextSweep) {
@@ -54,7 +57,8 @@ export class RepairPlanner {
       if (this.sweepAfter === undefined) this.nextSweep = now + 10_000;
     }
     let made = 0;
-    const unique = [...new Set(due)].filter((l) => !this.active.has(l));
+    // Active files from the sweep or a grace are skipped; changed ones refresh their queued task.
+    const unique = [...new Set(due)].filter((l) => !this.active.has(l) || changed.has(l));
     for (let i = 0; i < unique.length; i += 500) {
       for (const o of await this.plan(unique.slice(i, i + 500), { now, view })) if (o.task) made++;
     }
@@ -67,11 +71,14 @@ export class RepairPlanner {
     const archives = await this.host.store.archivesOf(lfns);
     const out: PlanOutcome[] = [];
     const made: RepairTaskRow[] = [];
+    const refreshed: RepairTaskRow[] = [];
     for (const lfn of lfns) {
       if (this.active.has(lfn)) {
         const task = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
         if (task) {
-          out.push({ lfn, decision: { kind: 'queued', task } });
+          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, archives.get(lfn), o.now, o.view) : undefined;
+          if (fresh) refreshed.push(fresh);
+          out.push({ lfn, decision: { kind: 'queued', task: fresh ?? task } });
           continue;
         }
         this.active.delete(lfn);
@@ -98,11 +105,27 @@ export class RepairPlanner {
       made.push(task);
       out.push({ lfn, decision, task });
     }
+    if (refreshed.length > 0) await this.host.store.putRepairTasks(refreshed);
     if (made.length > 0) {
       await this.host.store.putRepairTasks(made);
       for (const t of made) this.active.add(t.lfn);
       log.info(`queued ${made.length} repair task(s)${made.length <= 3 ? `: ${made.map((t) => `${t.lfn} (${t.plan.targets.length} archive(s))`).join(', ')}` : ''}`);
     }
     return out;
+  }
+
+  /**
+   * A queued task of a file whose state changed: its plan and priority follow (a second lost
+   * archive makes it critical and adds a target, keeping the first target's slot).
+   */
+  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, now: number, view: PlacementView): RepairTaskRow | undefined {
+    const profile = this.host.profileFor(task.lfn) ?? task.plan.profile;
+    const d = planRepair({
+      lfn: task.lfn, archives: archives ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+      server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: task.plan.targets, ...(task.forced ? { force: true } : {}),
+    });
+    if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
+    if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;
+    return { ...task, plan: d.plan, redundancy: Math.min(d.redundancy, task.redundancy), updatedAt: now };
   }
 }

@@ -36,14 +36,15 @@ function rank(lfn: string, serverId: string): number {
   return createHash('sha1').update(lfn).update('\0').update(serverId).digest().readUInt32BE(0);
 }
 
-export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lost[]; holders: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[] }): TargetChoice {
+export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lost[]; holders: ReadonlySet<string>; available: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[] }): TargetChoice {
   const targets: RepairTargetRef[] = [];
   const used = new Set<string>();
   const up = new Set(o.view.servers);
   const usableDisk = (serverId: string, diskId: string): boolean => up.has(serverId) && o.view.disksOf(serverId).includes(diskId);
-  // Servers whose only archive of the file died with a disk may take a replacement.
+  // Servers whose only archive of the file died with a disk may take a replacement (not those
+  // that hold another, live archive of it: an earlier repair may have put one there already).
   const reusable = new Map<string, string>();
-  for (const l of o.lost) if (l.sameServer && l.diskId) reusable.set(l.sameServer, l.diskId);
+  for (const l of o.lost) if (l.sameServer && l.diskId && !o.available.has(l.sameServer)) reusable.set(l.sameServer, l.diskId);
   const allowed = (serverId: string): boolean => !used.has(serverId) && (!o.holders.has(serverId) || reusable.has(serverId));
   // A kept target keeps its slot; new ones take numbers no earlier attempt used, so a (task,
   // slot) key never names two different places.

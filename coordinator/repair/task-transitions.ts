@@ -26,7 +26,7 @@ export function progressed(t: RepairTaskRow, p: ProgressReport, now: number, lea
   const progress = { phase: p.phase, blocksDone: p.blocksDone, blocksTotal: p.blocksTotal, bytesRead: p.bytesRead, bytesWritten: p.bytesWritten };
   if (p.phase === 'done') {
     const { leaseUntil: _l, ...rest } = t;
-    return { ...rest, state: 'verifying', progress, placed: p.placed, updatedAt: now };
+    return { ...rest, state: 'verifying', progress, placed: p.placed, updatedAt: now, sourceProblems: p.sourceProblems };
   }
   return { ...t, state: 'running', progress, updatedAt: now, leaseUntil: now + leaseMs };
 }

@@ -87,6 +87,8 @@ export interface RepairTaskRow {
   readonly placed: readonly PlacedRef[];
   readonly errorCode?: string;
   readonly error?: string;
+  /** Sources skipped or entries refused in the last attempt (CRC mismatches, unreadable). */
+  readonly sourceProblems?: readonly string[];
   /** Planned by an operator (`repair run`): down servers' graces do not hold it back. */
   readonly forced?: boolean;
   /** The file's state when the task was made (for the file.repaired event). */

@@ -76,6 +76,14 @@ describe('repair planner', () => {
     assert.equal(planRepair(world({ down: { s3: NOW - 500_000, s4: NOW - 500_000 } })).kind, 'wait');
   });
 
+  it('a server that already holds a live archive of the file (an earlier repair) is never a target again', () => {
+    const w = world({ disks: { 's2:/data/disk0': 'failed', 's3:/data/disk0': 'failed' } });
+    const repaired = { ...(w.archives[2] as ArchiveRow), diskId: 's2:/data/disk1', dataPath: 'public/0B/new%' };
+    const d = planRepair({ ...w, archives: [...w.archives, repaired] });
+    assert.equal(d.kind, 'plan');
+    if (d.kind === 'plan') assert.deepEqual(d.plan.targets.map((t) => [t.serverId, t.diskId, t.replaceLinkOfDisk]), [['s3', 's3:/data/disk1', 's3:/data/disk0']]);
+  });
+
   it('two lost archives: one task, two targets on two different servers', () => {
     const d = planRepair(world({ disks: { 's0:/data/disk0': 'failed' }, lost: ['s5'] }));
     assert.equal(d.kind, 'plan');

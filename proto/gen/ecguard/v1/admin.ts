@@ -233,6 +233,8 @@ export interface RepairTaskInfo {
   targets: string[];
   degradedSinceMs: number;
   nextAttemptMs: number;
+  /** Sources skipped or entries refused (CRC mismatch, unreadable) in the last attempt. */
+  sourceProblems: string[];
 }
 
 export interface RepairThrottleSettings {
@@ -3499,6 +3501,7 @@ function createBaseRepairTaskInfo(): RepairTaskInfo {
     targets: [],
     degradedSinceMs: 0,
     nextAttemptMs: 0,
+    sourceProblems: [],
   };
 }
 
@@ -3563,6 +3566,9 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     }
     if (message.nextAttemptMs !== 0) {
       writer.uint32(161).double(message.nextAttemptMs);
+    }
+    for (const v of message.sourceProblems) {
+      writer.uint32(170).string(v!);
     }
     return writer;
   },
@@ -3740,6 +3746,14 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
             message.nextAttemptMs = reader.double();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.sourceProblems.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3822,6 +3836,11 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
         : isSet(object.next_attempt_ms)
         ? globalThis.Number(object.next_attempt_ms)
         : 0,
+      sourceProblems: globalThis.Array.isArray(object?.sourceProblems)
+        ? object.sourceProblems.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.source_problems)
+        ? object.source_problems.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3887,6 +3906,9 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     if (message.nextAttemptMs !== 0) {
       obj.nextAttemptMs = floatToJson(message.nextAttemptMs);
     }
+    if (message.sourceProblems?.length) {
+      obj.sourceProblems = message.sourceProblems;
+    }
     return obj;
   },
 
@@ -3915,6 +3937,7 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     message.targets = object.targets?.map((e) => e) || [];
     message.degradedSinceMs = object.degradedSinceMs ?? 0;
     message.nextAttemptMs = object.nextAttemptMs ?? 0;
+    message.sourceProblems = object.sourceProblems?.map((e) => e) || [];
     return message;
   },
 };
