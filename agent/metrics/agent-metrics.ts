@@ -46,7 +46,23 @@ export interface AgentMetricsSource {
   lastScanFindings(): Promise<Partial<Record<FindingKind, number>>>;
   /** Undefined when the agent runs without a coordinator. */
   coordinatorLink(): Promise<LinkSummary | undefined>;
+  /** The repair executor and Stripes service; undefined when the agent runs none. */
+  repair?(): Promise<RepairSummary | undefined>;
 }
+
+/** RepairExecutor.stats and StripesServer.stats, as the metrics need them. */
+export interface RepairSummary {
+  readonly running: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly servedBytes: number;
+  readonly activeReads: number;
+  readonly waitingReads: number;
+}
+
+const NO_REPAIR: RepairSummary = { running: 0, done: 0, failed: 0, bytesRead: 0, bytesWritten: 0, servedBytes: 0, activeReads: 0, waitingReads: 0 };
 
 export const AGENT_DISK_STATES: readonly DiskState[] = ['online', 'missing', 'failed', 'downgraded'];
 
@@ -84,6 +100,12 @@ export const AGENT_METRIC_NAMES = [
   'ecguard_agent_coordinator_connects_total',
   'ecguard_agent_full_inventories_total',
   'ecguard_agent_replays_total',
+  'ecguard_agent_repair_tasks_running',
+  'ecguard_agent_repair_tasks_total',
+  'ecguard_agent_repair_read_bytes_total',
+  'ecguard_agent_repair_written_bytes_total',
+  'ecguard_agent_stripes_served_bytes_total',
+  'ecguard_agent_stripes_reads',
 ] as const;
 
 
@@ -164,5 +186,34 @@ export function agentMetrics(source: AgentMetricsSource): Registry {
   counter('ecguard_agent_full_inventories_total', 'Full inventories sent to the coordinator since the agent started.', async () => (await link()).fullInventories);
   counter('ecguard_agent_replays_total', 'Journal replays (resumed sessions) since the agent started.', async () => (await link()).replays);
 
+  const repair = coalesce(async () => (await source.repair?.()) ?? NO_REPAIR);
+  gauge('ecguard_agent_repair_tasks_running', 'Repair tasks this agent is executing now.', async () => (await repair()).running);
+  new Counter({
+    name: 'ecguard_agent_repair_tasks_total',
+    help: 'Repair tasks this agent finished since it started, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+    async collect() {
+      const r = await repair();
+      this.reset();
+      this.inc({ outcome: 'done' }, r.done);
+      this.inc({ outcome: 'failed' }, r.failed);
+    },
+  });
+  counter('ecguard_agent_repair_read_bytes_total', 'Source bytes read by this agent\'s repair tasks.', async () => (await repair()).bytesRead);
+  counter('ecguard_agent_repair_written_bytes_total', 'Rebuilt bytes written by this agent\'s repair tasks.', async () => (await repair()).bytesWritten);
+  counter('ecguard_agent_stripes_served_bytes_total', 'Entry bytes this agent served to repairing peers.', async () => (await repair()).servedBytes);
+  new Gauge({
+    name: 'ecguard_agent_stripes_reads',
+    help: 'Entry read streams served to peers now (active), and waiting for the per-source limit.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const r = await repair();
+      this.reset();
+      this.set({ state: 'active' }, r.activeReads);
+      this.set({ state: 'waiting' }, r.waitingReads);
+    },
+  });
   return registry;
 }

@@ -3,9 +3,10 @@ import type { FindingKind } from '../../shared/domain/archive-record.js';
 import type { AgentRuntime, FullScanReport } from '../agent-runtime.js';
 import type { DiskState } from '../disk/disk-check.js';
 import type { CoordinatorLink } from '../session/coordinator-link.js';
+import type { RepairEndpoint } from '../repair/repair-endpoint.js';
 import type { AgentMetricsSource, FullScanSummary } from './agent-metrics.js';
 
-export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined): AgentMetricsSource {
+export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined, repair?: RepairEndpoint): AgentMetricsSource {
   let last: FullScanSummary | undefined;
   runtime.on('scan', (r: FullScanReport) => {
     last = { records: r.records, elapsedMs: r.elapsedMs, finishedAtMs: Date.now() };
@@ -23,6 +24,12 @@ export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink 
       const out: Partial<Record<FindingKind, number>> = {};
       for (const f of runtime.lastFindings) out[f.kind] = (out[f.kind] ?? 0) + 1;
       return out;
+    },
+    repair: async () => {
+      if (!repair) return undefined;
+      const e = repair.executor.stats;
+      const st = repair.server.stats;
+      return { running: e.running, done: e.done, failed: e.failed, bytesRead: e.bytesRead, bytesWritten: e.bytesWritten, servedBytes: st.bytesServed, activeReads: st.activeReads, waitingReads: st.waitingReads };
     },
     coordinatorLink: async () => (link ? { connected: link.connected, connects: link.stats.connects, fullInventories: link.stats.fullInventories, replays: link.stats.replays } : undefined),
   };

@@ -5,14 +5,14 @@
 // Every state of a label set is always exported (0 when none), so alert rules never meet an
 // absent series where they expect 0.
 //
-// Repair metrics (queue depth, throughput, parked tasks) are deliberately absent: the repair
-// planner does not exist yet, and the repair issue adds them with real numbers behind them.
+// Repair metrics live in repair-metrics.ts and are added when the source offers them.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { HEALTH_INDICATORS, type HealthIndicator } from '../../shared/domain/event.js';
 import { FILE_STATES, type FileState, type ServerState } from '../../shared/domain/file-health.js';
 import type { StateCount } from '../catalog/catalog-store.js';
 import type { DiskState } from '../catalog/catalog-types.js';
 import { coalesce } from '../../shared/metrics/coalesce.js';
+import { REPAIR_METRIC_NAMES, registerRepairMetrics, type RepairMetricsSource } from './repair-metrics.js';
 
 /** What the metrics read from the coordinator; every call returns plain data, now. */
 export interface CoordinatorMetricsSource {
@@ -32,6 +32,7 @@ export interface CoordinatorMetricsSource {
   safeMode(): Promise<boolean>;
   /** Health indicators on now; a missing one counts as off. */
   healthIndicators(): Promise<Partial<Record<HealthIndicator, boolean>>>;
+  readonly repair?: RepairMetricsSource;
 }
 
 export const DISK_STATES: readonly DiskState[] = ['online', 'missing', 'failed', 'downgraded'];
@@ -51,6 +52,7 @@ export const COORDINATOR_METRIC_NAMES = [
   'ecguard_event_outbox_backlog',
   'ecguard_safe_mode',
   'ecguard_health_indicator',
+  ...REPAIR_METRIC_NAMES,
 ] as const;
 
 
@@ -169,5 +171,6 @@ export function coordinatorMetrics(source: CoordinatorMetricsSource): Registry {
     },
   });
 
+  if (source.repair) registerRepairMetrics(registry, source.repair);
   return registry;
 }

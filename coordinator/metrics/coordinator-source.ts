@@ -25,5 +25,13 @@ export function coordinatorMetricsSource(c: Coordinator): CoordinatorMetricsSour
     outboxBacklog: async () => c.o.eventLog?.backlog() ?? 0,
     safeMode: async () => c.safeMode.isActive,
     healthIndicators: async () => Object.fromEntries(Object.entries(c.indicators.states()).map(([k, v]) => [k, v.active])),
+    repair: {
+      taskCounts: () => c.store.repairTaskCounts(),
+      bytesRebuilt: async () => c.repair.throughput.total,
+      bytesPerSecond: async () => c.repair.throughput.rate(Date.now()),
+      waitingFiles: async () => c.repair.planner.waiting.size,
+      throttles: async () => c.repair.throttles,
+      paused: async () => c.repair.paused,
+    },
   };
 }

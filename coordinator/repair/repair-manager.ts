@@ -35,6 +35,7 @@ export class RepairManager {
   private readonly dispatcher: RepairDispatcher;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private again = false;
   paused = false;
   throttles: RepairThrottleSettings = DEFAULT_THROTTLES;
   readonly throughput = new Throughput(30_000);
@@ -72,9 +73,16 @@ export class RepairManager {
     this.planner.note(changes.filter((c) => c.next && REPAIRABLE.includes(c.next.state)).map((c) => c.lfn));
   }
 
+  /** Runs a tick now (a slot freed, an operator acted), or right after the running one. */
+  kick(): void {
+    if (this.ticking) this.again = true;
+    else void this.tick();
+  }
+
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
+    this.again = false;
     try {
       const now = Date.now();
       await this.dispatcher.housekeeping(now);
@@ -89,6 +97,7 @@ export class RepairManager {
       log.error(`repair tick: ${errorText(err)}`);
     } finally {
       this.ticking = false;
+      if (this.again) setImmediate(() => this.kick());
     }
   }
 
@@ -135,11 +144,13 @@ export class RepairManager {
       await this.host.store.putRepairTasks([{ ...row, sourceProblems: p.sourceProblems, progress: { phase: 'failed', blocksDone: p.blocksDone, blocksTotal: p.blocksTotal, bytesRead: p.bytesRead, bytesWritten: p.bytesWritten } }]);
       log.warn(`repair ${t.taskId} of ${t.lfn} failed on ${serverId} (attempt ${t.attempt}): ${p.errorCode ?? ''} ${p.error ?? ''}${row.state === 'parked' ? ' — parked for an operator' : ''}`);
       this.host.events?.repairFailed(row);
+      this.kick();
       return;
     }
     const prevBytes = t.progress?.bytesWritten ?? 0;
     this.throughput.add(now, Math.max(0, p.bytesWritten - prevBytes));
     await this.host.store.putRepairTasks([progressed(t, p, now, this.settings.leaseMs)]);
+    if (p.phase === 'done') this.kick();
   }
 
   // --- operator actions
@@ -157,13 +168,14 @@ export class RepairManager {
     const view = await this.placementView();
     const out: PlanOutcome[] = [];
     for (let i = 0; i < lfns.length; i += 500) out.push(...(await this.planner.plan(lfns.slice(i, i + 500), { now: Date.now(), view, force: true, dryRun: sel.dryRun === true })));
-    if (!sel.dryRun) void this.tick();
+    if (!sel.dryRun) this.kick();
     return out;
   }
 
   async setPaused(paused: boolean): Promise<string> {
     this.paused = paused;
     await this.host.store.setMeta(META_PAUSED, String(paused));
+    if (!paused) this.kick();
     return paused ? 'repair paused: tasks are still planned and queued, none is started; running tasks finish' : 'repair resumed';
   }
 
@@ -173,7 +185,7 @@ export class RepairManager {
     if (t.state !== 'parked' && t.state !== 'failed') throw new EcguardError('TASK_NOT_FAILED', `task ${taskId} is ${t.state}: only failed or parked tasks are retried`);
     await this.host.store.putRepairTasks([requeued(t, Date.now(), true)]);
     this.planner.active.add(t.lfn);
-    void this.tick();
+    this.kick();
     return `task ${taskId} (${t.lfn}) queued again with a fresh attempt count`;
   }
 

@@ -49,7 +49,7 @@ export async function killScenario(w: RepairWorld): Promise<void> {
   assert.equal(waiting, affected, `every file with an archive on srv08 or srv09 waits for the grace (${waiting} of ${affected})`);
   // Redundancy 0 after criticalAfter: planned and repaired; redundancy 1 still waits (lostAfter).
   const critical = lfns(both);
-  await w.until('critical files repaired after server.criticalAfter', () => [...critical].every((l) => fresh().some((t) => t.lfn === l && t.state === 'done')));
+  await w.until('critical files repaired after server.criticalAfter', () => [...critical].every((l) => fresh().some((t) => t.lfn === l && t.state === 'done')), 300_000);
   const early = fresh().filter((t) => !critical.has(t.lfn));
   assert.deepEqual(early.map((t) => t.lfn), [], 'files with redundancy left wait for server.lostAfter');
   const firstStart = Math.min(...fresh().map((t) => t.createdMs));
@@ -100,7 +100,7 @@ function firstReadSurvivor(archives: readonly string[]): { path: string; entry: 
 export async function corruptionScenario(w: RepairWorld): Promise<void> {
   const { cluster } = w;
   const a = w.onDisk(2, 0);
-  const b = w.onDisk(4, 1);
+  const b = w.onDisk(4, 0);
   const multi = (f: PlacedFile): boolean => f.lfn.startsWith('/data/ec42/') && f.size >= 20_000 && f.servers.every((s) => linkedArchive(cluster, s, f.lfn) !== undefined);
   const doomed = a.find((f) => b.includes(f) && multi(f));
   const saved = a.find((f) => !b.includes(f) && multi(f));
@@ -113,7 +113,7 @@ export async function corruptionScenario(w: RepairWorld): Promise<void> {
   corruptEntry(badD.path, badD.entry);
   corruptEntry(badS.path, badS.entry);
   w.removeDisk(2, 0);
-  w.removeDisk(4, 1);
+  w.removeDisk(4, 0);
   await w.until('tasks queued', () => fresh().some((t) => t.lfn === doomed.lfn) && fresh().some((t) => t.lfn === saved.lfn));
   w.admin(['repair', 'resume']);
   const task = (lfn: string): RepairTaskInfo | undefined => fresh().find((t) => t.lfn === lfn);

@@ -56,6 +56,14 @@ class FakeCoordinator implements CoordinatorMetricsSource {
   async healthIndicators(): Promise<Partial<Record<HealthIndicator, boolean>>> {
     return this.indicators;
   }
+  readonly repair = {
+    taskCounts: async () => ({ queued: 3, assigned: 1, running: 2, verifying: 0, done: 10, failed: 1, parked: 1, cancelled: 0 }),
+    bytesRebuilt: async () => 123_456,
+    bytesPerSecond: async () => 2048,
+    waitingFiles: async () => 4,
+    throttles: async () => ({ perAgentTasks: 2, perSourceStreams: 4, perAgentMBps: 100, clusterTasks: 64 }),
+    paused: async () => true,
+  };
 }
 
 describe('coordinator metrics', () => {
@@ -117,6 +125,19 @@ describe('coordinator metrics', () => {
     checkAll(e, source);
     assert.equal(valueOf(e, 'ecguard_bytes_at_risk'), 0);
     assert.deepEqual(samplesOf(e, 'ecguard_records_rejected_total').map((x) => x.labels.server), ['srv02']);
+  });
+
+  it('repair: tasks per state (every state), bytes rebuilt, throughput, waiting files, throttles, pause', async () => {
+    const e = await scrape(url);
+    const tasks = samplesOf(e, 'ecguard_repair_tasks');
+    assert.equal(tasks.length, 8);
+    assert.equal(tasks.find((x) => x.labels.state === 'parked')?.value, 1);
+    assert.equal(tasks.find((x) => x.labels.state === 'queued')?.value, 3);
+    assert.equal(valueOf(e, 'ecguard_repair_rebuilt_bytes_total'), 123_456);
+    assert.equal(valueOf(e, 'ecguard_repair_throughput_bytes_per_second'), 2048);
+    assert.equal(valueOf(e, 'ecguard_repair_waiting_files'), 4);
+    assert.equal(samplesOf(e, 'ecguard_repair_throttle').find((x) => x.labels.throttle === 'per_agent_tasks')?.value, 2);
+    assert.equal(valueOf(e, 'ecguard_repair_paused'), 1);
   });
 
   it('exports exactly COORDINATOR_METRIC_NAMES, with HELP and the right types', async () => {
