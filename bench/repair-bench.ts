@@ -25,45 +25,9 @@ import { readZipDirectoryFile } from '../shared/xrdec/archive-io.js';
 import type { EcProfile } from '../shared/xrdec/profile.js';
 import { startCluster, storeObject, type BenchCluster, type BenchObject, type BenchServer } from './repair-bench-cluster.js';
 import { rawRead, type RawMode } from './repair-bench-raw.js';
+import { RepairSums, repairTable, type RepairBenchRow } from './repair-bench-report.js';
 
-export interface RepairBenchRow {
-  /** 'n+m', 1 MiB chunks unless chunkBytes says otherwise. */
-  profile: string;
-  chunkBytes: number;
-  /** Archives lost per object (all rebuilt by one task). */
-  lost: number;
-  /** Timed repairs (objects × rounds); each also timed as the two raw reads. */
-  repairs: number;
-  objectMiB: number;
-  /** Σ over the timed repairs: source entry bytes (= ProgressReport.bytesRead = raw read bytes). */
-  sourceBytes: number;
-  /** Σ sizes of the rebuilt archive files (PlacedRef.size). */
-  rebuiltBytes: number;
-  rawSeconds: number;
-  rawBlockSeconds: number;
-  repairSeconds: number;
-  /** Raw read of the source entries, one stream per survivor (MB = 10^6 bytes). */
-  rawMBps: number;
-  /** The same entries read like the repair reads them: block by block, one call per entry. */
-  rawBlockMBps: number;
-  /** Source bytes / repair time. */
-  repairSourceMBps: number;
-  /** Rebuilt archive bytes / repair time. */
-  rebuiltMBps: number;
-  /** t_raw / t_repair for the same source bytes (target >= 0.8). */
-  repairVsRaw: number;
-  repairVsRawBlock: number;
-  /** Per round: t_raw / t_repair, to show the spread. */
-  roundRatios: number[];
-  /** Σ (bytesRead + rebuilt archive bytes) / lost, over Σ (filesize + all n+m archive files). */
-  ioPerLostVsCopy: number;
-  /** The worst single repair's ratio. */
-  ioPerLostVsCopyMax: number;
-  /** Also counting the survivors' directory tails (ReadDirectory) and the holder's verification re-read of the new archives. */
-  ioPerLostVsCopyAll: number;
-  /** (n+1)/(2n+m). */
-  ioTarget: number;
-}
+export { repairTable, type RepairBenchRow };
 
 export interface RepairBenchOptions {
   profiles?: readonly (readonly [number, number])[];
@@ -71,25 +35,13 @@ export interface RepairBenchOptions {
   objectBytes?: number;
   objects?: number;
   rounds?: number;
+  /** Where the peers' Stripes services run (default 'child': their own process). */
+  peers?: RepairBenchRow['peers'];
   /** Loss counts to measure (default 1 and 2). */
   losses?: readonly number[];
   /** Where the cluster lives (default /dev/shm, else the temp dir); removed afterwards. */
   root?: string;
   log?: (line: string) => void;
-}
-
-interface Sums {
-  repairs: number;
-  source: number;
-  rebuilt: number;
-  raw: number;
-  rawBlock: number;
-  repair: number;
-  copyIO: number;
-  repairIO: number;
-  repairIOAll: number;
-  worstIO: number;
-  rounds: { raw: number; repair: number }[];
 }
 
 interface Stored extends BenchObject {
@@ -106,7 +58,8 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
   const chunkBytes = o.chunkBytes ?? 1 << 20;
   const objectBytes = o.objectBytes ?? 32 << 20;
   const objects = o.objects ?? 8;
-  const rounds = o.rounds ?? 2;
+  const rounds = o.rounds ?? 1;
+  const peers = o.peers ?? 'child';
   const losses = o.losses ?? [1, 2];
   const codec = getCodec();
   const base = o.root ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
@@ -114,7 +67,7 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
   mkdirSync(root, { recursive: true });
   setLogLevel('error'); // the Stripes services' insecure-mode warnings and per-placement lines
   const maxK = Math.max(...profiles.map(([n, m]) => n + m));
-  const cluster = await startCluster(join(root, 'sites'), maxK + 2, codec);
+  const cluster = await startCluster(join(root, 'sites'), maxK + 2, codec, { peers });
   const rows: RepairBenchRow[] = [];
   try {
     for (const [n, m] of profiles) {
@@ -128,18 +81,17 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
         stored.push({ ...obj, entryKeys: dirs.map((d) => d.entries.map((e) => `${e.name}:${e.size}:${e.crc >>> 0}`)), tailBytes: dirs.map((d) => d.tail.length) });
       }
       for (const lost of losses.filter((l) => l <= m)) {
-        const sums: Sums = { repairs: 0, source: 0, rebuilt: 0, raw: 0, rawBlock: 0, repair: 0, copyIO: 0, repairIO: 0, repairIOAll: 0, worstIO: 0, rounds: [] };
+        const sums = new RepairSums();
         const targets = cluster.servers.slice(k, k + lost);
         // Untimed warm-up (JIT, connections, first-use allocations).
         await measure(cluster, stored[0] as Stored, lostSet(k, lost, 0), targets, codec, `w${n}p${m}l${lost}`, undefined, 0);
         for (let r = 0; r < rounds; r++) {
-          const round = { raw: 0, repair: 0 };
           for (const [i, obj] of stored.entries()) {
-            await measure(cluster, obj, lostSet(k, lost, i + r * objects), targets, codec, `b${n}p${m}l${lost}r${r}o${i}`, sums, r * objects + i, round);
+            const turn = r * objects + i;
+            await measure(cluster, obj, lostSet(k, lost, turn), targets, codec, `b${n}p${m}l${lost}r${r}o${i}`, sums, turn);
           }
-          sums.rounds.push(round);
         }
-        rows.push(rowOf(profile, lost, objectBytes, sums));
+        rows.push(sums.row(profile, lost, objectBytes, peers));
         const row = rows[rows.length - 1] as RepairBenchRow;
         log(`repair ${n}+${m} lost ${lost}: raw ${row.rawMBps.toFixed(0)} MB/s, repair reads ${row.repairSourceMBps.toFixed(0)} MB/s (${row.repairVsRaw.toFixed(2)}×), I/O ${row.ioPerLostVsCopy.toFixed(3)} of copy`);
       }
@@ -157,7 +109,7 @@ function lostSet(k: number, lost: number, i: number): number[] {
   return Array.from({ length: lost }, (_, x) => (i + Math.floor((x * k) / lost)) % k);
 }
 
-async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string, sums: Sums | undefined, turn: number, round?: { raw: number; repair: number }): Promise<void> {
+async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string, sums: RepairSums | undefined, turn: number): Promise<void> {
   const survivors = obj.archives.filter((_, i) => !lost.includes(i));
   const raw: Partial<Record<RawMode, { bytes: number; seconds: number }>> = {};
   let rep: { report: ProgressReport; seconds: number } | undefined;
@@ -174,25 +126,16 @@ async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], ta
     throw new Error(`repair bench: ${obj.lfn} lost ${lost.join(',')}: the raw reads got ${stream.bytes} / ${block.bytes} bytes, the repair read ${report.bytesRead}: not the same source bytes`);
   }
   removePlaced(c, report, obj.lfn);
-  if (!sums) return;
-  const placed = report.placed.reduce((a, p) => a + p.size, 0);
-  const copyIO = obj.filesize + obj.archives.reduce((a, x) => a + x.size, 0);
-  const repairIO = report.bytesRead + placed;
-  const tails = obj.archives.reduce((a, _, i) => a + (lost.includes(i) ? 0 : (obj.tailBytes[i] ?? 0)), 0);
-  sums.repairs++;
-  sums.source += report.bytesRead;
-  sums.rebuilt += placed;
-  sums.raw += stream.seconds;
-  sums.rawBlock += block.seconds;
-  sums.repair += seconds;
-  sums.copyIO += copyIO;
-  sums.repairIO += repairIO / lost.length;
-  sums.repairIOAll += (repairIO + tails + placed) / lost.length;
-  sums.worstIO = Math.max(sums.worstIO, repairIO / lost.length / copyIO);
-  if (round) {
-    round.raw += stream.seconds;
-    round.repair += seconds;
-  }
+  sums?.add({
+    sourceBytes: report.bytesRead,
+    rebuiltBytes: report.placed.reduce((a, p) => a + p.size, 0),
+    raw: stream.seconds,
+    rawBlock: block.seconds,
+    repair: seconds,
+    lost: lost.length,
+    copyIO: obj.filesize + obj.archives.reduce((a, x) => a + x.size, 0),
+    tailBytes: obj.archives.reduce((a, _, i) => a + (lost.includes(i) ? 0 : (obj.tailBytes[i] ?? 0)), 0),
+  });
 }
 
 async function repairOnce(c: BenchCluster, obj: BenchObject, survivors: BenchObject['archives'], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string): Promise<{ report: ProgressReport; seconds: number }> {
@@ -248,44 +191,6 @@ function removePlaced(c: BenchCluster, report: ProgressReport, lfn: string): voi
     rmSync(s.ctx.linkFor(lfn).linkPath, { force: true });
   }
 }
-
-function rowOf(p: EcProfile, lost: number, objectBytes: number, s: Sums): RepairBenchRow {
-  const mbps = (bytes: number, sec: number): number => round2(bytes / sec / 1e6);
-  return {
-    profile: `${p.nbData}+${p.nbParity}`,
-    chunkBytes: p.chunkSize,
-    lost,
-    repairs: s.repairs,
-    objectMiB: objectBytes / 2 ** 20,
-    sourceBytes: s.source,
-    rebuiltBytes: s.rebuilt,
-    rawSeconds: round3(s.raw),
-    rawBlockSeconds: round3(s.rawBlock),
-    repairSeconds: round3(s.repair),
-    rawMBps: mbps(s.source, s.raw),
-    rawBlockMBps: mbps(s.source, s.rawBlock),
-    repairSourceMBps: mbps(s.source, s.repair),
-    rebuiltMBps: mbps(s.rebuilt, s.repair),
-    repairVsRaw: round3(s.raw / s.repair),
-    repairVsRawBlock: round3(s.rawBlock / s.repair),
-    roundRatios: s.rounds.map((r) => round3(r.raw / r.repair)),
-    ioPerLostVsCopy: round4(s.repairIO / s.copyIO),
-    ioPerLostVsCopyMax: round4(s.worstIO),
-    ioPerLostVsCopyAll: round4(s.repairIOAll / s.copyIO),
-    ioTarget: round4((p.nbData + 1) / (2 * p.nbData + p.nbParity)),
-  };
-}
-
-export function repairTable(rows: readonly RepairBenchRow[]): string {
-  const head = ['profile', 'lost', 'repairs', 'MiB/obj', 'raw MB/s', 'raw/blk MB/s', 'repair src MB/s', 'rebuilt MB/s', 't_raw/t_rep', 'I/O per lost / copy', 'target', '+dirs+verify'];
-  const lines = rows.map((r) => [r.profile, String(r.lost), String(r.repairs), String(r.objectMiB), r.rawMBps.toFixed(0), r.rawBlockMBps.toFixed(0), r.repairSourceMBps.toFixed(0), r.rebuiltMBps.toFixed(0), r.repairVsRaw.toFixed(2), r.ioPerLostVsCopy.toFixed(3), `<= ${r.ioTarget.toFixed(3)}`, r.ioPerLostVsCopyAll.toFixed(3)]);
-  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  return [head, ...lines].map((l) => l.map((c, i) => c.padStart(w[i] ?? 0)).join('  ')).join('\n');
-}
-
-const round2 = (x: number): number => Math.round(x * 100) / 100;
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
-const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const mib = Number(process.argv[2] ?? 32);

@@ -46,7 +46,8 @@ async function exportedSeries(): Promise<Map<string, Record<string, string | num
   const zero = async (): Promise<number> => 0;
   const none = async (): Promise<Record<string, never>> => ({});
   const regs = [
-    coordinatorMetrics({ fileCounts: none, archivesByDiskState: none, serversByState: none, agentSessions: zero, rejectedRecords: async () => ({ srv01: 1 }), outboxBacklog: zero, safeMode: async () => false, healthIndicators: none }),
+    coordinatorMetrics({ fileCounts: none, archivesByDiskState: none, serversByState: none, agentSessions: zero, rejectedRecords: async () => ({ srv01: 1 }), outboxBacklog: zero, safeMode: async () => false, healthIndicators: none,
+      repair: { taskCounts: async () => ({ queued: 0, assigned: 0, running: 0, verifying: 0, done: 0, failed: 0, parked: 0, cancelled: 0 }), bytesRebuilt: zero, bytesPerSecond: zero, waitingFiles: zero, throttles: async () => ({ perAgentTasks: 2, perSourceStreams: 4, perAgentMBps: 100, clusterTasks: 64 }), paused: async () => false } }),
     agentMetrics({ inventorySize: zero, disksByState: none, journal: async () => ({ pending: 0, lastSeq: 0, ackedSeq: 0 }), lastFullScan: async () => undefined, lastScanFindings: none, coordinatorLink: async () => undefined }),
   ];
   const series = new Map<string, Record<string, string | number>[]>();
@@ -124,6 +125,7 @@ describe('deploy/prometheus-alerts.yaml', () => {
       ['EcguardEventOutboxGrowing', /ecguard_event_outbox_backlog/, 'warning', '5m'],
       ['EcguardAgentSessionsMissing', /ecguard_agent_sessions < on\(\) ecguard:agent_targets:count/, 'warning', '5m'],
       ['EcguardAgentJournalOverflow', /ecguard_agent_journal_overflow == 1/, 'warning', '5m'],
+      ['EcguardRepairParked', /ecguard_repair_tasks\{state="parked"\} > 0/, 'critical', '5m'],
     ];
     for (const [name, expr, severity, forDuration] of want) {
       const a = byName.get(name);
