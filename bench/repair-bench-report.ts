@@ -21,6 +21,12 @@ export interface RepairBenchRow {
   rawBlockSeconds: number;
   /** runRepairTask, start to 'done' (sources opened, rebuild, holder's verification, publish). */
   repairSeconds: number;
+  /**
+   * Σ of repairSeconds by phase (from the task's own forced progress reports): open = sources'
+   * directories and xattrs read, placements opened; stream = every block read, CRC-checked,
+   * decoded and written; finish = seal, the holder's verification re-read, publish, link.
+   */
+  repairPhaseSeconds: RepairPhases;
   /** Raw read of the source entries: one stream per survivor, all at once. */
   rawMBps: number;
   /** The same entries read as the repair reads them: block by block, one call per entry. */
@@ -45,6 +51,12 @@ export interface RepairBenchRow {
   ioTarget: number;
 }
 
+export interface RepairPhases {
+  open: number;
+  stream: number;
+  finish: number;
+}
+
 export class RepairSums {
   repairs = 0;
   source = 0;
@@ -57,8 +69,9 @@ export class RepairSums {
   repairIOAll = 0;
   worstIO = 0;
   readonly ratios: number[] = [];
+  readonly phases: RepairPhases = { open: 0, stream: 0, finish: 0 };
 
-  add(s: { sourceBytes: number; rebuiltBytes: number; raw: number; rawBlock: number; repair: number; lost: number; copyIO: number; tailBytes: number }): void {
+  add(s: { sourceBytes: number; rebuiltBytes: number; raw: number; rawBlock: number; repair: number; phases: RepairPhases; lost: number; copyIO: number; tailBytes: number }): void {
     const repairIO = s.sourceBytes + s.rebuiltBytes;
     this.repairs++;
     this.source += s.sourceBytes;
@@ -66,6 +79,9 @@ export class RepairSums {
     this.raw += s.raw;
     this.rawBlock += s.rawBlock;
     this.repair += s.repair;
+    this.phases.open += s.phases.open;
+    this.phases.stream += s.phases.stream;
+    this.phases.finish += s.phases.finish;
     this.copyIO += s.copyIO;
     this.repairIO += repairIO / s.lost;
     // The holder re-reads the whole new archive to verify it before publishing.
@@ -89,6 +105,7 @@ export class RepairSums {
       rawSeconds: round(this.raw, 3),
       rawBlockSeconds: round(this.rawBlock, 3),
       repairSeconds: round(this.repair, 3),
+      repairPhaseSeconds: { open: round(this.phases.open, 3), stream: round(this.phases.stream, 3), finish: round(this.phases.finish, 3) },
       rawMBps: mbps(this.source, this.raw),
       rawBlockMBps: mbps(this.source, this.rawBlock),
       repairSourceMBps: mbps(this.source, this.repair),
@@ -96,19 +113,20 @@ export class RepairSums {
       repairVsRaw: round(this.raw / this.repair, 3),
       repairVsRawBlock: round(this.rawBlock / this.repair, 3),
       perRepairRatio: { min: round(sorted[0] ?? 0, 3), median: round(sorted[Math.floor(sorted.length / 2)] ?? 0, 3), max: round(sorted[sorted.length - 1] ?? 0, 3) },
-      ioPerLostVsCopy: round(this.repairIO / this.copyIO, 4),
-      ioPerLostVsCopyMax: round(this.worstIO, 4),
-      ioPerLostVsCopyAll: round(this.repairIOAll / this.copyIO, 4),
-      ioTarget: round((p.nbData + 1) / (2 * p.nbData + p.nbParity), 4),
+      ioPerLostVsCopy: round(this.repairIO / this.copyIO, 6),
+      ioPerLostVsCopyMax: round(this.worstIO, 6),
+      ioPerLostVsCopyAll: round(this.repairIOAll / this.copyIO, 6),
+      ioTarget: round((p.nbData + 1) / (2 * p.nbData + p.nbParity), 6),
     };
   }
 }
 
 export function repairTable(rows: readonly RepairBenchRow[]): string {
-  const head = ['profile', 'lost', 'repairs', 'MiB/obj', 'raw MB/s', 'raw/blk MB/s', 'repair src MB/s', 'rebuilt MB/s', 't_raw/t_rep', '(min..max)', 'I/O per lost/copy', 'target', '+dirs+verify'];
+  const head = ['profile', 'lost', 'repairs', 'MiB/obj', 'raw MB/s', 'raw/blk MB/s', 'repair src MB/s', 'rebuilt MB/s', 't_raw/t_rep', '(min..max)', 'open+stream+finish s', 'I/O per lost/copy', 'target', '+dirs+verify'];
   const lines = rows.map((r) => [
     r.profile, String(r.lost), String(r.repairs), String(r.objectMiB), r.rawMBps.toFixed(0), r.rawBlockMBps.toFixed(0), r.repairSourceMBps.toFixed(0), r.rebuiltMBps.toFixed(0),
-    r.repairVsRaw.toFixed(2), `${r.perRepairRatio.min.toFixed(2)}..${r.perRepairRatio.max.toFixed(2)}`, r.ioPerLostVsCopy.toFixed(4), `<= ${r.ioTarget.toFixed(4)}`, r.ioPerLostVsCopyAll.toFixed(4),
+    r.repairVsRaw.toFixed(2), `${r.perRepairRatio.min.toFixed(2)}..${r.perRepairRatio.max.toFixed(2)}`,
+    `${r.repairPhaseSeconds.open.toFixed(2)}+${r.repairPhaseSeconds.stream.toFixed(2)}+${r.repairPhaseSeconds.finish.toFixed(2)}`, r.ioPerLostVsCopy.toFixed(4), `<= ${r.ioTarget.toFixed(4)}`, r.ioPerLostVsCopyAll.toFixed(4),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   return [head, ...lines].map((l) => l.map((c, i) => c.padStart(w[i] ?? 0)).join('  ')).join('\n');

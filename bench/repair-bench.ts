@@ -25,7 +25,7 @@ import { readZipDirectoryFile } from '../shared/xrdec/archive-io.js';
 import type { EcProfile } from '../shared/xrdec/profile.js';
 import { startCluster, storeObject, type BenchCluster, type BenchObject, type BenchServer } from './repair-bench-cluster.js';
 import { rawRead, type RawMode } from './repair-bench-raw.js';
-import { RepairSums, repairTable, type RepairBenchRow } from './repair-bench-report.js';
+import { RepairSums, repairTable, type RepairBenchRow, type RepairPhases } from './repair-bench-report.js';
 
 export { repairTable, type RepairBenchRow };
 
@@ -51,6 +51,13 @@ interface Stored extends BenchObject {
 }
 
 const MODES = ['stream', 'block', 'repair'] as const;
+
+interface Repaired {
+  readonly report: ProgressReport;
+  readonly seconds: number;
+  /** open: sources' directories and xattrs, the placements opened; stream: every block read, rebuilt and written; finish: seal, the holder's verification, publish, link. */
+  readonly phases: RepairPhases;
+}
 
 export async function runRepairBench(o: RepairBenchOptions = {}): Promise<RepairBenchRow[]> {
   const log = o.log ?? (() => undefined);
@@ -112,13 +119,13 @@ function lostSet(k: number, lost: number, i: number): number[] {
 async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string, sums: RepairSums | undefined, turn: number): Promise<void> {
   const survivors = obj.archives.filter((_, i) => !lost.includes(i));
   const raw: Partial<Record<RawMode, { bytes: number; seconds: number }>> = {};
-  let rep: { report: ProgressReport; seconds: number } | undefined;
+  let rep: Repaired | undefined;
   for (let s = 0; s < MODES.length; s++) {
     const mode = MODES[(turn + s) % MODES.length] as (typeof MODES)[number];
     if (mode === 'repair') rep = await repairOnce(c, obj, survivors, targets, codec, taskId);
     else raw[mode] = await rawRead(c.pool, c.addresses, obj.profile, survivors, mode);
   }
-  const { report, seconds } = rep as { report: ProgressReport; seconds: number };
+  const { report, seconds, phases } = rep as Repaired;
   const stream = raw.stream as { bytes: number; seconds: number };
   const block = raw.block as { bytes: number; seconds: number };
   await checkRepair(c, obj, lost, targets, report);
@@ -132,13 +139,14 @@ async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], ta
     raw: stream.seconds,
     rawBlock: block.seconds,
     repair: seconds,
+    phases,
     lost: lost.length,
     copyIO: obj.filesize + obj.archives.reduce((a, x) => a + x.size, 0),
     tailBytes: obj.archives.reduce((a, _, i) => a + (lost.includes(i) ? 0 : (obj.tailBytes[i] ?? 0)), 0),
   });
 }
 
-async function repairOnce(c: BenchCluster, obj: BenchObject, survivors: BenchObject['archives'], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string): Promise<{ report: ProgressReport; seconds: number }> {
+async function repairOnce(c: BenchCluster, obj: BenchObject, survivors: BenchObject['archives'], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string): Promise<Repaired> {
   const executor = targets[0] as BenchServer;
   const order: RepairOrder = {
     taskId,
@@ -151,11 +159,18 @@ async function repairOnce(c: BenchCluster, obj: BenchObject, survivors: BenchObj
       bytesRead: obj.filesize, bytesWritten: Math.ceil((obj.filesize / obj.profile.nbData) * targets.length),
     },
   };
+  // Phase changes are reported at once (forced reports): when sources and placements are open
+  // ('decoding'), when every block is written ('verifying'), and at the end.
+  const at = new Map<string, number>();
   const t0 = performance.now();
   const report = await runRepairTask(order, {
-    ctx: executor.ctx, pool: c.pool, bucket: new TokenBucket(1e15), codec, report: () => undefined, signal: new AbortController().signal,
+    ctx: executor.ctx, pool: c.pool, bucket: new TokenBucket(1e15), codec, signal: new AbortController().signal, progressEveryMs: 1e9,
+    report: (p) => void (at.has(p.phase) || at.set(p.phase, performance.now())),
   });
-  return { report, seconds: (performance.now() - t0) / 1000 };
+  const t1 = performance.now();
+  const decoding = at.get('decoding') ?? t1;
+  const verifying = at.get('verifying') ?? t1;
+  return { report, seconds: (t1 - t0) / 1000, phases: { open: (decoding - t0) / 1000, stream: (verifying - decoding) / 1000, finish: (t1 - verifying) / 1000 } };
 }
 
 /** The repair must be one that worked: done, and the rebuilt entries exactly the lost ones (names, sizes, CRCs). */

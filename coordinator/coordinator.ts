@@ -95,7 +95,7 @@ export class Coordinator implements SessionContext, AdminContext {
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
-      gate: () => (this.safeMode.isActive ? this.safeMode.status().reason : undefined),
+      gate: () => this.repairGate(),
       session: (id) => this.registry.get(id), sessions: () => this.registry.all(), flushReclassify: () => this.reclassifier.flush(),
       ...(this.events ? { events: this.events } : {}),
     }, { ...DEFAULT_REPAIR, ...o.repair }, o.repairThrottles);
@@ -173,6 +173,7 @@ export class Coordinator implements SessionContext, AdminContext {
     const prev = await this.cluster.freshServer(serverId);
     const now = Date.now();
     this.seen(serverId);
+    this.syncing.add(serverId);
     const row: ServerRow = prev
       ? { ...prev, state: 'up', since: prev.state === 'up' ? prev.since : now, lastSeen: now, instanceId }
       : { serverId, state: 'up', since: now, lastSeen: now, appliedSeq: 0, instanceId, inventoried: false };
@@ -198,7 +199,22 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   reported(serverId: string): void {
+    this.syncing.delete(serverId);
     this.safeMode.reportedBy(serverId);
+  }
+
+  /** Servers connected whose inventory (or journal replay) is not complete yet. */
+  private readonly syncing = new Set<string>();
+
+  /**
+   * Why repair may not plan or start now: safe mode, or a connected server still syncing (its
+   * archives are missing from the catalog, so files look worse than they are and the server
+   * looks free to take archives it already holds).
+   */
+  private repairGate(): string | undefined {
+    if (this.safeMode.isActive) return `safe mode: ${this.safeMode.status().reason}`;
+    const syncing = [...this.syncing].filter((id) => this.registry.connected(id));
+    return syncing.length > 0 ? `waiting for the inventory of ${syncing.slice(0, 5).join(', ')}${syncing.length > 5 ? ` and ${syncing.length - 5} more` : ''}` : undefined;
   }
 
   reclassify(lfns: readonly string[]): void {

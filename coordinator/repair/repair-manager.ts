@@ -63,7 +63,7 @@ export class RepairManager {
 
   gate(): string | undefined {
     const safe = this.host.gate();
-    if (safe) return `safe mode: ${safe}`;
+    if (safe) return safe;
     if (this.paused) return 'paused by an operator: tasks are queued but not started (ecguard repair resume)';
     return undefined;
   }
@@ -157,7 +157,7 @@ export class RepairManager {
 
   async run(sel: { lfn?: string; diskId?: string; all?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
     const gate = this.host.gate();
-    if (gate && !sel.dryRun) throw new EcguardError('SAFE_MODE', `no repair is planned in safe mode (${gate}); \`ecguard safemode leave\` overrides, or use --dry-run to see the plan`);
+    if (gate && !sel.dryRun) throw new EcguardError('SAFE_MODE', `no repair is planned now (${gate}); in safe mode \`ecguard safemode leave\` overrides; --dry-run shows the plan`);
     let lfns: string[];
     if (sel.lfn) lfns = [sel.lfn];
     else if (sel.diskId) {

@@ -49,7 +49,11 @@ export async function killScenario(w: RepairWorld): Promise<void> {
   assert.equal(waiting, affected, `every file with an archive on srv08 or srv09 waits for the grace (${waiting} of ${affected})`);
   // Redundancy 0 after criticalAfter: planned and repaired; redundancy 1 still waits (lostAfter).
   const critical = lfns(both);
-  await w.until('critical files repaired after server.criticalAfter', () => [...critical].every((l) => fresh().some((t) => t.lfn === l && t.state === 'done')), 300_000);
+  const doneFor = (want: Set<string>): boolean => {
+    const done = new Set(fresh().filter((t) => t.state === 'done').map((t) => t.lfn));
+    return [...want].every((l) => done.has(l));
+  };
+  await w.until('critical files repaired after server.criticalAfter', () => doneFor(critical), 300_000);
   const early = fresh().filter((t) => !critical.has(t.lfn));
   assert.deepEqual(early.map((t) => t.lfn), [], 'files with redundancy left wait for server.lostAfter');
   const firstStart = Math.min(...fresh().map((t) => t.createdMs));
@@ -57,9 +61,12 @@ export async function killScenario(w: RepairWorld): Promise<void> {
   // `server lost` plans at once.
   w.admin(['server', 'lost', 'srv08']);
   const want8 = lfns(only8);
-  const took = await w.until('srv08 files planned', () => [...want8].every((l) => fresh().some((t) => t.lfn === l)), 30_000);
+  const took = await w.until('srv08 files planned', () => {
+    const planned = new Set(fresh().map((t) => t.lfn));
+    return [...want8].every((l) => planned.has(l));
+  }, 30_000);
   assert.ok(took < 6000, `server lost planned its files in ${took} ms`);
-  await w.until('srv08 files repaired', () => [...want8].every((l) => fresh().some((t) => t.lfn === l && t.state === 'done')));
+  await w.until('srv08 files repaired', () => doneFor(want8));
   const nine = lfns(only9);
   assert.deepEqual(fresh().filter((t) => nine.has(t.lfn)).map((t) => t.lfn), [], 'srv09 is still only down: its files wait');
   cluster.startAgent(8);
