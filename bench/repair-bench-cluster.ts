@@ -1,7 +1,8 @@
 // The repair bench's cluster: data servers laid out like xrootd's (cli/demo/local-site.ts, 2
-// disks each, on tmpfs), each with its own Stripes service on loopback (insecure), and one
-// PeerPool the executor and the raw reader share. Objects are encoded with XrdEc's geometry and
-// stored archive i on server i, as xrootd would hold them.
+// disks each, on tmpfs), each with its own Stripes service on loopback (insecure, the agents'
+// default of 4 read streams), served from a child process (repair-bench-peers.ts) or this one,
+// and one PeerPool the executor and the raw reader share. Objects are encoded with XrdEc's
+// geometry and stored archive i on server i, as xrootd would hold them.
 import { fork } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -5,11 +5,14 @@
 //  * I/O per lost archive vs the seed's copy procedure (read the whole file once, write all n+m
 //    archives): copy = filesize + the n+m archive files; repair = bytesRead + the rebuilt
 //    archive file(s), divided by the archives lost. Target: <= (n+1)/(2n+m).
-// In-process cluster on tmpfs (repair-bench-cluster.ts): n+m+2 servers, archive i of every
-// object on server i; the lost archives are left in place and only left out of the plan, the
-// rebuilt ones go to the two spare servers (executor: the first spare). One task at a time; the
-// three measurements of a loss run back to back in rotating order.
-// Run alone: node dist/bench/repair-bench.js [objectMiB] [objects]
+// Cluster on tmpfs (repair-bench-cluster.ts): n+m+2 sites, archive i of every object on site i,
+// the peers' Stripes services in a child process (the executor's process runs only the executor,
+// as when the sources are other machines). The lost archives stay in place and are only left out
+// of the plan; the rebuilt ones go to the two spare sites (executor: the first spare; with two
+// lost, the second archive is placed remotely). One task at a time; a loss's three measurements
+// (raw stream, raw block pattern, repair) run back to back in rotating order. Every repair is
+// checked (done, placed and linked, entries equal to the lost archive's in name, size and CRC).
+// Run alone: node dist/bench/repair-bench.js [objectMiB] [objects] [child|in-process]
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +213,7 @@ function removePlaced(c: BenchCluster, report: ProgressReport, lfn: string): voi
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const mib = Number(process.argv[2] ?? 32);
   const objects = Number(process.argv[3] ?? 8);
-  const rows = await runRepairBench({ objectBytes: mib * 2 ** 20, objects, log: (s) => process.stderr.write(`  ${s}\n`) });
+  const peers = process.argv[4] === 'in-process' ? 'in-process' : 'child';
+  const rows = await runRepairBench({ objectBytes: mib * 2 ** 20, objects, peers, log: (s) => process.stderr.write(`  ${s}\n`) });
   process.stdout.write(repairTable(rows) + '\n');
 }

@@ -230,7 +230,7 @@ export class LocalCluster {
 
   /** Runs the ecguard CLI against this cluster (admin flags appended) and returns its result. */
   cli(args: string[], admin = true): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [BIN, ...args, ...(admin ? this.adminFlags() : [])], { encoding: 'utf8', env: this.env(), timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, ...args, ...(admin ? this.adminFlags() : [])], { encoding: 'utf8', env: this.env(), timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
