@@ -96,7 +96,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
       gate: () => this.repairGate(),
-      session: (id) => this.registry.get(id), sessions: () => this.registry.all(), flushReclassify: () => this.reclassifier.flush(),
+      session: (id) => this.registry.get(id), sessions: () => this.registry.all(), flushReclassify: () => this.reclassifier.flush(), reclassify: (lfns) => this.reclassify(lfns),
       ...(this.events ? { events: this.events } : {}),
     }, { ...DEFAULT_REPAIR, ...o.repair }, o.repairThrottles);
     this.reclassifier.on('changes', (c) => this.repair.fileChanges(c));

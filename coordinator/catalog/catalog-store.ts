@@ -4,7 +4,7 @@
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
-import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
+import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
 export interface ArchiveRemoval {
   readonly diskId: string;
@@ -67,6 +67,10 @@ export interface CatalogStore {
   // --- tombstones (coordinator's own state)
   addTombstones(rows: readonly Tombstone[]): Promise<void>;
   tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>>;
+
+  // --- archives a repair replaced (coordinator's own state, kept like tombstones)
+  addReplacedArchives(rows: readonly ReplacedArchive[]): Promise<void>;
+  replacedFor(lfns: readonly string[]): Promise<Map<string, ReplacedArchive[]>>;
 
   // --- repair tasks (coordinator's own state)
   /** Inserts or replaces whole tasks, in one transaction. */

@@ -79,3 +79,18 @@ export interface FileFilter {
   readonly limit?: number;
   readonly after?: string;
 }
+
+/**
+ * An archive whose stripes a repair rebuilt elsewhere while it was away (down server, missing
+ * disk). If it comes back it duplicates the rebuilt ones: it never counts toward coverage again,
+ * or the file would look more redundant than it is.
+ */
+export interface ReplacedArchive {
+  readonly lfn: string;
+  readonly serverId: string;
+  readonly diskId: string;
+  readonly dataPath: string;
+  readonly strpver: number;
+  readonly taskId: string;
+  readonly at: number;
+}

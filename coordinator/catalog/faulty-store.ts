@@ -7,7 +7,7 @@ import { EcguardError } from '../../shared/errors.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { RepairTaskFilter, RepairTaskRow } from '../../shared/domain/repair-task.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog-store.js';
-import type { ArchiveRoleRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
+import type { ArchiveRoleRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
 export type StoreMethod = keyof CatalogStore;
 
@@ -104,6 +104,8 @@ export class FaultyCatalogStore implements CatalogStore {
   listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number) { return this.call('listArchiveRoles', () => this.inner.listArchiveRoles(roles, limit)); }
   addTombstones(rows: readonly Tombstone[]) { return this.call('addTombstones', () => this.inner.addTombstones(rows)); }
   tombstonesFor(lfns: readonly string[]) { return this.call('tombstonesFor', () => this.inner.tombstonesFor(lfns)); }
+  addReplacedArchives(rows: readonly ReplacedArchive[]) { return this.call('addReplacedArchives', () => this.inner.addReplacedArchives(rows)); }
+  replacedFor(lfns: readonly string[]) { return this.call('replacedFor', () => this.inner.replacedFor(lfns)); }
   putRepairTasks(rows: readonly RepairTaskRow[]) { return this.call('putRepairTasks', () => this.inner.putRepairTasks(rows)); }
   getRepairTask(taskId: string) { return this.call('getRepairTask', () => this.inner.getRepairTask(taskId)); }
   listRepairTasks(filter: RepairTaskFilter) { return this.call('listRepairTasks', () => this.inner.listRepairTasks(filter)); }

@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import { REPAIR_TASK_STATES, type RepairTaskFilter, type RepairTaskRow, type RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { StatementCache } from './sqlite-statements.js';
+import type { ReplacedArchive } from './catalog-types.js';
 
 export const REPAIR_TASKS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS repair_tasks (
@@ -18,6 +19,18 @@ CREATE TABLE IF NOT EXISTS repair_tasks (
 -- the queue order within a state, and "the task of this file"
 CREATE INDEX IF NOT EXISTS repair_tasks_queue ON repair_tasks (state, redundancy, degraded_since, created_at);
 CREATE INDEX IF NOT EXISTS repair_tasks_lfn ON repair_tasks (lfn);
+
+CREATE TABLE IF NOT EXISTS replaced_archives (
+  server_id TEXT NOT NULL,
+  disk_id TEXT NOT NULL,
+  data_path TEXT NOT NULL,
+  lfn TEXT NOT NULL,
+  strpver INTEGER NOT NULL,
+  task_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (server_id, disk_id, data_path, strpver)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replaced_archives_lfn ON replaced_archives (lfn);
 `;
 
 const UPSERT = `INSERT INTO repair_tasks (task_id, lfn, state, redundancy, degraded_since, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -25,6 +38,25 @@ const UPSERT = `INSERT INTO repair_tasks (task_id, lfn, state, redundancy, degra
   degraded_since = excluded.degraded_since, updated_at = excluded.updated_at, body = excluded.body`;
 
 const ORDER = 'ORDER BY redundancy, degraded_since, created_at, task_id';
+
+export class ReplacedArchiveTable {
+  constructor(private readonly q: StatementCache) {}
+
+  add(rows: readonly ReplacedArchive[]): void {
+    const st = this.q.get('INSERT OR IGNORE INTO replaced_archives (server_id, disk_id, data_path, lfn, strpver, task_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const r of rows) st.run(r.serverId, r.diskId, r.dataPath, r.lfn, r.strpver, r.taskId, Math.round(r.at));
+  }
+
+  forLfns(lfns: readonly string[]): Map<string, ReplacedArchive[]> {
+    const st = this.q.get('SELECT server_id, disk_id, data_path, lfn, strpver, task_id, at FROM replaced_archives WHERE lfn = ? ORDER BY at, server_id, disk_id, data_path');
+    const out = new Map<string, ReplacedArchive[]>();
+    for (const lfn of lfns) {
+      const rows = st.all(lfn) as { server_id: string; disk_id: string; data_path: string; lfn: string; strpver: number; task_id: string; at: number }[];
+      out.set(lfn, rows.map((r) => ({ serverId: r.server_id, diskId: r.disk_id, dataPath: r.data_path, lfn: r.lfn, strpver: r.strpver, taskId: r.task_id, at: r.at })));
+    }
+    return out;
+  }
+}
 
 export class RepairTaskTable {
   constructor(private readonly db: Database.Database, private readonly q: StatementCache) {}

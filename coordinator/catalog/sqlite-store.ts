@@ -9,14 +9,14 @@ import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js'
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
-import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ServerRow, Tombstone } from './catalog-types.js';
+import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { ARCHIVE_SELECT, ARCHIVE_SELECT_NO_LFN, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 import { ArchiveWriter } from './sqlite-archive-writer.js';
 import { fileQuery } from './sqlite-file-query.js';
 import { InventoryTracker } from './sqlite-inventory.js';
 import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
 import { applySchema } from './sqlite-schema.js';
-import { RepairTaskTable } from './sqlite-repair-tasks.js';
+import { RepairTaskTable, ReplacedArchiveTable } from './sqlite-repair-tasks.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import { StatementCache } from './sqlite-statements.js';
 
@@ -33,6 +33,7 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly archives: ArchiveWriter;
   private readonly inventory: InventoryTracker;
   private readonly tasks: RepairTaskTable;
+  private readonly replaced: ReplacedArchiveTable;
 
   constructor(private readonly db: Database.Database) {
     applySchema(db);
@@ -40,6 +41,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.archives = new ArchiveWriter(db);
     this.inventory = new InventoryTracker(db, this.q);
     this.tasks = new RepairTaskTable(db, this.q);
+    this.replaced = new ReplacedArchiveTable(this.q);
   }
 
   /**
@@ -250,6 +252,16 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   // --- misc
+
+  // --- archives a repair replaced
+
+  async addReplacedArchives(rows: readonly ReplacedArchive[]): Promise<void> {
+    if (rows.length > 0) this.tx(`${rows.length} replaced archive(s)`, () => this.replaced.add(rows));
+  }
+
+  async replacedFor(lfns: readonly string[]): Promise<Map<string, ReplacedArchive[]>> {
+    return this.replaced.forLfns(lfns);
+  }
 
   // --- repair tasks
 

@@ -14,6 +14,13 @@ export interface ClassifyInput {
   /** The latest version was complete (≥ N archives) at some point: for lost vs incomplete. */
   readonly wasComplete: (strpver: number | undefined) => boolean;
   readonly nowMs: number;
+  /** Archives a repair rebuilt elsewhere (archiveKey → task id): never counted again. */
+  readonly replaced?: ReadonlyMap<string, string>;
+}
+
+/** Key of an archive in ClassifyInput.replaced. */
+export function archiveKeyOf(a: { readonly serverId: string; readonly diskId: string; readonly dataPath: string }): string {
+  return `${a.serverId}\0${a.diskId}\0${a.dataPath}`;
 }
 
 export interface ArchiveVerdict {
@@ -83,7 +90,9 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
     return { ...base, state: i.archives.length > 0 ? 'lost' : undefined, redundancy: -1, available: 0, unavailable: 0, reason: i.archives.length > 0 ? 'no usable archive: every archive is damaged or unversioned' : 'no archives' };
   }
   if (latest > i.nowMs / 1000 + FUTURE_SLACK_S) anomalies.push(`strpver ${latest} is in the future: XrdEc readers use only the newest version, so it hides the others`);
-  const current = good.filter((a) => a.strpver === latest);
+  const replacedBy = (a: ArchiveRow): string | undefined => i.replaced?.get(archiveKeyOf(a));
+  const duplicates = good.filter((a) => a.strpver === latest && replacedBy(a) !== undefined);
+  const current = good.filter((a) => a.strpver === latest && replacedBy(a) === undefined);
   const older = good.filter((a) => a.strpver !== latest);
   const sizes = [...new Set(current.map((a) => a.filesize).filter((s): s is number => s !== undefined))];
   if (sizes.length > 1) anomalies.push(`archives of strpver ${latest} disagree on xrdec.filesize (${sizes.join(', ')})`);
@@ -133,6 +142,9 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
     verdicts.push(loneLeftover
       ? { archive: a, role: 'orphan', reason: `no live version of ${i.lfn} and no record of its deletion` }
       : { archive: a, role: 'current', reason: `strpver ${latest}` });
+  }
+  for (const a of duplicates) {
+    verdicts.push({ archive: a, role: state === 'healthy' ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere while it was away: a duplicate, not counted` });
   }
   for (const a of older) {
     verdicts.push(state === 'healthy'

@@ -11,7 +11,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
-import { classifyFile } from './health-engine.js';
+import { archiveKeyOf, classifyFile } from './health-engine.js';
 
 export interface FileChange {
   readonly lfn: string;
@@ -98,6 +98,7 @@ export class Reclassifier extends EventEmitter {
     const now = Date.now();
     const archives = await this.store.archivesOf(lfns);
     const tombs = await this.store.tombstonesFor(lfns);
+    const replaced = await this.store.replacedFor(lfns);
     const prevRows = await this.store.filesOf(lfns);
     const puts: FileRow[] = [];
     const gone: string[] = [];
@@ -112,6 +113,7 @@ export class Reclassifier extends EventEmitter {
       let tlist = tombs.get(lfn) ?? [];
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
+        replaced: new Map((replaced.get(lfn) ?? []).filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId])),
         wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
       };
       let v = classifyFile({ ...input, tombstones: tlist });

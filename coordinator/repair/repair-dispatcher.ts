@@ -4,11 +4,12 @@
 // Every task is re-planned from the current catalog right before it starts, so a stale plan
 // (server gone, file healthy again or rewritten) is never sent.
 import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
+import type { ReplacedArchive } from '../catalog/catalog-types.js';
 import { getLogger } from '../../shared/logger.js';
 import { repairOrderToWire } from '../../shared/wire/repair-wire.js';
 import type { RepairHost } from './repair-host.js';
 import { planRepair } from './repair-plan.js';
-import type { RepairPlanner } from './repair-planner.js';
+import { replacedMaps, type RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
 import type { PlacementView } from './target-placement.js';
 import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
@@ -53,8 +54,20 @@ export class RepairDispatcher {
         }
       }
       if (done.length > 0) {
+        // The archives the tasks rebuilt: every current one that was neither a source nor new.
+        const gone: ReplacedArchive[] = [];
+        for (const t of done) {
+          const keep = new Set([...t.plan.sources, ...t.placed].map((a) => `${a.serverId}\0${a.diskId}\0${a.dataPath}`));
+          for (const a of archives.get(t.lfn) ?? []) {
+            if (a.strpver === t.plan.strpver && !keep.has(`${a.serverId}\0${a.diskId}\0${a.dataPath}`)) {
+              gone.push({ lfn: t.lfn, serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath, strpver: t.plan.strpver, taskId: t.taskId, at: now });
+            }
+          }
+        }
+        await store.addReplacedArchives(gone);
         await store.putRepairTasks(done);
         for (const t of done) this.planner.active.delete(t.lfn);
+        this.host.reclassify(done.map((t) => t.lfn));
         await this.host.flushReclassify();
         const files = await store.filesOf(done.map((t) => t.lfn));
         for (const t of done) this.host.events?.repaired(t, files.get(t.lfn), t.placed);
@@ -75,7 +88,9 @@ export class RepairDispatcher {
     const queued = await store.listRepairTasks({ states: ['queued'], limit: Math.max(200, throttles.clusterTasks * 8) });
     let blockedClass: number | undefined;
     const started: RepairTaskRow[] = [];
-    const archives = await store.archivesOf([...new Set(queued.map((t) => t.lfn))]);
+    const lfns = [...new Set(queued.map((t) => t.lfn))];
+    const archives = await store.archivesOf(lfns);
+    const replaced = replacedMaps(await store.replacedFor(lfns));
     for (const t of queued) {
       if (cluster >= throttles.clusterTasks) break;
       if (blockedClass !== undefined && t.redundancy > blockedClass) break;
@@ -83,6 +98,7 @@ export class RepairDispatcher {
       const d = planRepair({
         lfn: t.lfn, archives: archives.get(t.lfn) ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: t.plan.targets, ...(t.forced ? { force: true } : {}),
+        ...(replaced.has(t.lfn) ? { replaced: replaced.get(t.lfn) as ReadonlyMap<string, string> } : {}),
       });
       if (d.kind === 'none') {
         await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);

@@ -31,6 +31,8 @@ export interface RepairHost {
   gate(): string | undefined;
   session(serverId: string): RepairSession | undefined;
   sessions(): RepairSession[];
+  /** Marks files for reclassification (their archives' roles changed). */
+  reclassify(lfns: readonly string[]): void;
   /** Runs pending reclassifications now (before reading file rows for events). */
   flushReclassify(): Promise<void>;
   readonly events?: RepairEvents;

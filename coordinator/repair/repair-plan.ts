@@ -15,7 +15,7 @@ import type { ServerState } from '../../shared/domain/file-health.js';
 import { blockCount, blockDataLength, stripeCount, type EcProfile } from '../../shared/xrdec/profile.js';
 import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import type { ArchiveRow, DiskState } from '../catalog/catalog-types.js';
-import { minCoverage } from '../health/health-engine.js';
+import { archiveKeyOf, minCoverage } from '../health/health-engine.js';
 import { chooseTargets, type PlacementView, type Lost } from './target-placement.js';
 
 export interface ServerView {
@@ -37,6 +37,8 @@ export interface PlanInput {
   readonly criticalAfterMs: number;
   /** The operator asked for it (`repair run`): down servers' graces are over. */
   readonly force?: boolean;
+  /** Archives an earlier repair rebuilt elsewhere (archiveKeyOf → task): duplicates, never counted. */
+  readonly replaced?: ReadonlyMap<string, string>;
   /** Targets of an earlier attempt of the same task, kept when still usable (idempotence). */
   readonly previousTargets?: RepairPlan['targets'];
 }
@@ -54,7 +56,7 @@ function usable(a: ArchiveRow): boolean {
 export function planRepair(i: PlanInput): PlanDecision {
   const n = i.profile.nbData;
   const k = stripeCount(i.profile);
-  const good = i.archives.filter(usable);
+  const good = i.archives.filter((a) => usable(a) && !i.replaced?.has(archiveKeyOf(a)));
   if (good.length === 0) return { kind: 'impossible', reason: 'no usable archive: nothing to rebuild from' };
   const latest = Math.max(...good.map((a) => a.strpver as number));
   const current = good.filter((a) => a.strpver === latest);

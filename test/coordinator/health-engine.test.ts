@@ -2,7 +2,7 @@
 // archives, versions and debris, tombstones and orphans, and the sanity anomalies.
 import assert from 'node:assert/strict';
 import type { ArchiveRow, DiskState, Tombstone } from '../../coordinator/catalog/catalog-types.js';
-import { classifyFile, type ClassifyInput } from '../../coordinator/health/health-engine.js';
+import { archiveKeyOf, classifyFile, type ClassifyInput } from '../../coordinator/health/health-engine.js';
 import type { ServerState } from '../../shared/domain/file-health.js';
 
 const NOW = 1_800_000_000_000;
@@ -22,6 +22,7 @@ function run(archives: ArchiveRow[], o: Partial<ClassifyInput> & { down?: number
   return classifyFile({
     lfn: '/data/f', archives, profile: o.profile ?? P82, serverState: server,
     diskState: (d) => o.badDisks?.[d] ?? 'online', tombstones: o.tombstones ?? [], wasComplete: () => o.complete ?? true, nowMs: NOW,
+    ...(o.replaced ? { replaced: o.replaced } : {}),
   });
 }
 
@@ -120,6 +121,23 @@ describe('health engine', () => {
     const v = run(bad);
     assert.equal(v.state, 'critical');
     assert.equal(v.archives.filter((a) => a.role === 'corrupt').length, 2);
+  });
+
+  it('an archive a repair replaced never counts again: back from a down server it is a duplicate, not redundancy', () => {
+    // srv8 was down past its grace; its stripes were rebuilt on srv10. It came back.
+    const all = [...ten(), archive(10)];
+    const replaced = new Map([[archiveKeyOf(all[8] as ArchiveRow), 'r1']]);
+    const v = run(all, { replaced });
+    assert.equal(v.state, 'healthy');
+    assert.equal(v.redundancy, 2, 'eleven archives, but only ten distinct stripe sets');
+    const dup = v.archives.find((a) => a.archive.serverId === 'srv8');
+    assert.equal(dup?.role, 'debris');
+    assert.match(dup?.reason ?? '', /repair r1 rebuilt its stripes elsewhere/);
+    // Another archive is lost: degraded — counting the duplicate would have said healthy.
+    const worse = run(all, { replaced, lost: [3] });
+    assert.equal(worse.state, 'degraded');
+    assert.equal(worse.redundancy, 1);
+    assert.equal(worse.archives.find((a) => a.archive.serverId === 'srv8')?.role, 'superseded');
   });
 
   it('empty object: coverage is the archive count', () => {

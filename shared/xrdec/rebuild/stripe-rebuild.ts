@@ -80,7 +80,9 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   const filesize = set.version.filesize;
   const index = new StripeIndex(p, filesize, set.used);
   const badEntries: BadEntry[] = [...index.misfits];
-  const misfitNote = (): string => (badEntries.length > 0 ? `; unusable entries: ${badEntries.slice(0, 8).map((b) => `${b.source} ${b.entry}: ${b.reason}`).join('; ')}${badEntries.length > 8 ? ` (+${badEntries.length - 8} more)` : ''}` : '');
+  const misfitNote = (): string =>
+    (badEntries.length > 0 ? `; unusable entries: ${badEntries.slice(0, 8).map((b) => `${b.source} ${b.entry}: ${b.reason}`).join('; ')}${badEntries.length > 8 ? ` (+${badEntries.length - 8} more)` : ''}` : '') +
+    (set.ignored.length > 0 ? `; sources not used: ${set.ignored.slice(0, 8).map((i) => `${i.id}: ${i.reason}`).join('; ')}` : '');
 
   let missingStripes = 0;
   let mostMissing = 0;

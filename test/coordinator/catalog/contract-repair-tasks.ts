@@ -58,6 +58,16 @@ export function repairTaskContract(c: ContractContext): void {
     assert.deepEqual((await s.listRepairTasks({})).map((t) => t.taskId).sort(), ['live', 'new']);
   });
 
+  it('replaced archives: per LFN in time order, added twice kept once, kept by clearAgentData', async () => {
+    const s = c.store();
+    const r1 = { lfn: '/a', serverId: 's8', diskId: 's8:/d0', dataPath: 'public/0A/x%', strpver: 7, taskId: 't1', at: 20 };
+    const r0 = { lfn: '/a', serverId: 's9', diskId: 's9:/d1', dataPath: 'public/0B/y%', strpver: 7, taskId: 't1', at: 10 };
+    await s.addReplacedArchives([r1, r0]);
+    await s.addReplacedArchives([r1]);
+    await s.clearAgentData();
+    assert.deepEqual(await s.replacedFor(['/a', '/b']), new Map([['/a', [r0, r1]], ['/b', []]]));
+  });
+
   it('rejects a task with an unknown state and applies nothing of the batch', async () => {
     const s = c.store();
     await assert.rejects(s.putRepairTasks([repairTask('ok'), repairTask('bad', { state: 'exploded' as never })]), (e: Error & { code?: string }) => e.code === 'STORE_REJECTED');
