@@ -129,11 +129,9 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     faultPoint('repair-writing-temp');
     phase = 'verifying';
     report(true);
-    const placed: PlacedRef[] = [];
-    for (const s of sinks) {
-      const p = await s.commit();
-      placed.push({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked });
-    }
+    // The holders verify and publish in parallel (a remote one re-reads its archive first).
+    const placed: PlacedRef[] = (await Promise.all(sinks.map((s) => s.commit())))
+      .map((p) => ({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked }));
     for (const b of r.badEntries) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
     phase = 'done';
     return report(true, { placed });

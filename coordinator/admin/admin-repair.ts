@@ -16,7 +16,7 @@ export function taskInfo(t: RepairTaskRow): RepairTaskInfo {
   return {
     taskId: t.taskId, lfn: t.lfn, state: t.state, redundancy: t.redundancy, executor: t.executor ?? '', attempt: t.attempt, phase: t.progress?.phase ?? '',
     blocksDone: t.progress?.blocksDone ?? 0, blocksTotal: t.progress?.blocksTotal ?? 0, bytesRead: t.progress?.bytesRead ?? 0, bytesWritten: t.progress?.bytesWritten ?? 0,
-    bytesPlanned: t.plan.bytesWritten, createdMs: t.createdAt, startedMs: t.startedAt ?? 0, updatedMs: t.updatedAt, error: t.error ?? '',
+    bytesPlanned: t.plan.bytesWritten, createdMs: t.createdAt, startedMs: t.startedAt ?? 0, updatedMs: t.updatedAt, error: t.error ? `${t.errorCode ? `${t.errorCode}: ` : ''}${t.error}` : '',
     sources: t.plan.sources.map(src), targets: t.plan.targets.map(tgt), degradedSinceMs: t.degradedSince, nextAttemptMs: t.nextAttemptAt ?? 0, sourceProblems: [...(t.sourceProblems ?? [])],
   };
 }

@@ -24,7 +24,7 @@ describe('repair cluster: 12 agents over mTLS, 600 objects, stripe rebuild', fun
 
   before(async () => {
     cluster = new LocalCluster({
-      servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '2s', settle: '5s',
+      servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '4s', settle: '5s',
       extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--server-lost-after', '1h', '--server-critical-after', '8s', '--repair-lease', '15s', '--repair-backoff', '300ms', '--repair-tasks-per-agent', '2'],
     });
     for (let i = 0; i < 360; i++) files.push(cluster.placeFile(`/data/ec82/f${i}`, SIZES[i % SIZES.length] as number, { first: i % 12, crc32c: i % 3 === 0, userNamespace: i % 4 === 1 }));

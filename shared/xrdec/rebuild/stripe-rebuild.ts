@@ -13,11 +13,11 @@ import { crcOf } from '../../codec/codec.js';
 import { EcguardError, UsageError } from '../../errors.js';
 import { entryName } from '../entry-name.js';
 import { codingLength, stripeCount, stripeSize, validateProfile, type EcProfile } from '../profile.js';
-import { readGoodStripes } from './block-reader.js';
+import { readGoodStripes, type GoodStripes } from './block-reader.js';
 import { probeCrcKind } from './crc-probe.js';
 import { openSourceSet, type ExpectedVersion, type IgnoredSource, type SourceVersion } from './source-set.js';
 import { assignMissing } from './stripe-assign.js';
-import { StripeIndex, type BadEntry } from './stripe-index.js';
+import { StripeIndex, type BadEntry, type BlockCandidates } from './stripe-index.js';
 import type { StripeSource } from './stripe-source.js';
 
 export interface RebuildOptions {
@@ -31,6 +31,8 @@ export interface RebuildOptions {
   /** The version the task was planned for; a mismatch is refused (SOURCES_DISAGREE). */
   readonly expected?: ExpectedVersion;
   readonly onBlock?: (done: number, total: number) => void;
+  /** Blocks whose stripes are read ahead of the one being decoded (default 2). */
+  readonly readAhead?: number;
 }
 
 export interface RebuiltEntry {
@@ -113,11 +115,29 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   const k = stripeCount(p);
 
   async function* stream(): AsyncGenerator<RebuiltBlock> {
-    for (const c of index.walk()) {
-      const missing = index.missing(c);
+    // Reads run `readAhead` blocks ahead of the decoding and writing (a remote source's latency,
+    // not its bandwidth, would otherwise set the pace). Memory: (readAhead + 1) blocks.
+    const ahead = Math.max(0, o.readAhead ?? 2);
+    const walk = index.walk();
+    const window: { c: BlockCandidates; missing: number[]; read?: Promise<GoodStripes> }[] = [];
+    const fill = (): void => {
+      while (window.length <= ahead) {
+        const next = walk.next();
+        if (next.done) return;
+        const c = next.value;
+        const missing = index.missing(c);
+        const read = missing.length > 0 ? readGoodStripes(c, n, crcKind, o.codec) : undefined;
+        read?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        window.push({ c, missing, ...(read ? { read } : {}) });
+      }
+    };
+    fill();
+    for (let w = window.shift(); w !== undefined; w = window.shift()) {
+      fill();
+      const { c, missing } = w;
       const perTarget: RebuiltEntry[][] = Array.from({ length: o.targets }, () => []);
       if (missing.length > 0) {
-        const { good, bad } = await readGoodStripes(c, n, crcKind, o.codec);
+        const { good, bad } = await (w.read as Promise<GoodStripes>);
         badEntries.push(...bad);
         if (good.size < n) {
           throw new EcguardError('TOO_FEW_SOURCES', `block ${c.block}: only ${good.size} of the ${n} stripes needed are readable with a good CRC (${bad.map((b) => `${b.source} ${b.entry}: ${b.reason}`).join('; ') || 'no other source holds them'})`);
