@@ -167,23 +167,6 @@ export class Coordinator implements SessionContext, AdminContext {
 
   seen(serverId: string): void {
     this.lastSeen.set(serverId, Date.now());
-    // Marked down while its session stayed open (late heartbeats: a stalled agent or a busy
-    // coordinator): a message from it proves it is up again.
-    if (this.cluster.server(serverId)?.state === 'down' && this.registry.connected(serverId) && !this.reviving.has(serverId)) {
-      this.reviving.add(serverId);
-      void this.revive(serverId).catch((err: unknown) => log.error(`server ${serverId}: ${String(err)}`)).finally(() => this.reviving.delete(serverId));
-    }
-  }
-
-  private readonly reviving = new Set<string>();
-
-  private async revive(serverId: string): Promise<void> {
-    const prev = this.cluster.server(serverId);
-    if (prev?.state !== 'down') return;
-    await this.cluster.updateServer(serverId, { state: 'up', since: Date.now() });
-    log.info(`server ${serverId} up again: its session is alive, its messages were only late`);
-    this.events?.server(serverId, 'server.up', { since: prev.since, previousState: 'down' });
-    this.reclassify(await this.store.lfnsOnServer(serverId));
   }
 
   async serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined> {
@@ -276,6 +259,9 @@ export class Coordinator implements SessionContext, AdminContext {
       if (s.state !== 'up') continue;
       if (now - (this.lastSeen.get(s.serverId) ?? 0) > this.downAfterMs) {
         await this.cluster.updateServer(s.serverId, { state: 'down', since: now });
+        // A session that stayed open but went silent (a stalled agent) is closed: the agent
+        // reconnects with a new Hello and comes back up through the normal path.
+        this.registry.get(s.serverId)?.close('SILENT', `no message for ${Math.round(this.downAfterMs / 1000)} s: marked down; reconnect`);
         log.warn(`server ${s.serverId} down: no message for ${Math.round((now - (this.lastSeen.get(s.serverId) ?? 0)) / 1000)} s`);
         const lfns = await this.store.lfnsOnServer(s.serverId);
         this.events?.server(s.serverId, 'server.down', { lastSeen: this.lastSeen.get(s.serverId) ?? s.lastSeen, archives: lfns.length });
