@@ -102,7 +102,7 @@ export function registerDemo(program: Command): void {
         const byType = new Map<string, number>();
         for (const e of ev) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
         say(`7. Events (ecguard events; published to NATS JetStream stream ECGUARD at ${cluster.natsUrl}): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
-        for (const e of ev.filter((x) => x.type !== 'file.created').slice(0, 6)) say(`   ${e.type.padEnd(14)} ${e.subject.lfn ?? e.subject.diskId ?? e.subject.serverId ?? ''}: ${e.reason}`);
+        for (const e of [...new Map(ev.filter((x) => x.type !== 'file.created').map((x) => [x.type, x])).values()]) say(`   ${e.type.padEnd(14)} ${e.subject.lfn ?? e.subject.diskId ?? e.subject.serverId ?? ''}: ${e.reason}`);
         summary.events = Object.fromEntries(byType);
         if (f.json) printJson(summary);
       } finally {

@@ -8,9 +8,9 @@ import type { AdminWrap } from './admin-call.js';
 
 type RepairHandlers = Pick<AdminServer, 'repairStatus' | 'repairRun' | 'repairPause' | 'repairRetry' | 'repairThrottle'>;
 
-const src = (s: { serverId: string; diskId: string; dataPath: string }): string => `${s.serverId}:${s.diskId}/${s.dataPath}`;
+const src = (s: { serverId: string; diskId: string; dataPath: string }): string => `${s.diskId.startsWith(`${s.serverId}:`) ? s.diskId : `${s.serverId}:${s.diskId}`}/${s.dataPath}`;
 const wireThrottles = (t: RepairThrottleSettings) => ({ perAgentTasks: t.perAgentTasks, perSourceStreams: t.perSourceStreams, perAgentMbPerS: t.perAgentMBps, clusterTasks: t.clusterTasks });
-const tgt = (t: { serverId: string; diskId: string; slot: number }): string => `${t.serverId}:${t.diskId} (slot ${t.slot})`;
+const tgt = (t: { serverId: string; diskId: string; slot: number }): string => `${t.diskId.startsWith(`${t.serverId}:`) ? t.diskId : `${t.serverId}:${t.diskId}`} (slot ${t.slot})`;
 
 export function taskInfo(t: RepairTaskRow): RepairTaskInfo {
   return {
