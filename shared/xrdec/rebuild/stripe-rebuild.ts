@@ -31,7 +31,7 @@ export interface RebuildOptions {
   /** The version the task was planned for; a mismatch is refused (SOURCES_DISAGREE). */
   readonly expected?: ExpectedVersion;
   readonly onBlock?: (done: number, total: number) => void;
-  /** Blocks whose stripes are read ahead of the one being decoded (default 2). */
+  /** Blocks whose stripes are read ahead of the one being decoded (default 4). */
   readonly readAhead?: number;
 }
 
@@ -117,7 +117,7 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   async function* stream(): AsyncGenerator<RebuiltBlock> {
     // Reads run `readAhead` blocks ahead of the decoding and writing (a remote source's latency,
     // not its bandwidth, would otherwise set the pace). Memory: (readAhead + 1) blocks.
-    const ahead = Math.max(0, o.readAhead ?? 2);
+    const ahead = Math.max(0, o.readAhead ?? 4);
     const walk = index.walk();
     const window: { c: BlockCandidates; missing: number[]; read?: Promise<GoodStripes> }[] = [];
     const fill = (): void => {
