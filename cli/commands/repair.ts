@@ -23,7 +23,7 @@ export function repairStatusText(s: RepairStatusReply, now = Date.now()): string
   const th = s.throttles;
   let out = s.gate ? `REPAIR HELD: ${s.gate}\n` : s.paused ? 'REPAIR PAUSED\n' : '';
   out += `tasks: ${s.tasksByState.filter((x) => x.count > 0).map((x) => `${x.count} ${x.state}`).join(', ') || 'none'}\n`;
-  out += `throughput ${formatBytes(s.bytesPerS)}/s; rebuilt ${formatBytes(s.bytesRebuilt)} in ${s.tasksDone} task(s)\n`;
+  out += `throughput ${formatBytes(s.bytesPerS)}/s; ${formatBytes(s.bytesRebuilt)} rebuilt since the coordinator started; ${s.tasksDone} task(s) done\n`;
   if (th) out += `throttles: ${th.perAgentTasks} task(s)/agent, ${th.clusterTasks} in the cluster, ${th.perAgentMbPerS} MB/s/agent, ${th.perSourceStreams} read stream(s)/source\n`;
   if (s.waiting > 0) out += `${s.waiting} file(s) waiting for a down server's grace, e.g.:\n${s.waitingExamples.map((w) => `  ${w}\n`).join('')}`;
   const running = s.tasks.filter((t) => ['assigned', 'running', 'verifying'].includes(t.state));

@@ -206,11 +206,11 @@ export class RepairManager {
     const tasks = await this.host.store.listRepairTasks({ states, limit });
     const order = (t: RepairTaskRow): number => (isRunning(t) || t.state === 'verifying' ? 0 : t.state === 'queued' ? 1 : 2);
     tasks.sort((a, b) => order(a) - order(b));
-    const done = await this.host.store.listRepairTasks({ states: ['done'], limit: 100_000 });
     const gate = this.gate();
     return {
       paused: this.paused, ...(gate ? { gate } : {}), counts, tasks, throttles: this.throttles, bytesPerSecond: this.throughput.rate(Date.now()),
-      bytesRebuilt: done.reduce((s, t) => s + t.placed.reduce((x, p) => x + p.size, 0), 0),
+      // Since this coordinator started (summing every done task's archives would read them all).
+      bytesRebuilt: this.throughput.total,
       waiting: this.planner.waiting.size, waitingExamples: [...this.planner.waiting].slice(0, 5).map(([lfn, w]) => `${lfn}: ${w.reason}`),
     };
   }
