@@ -48,7 +48,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
 
   before(async () => {
     // Detection is watched here without repair racing it (repair has its own cluster test).
-    cluster = new LocalCluster({ servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '2s', extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--no-repair-auto'] });
+    cluster = new LocalCluster({ servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '4s', extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--no-repair-auto'] });
     files = [];
     const sizes = [0, 1, 4095, 4096, 20_000, 32_768, 32_769, 100_000];
     for (let i = 0; i < 200; i++) files.push(cluster.placeFile(`/data/ec82/f${i}`, sizes[i % sizes.length] as number, { first: i % 12, crc32c: i % 3 === 0 }));
