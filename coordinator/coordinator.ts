@@ -48,6 +48,8 @@ export interface CoordinatorOptions {
   readonly indicatorClearMs?: number;
   /** Safe mode waits until no new server has appeared for this long (default 10 s). */
   readonly safeModeSettleMs?: number;
+  /** A version never yet complete is "being written", not damaged, for this long (default 10 s). */
+  readonly writeSettleMs?: number;
   readonly maxMessageBytes?: number;
   /** The data-safety log / outbox (events table in the catalog's SQLite file). */
   readonly eventLog?: EventLog;
@@ -90,7 +92,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.profiles = new ProfileMap(o.profile);
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
-    this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn));
+    this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.()) : undefined;
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     this.repair = new RepairManager({

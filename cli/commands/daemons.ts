@@ -48,6 +48,7 @@ interface CoordinatorFlags {
   safeModeTimeout: string;
   safeModeQuorum: string;
   safeModeSettle: string;
+  writeSettle: string;
   profile: string[];
   rebuildCatalog?: boolean;
   nats?: string;
@@ -90,6 +91,7 @@ export function registerDaemons(program: Command): void {
     .option('--safe-mode-timeout <duration>', 'leave safe mode after this with a quorum of servers', '10m')
     .option('--safe-mode-quorum <fraction>', 'fraction of known servers needed at the timeout', '0.9')
     .option('--safe-mode-settle <duration>', 'stay in safe mode until no new server appeared for this long', '10s')
+    .option('--write-settle <duration>', 'a new file or version still missing archives is "being written", not damaged, for this long', '10s')
     .option('--profile <spec>', 'EC profile: N+M:C for the site (default: from the agents), or /lfn/prefix/=N+M:C; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--rebuild-catalog', 'forget what agents told before and rebuild the catalog from full inventories')
     .option('--metrics <host:port>', 'serve Prometheus /metrics here (e.g. 127.0.0.1:9464)')
@@ -131,7 +133,7 @@ export function registerDaemons(program: Command): void {
       }
       const c = new Coordinator({
         cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
-        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum, safeModeSettleMs: parseDuration(f.safeModeSettle),
+        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum, safeModeSettleMs: parseDuration(f.safeModeSettle), writeSettleMs: parseDuration(f.writeSettle),
         ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
         repair: {
           auto: f.repairAuto, lostAfterMs: parseDuration(f.serverLostAfter), criticalAfterMs: parseDuration(f.serverCriticalAfter), leaseMs: parseDuration(f.repairLease),

@@ -12,6 +12,7 @@ import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
+import { WriteSettle } from './write-settle.js';
 
 export interface FileChange {
   readonly lfn: string;
@@ -25,6 +26,8 @@ export interface ReclassifierOptions {
   readonly batch?: number;
   readonly flushMs?: number;
   readonly deleteGraceMs?: number;
+  /** How long a version that was never complete may stay unhealthy before it is called damage. */
+  readonly writeSettleMs?: number;
 }
 
 const RANK: Record<FileState, number> = { healthy: 0, pending: 0, degraded: 1, critical: 2, unavailable: 3, incomplete: 3, lost: 4 };
@@ -38,12 +41,14 @@ export class Reclassifier extends EventEmitter {
   private readonly batch: number;
   private readonly flushMs: number;
   private readonly graceMs: number;
+  private readonly settle: WriteSettle;
 
   constructor(private readonly store: CatalogStore, private readonly cluster: ClusterState, private readonly profileFor: (lfn: string) => EcProfile | undefined, o: ReclassifierOptions = {}) {
     super();
     this.batch = o.batch ?? 5000;
     this.flushMs = o.flushMs ?? 50;
     this.graceMs = o.deleteGraceMs ?? 3000;
+    this.settle = new WriteSettle(o.writeSettleMs ?? 10_000);
   }
 
   mark(lfns: Iterable<string>): void {
@@ -106,6 +111,7 @@ export class Reclassifier extends EventEmitter {
     const newTombs: Tombstone[] = [];
     const changes: FileChange[] = [];
     const deferred: string[] = [];
+    const settling: { lfn: string; until: number }[] = [];
     for (const lfn of lfns) {
       const prev = prevRows.get(lfn);
       const profile = this.profileFor(lfn) as EcProfile;
@@ -131,6 +137,16 @@ export class Reclassifier extends EventEmitter {
           continue;
         } else if (now >= deletingUntil) this.deleting.delete(lfn);
       }
+      const wasComplete = prev?.createdAt !== undefined && prev.latestStrpver === v.latestStrpver;
+      if (v.state !== undefined && v.state !== 'healthy' && !wasComplete && v.latestStrpver !== undefined) {
+        const sv = v.latestStrpver;
+        const newest = Math.max(...list.filter((a) => a.strpver === sv).map((a) => a.mtimeMs));
+        const s = this.settle.check(lfn, sv, newest, now);
+        if (s) {
+          settling.push({ lfn, until: s.untilMs });
+          v = { ...v, state: 'incomplete', reason: `being written (newest archive ${Math.round(s.ageMs / 1000)} s old, settles within ${Math.ceil((s.untilMs - now) / 1000)} s): ${v.reason}` };
+        }
+      } else this.settle.done(lfn);
       for (const a of v.archives) {
         roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
       }
@@ -161,6 +177,11 @@ export class Reclassifier extends EventEmitter {
     await this.store.putArchiveRoles(done, roles);
     if (deferred.length) for (const l of deferred) this.dirty.add(l);
     if (changes.length) this.emit('changes', changes);
+    if (settling.length) {
+      // come back when the first of them settles; the others re-arm then
+      const wait = Math.max(10, Math.min(...settling.map((x) => x.until)) - now);
+      setTimeout(() => this.mark(settling.map((x) => x.lfn)), wait).unref();
+    }
     if (deferred.length && this.dirty.size === deferred.length) {
       // only deferred work left: come back after the grace instead of spinning
       const wait = Math.max(10, Math.min(...deferred.map((l) => (this.deleting.get(l) ?? now) - now)));

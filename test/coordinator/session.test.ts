@@ -48,7 +48,7 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
 
   const startCoordinator = async (): Promise<void> => {
     eventLog = new EventLog(join(dir, 'catalog.db'));
-    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), eventLog, insecure: true, heartbeatMs: 100, downAfterMs: 800, safeModeTimeoutMs: 60_000, safeModeSettleMs: 1500 });
+    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'catalog.db')), eventLog, insecure: true, heartbeatMs: 100, downAfterMs: 800, safeModeTimeoutMs: 60_000, safeModeSettleMs: 1500, writeSettleMs: 2000 });
     port = await coord.start();
   };
   const startAgent = async (i: number): Promise<Agent> => {
@@ -200,6 +200,31 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     assert.equal(await fileState(victim.lfn), undefined, 'a deleted file does not come back');
     assert.deepEqual(eventsOf('file.deleted').map((e) => e.subject.lfn), [victim.lfn]);
     assert.equal(eventsOf('file.lost').length, 0, 'a deletion is never reported as a loss');
+  });
+
+  it('a file whose archives arrive one by one is "being written", never degraded; still short after the settle window: degraded', async () => {
+    const degradedOf = (lfn: string): number => eventsOf('file.degraded').filter((e) => e.subject.lfn === lfn).length;
+    const slow = placeObject(sites, '/data/slow0', 3000, PROFILE, { withhold: [5] });
+    await until(async () => {
+      await settled();
+      return (await coord.store.getFile('/data/slow0'))?.state === 'incomplete';
+    }, 5000, 'slow0 seen with 5 of 6 archives');
+    assert.match((await coord.store.getFile('/data/slow0'))?.reason ?? '', /^being written/);
+    assert.equal((await coord.store.listRepairTasks({ lfn: '/data/slow0' })).length, 0, 'nothing planned for a file being written');
+    slow.placeWithheld?.();
+    await until(async () => (await fileState('/data/slow0')) === 'healthy', 5000, 'slow0 healthy');
+    assert.equal(degradedOf('/data/slow0'), 0, 'no alarm for a write in progress');
+    await until(() => eventsOf('file.created').filter((e) => e.subject.lfn === '/data/slow0').length === 1, 5000, 'slow0 created once');
+
+    const short = placeObject(sites, '/data/slow1', 3000, PROFILE, { withhold: [3] });
+    await until(async () => {
+      await settled();
+      return (await coord.store.getFile('/data/slow1'))?.state === 'incomplete';
+    }, 5000, 'slow1 being written');
+    await until(async () => (await fileState('/data/slow1')) === 'degraded', 8000, 'slow1 degraded once the window passed');
+    assert.equal(degradedOf('/data/slow1'), 1);
+    short.placeWithheld?.();
+    await until(async () => (await fileState('/data/slow1')) === 'healthy', 5000, 'slow1 healthy');
   });
 
   it('an agent claiming a connected server id is refused; a hostile Hello is refused cleanly', async () => {

@@ -17,12 +17,15 @@ export interface PlacedObject {
   readonly paths: string[];
   /** Disk index used on each server. */
   readonly disks: number[];
+  /** With `withhold`: places the held-back archives (a slow writer finishing). */
+  readonly placeWithheld?: () => void;
 }
 
-export function placeObject(sites: readonly FakeSite[], lfn: string, size: number, profile: EcProfile, o: { strpver?: number; crc32c?: boolean; disk?: (server: number) => number } = {}): PlacedObject {
+export function placeObject(sites: readonly FakeSite[], lfn: string, size: number, profile: EcProfile, o: { strpver?: number; crc32c?: boolean; disk?: (server: number) => number; withhold?: readonly number[] } = {}): PlacedObject {
   const k = profile.nbData + profile.nbParity;
   if (sites.length < k) throw new Error(`${k} servers needed`);
   const tmp = mkdtempSync(join(tmpdir(), 'ecguard-place-'));
+  let keepTmp = false;
   try {
     const input = join(tmp, 'in');
     writeFileSync(input, randomBytes(size));
@@ -33,17 +36,31 @@ export function placeObject(sites: readonly FakeSite[], lfn: string, size: numbe
     encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: 'user.U.', mtFile: false, strpver: o.strpver ?? 1_700_000_000, codec: getCodec() });
     const paths: string[] = [];
     const disks: number[] = [];
-    archives.forEach((src, i) => {
+    const place = (i: number): void => {
+      const src = archives[i] as string;
       const site = sites[i] as FakeSite;
-      const disk = o.disk ? o.disk(i) : (lfn.length + i) % site.disks.length;
-      disks.push(disk);
-      paths.push(site.store(lfn, disk, (p) => {
+      paths[i] = site.store(lfn, disks[i] as number, (p) => {
         copyFileSync(src, p);
         for (const name of listAttributesSync(src)) setAttributeSync(p, name, getAttributeSync(src, name));
-      }));
+      });
+    };
+    archives.forEach((_, i) => {
+      const site = sites[i] as FakeSite;
+      disks.push(o.disk ? o.disk(i) : (lfn.length + i) % site.disks.length);
+      paths.push('');
+      if (!o.withhold?.includes(i)) place(i);
     });
-    return { lfn, size, paths, disks };
+    if (!o.withhold?.length) return { lfn, size, paths, disks };
+    keepTmp = true;
+    const placeWithheld = (): void => {
+      try {
+        for (const i of o.withhold ?? []) place(i);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    };
+    return { lfn, size, paths, disks, placeWithheld };
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (!keepTmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
