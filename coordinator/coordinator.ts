@@ -13,6 +13,7 @@ import { adminHandlers } from './admin/admin-service.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
 import type { ServerRow } from './catalog/catalog-types.js';
 import { ClusterState } from './cluster-state.js';
+import { LivenessMonitor } from './liveness-monitor.js';
 import { ProfileMap } from './profile-map.js';
 import type { EventLog } from './events/event-log.js';
 import { EventRecorder } from './events/event-recorder.js';
@@ -72,10 +73,10 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly heartbeatMs: number;
   readonly startedAt = Date.now();
   private readonly downAfterMs: number;
-  private readonly lastSeen = new Map<string, number>();
+  private readonly liveness: LivenessMonitor;
   readonly profiles: ProfileMap;
   private server: grpc.Server | undefined;
-  private liveness: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
   readonly events: EventRecorder | undefined;
   private safeWasActive = true;
   indicators: HealthIndicators = new HealthIndicators({ raiseAfterMs: 0, clearAfterMs: 0 });
@@ -89,6 +90,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.insecure = o.insecure === true;
     this.heartbeatMs = o.heartbeatMs ?? 5000;
     this.downAfterMs = o.downAfterMs ?? 30_000;
+    this.liveness = new LivenessMonitor({ downAfterMs: this.downAfterMs, intervalMs: this.livenessEveryMs() });
     this.profiles = new ProfileMap(o.profile);
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
@@ -115,8 +117,7 @@ export class Coordinator implements SessionContext, AdminContext {
     await this.cluster.load();
     const profileMeta = await this.store.getMeta('profile');
     if (!this.profiles.hasDefault() && profileMeta) this.profiles.setDefault(JSON.parse(profileMeta) as EcProfile);
-    const now = Date.now();
-    for (const s of this.cluster.listServers()) this.lastSeen.set(s.serverId, now); // a grace to reconnect
+    this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId)); // time to reconnect
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
     const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
@@ -130,8 +131,8 @@ export class Coordinator implements SessionContext, AdminContext {
     const port = await new Promise<number>((resolve, reject) => {
       (this.server as grpc.Server).bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
     });
-    this.liveness = setInterval(() => void this.checkLiveness(), Math.min(1000, this.downAfterMs / 4));
-    this.liveness.unref();
+    this.livenessTimer = setInterval(() => void this.checkLiveness(), this.livenessEveryMs());
+    this.livenessTimer.unref();
     const saved = await this.store.getMeta('indicators');
     this.indicators = new HealthIndicators({ raiseAfterMs: this.o.indicatorRaiseMs ?? 10_000, clearAfterMs: this.o.indicatorClearMs ?? 60_000 }, saved ? (JSON.parse(saved) as Partial<Record<HealthIndicator, IndicatorState>>) : {});
     this.indicatorTimer = setInterval(() => void this.checkIndicators().catch((err: unknown) => log.error(`health indicators: ${String(err)}`)), 1000);
@@ -142,7 +143,7 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   async stop(): Promise<void> {
-    if (this.liveness) clearInterval(this.liveness);
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
     if (this.indicatorTimer) clearInterval(this.indicatorTimer);
     this.repair.stop();
     for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
@@ -168,7 +169,11 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   seen(serverId: string): void {
-    this.lastSeen.set(serverId, Date.now());
+    this.liveness.seen(serverId);
+  }
+
+  private livenessEveryMs(): number {
+    return Math.min(1000, this.downAfterMs / 4);
   }
 
   async serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined> {
@@ -257,19 +262,18 @@ export class Coordinator implements SessionContext, AdminContext {
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
     const down: string[] = [];
-    for (const s of this.cluster.listServers()) {
-      if (s.state !== 'up') continue;
-      if (now - (this.lastSeen.get(s.serverId) ?? 0) > this.downAfterMs) {
-        await this.cluster.updateServer(s.serverId, { state: 'down', since: now });
-        // A session that stayed open but went silent (a stalled agent) is closed: the agent
-        // reconnects with a new Hello and comes back up through the normal path.
-        this.registry.get(s.serverId)?.close('SILENT', `no message for ${Math.round(this.downAfterMs / 1000)} s: marked down; reconnect`);
-        log.warn(`server ${s.serverId} down: no message for ${Math.round((now - (this.lastSeen.get(s.serverId) ?? 0)) / 1000)} s`);
-        const lfns = await this.store.lfnsOnServer(s.serverId);
-        this.events?.server(s.serverId, 'server.down', { lastSeen: this.lastSeen.get(s.serverId) ?? s.lastSeen, archives: lfns.length });
-        this.reclassify(lfns);
-        down.push(s.serverId);
-      }
+    const up = new Map(this.cluster.listServers().filter((s) => s.state === 'up').map((s) => [s.serverId, s]));
+    for (const { serverId, silentMs } of this.liveness.silent(up.keys())) {
+      const lastSeen = this.liveness.lastSeenOf(serverId) ?? up.get(serverId)?.lastSeen ?? 0;
+      await this.cluster.updateServer(serverId, { state: 'down', since: now });
+      // A session that stayed open but went silent (a stalled agent) is closed: the agent
+      // reconnects with a new Hello and comes back up through the normal path.
+      this.registry.get(serverId)?.close('SILENT', `no message for ${Math.round(this.downAfterMs / 1000)} s: marked down; reconnect`);
+      log.warn(`server ${serverId} down: no message for ${Math.round(silentMs / 1000)} s`);
+      const lfns = await this.store.lfnsOnServer(serverId);
+      this.events?.server(serverId, 'server.down', { lastSeen, archives: lfns.length });
+      this.reclassify(lfns);
+      down.push(serverId);
     }
     if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
     this.safeMode.evaluate(now);
