@@ -2,16 +2,20 @@
 // (XRDEC-FORMAT.md §A, §F): `<disk>/<space>/<XX>/<xrootd-style name>%` with the survivors'
 // xrdec.strpver and xrdec.filesize, user.XrdFrm.Pfn = link path + NUL, then the namespace
 // symlink. Crash-safe order (each step durable before the next makes anything visible):
-//   1. entries + central directory into `.ecguard-tmp-<task>-<slot>-<rand>` in the bucket
-//      (the scanner ignores names not ending in %), xattrs set on it, fsync;
+//   1. entries + central directory into `.ecguard-tmp-<task>-<slot>.part` in the bucket
+//      (the scanner ignores names not ending in %), xattrs set on it, fsync; the name and bucket
+//      are fixed per (task, slot), so an interrupted write is resumed by the retry
+//      (partial-archive.ts) instead of starting over;
 //   2. ledger record (task, slot) → final name, fsync'ed (placement-ledger.ts);
 //   3. link(temp, final) — fails rather than replace anything — unlink temp, fsync the bucket;
 //   4. the namespace symlink last, never over an existing entry (namespace-link.ts).
-// A crash leaves at most a temp file (removed by cleanupTempFiles at agent start) or a complete
-// data file whose symlink is missing (a retry of the same task and slot finds it and links it).
-import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+// A crash leaves at most a temp file (resumed by a retry, or removed by cleanupTempFiles once
+// old) or a complete data file whose symlink is missing (a retry of the same task and slot
+// finds it and links it).
+import { randomInt } from 'node:crypto';
+import { closeSync, fsyncSync, ftruncateSync, linkSync, lstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
+import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
 import { faultPoint } from '../../shared/fault-point.js';
 import { ArchiveFileWriter } from '../../shared/xrdec/archive-writer.js';
@@ -20,9 +24,18 @@ import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattr
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
 import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
+import { partialBucketByte, partialName, PARTIAL_SUFFIX, scanPartial, TEMP_PREFIX } from './partial-archive.js';
 import { checkTaskSlot, cleanupLedgerTemps, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
+import type { LayoutEntry } from '../../shared/xrdec/zip-layout.js';
 
-export const TEMP_PREFIX = '.ecguard-tmp-';
+export { TEMP_PREFIX } from './partial-archive.js';
+
+/** Continue the partial archive of an earlier attempt: keep its first `entries` entries. */
+export interface ResumeFrom {
+  readonly entries: number;
+  readonly crcKind?: CrcKind;
+  readonly codec: ErasureCodec;
+}
 
 export interface PlaceTarget {
   /** The disk directory (oss.space PATH). */
@@ -74,20 +87,23 @@ const MAX_NAME_TRIES = 4096;
 const OPEN = new Set<string>();
 
 export class ArchivePlacement {
-  private readonly writer: ArchiveFileWriter;
   private fd: number | undefined;
-  private entries = 0;
+  private entries: number;
   private done = false;
   private sealed = false;
   private tail = 0;
 
-  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number, private readonly key: string) {
+  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number, private readonly key: string,
+    private readonly writer: ArchiveFileWriter, readonly resumed: readonly LayoutEntry[]) {
     this.fd = fd;
-    this.writer = new ArchiveFileWriter(fd, dosTimestamp(t.time ?? new Date()));
+    this.entries = resumed.length;
   }
 
-  /** Checks everything that needs no data, then opens the temp file. Writes nothing when it throws. */
-  static open(t: PlaceTarget): ArchivePlacement {
+  /**
+   * Checks everything that needs no data, then opens the temp file (fresh, or the partial of an
+   * earlier attempt cut after `resume.entries` good entries). Writes nothing when it throws.
+   */
+  static open(t: PlaceTarget, resume?: ResumeFrom): ArchivePlacement {
     checkTaskSlot(t.taskId, t.slot);
     checkLinkPath(t.linkPath, t.namespaceRoot);
     for (const [name, v] of [['strpver', t.version.strpverText], ['filesize', t.version.filesizeText]] as const) {
@@ -103,12 +119,29 @@ export class ArchivePlacement {
     const spaceDir = `${t.diskPath}/${t.space}`;
     // A missing space directory means the disk is not there (xrootd would not start either).
     if (!isDir(spaceDir)) throw new EcguardError('DISK_NOT_READY', `${spaceDir} does not exist: the disk is missing or not mounted; nothing written`);
-    const c = counter;
-    counter = (counter + 1) >>> 0;
+    // The bucket is fixed per (task, slot) (the final name keeps the temp file's bucket).
+    const c = ((counter & ~0xff) | partialBucketByte(t.taskId, t.slot)) >>> 0;
+    counter = (counter + 0x100) >>> 0;
     const bucketDir = `${spaceDir}/${bucketOf(c)}`;
     mkdirLikeParent(bucketDir);
-    const temp = `${bucketDir}/${TEMP_PREFIX}${t.taskId}-${t.slot}-${randomBytes(4).toString('hex')}`;
-    const fd = openSync(temp, 'wx', 0o644);
+    const temp = `${bucketDir}/${partialName(t.taskId, t.slot)}`;
+    const time = dosTimestamp(t.time ?? new Date());
+    if (resume && resume.entries > 0) {
+      const kept = scanPartial(temp, resume.crcKind, resume.codec, resume.entries);
+      if (kept.entries.length < resume.entries) {
+        throw new EcguardError('RESUME_MISMATCH', `task ${t.taskId} slot ${t.slot}: the partial archive holds ${kept.entries.length} good entries, not the ${resume.entries} to resume after; the next attempt starts over`);
+      }
+      const fd = openSync(temp, 'r+');
+      try {
+        ftruncateSync(fd, kept.end); // drop a torn tail
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+      OPEN.add(key);
+      return new ArchivePlacement(t, bucketDir, temp, c, fd, key, ArchiveFileWriter.resume(fd, kept.time ?? time, kept), kept.entries);
+    }
+    const fd = openSync(temp, 'w', 0o644); // a stale partial of this (task, slot) starts over
     try {
       chownLike(temp, bucketDir);
     } catch (err) {
@@ -117,7 +150,7 @@ export class ArchivePlacement {
       throw err;
     }
     OPEN.add(key);
-    return new ArchivePlacement(t, bucketDir, temp, c, fd, key);
+    return new ArchivePlacement(t, bucketDir, temp, c, fd, key, new ArchiveFileWriter(fd, time), []);
   }
 
   append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number }): void {
@@ -185,6 +218,22 @@ export class ArchivePlacement {
     }
   }
 
+  /**
+   * Keeps what was written (fsync'ed) under the partial name, for a retry to resume; the
+   * placement is closed. Falls back to abort() when the data cannot be made durable.
+   */
+  suspend(): void {
+    if (this.done || this.sealed || this.fd === undefined) return this.abort();
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
+      OPEN.delete(this.key);
+    } catch {
+      this.abort();
+    }
+  }
+
   /** Drops the temp file (idempotent; a published archive stays). */
   abort(): void {
     if (this.fd !== undefined) closeSync(this.fd);
@@ -231,8 +280,11 @@ export async function placeArchive(t: PlaceTarget, entries: Iterable<RebuiltLike
 
 type RebuiltLike = { readonly name: string; readonly data: Uint8Array; readonly crc: number };
 
-/** At agent start: removes leftover temp files of this disk and space (only those). */
-export function cleanupTempFiles(diskPath: string, space: string): string[] {
+/**
+ * Removes leftover temp files of this disk and space (only those): all but resumable partials
+ * modified within `keepPartialsMs` (default 6 h), which a retry of their task may still resume.
+ */
+export function cleanupTempFiles(diskPath: string, space: string, keepPartialsMs = 6 * 3600_000, nowMs = Date.now()): string[] {
   const removed: string[] = [];
   const spaceDir = `${diskPath}/${space}`;
   let buckets: string[];
@@ -254,7 +306,9 @@ export function cleanupTempFiles(diskPath: string, space: string): string[] {
     for (const n of names) {
       if (!n.startsWith(TEMP_PREFIX)) continue;
       const path = `${dir}/${n}`;
-      if (!lstatSync(path).isFile()) continue;
+      const st = lstatSync(path);
+      if (!st.isFile()) continue;
+      if (n.endsWith(PARTIAL_SUFFIX) && nowMs - st.mtimeMs < keepPartialsMs) continue;
       unlinkSync(path);
       removed.push(path);
       any = true;

@@ -14,7 +14,10 @@ import { localArchiveSource, type StripeSource } from '../../shared/xrdec/rebuil
 import type { ZipEntry } from '../../shared/xrdec/zip-directory.js';
 import { resolveArchiveRef } from '../stripes/archive-ref.js';
 import type { PeerPool } from '../stripes/peer-pool.js';
-import { localPlacementSink, remotePlacementSink, type PlacementSink } from '../stripes/placement-sink.js';
+import { localPlacementProgress, remotePlacementProgress } from '../stripes/placement-progress.js';
+import { localPlacementSink, remotePlacementSink, type PlacementHeader, type PlacementSink } from '../stripes/placement-sink.js';
+import { getLogger } from '../../shared/logger.js';
+import { resumePoint } from './resume-point.js';
 import { remoteArchiveSource } from '../stripes/remote-source.js';
 import type { StripesContext } from '../stripes/stripes-context.js';
 
@@ -29,6 +32,8 @@ export interface TaskRunDeps {
   /** Minimum time between two progress reports (default 500 ms). */
   readonly progressEveryMs?: number;
 }
+
+const log = getLogger('repair');
 
 interface Counters {
   bytesRead: number;
@@ -101,18 +106,26 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     c.blocksTotal = rebuild.blockCount;
     faultPoint('repair-fetching');
     const r = rebuild;
+    const headers: PlacementHeader[] = plan.targets.map((t, i) => ({
+      taskId: order.taskId, slot: t.slot, diskId: t.diskId, lfn: plan.lfn, strpverText: r.version.strpverText, filesizeText: r.version.filesizeText,
+      xattrNamespace: r.version.namespace, expectedEntries: [...r.expectedEntries(i)].length,
+      ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}),
+    }));
+    // A retry resumes after the blocks every target already holds from an earlier attempt.
+    const resume = await resumePoint(r, plan.targets.map((t, i) => () => {
+      const h = headers[i] as PlacementHeader;
+      return t.serverId === d.ctx.serverId ? Promise.resolve(localPlacementProgress(d.ctx, h)) : remotePlacementProgress(d.pool.client(t.serverId, order.addresses.get(t.serverId) ?? ''), t.serverId, h);
+    }), problems);
+    if (resume.fromBlock > 0) log.info(`task ${order.taskId}: resuming at block ${resume.fromBlock} of ${r.blockCount} (an earlier attempt wrote the rest)`);
+    c.blocksDone = resume.fromBlock;
     plan.targets.forEach((t, i) => {
-      const header = {
-        taskId: order.taskId, slot: t.slot, diskId: t.diskId, lfn: plan.lfn, strpverText: r.version.strpverText, filesizeText: r.version.filesizeText,
-        xattrNamespace: r.version.namespace, expectedEntries: [...r.expectedEntries(i)].length,
-        ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}),
-      };
-      sinks.push(t.serverId === d.ctx.serverId ? localPlacementSink(d.ctx, header) : remotePlacementSink(d.pool.client(t.serverId, order.addresses.get(t.serverId) ?? ''), t.serverId, header));
+      const h = { ...(headers[i] as PlacementHeader), ...(resume.keep[i] ? { resumeEntries: resume.keep[i] } : {}) };
+      sinks.push(t.serverId === d.ctx.serverId ? localPlacementSink(d.ctx, h) : remotePlacementSink(d.pool.client(t.serverId, order.addresses.get(t.serverId) ?? ''), t.serverId, h));
     });
     phase = 'decoding';
     report(true);
     let first = true;
-    for await (const block of r.stream()) {
+    for await (const block of r.stream(resume.fromBlock)) {
       if (d.signal.aborted) throw new EcguardError('CANCELLED', `task cancelled: ${String(d.signal.reason)}`);
       if (first) {
         faultPoint('repair-decoding');
@@ -136,7 +149,12 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     phase = 'done';
     return report(true, { placed });
   } catch (err) {
-    for (const s of sinks) s.abort();
+    // Keep what the targets hold for the retry, unless the task itself was called off.
+    const cancelled = d.signal.aborted || (err instanceof EcguardError && err.code === 'CANCELLED');
+    for (const s of sinks) {
+      if (cancelled) s.abort();
+      else s.suspend();
+    }
     for (const b of rebuild?.badEntries ?? []) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
     phase = 'failed';
     const code = err instanceof EcguardError ? err.code : 'FAILED';

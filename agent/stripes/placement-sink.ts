@@ -36,6 +36,8 @@ export interface PlacementHeader {
   readonly crcKind?: CrcKind;
   /** A failed or missing disk of the holder: a namespace symlink into it may be replaced. */
   readonly replaceLinkOfDisk?: string;
+  /** Keep this many entries of the (task, slot)'s partial archive and append after them. */
+  readonly resumeEntries?: number;
 }
 
 export interface PlacedInfo {
@@ -56,6 +58,8 @@ export interface PlacementSink {
   commit(): Promise<PlacedInfo>;
   /** Drops whatever was written (nothing stays); harmless after commit. */
   abort(): void;
+  /** Stops but keeps what was written, for a retry of the task to resume; harmless after commit. */
+  suspend(): void;
   /** Set as soon as the holder reports an earlier placement: append does nothing, commit returns it. */
   readonly alreadyPlaced: PlacedInfo | undefined;
 }
@@ -66,6 +70,8 @@ const closed = (): EcguardError => new EcguardError('PLACEMENT_CLOSED', 'the pla
 /** Writes on one of this server's disks (must be online). Throws before writing anything when the header is unusable. */
 export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): PlacementSink {
   if (!Number.isSafeInteger(h.expectedEntries) || h.expectedEntries < 0) throw new EcguardError('BAD_PLACE_STREAM', `expected entries must be a count, got ${h.expectedEntries}`);
+  const resume = h.resumeEntries ?? 0;
+  if (!Number.isSafeInteger(resume) || resume < 0 || resume > h.expectedEntries) throw new EcguardError('BAD_PLACE_STREAM', `resume entries must be a count up to ${h.expectedEntries}, got ${resume}`);
   const disk = usableDisk(ctx, h.diskId, false);
   const ns = ctx.linkFor(h.lfn);
   const target: PlaceTarget = {
@@ -79,7 +85,7 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
   const placedSink = (rec: PlacedRecord): PlacementSink => {
     const b = placedBefore(target, rec, disk);
     const i = info(b.path, b.size, b.linked, true);
-    return { alreadyPlaced: i, append: async () => undefined, commit: async () => i, abort: () => undefined };
+    return { alreadyPlaced: i, append: async () => undefined, commit: async () => i, abort: () => undefined, suspend: () => undefined };
   };
   // A retry finds its archive even when the disk was downgraded since; new ones need it online.
   const rec = findPlaced(disk.path, h.taskId, h.slot);
@@ -87,17 +93,22 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
   usableDisk(ctx, h.diskId, true);
   let placement: ArchivePlacement;
   try {
-    placement = ArchivePlacement.open(target);
+    placement = ArchivePlacement.open(target, resume > 0 ? { entries: resume, codec: ctx.codec, ...(h.crcKind ? { crcKind: h.crcKind } : {}) } : undefined);
   } catch (err) {
     if (err instanceof AlreadyPlaced) return placedSink(err.placed);
     throw err;
   }
-  const received: { name: string; size: number }[] = [];
-  const names = new Set<string>();
+  const received: { name: string; size: number }[] = placement.resumed.map((e) => ({ name: e.name, size: e.size }));
+  const names = new Set<string>(received.map((e) => e.name));
   let open = true;
   const stop = (): void => {
     open = false;
     placement.abort();
+  };
+  const pause = (): void => {
+    if (!open) return;
+    open = false;
+    placement.suspend();
   };
   const fail = (code: string, msg: string): never => {
     stop();
@@ -135,6 +146,7 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
       }
     },
     abort: stop,
+    suspend: pause,
   };
 }
 
@@ -171,7 +183,7 @@ export function headerToWire(h: PlacementHeader): PlaceHeader {
   return {
     taskId: h.taskId, slot: h.slot, diskId: h.diskId, lfn: h.lfn, strpverText: h.strpverText, filesizeText: h.filesizeText,
     xattrNamespace: xattrNamespaceWire.toWire(h.xattrNamespace), expectedEntries: h.expectedEntries,
-    crcKind: h.crcKind ? crcKindWire.toWire(h.crcKind) : 0, replaceLinkOfDisk: h.replaceLinkOfDisk ?? '',
+    crcKind: h.crcKind ? crcKindWire.toWire(h.crcKind) : 0, replaceLinkOfDisk: h.replaceLinkOfDisk ?? '', resumeEntries: h.resumeEntries ?? 0,
   };
 }
 
@@ -184,6 +196,7 @@ export function headerFromWire(w: PlaceHeader): PlacementHeader {
   return {
     taskId: w.taskId, slot: w.slot, diskId: w.diskId, lfn: w.lfn, strpverText: w.strpverText, filesizeText: w.filesizeText,
     xattrNamespace, expectedEntries: w.expectedEntries, ...(crcKind ? { crcKind } : {}), ...(w.replaceLinkOfDisk ? { replaceLinkOfDisk: w.replaceLinkOfDisk } : {}),
+    ...(w.resumeEntries ? { resumeEntries: w.resumeEntries } : {}),
   };
 }
 
@@ -191,7 +204,10 @@ export function placedToWire(p: PlacedInfo): PlacedArchiveInfo {
   return { slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked };
 }
 
-/** Streams the archive to `serverId`'s PlaceArchive; abort() cancels the call (the peer drops its temp file). */
+/**
+ * Streams the archive to `serverId`'s PlaceArchive. abort() tells the peer to drop its temp
+ * file; suspend() just cancels the call, and the peer keeps what it has for a retry to resume.
+ */
 export function remotePlacementSink(client: StripesClient, serverId: string, h: PlacementHeader, o: { deadlineMs?: number } = {}): PlacementSink {
   const opts = o.deadlineMs !== undefined ? { deadline: new Date(Date.now() + o.deadlineMs) } : {};
   const what = `PlaceArchive task ${h.taskId} slot ${h.slot}`;
@@ -250,6 +266,13 @@ export function remotePlacementSink(client: StripesClient, serverId: string, h: 
       return reply;
     },
     abort() {
+      if (!finished && !settled) {
+        call.write({ msg: { $case: 'abort', value: true } });
+        call.end();
+      }
+      finished = true;
+    },
+    suspend() {
       finished = true;
       if (!settled) call.cancel();
     },

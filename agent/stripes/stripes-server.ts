@@ -11,6 +11,7 @@ import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { openArchive, readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { headerFromWire, localPlacementSink, placedToWire, type PlacementSink } from './placement-sink.js';
 import { Semaphore } from './semaphore.js';
 import type { StripesContext } from './stripes-context.js';
@@ -115,6 +116,10 @@ export class StripesServer {
         if (this.refuse(call, (e) => cb(e))) return;
         this.place(call).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlaceArchive', err)));
       },
+      placementProgress: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => keptToWire(localPlacementProgress(this.ctx, headerFromWire(call.request)))).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlacementProgress', err)));
+      },
     };
   }
 
@@ -171,6 +176,10 @@ export class StripesServer {
     const ac = new AbortController();
     call.on('cancelled', () => ac.abort());
     let sink: PlacementSink | undefined;
+    // A stream that breaks (the sender died, was cancelled, lost its network) keeps the partial
+    // archive for a retry to resume; an explicit abort or a bad stream drops it.
+    let keep = false;
+    let dropped = false;
     try {
       for await (const chunk of untilAborted(call as AsyncIterable<PlaceChunk>, ac.signal)) {
         const m = chunk.msg;
@@ -185,6 +194,9 @@ export class StripesServer {
           }
         } else if (m?.$case === 'entry') {
           await sink.append(m.value);
+        } else if (m?.$case === 'abort') {
+          dropped = true;
+          throw new EcguardError('CANCELLED', 'the sender aborted the placement: temp file removed');
         } else if (m?.$case === 'commit') {
           const p = await sink.commit();
           this.counts.placements++;
@@ -199,9 +211,14 @@ export class StripesServer {
         const t = setTimeout(resolve, ac.signal.aborted ? 0 : 100);
         ac.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
-      throw new EcguardError(ac.signal.aborted ? 'CANCELLED' : 'BAD_PLACE_STREAM', 'the stream ended without commit: nothing placed');
+      keep = true;
+      throw new EcguardError(ac.signal.aborted ? 'CANCELLED' : 'BAD_PLACE_STREAM', 'the stream ended without commit: nothing placed (what arrived is kept for a retry)');
+    } catch (err) {
+      if (ac.signal.aborted && !dropped) keep = true;
+      throw err;
     } finally {
-      sink?.abort(); // removes the temp file unless published
+      if (keep) sink?.suspend();
+      else sink?.abort(); // removes the temp file unless published
     }
   }
 }

@@ -11,6 +11,15 @@ export class ArchiveFileWriter {
 
   constructor(private readonly fd: number, private readonly time: DosTime) {}
 
+  /** Continues an archive whose first entries (local headers + data) are already in the file. */
+  static resume(fd: number, time: DosTime, kept: { readonly entries: readonly LayoutEntry[]; readonly offsets: readonly number[]; readonly end: number }): ArchiveFileWriter {
+    const w = new ArchiveFileWriter(fd, time);
+    w.entries.push(...kept.entries);
+    w.offsets.push(...kept.offsets);
+    w.offset = kept.end;
+    return w;
+  }
+
   append(name: string, data: Uint8Array, crc: number): void {
     const entry = { name, size: data.length, crc };
     const header = localHeader(entry, this.time);

@@ -49,6 +49,7 @@ describe('Stripes: a remote source against a lying peer', function () {
         call.end();
       },
       placeArchive: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
+      placementProgress: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
     };
     server = new grpc.Server();
     server.addService(StripesService, handlers);

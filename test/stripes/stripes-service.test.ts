@@ -2,16 +2,18 @@
 // remote reads equal local reads, hostile references are refused, a repair rebuilt from remote
 // sources is placed (verified, linked) on the peer exactly once, and nothing half-written stays.
 import assert from 'node:assert/strict';
-import { mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { setAttributeSync } from 'fs-xattr';
 import { getCodec } from '../../shared/codec/index.js';
 import { rebuildStripes } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
 import { closeSources, localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
 import type { ZipEntry } from '../../shared/xrdec/zip-directory.js';
+import { cleanupTempFiles } from '../../agent/repair/archive-placer.js';
 import { verifyArchive, verifyStripeSet } from '../../agent/repair/verify-archive.js';
 import { PeerError, PeerPool } from '../../agent/stripes/peer-pool.js';
+import { remotePlacementProgress } from '../../agent/stripes/placement-progress.js';
 import { headerToWire, remotePlacementSink, type PlacementHeader } from '../../agent/stripes/placement-sink.js';
 import { remoteArchiveSource } from '../../agent/stripes/remote-source.js';
 import { StripesServer } from '../../agent/stripes/stripes-server.js';
@@ -266,7 +268,7 @@ describe('Stripes service: two agents on loopback', function () {
       }
     });
 
-    it('a stream cancelled or ended before commit leaves no temp file', async () => {
+    it('an aborted stream leaves no temp file; a broken one keeps its partial archive for a retry', async () => {
       const tree = filesOf(site1);
       const h = { ...header, taskId: 'task-cancel', lfn: '/data/obj/other.dat' };
       const sink = remotePlacementSink(client1(), 'srv01', h);
@@ -275,7 +277,8 @@ describe('Stripes service: two agents on loopback', function () {
       sink.abort();
       await until(() => tempFiles(site1).length === 0, 5000, 'the temp file to go');
       await assert.rejects(sink.commit(), /committed or aborted/);
-      // Half-closed without commit: refused, nothing stays.
+      assert.deepEqual(filesOf(site1), tree);
+      // Half-closed without commit: refused; what arrived stays as the partial of (task-end, 0).
       const ended = await new Promise<grpc.ServiceError | null>((resolve) => {
         const call = client1().placeArchive((err) => resolve(err));
         call.write({ msg: { $case: 'header', value: headerToWire({ ...header, taskId: 'task-end', lfn: '/data/obj/end.dat' }) } });
@@ -284,7 +287,51 @@ describe('Stripes service: two agents on loopback', function () {
       });
       assert.equal(ended?.code, grpc.status.INVALID_ARGUMENT);
       assert.match(ended?.details ?? '', /ended without commit/);
+      assert.deepEqual(tempFiles(site1).map((p) => basename(p)), ['.ecguard-tmp-task-end-0.part']);
+      assert.ok(!readdirSync(join(site1.nsRoot, 'obj')).includes('end.dat'), 'nothing in the namespace');
+      // Old partials go at agent start; young ones stay for their retry.
+      const d = disk(site1, 0);
+      assert.deepEqual(cleanupTempFiles(d.path, d.space), []);
+      assert.equal(cleanupTempFiles(d.path, d.space, 6 * 3600_000, Date.now() + 7 * 3600_000).length, 1);
       assert.deepEqual(filesOf(site1), tree);
+    });
+
+    it('a retry resumes a broken placement: PlacementProgress reports the good entries, the rest is appended', async () => {
+      const tree = filesOf(site1);
+      const h = { ...header, taskId: 'task-resume', lfn: '/data/obj/resumed.dat' };
+      const first = remotePlacementSink(client1(), 'srv01', h);
+      for (const e of rebuilt.slice(0, 3)) await first.append(e);
+      const bytes = rebuilt.slice(0, 3).reduce((n, e) => n + 30 + e.name.length + e.data.length, 0);
+      await until(() => tempFiles(site1).length === 1 && statSync(join(site1.root, tempFiles(site1)[0] as string)).size >= bytes, 5000, 'the partial with 3 entries');
+      const partial = join(site1.root, tempFiles(site1)[0] as string);
+      first.suspend(); // the executor failed: the holder keeps what it has
+      await new Promise((r) => setTimeout(r, 200));
+      // A torn tail (half an entry) is not trusted.
+      appendFileSync(partial, Buffer.alloc(10, 0x50));
+      const kept = await remotePlacementProgress(client1(), 'srv01', h);
+      assert.deepEqual(kept.entries.map((e) => e.name), rebuilt.slice(0, 3).map((e) => e.name));
+      assert.equal(kept.alreadyPlaced, false);
+      // Resume after two entries (say, the block boundary), send the rest.
+      const again = remotePlacementSink(client1(), 'srv01', { ...h, resumeEntries: 2 });
+      for (const e of rebuilt.slice(2)) await again.append(e);
+      const placed = await again.commit();
+      assert.equal(placed.linked, true);
+      const path = join(disk(site1, 0).path, placed.dataPath);
+      const report = await verifyArchive(path, { entries: rebuilt.map((e) => ({ name: e.name, size: e.data.length })), crcKind: 'crc32c', version: header, xattrNamespace: 'user.U.', pfn: `${site1.localroot}${h.lfn}` }, codec);
+      assert.deepEqual(report.problems, []);
+      const src = localArchiveSource(path);
+      const entries = (await src.directory()).entries;
+      assert.deepEqual(entries.map((e) => e.name), rebuilt.map((e) => e.name));
+      for (const e of entries) assert.ok((await src.readEntry(e)).equals((rebuilt.find((x) => x.name === e.name) as Entry).data), e.name);
+      await src.close();
+      assert.deepEqual(tempFiles(site1), []);
+      assert.equal((await remotePlacementProgress(client1(), 'srv01', h)).alreadyPlaced, true);
+      // Asking to keep more than the partial holds is refused, writing nothing.
+      const h2 = { ...header, taskId: 'task-resume2', lfn: '/data/obj/resumed2.dat' };
+      const e = await refusal(place({ ...h2, resumeEntries: 1 }, rebuilt.slice(1)));
+      assert.equal(e.peerCode, 'RESUME_MISMATCH');
+      const added = filesOf(site1).filter((f) => !tree.includes(f));
+      assert.equal(added.length, 3, `the archive, its ledger record and its link: ${added.join(', ')}`);
     });
 
     it('refuses bad streams and failed verification, writing nothing', async () => {

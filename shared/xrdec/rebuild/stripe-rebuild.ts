@@ -51,6 +51,7 @@ export interface RebuiltBlock {
 
 export interface ExpectedEntry {
   readonly name: string;
+  readonly block: number;
   readonly size: number;
 }
 
@@ -70,8 +71,11 @@ export interface StripeRebuild {
   readonly missingStripes: number;
   /** Names and sizes target t will hold, in order (for verification). */
   expectedEntries(target: number): Generator<ExpectedEntry>;
-  /** The rebuilt stripes, block by block. Throws TOO_FEW_SOURCES when a block cannot be decoded. */
-  stream(): AsyncGenerator<RebuiltBlock>;
+  /**
+   * The rebuilt stripes, block by block, from `fromBlock` on (earlier blocks are neither read
+   * nor decoded: a resumed task). Throws TOO_FEW_SOURCES when a block cannot be decoded.
+   */
+  stream(fromBlock?: number): AsyncGenerator<RebuiltBlock>;
 }
 
 export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> {
@@ -114,7 +118,7 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   const crcKind = o.crcKind ?? (await probeCrcKind(index, o.codec));
   const k = stripeCount(p);
 
-  async function* stream(): AsyncGenerator<RebuiltBlock> {
+  async function* stream(fromBlock = 0): AsyncGenerator<RebuiltBlock> {
     // Reads run `readAhead` blocks ahead of the decoding and writing (a remote source's latency,
     // not its bandwidth, would otherwise set the pace). Memory: (readAhead + 1) blocks.
     const ahead = Math.max(0, o.readAhead ?? 4);
@@ -125,6 +129,7 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
         const next = walk.next();
         if (next.done) return;
         const c = next.value;
+        if (c.block < fromBlock) continue;
         const missing = index.missing(c);
         const read = missing.length > 0 ? readGoodStripes(c, n, crcKind, o.codec) : undefined;
         read?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
@@ -163,7 +168,7 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   function* expectedEntries(target: number): Generator<ExpectedEntry> {
     for (const c of index.walk()) {
       for (const s of assignMissing(index.missing(c), o.targets)[target] ?? []) {
-        yield { name: entryName(c.block, s), size: stripeSize(p, filesize, c.block, s) };
+        yield { name: entryName(c.block, s), block: c.block, size: stripeSize(p, filesize, c.block, s) };
       }
     }
   }

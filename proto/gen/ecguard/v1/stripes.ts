@@ -88,6 +88,23 @@ export interface PlaceHeader {
     | undefined;
   /** See RepairTarget.replace_link_of_disk. */
   replaceLinkOfDisk: string;
+  /**
+   * Keep this many entries of the partial archive an earlier attempt left (PlacementProgress
+   * said they are good and the sender checked their names), and append after them.
+   */
+  resumeEntries: number;
+}
+
+export interface KeptEntry {
+  name: string;
+  size: number;
+}
+
+export interface PlacementKept {
+  /** In order, as in the partial archive (at most one message's worth). */
+  entries: KeptEntry[];
+  /** The (task, slot) is already placed: nothing to resume, PlaceArchive will report it. */
+  alreadyPlaced: boolean;
 }
 
 export interface PlaceEntry {
@@ -99,7 +116,9 @@ export interface PlaceEntry {
 export interface PlaceChunk {
   msg?: { $case: "header"; value: PlaceHeader } | { $case: "entry"; value: PlaceEntry } | //
   /** Every entry was sent: verify, publish, link. */
-  { $case: "commit"; value: boolean } | undefined;
+  { $case: "commit"; value: boolean } | //
+  /** The task gave up (cancelled): drop the temp file. A stream that merely breaks keeps it. */
+  { $case: "abort"; value: boolean } | undefined;
 }
 
 export interface PlaceReply {
@@ -531,6 +550,7 @@ function createBasePlaceHeader(): PlaceHeader {
     crcKind: 0,
     profile: undefined,
     replaceLinkOfDisk: "",
+    resumeEntries: 0,
   };
 }
 
@@ -568,6 +588,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     }
     if (message.replaceLinkOfDisk !== "") {
       writer.uint32(90).string(message.replaceLinkOfDisk);
+    }
+    if (message.resumeEntries !== 0) {
+      writer.uint32(96).uint32(message.resumeEntries);
     }
     return writer;
   },
@@ -673,6 +696,14 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
             message.replaceLinkOfDisk = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.resumeEntries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -730,6 +761,11 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
         : isSet(object.replace_link_of_disk)
         ? globalThis.String(object.replace_link_of_disk)
         : "",
+      resumeEntries: isSet(object.resumeEntries)
+        ? globalThis.Number(object.resumeEntries)
+        : isSet(object.resume_entries)
+        ? globalThis.Number(object.resume_entries)
+        : 0,
     };
   },
 
@@ -768,6 +804,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     if (message.replaceLinkOfDisk !== "") {
       obj.replaceLinkOfDisk = message.replaceLinkOfDisk;
     }
+    if (message.resumeEntries !== 0) {
+      obj.resumeEntries = Math.round(message.resumeEntries);
+    }
     return obj;
   },
 
@@ -789,6 +828,181 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
       ? EcProfile.fromPartial(object.profile)
       : undefined;
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
+    message.resumeEntries = object.resumeEntries ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeptEntry(): KeptEntry {
+  return { name: "", size: 0 };
+}
+
+export const KeptEntry: MessageFns<KeptEntry> = {
+  encode(message: KeptEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).uint64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeptEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeptEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeptEntry {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: KeptEntry): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeptEntry>, I>>(base?: I): KeptEntry {
+    return KeptEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeptEntry>, I>>(object: I): KeptEntry {
+    const message = createBaseKeptEntry();
+    message.name = object.name ?? "";
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
+function createBasePlacementKept(): PlacementKept {
+  return { entries: [], alreadyPlaced: false };
+}
+
+export const PlacementKept: MessageFns<PlacementKept> = {
+  encode(message: PlacementKept, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      KeptEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.alreadyPlaced !== false) {
+      writer.uint32(16).bool(message.alreadyPlaced);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlacementKept {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlacementKept();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(KeptEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.alreadyPlaced = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlacementKept {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => KeptEntry.fromJSON(e)) : [],
+      alreadyPlaced: isSet(object.alreadyPlaced)
+        ? globalThis.Boolean(object.alreadyPlaced)
+        : isSet(object.already_placed)
+        ? globalThis.Boolean(object.already_placed)
+        : false,
+    };
+  },
+
+  toJSON(message: PlacementKept): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => KeptEntry.toJSON(e));
+    }
+    if (message.alreadyPlaced !== false) {
+      obj.alreadyPlaced = message.alreadyPlaced;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlacementKept>, I>>(base?: I): PlacementKept {
+    return PlacementKept.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlacementKept>, I>>(object: I): PlacementKept {
+    const message = createBasePlacementKept();
+    message.entries = object.entries?.map((e) => KeptEntry.fromPartial(e)) || [];
+    message.alreadyPlaced = object.alreadyPlaced ?? false;
     return message;
   },
 };
@@ -910,6 +1124,9 @@ export const PlaceChunk: MessageFns<PlaceChunk> = {
       case "commit":
         writer.uint32(24).bool(message.msg.value);
         break;
+      case "abort":
+        writer.uint32(32).bool(message.msg.value);
+        break;
     }
     return writer;
   },
@@ -951,6 +1168,14 @@ export const PlaceChunk: MessageFns<PlaceChunk> = {
             message.msg = { $case: "commit", value: reader.bool() };
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.msg = { $case: "abort", value: reader.bool() };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -971,6 +1196,8 @@ export const PlaceChunk: MessageFns<PlaceChunk> = {
         ? { $case: "entry", value: PlaceEntry.fromJSON(object.entry) }
         : isSet(object.commit)
         ? { $case: "commit", value: globalThis.Boolean(object.commit) }
+        : isSet(object.abort)
+        ? { $case: "abort", value: globalThis.Boolean(object.abort) }
         : undefined,
     };
   },
@@ -983,6 +1210,8 @@ export const PlaceChunk: MessageFns<PlaceChunk> = {
       obj.entry = PlaceEntry.toJSON(message.msg.value);
     } else if (message.msg?.$case === "commit") {
       obj.commit = message.msg.value;
+    } else if (message.msg?.$case === "abort") {
+      obj.abort = message.msg.value;
     }
     return obj;
   },
@@ -1008,6 +1237,12 @@ export const PlaceChunk: MessageFns<PlaceChunk> = {
       case "commit": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "commit", value: object.msg.value };
+        }
+        break;
+      }
+      case "abort": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "abort", value: object.msg.value };
         }
         break;
       }
@@ -1136,12 +1371,30 @@ export const StripesService = {
     responseSerialize: (value: PlaceReply): Buffer => Buffer.from(PlaceReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): PlaceReply => PlaceReply.decode(value),
   },
+  /**
+   * What this server kept of a (task, slot)'s interrupted placement (PlaceHeader names it):
+   * the good entries of its partial archive, so a retry resumes after them.
+   */
+  placementProgress: {
+    path: "/ecguard.v1.Stripes/PlacementProgress" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceHeader): Buffer => Buffer.from(PlaceHeader.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceHeader => PlaceHeader.decode(value),
+    responseSerialize: (value: PlacementKept): Buffer => Buffer.from(PlacementKept.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlacementKept => PlacementKept.decode(value),
+  },
 } as const;
 
 export interface StripesServer extends UntypedServiceImplementation {
   readDirectory: handleUnaryCall<ArchiveRef, ArchiveTail>;
   readEntries: handleServerStreamingCall<ReadEntriesRequest, EntryData>;
   placeArchive: handleClientStreamingCall<PlaceChunk, PlaceReply>;
+  /**
+   * What this server kept of a (task, slot)'s interrupted placement (PlaceHeader names it):
+   * the good entries of its partial archive, so a retry resumes after them.
+   */
+  placementProgress: handleUnaryCall<PlaceHeader, PlacementKept>;
 }
 
 export interface StripesClient extends Client {
@@ -1180,6 +1433,25 @@ export interface StripesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PlaceReply) => void,
   ): ClientWritableStream<PlaceChunk>;
+  /**
+   * What this server kept of a (task, slot)'s interrupted placement (PlaceHeader names it):
+   * the good entries of its partial archive, so a retry resumes after them.
+   */
+  placementProgress(
+    request: PlaceHeader,
+    callback: (error: ServiceError | null, response: PlacementKept) => void,
+  ): ClientUnaryCall;
+  placementProgress(
+    request: PlaceHeader,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlacementKept) => void,
+  ): ClientUnaryCall;
+  placementProgress(
+    request: PlaceHeader,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlacementKept) => void,
+  ): ClientUnaryCall;
 }
 
 export const StripesClient = makeGenericClientConstructor(StripesService, "ecguard.v1.Stripes") as unknown as {
