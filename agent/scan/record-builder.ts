@@ -8,6 +8,7 @@ import { errorText } from '../../shared/errors.js';
 import { preadFileSync, runOnBytes } from '../../shared/xrdec/archive-io.js';
 import { matchCrc, summarizeEntries } from '../../shared/xrdec/archive-summary.js';
 import { ArchiveError } from '../../shared/xrdec/errors.js';
+import { isMetadataFile, METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
 import { interpretEcXattrs, usualEcXattrs, type EcXattrs } from '../../shared/xrdec/xattrs.js';
 import { LFH_SIZE } from '../../shared/xrdec/zip-constants.js';
 import { parseZipDirectory, type ZipDirectory } from '../../shared/xrdec/zip-directory.js';
@@ -124,7 +125,10 @@ function generalRecord(
   } catch (err) {
     parseStatus = err instanceof ArchiveError ? STATUS_BY_CODE[err.code] ?? 'bad-cd' : 'unreadable';
     parseError = err instanceof ArchiveError ? `${err.code}: ${err.message}` : errorText(err);
-    finding({ kind: parseStatus === 'unreadable' ? 'unreadable' : 'bad-archive', severity: 'error', reason: parseError });
+    // An object's .mt file is a zip of directories, not a damaged archive: reported, not flagged.
+    const mt = parseStatus === 'not-ec' ? isMetadataFile(lfn, xa.strpver, () => runOnBytes(parseZipDirectory(raw.size, { initialTail: raw.tail.length, names: 'any' }), raw.tail, tailBase, (req) => preadFileSync(absPath, req))) : undefined;
+    if (mt) parseError = `${METADATA_NOTE} of ${mt.object}: ${mt.members} members`;
+    else finding({ kind: parseStatus === 'unreadable' ? 'unreadable' : 'bad-archive', severity: 'error', reason: parseError });
   }
   if (parseStatus === 'empty' && xa.filesize !== undefined && xa.filesize > 0) {
     finding({ kind: 'bad-archive', severity: 'error', reason: `0-byte archive but xrdec.filesize is ${xa.filesize}: truncated to nothing` });

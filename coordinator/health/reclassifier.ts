@@ -12,6 +12,7 @@ import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
+import { isMetadataOnly } from './metadata-files.js';
 import { WriteSettle } from './write-settle.js';
 
 export interface FileChange {
@@ -117,6 +118,10 @@ export class Reclassifier extends EventEmitter {
       const profile = this.profileFor(lfn) as EcProfile;
       const list = archives.get(lfn) ?? [];
       let tlist = tombs.get(lfn) ?? [];
+      if (isMetadataOnly(lfn, list)) {
+        if (prev) gone.push(lfn); // an older catalog took it for a file
+        continue;
+      }
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
         replaced: new Map((replaced.get(lfn) ?? []).filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId])),

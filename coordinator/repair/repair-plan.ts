@@ -41,6 +41,8 @@ export interface PlanInput {
   readonly replaced?: ReadonlyMap<string, string>;
   /** Targets of an earlier attempt of the same task, kept when still usable (idempotence). */
   readonly previousTargets?: RepairPlan['targets'];
+  /** Servers holding the object's `.mt` file (placement indices tied to servers). */
+  readonly metadataServers?: readonly string[];
 }
 
 export type PlanDecision =
@@ -98,6 +100,11 @@ export function planRepair(i: PlanInput): PlanDecision {
   }
   const missing = k - cov;
   if (missing <= 0) return { kind: 'none', reason: `all ${k} stripes of every block are available` };
+  if (i.metadataServers && i.metadataServers.length > 0) {
+    // The reader takes archive i's directory from member i of the .mt file: a rebuilt archive
+    // with a new directory and stale .mt members would look repaired here and stay unreadable.
+    return { kind: 'impossible', reason: `the object has .mt metadata files (on ${[...new Set(i.metadataServers)].slice(0, 8).join(', ')}): a rebuilt archive needs the .mt members rewritten on every server, which ecguard does not do yet; repair it by copying the file (the operations guide's procedure) or bring the lost archive back` };
+  }
 
   const holders = new Set(i.archives.map((a) => a.serverId));
   const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });

@@ -1,6 +1,7 @@
 // Turns unhealthy files into queued repair tasks. Candidates come from the reclassifier (files
 // whose state changed) and from a slow sweep over every unhealthy file (graces that ran out,
 // tasks cancelled earlier). One task per file: a file with an active task is not planned again.
+import { isMetadataRecord, metadataLfnOf } from '../health/metadata-files.js';
 import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
 import { ACTIVE_TASK_STATES } from '../../shared/domain/repair-task.js';
 import type { FileState } from '../../shared/domain/file-health.js';
@@ -70,6 +71,7 @@ export class RepairPlanner {
   async plan(lfns: readonly string[], o: { now: number; view: PlacementView & { addLoad(serverId: string): void }; force?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
     const files = await this.host.store.filesOf(lfns);
     const archives = await this.host.store.archivesOf(lfns);
+    const metadata = await this.host.store.archivesOf(lfns.map(metadataLfnOf));
     const replaced = replacedMaps(await this.host.store.replacedFor(lfns));
     const out: PlanOutcome[] = [];
     const made: RepairTaskRow[] = [];
@@ -96,6 +98,7 @@ export class RepairPlanner {
         lfn, archives: archives.get(lfn) ?? [], profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
         ...(replaced.has(lfn) ? { replaced: replaced.get(lfn) as ReadonlyMap<string, string> } : {}),
+        metadataServers: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord).map((a) => a.serverId),
       });
       if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
       else this.waiting.delete(lfn);

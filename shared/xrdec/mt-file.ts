@@ -26,6 +26,27 @@ export interface MetadataMember {
   readonly bytes: Buffer;
 }
 
+export const METADATA_SUFFIX = '.mt';
+/** parseError prefix of a record that is an object's `.mt` file (the coordinator keys on it). */
+export const METADATA_NOTE = 'XrdEc metadata (.mt)';
+const INDEX_NAME = /^(0|[1-9][0-9]{0,2})$/;
+
+/**
+ * Whether a data file is an object's `.mt` file rather than a damaged archive: its LFN ends in
+ * `.mt`, it carries no xrdec.strpver (XrdEc sets none on it) and every member is named by a
+ * placement index. `parseAny` parses its directory with names: 'any'.
+ */
+export function isMetadataFile(lfn: string | undefined, strpver: number | undefined, parseAny: () => ZipDirectory): { object: string; members: number } | undefined {
+  if (lfn === undefined || !lfn.endsWith(METADATA_SUFFIX) || lfn.length <= METADATA_SUFFIX.length || strpver !== undefined) return undefined;
+  try {
+    const dir = parseAny();
+    if (dir.entries.length === 0 || dir.entries.length > 256 || !dir.entries.every((e) => INDEX_NAME.test(e.name))) return undefined;
+    return { object: lfn.slice(0, -METADATA_SUFFIX.length), members: dir.entries.length };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a `.mt` file's members; names must be the placement indices 0..K-1. */
 export async function readMetadataFile(path: string): Promise<{ dir: ZipDirectory; members: MetadataMember[] }> {
   const fh = await open(path, 'r');
@@ -34,7 +55,7 @@ export async function readMetadataFile(path: string): Promise<{ dir: ZipDirector
     const dir = await runAsync(parseZipDirectory(st.size, { names: 'any' }), fh);
     const members: MetadataMember[] = [];
     for (const e of dir.entries) {
-      if (!/^(0|[1-9][0-9]{0,2})$/.test(e.name)) {
+      if (!INDEX_NAME.test(e.name)) {
         throw new BadCentralDirectory(`metadata member name ${JSON.stringify(e.name)} is not a placement index`, e.recordOffset);
       }
       members.push({ index: Number(e.name), crc: e.crc, bytes: await runAsync(parseEntryData(e, dir.cdOffset), fh) });

@@ -46,6 +46,13 @@ describe('repair planner', () => {
     assert.equal(d.redundancy, 1);
   });
 
+  it('an object with .mt files is not rebuilt (its .mt members would go stale): impossible, saying what to do', () => {
+    const d = planRepair({ ...world({ disks: { 's2:/data/disk0': 'failed' } }), metadataServers: ['s0', 's1', 's3'] });
+    assert.equal(d.kind, 'impossible');
+    assert.match(d.kind === 'impossible' ? d.reason : '', /\.mt metadata files \(on s0, s1, s3\).*copying the file/);
+    assert.equal(planRepair({ ...world(), metadataServers: ['s0'] }).kind, 'none', 'a healthy one is just healthy');
+  });
+
   it('a lost server: rebuilt on a server holding no archive of the file', () => {
     const d = planRepair(world({ lost: ['s1'] }));
     assert.equal(d.kind, 'plan');

@@ -227,6 +227,15 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     await until(async () => (await fileState('/data/slow1')) === 'healthy', 5000, 'slow1 healthy');
   });
 
+  it('an object with .mt files: the object is a file, its .mt files are not', async () => {
+    const o = placeObject(sites, '/data/with-mt', 6000, PROFILE, { mtFile: true });
+    objects.push(o);
+    await until(async () => (await fileState('/data/with-mt')) === 'healthy', 5000, 'the object healthy');
+    await until(async () => (await coord.store.archivesOf(['/data/with-mt.mt'])).get('/data/with-mt.mt')?.length === 6, 5000, 'the six .mt files in the catalog');
+    await settled();
+    assert.equal(await coord.store.getFile('/data/with-mt.mt'), undefined, 'no bogus file for the metadata');
+  });
+
   it('an agent claiming a connected server id is refused; a hostile Hello is refused cleanly', async () => {
     const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const refusal = (hello: object): Promise<string> => new Promise((resolve) => {

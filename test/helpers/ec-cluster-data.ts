@@ -21,7 +21,7 @@ export interface PlacedObject {
   readonly placeWithheld?: () => void;
 }
 
-export function placeObject(sites: readonly FakeSite[], lfn: string, size: number, profile: EcProfile, o: { strpver?: number; crc32c?: boolean; disk?: (server: number) => number; withhold?: readonly number[] } = {}): PlacedObject {
+export function placeObject(sites: readonly FakeSite[], lfn: string, size: number, profile: EcProfile, o: { strpver?: number; crc32c?: boolean; disk?: (server: number) => number; withhold?: readonly number[]; mtFile?: boolean } = {}): PlacedObject {
   const k = profile.nbData + profile.nbParity;
   if (sites.length < k) throw new Error(`${k} servers needed`);
   const tmp = mkdtempSync(join(tmpdir(), 'ecguard-place-'));
@@ -33,7 +33,7 @@ export function placeObject(sites: readonly FakeSite[], lfn: string, size: numbe
       mkdirSync(join(tmp, String(i)));
       return join(tmp, String(i), 'a');
     });
-    encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: 'user.U.', mtFile: false, strpver: o.strpver ?? 1_700_000_000, codec: getCodec() });
+    encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: 'user.U.', mtFile: o.mtFile === true, strpver: o.strpver ?? 1_700_000_000, codec: getCodec() });
     const paths: string[] = [];
     const disks: number[] = [];
     const place = (i: number): void => {
@@ -43,6 +43,7 @@ export function placeObject(sites: readonly FakeSite[], lfn: string, size: numbe
         copyFileSync(src, p);
         for (const name of listAttributesSync(src)) setAttributeSync(p, name, getAttributeSync(src, name));
       });
+      if (o.mtFile) site.store(`${lfn}.mt`, disks[i] as number, (p) => copyFileSync(`${src}.mt`, p));
     };
     archives.forEach((_, i) => {
       const site = sites[i] as FakeSite;
