@@ -2,7 +2,7 @@
 // live watching, and the delta journal. Streaming to the coordinator sits on top of this
 // (it listens to 'deltas' and 'disk' and reads the journal); this class knows nothing of gRPC.
 import { EventEmitter } from 'node:events';
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, statfsSync } from 'node:fs';
 import { getCodec } from '../shared/codec/index.js';
 import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js';
 import type { Delta } from '../shared/domain/delta.js';
@@ -100,6 +100,21 @@ export class AgentRuntime extends EventEmitter {
 
   diskHealth(): DiskHealth[] {
     return [...this.health.values()];
+  }
+
+  /** Free and total bytes of the online disks (statfs; a disk that cannot say is left out). */
+  diskSpace(): { diskId: string; freeBytes: number; totalBytes: number }[] {
+    const out: { diskId: string; freeBytes: number; totalBytes: number }[] = [];
+    for (const d of this.o.layout.disks) {
+      if (this.health.get(d.diskId)?.state !== 'online') continue;
+      try {
+        const s = statfsSync(d.path);
+        out.push({ diskId: d.diskId, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize });
+      } catch {
+        /* the disk check reports its trouble */
+      }
+    }
+    return out;
   }
 
   /** Checks every disk; emits a 'disk' event for each state or identity change. */

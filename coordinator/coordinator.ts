@@ -13,6 +13,7 @@ import { adminHandlers } from './admin/admin-service.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
 import type { ServerRow } from './catalog/catalog-types.js';
 import { ClusterState } from './cluster-state.js';
+import { DiskSpaceBook, type DiskSpaceReport } from './disk-space.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { ProfileMap } from './profile-map.js';
 import type { EventLog } from './events/event-log.js';
@@ -74,6 +75,8 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly startedAt = Date.now();
   private readonly downAfterMs: number;
   private readonly liveness: LivenessMonitor;
+  /** Room per disk (heartbeats), for repair placement. */
+  readonly space = new DiskSpaceBook();
   readonly profiles: ProfileMap;
   private server: grpc.Server | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -101,7 +104,7 @@ export class Coordinator implements SessionContext, AdminContext {
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
       gate: () => this.repairGate(),
       session: (id) => this.registry.get(id), sessions: () => this.registry.all(), flushReclassify: () => this.reclassifier.flush(), reclassify: (lfns) => this.reclassify(lfns),
-      ...(this.events ? { events: this.events } : {}),
+      ...(this.events ? { events: this.events } : {}), space: this.space,
     }, { ...DEFAULT_REPAIR, ...o.repair }, o.repairThrottles);
     this.reclassifier.on('changes', (c) => this.repair.fileChanges(c));
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
@@ -170,6 +173,10 @@ export class Coordinator implements SessionContext, AdminContext {
 
   seen(serverId: string): void {
     this.liveness.seen(serverId);
+  }
+
+  diskSpace(serverId: string, reports: readonly DiskSpaceReport[]): void {
+    this.space.note(serverId, reports, (id) => this.cluster.disk(id)?.serverId);
   }
 
   private livenessEveryMs(): number {

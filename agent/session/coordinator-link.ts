@@ -153,7 +153,7 @@ export class CoordinatorLink {
   private async onWelcome(s: Stream, w: Welcome): Promise<void> {
     this.heartbeat = setInterval(() => {
       const j = this.runtime.journal.stats();
-      void this.write(s, { msg: { $case: 'heartbeat', value: { sentAtMs: Date.now(), lastSeq: j.lastSeq, journalPending: j.pending, journalOverflow: j.overflowSince !== undefined } } });
+      void this.write(s, { msg: { $case: 'heartbeat', value: { sentAtMs: Date.now(), lastSeq: j.lastSeq, journalPending: j.pending, journalOverflow: j.overflowSince !== undefined, diskSpace: this.runtime.diskSpace() } } });
     }, Math.max(100, w.heartbeatIntervalMs || 5000));
     this.heartbeat.unref();
     if (w.mode === SyncMode.SYNC_MODE_FULL_INVENTORY) {

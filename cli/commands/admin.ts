@@ -86,7 +86,7 @@ export function registerAdmin(program: Command): void {
     const c = adminClient(f);
     const r = await call(c, c.listDisks, { ...(f.server ? { serverId: f.server } : {}) });
     if (f.json) printJson(r);
-    else process.stdout.write(table(['disk', 'state', 'since', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), (d.disk?.evidence ?? []).join('; ')])));
+    else process.stdout.write(table(['disk', 'state', 'since', 'free', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), d.freeBytes !== undefined && d.totalBytes ? `${formatBytes(Number(d.freeBytes))} of ${formatBytes(Number(d.totalBytes))}` : '-', (d.disk?.evidence ?? []).join('; ')])));
   });
 
   addAdminOptions(program.command('debris').description('debris and orphan archives, with the reason for each')).option('--limit <n>', 'at most this many', '1000').action(async (f: AdminFlags & { limit: string }) => {

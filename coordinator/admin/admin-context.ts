@@ -4,6 +4,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { EventLog } from '../events/event-log.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ClusterState } from '../cluster-state.js';
+import type { DiskSpaceBook } from '../disk-space.js';
 import type { SafeMode } from '../safe-mode.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { RepairManager } from '../repair/repair-manager.js';
@@ -12,6 +13,8 @@ export interface AdminContext {
   readonly insecure: boolean;
   readonly store: CatalogStore;
   readonly cluster: ClusterState;
+  /** Room per disk, from the agents' heartbeats. */
+  readonly space: DiskSpaceBook;
   readonly safeMode: SafeMode;
   readonly registry: SessionRegistry;
   readonly startedAt: number;

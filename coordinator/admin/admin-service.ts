@@ -69,7 +69,13 @@ export function adminHandlers(c: AdminContext): AdminServer {
     }),
     listServers: wrap(async () => ({ servers: serverInfo() })),
     listDisks: wrap(async (req) => ({
-      disks: c.cluster.listDisks(req.serverId).map((d) => ({ disk: diskToWire({ diskId: d.diskId, path: d.path, space: d.space, state: d.state, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) }), serverId: d.serverId, sinceMs: d.since })),
+      disks: c.cluster.listDisks(req.serverId).map((d) => {
+        const room = c.space.get(d.diskId);
+        return {
+          disk: diskToWire({ diskId: d.diskId, path: d.path, space: d.space, state: d.state, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) }), serverId: d.serverId, sinceMs: d.since,
+          ...(room ? { freeBytes: room.freeBytes, totalBytes: room.totalBytes } : {}),
+        };
+      }),
     })),
     listDebris: wrap(async (req) => {
       const rows = await c.store.listArchiveRoles(['debris', 'orphan'], Math.min(req.limit || 1000, 100_000));

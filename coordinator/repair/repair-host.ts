@@ -36,4 +36,6 @@ export interface RepairHost {
   /** Runs pending reclassifications now (before reading file rows for events). */
   flushReclassify(): Promise<void>;
   readonly events?: RepairEvents;
+  /** Room per disk (agents' heartbeats); without it every online disk counts as having room. */
+  readonly space?: { hasRoom(diskId: string, needBytes: number, pendingBytes?: number): boolean };
 }

@@ -10,7 +10,7 @@ import type { RepairHost, RepairSession } from './repair-host.js';
 import { RepairDispatcher } from './repair-dispatcher.js';
 import { REPAIRABLE, RepairPlanner, type PlanOutcome } from './repair-planner.js';
 import { DEFAULT_THROTTLES, mergeThrottles, type RepairSettings, type RepairThrottleSettings } from './repair-settings.js';
-import type { PlacementView } from './target-placement.js';
+import type { PlannerView } from './target-placement.js';
 import { failed, isRunning, progressed, requeued } from './task-transitions.js';
 import { Throughput } from './throughput.js';
 
@@ -102,18 +102,23 @@ export class RepairManager {
   }
 
   /** Up servers serving Stripes, their online disks, and repair writes planned on each. */
-  async placementView(): Promise<PlacementView & { addLoad(serverId: string): void }> {
+  async placementView(): Promise<PlannerView> {
     const load = new Map<string, number>();
+    const pending = new Map<string, number>();
+    const addLoad = (serverId: string, diskId?: string, bytes = 0): void => {
+      load.set(serverId, (load.get(serverId) ?? 0) + 1);
+      if (diskId !== undefined) pending.set(diskId, (pending.get(diskId) ?? 0) + bytes);
+    };
     for (const t of await this.host.store.listRepairTasks({ states: ['queued', 'assigned', 'running'] })) {
-      for (const x of t.plan.targets) load.set(x.serverId, (load.get(x.serverId) ?? 0) + 1);
+      for (const x of t.plan.targets) addLoad(x.serverId, x.diskId, t.plan.bytesWritten / Math.max(1, t.plan.targets.length));
     }
     const servers = this.host.cluster.listServers().filter((s) => s.state === 'up' && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '').map((s) => s.serverId);
     const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => d.state === 'online').map((d) => d.diskId)]));
     return {
       servers,
-      disksOf: (s) => disks.get(s) ?? [],
+      disksOf: (s, need) => (disks.get(s) ?? []).filter((d) => need === undefined || this.host.space === undefined || this.host.space.hasRoom(d, need, pending.get(d) ?? 0)),
       load: (s) => load.get(s) ?? 0,
-      addLoad: (s) => load.set(s, (load.get(s) ?? 0) + 1),
+      addLoad,
     };
   }
 

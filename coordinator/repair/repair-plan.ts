@@ -106,13 +106,6 @@ export function planRepair(i: PlanInput): PlanDecision {
     return { kind: 'impossible', reason: `the object has .mt metadata files (on ${[...new Set(i.metadataServers)].slice(0, 8).join(', ')}): a rebuilt archive needs the .mt members rewritten on every server, which ecguard does not do yet; repair it by copying the file (the operations guide's procedure) or bring the lost archive back` };
   }
 
-  const holders = new Set(i.archives.map((a) => a.serverId));
-  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
-  if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
-
-  const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
-  const crcKind: CrcKind | undefined = current.find((a) => a.crcKind !== undefined)?.crcKind;
-  const ns: XattrNamespace = current.find((a) => a.xattrNamespace !== undefined)?.xattrNamespace ?? 'user.U.';
   let dataBytes = 0;
   let stripeBytes = 0;
   for (let b = 0; b < blocks; b++) {
@@ -120,6 +113,15 @@ export function planRepair(i: PlanInput): PlanDecision {
     dataBytes += len;
     stripeBytes += Math.min(len, i.profile.chunkSize);
   }
+  // One new archive: a stripe per block plus a local and a central header per entry.
+  const archiveBytes = stripeBytes + blocks * 128 + 128;
+  const holders = new Set(i.archives.map((a) => a.serverId));
+  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
+  if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
+
+  const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
+  const crcKind: CrcKind | undefined = current.find((a) => a.crcKind !== undefined)?.crcKind;
+  const ns: XattrNamespace = current.find((a) => a.xattrNamespace !== undefined)?.xattrNamespace ?? 'user.U.';
   const plan: RepairPlan = {
     lfn: i.lfn, profile: i.profile, strpver: latest, filesize, xattrNamespace: ns, sources, targets: chosen.targets,
     ...(crcKind ? { crcKind } : {}),

@@ -9,7 +9,7 @@ import { getLogger } from '../../shared/logger.js';
 import type { RepairHost } from './repair-host.js';
 import { planRepair, type PlanDecision } from './repair-plan.js';
 import type { RepairSettings } from './repair-settings.js';
-import type { PlacementView } from './target-placement.js';
+import type { PlannerView } from './target-placement.js';
 import { newTask } from './task-transitions.js';
 import type { ArchiveRow, ReplacedArchive } from '../catalog/catalog-types.js';
 import { archiveKeyOf } from '../health/health-engine.js';
@@ -47,7 +47,7 @@ export class RepairPlanner {
   }
 
   /** Plans what is due: changed files, ended graces, and one page of the sweep. */
-  async tick(now: number, view: PlacementView & { addLoad(serverId: string): void }): Promise<number> {
+  async tick(now: number, view: PlannerView): Promise<number> {
     const due = [...this.dirty];
     const changed = new Set(due);
     this.dirty.clear();
@@ -68,7 +68,7 @@ export class RepairPlanner {
   }
 
   /** Decides for these files; queues tasks unless dryRun. */
-  async plan(lfns: readonly string[], o: { now: number; view: PlacementView & { addLoad(serverId: string): void }; force?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
+  async plan(lfns: readonly string[], o: { now: number; view: PlannerView; force?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
     const files = await this.host.store.filesOf(lfns);
     const archives = await this.host.store.archivesOf(lfns);
     const metadata = await this.host.store.archivesOf(lfns.map(metadataLfnOf));
@@ -107,7 +107,7 @@ export class RepairPlanner {
         continue;
       }
       const task = newTask({ lfn, plan: decision.plan, redundancy: decision.redundancy, degradedSince: file.stateSince, now: o.now, fileState: file.state, ...(o.force ? { forced: true } : {}) });
-      for (const t of decision.plan.targets) o.view.addLoad(t.serverId);
+      for (const t of decision.plan.targets) o.view.addLoad(t.serverId, t.diskId, decision.plan.bytesWritten / decision.plan.targets.length);
       made.push(task);
       out.push({ lfn, decision, task });
     }
@@ -124,7 +124,7 @@ export class RepairPlanner {
    * A queued task of a file whose state changed: its plan and priority follow (a second lost
    * archive makes it critical and adds a target, keeping the first target's slot).
    */
-  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, replaced: ReadonlyMap<string, string> | undefined, now: number, view: PlacementView): RepairTaskRow | undefined {
+  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, replaced: ReadonlyMap<string, string> | undefined, now: number, view: PlannerView): RepairTaskRow | undefined {
     const profile = this.host.profileFor(task.lfn) ?? task.plan.profile;
     const d = planRepair({
       lfn: task.lfn, archives: archives ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,

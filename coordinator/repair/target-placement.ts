@@ -22,10 +22,15 @@ export interface Lost {
 export interface PlacementView {
   /** Up, connected servers able to take a repair write (they serve Stripes). */
   readonly servers: readonly string[];
-  /** Online, not downgraded disks of a server. */
-  disksOf(serverId: string): readonly string[];
+  /** Online, not downgraded disks of a server; with `needBytes`, only those with room for that much more. */
+  disksOf(serverId: string, needBytes?: number): readonly string[];
   /** Repair writes already planned on a server (queued and running tasks). */
   load(serverId: string): number;
+}
+
+/** The planner's view: it also books what it plans, so later plans in the same round see it. */
+export interface PlannerView extends PlacementView {
+  addLoad(serverId: string, diskId?: string, bytes?: number): void;
 }
 
 export type TargetChoice =
@@ -36,11 +41,13 @@ function rank(lfn: string, serverId: string): number {
   return createHash('sha1').update(lfn).update('\0').update(serverId).digest().readUInt32BE(0);
 }
 
-export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lost[]; holders: ReadonlySet<string>; available: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[] }): TargetChoice {
+export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lost[]; holders: ReadonlySet<string>; available: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[]; archiveBytes?: number }): TargetChoice {
+  const need = o.archiveBytes ?? 0;
+  const disksOf = (serverId: string): readonly string[] => o.view.disksOf(serverId, need);
   const targets: RepairTargetRef[] = [];
   const used = new Set<string>();
   const up = new Set(o.view.servers);
-  const usableDisk = (serverId: string, diskId: string): boolean => up.has(serverId) && o.view.disksOf(serverId).includes(diskId);
+  const usableDisk = (serverId: string, diskId: string): boolean => up.has(serverId) && disksOf(serverId).includes(diskId);
   // Servers whose only archive of the file died with a disk may take a replacement (not those
   // that hold another, live archive of it: an earlier repair may have put one there already).
   const reusable = new Map<string, string>();
@@ -61,19 +68,19 @@ export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lo
   }
   for (const [serverId, deadDisk] of reusable) {
     if (targets.length >= o.count || !allowed(serverId) || !up.has(serverId)) continue;
-    const disk = o.view.disksOf(serverId).find((d) => d !== deadDisk);
+    const disk = disksOf(serverId).find((d) => d !== deadDisk);
     if (disk) add(serverId, disk);
   }
   const others = o.view.servers
-    .filter((s) => allowed(s) && !o.holders.has(s) && o.view.disksOf(s).length > 0)
+    .filter((s) => allowed(s) && !o.holders.has(s) && disksOf(s).length > 0)
     .sort((a, b) => o.view.load(a) - o.view.load(b) || rank(o.lfn, a) - rank(o.lfn, b));
   for (const s of others) {
     if (targets.length >= o.count) break;
-    const disks = o.view.disksOf(s);
+    const disks = disksOf(s);
     add(s, disks[rank(o.lfn, s) % disks.length] as string);
   }
   if (targets.length < o.count) {
-    return { kind: 'short', reason: `${o.count} new archive(s) needed but only ${targets.length} server(s) can take one (each server holds at most one archive of a file; up servers with an online disk and no archive of it: ${others.length})` };
+    return { kind: 'short', reason: `${o.count} new archive(s) needed but only ${targets.length} server(s) can take one (each server holds at most one archive of a file; up servers with no archive of it and an online disk with room for ${need} more bytes: ${others.length})` };
   }
   return { kind: 'ok', targets };
 }

@@ -107,6 +107,7 @@ export class AgentSession implements SessionHandle {
         return this.onDeltas(m.msg.value);
       case 'heartbeat':
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'heartbeat before Hello');
+        this.ctx.diskSpace(this.serverId, m.msg.value.diskSpace);
         return;
       case 'diskEvent':
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'disk event before Hello');

@@ -6,6 +6,7 @@ import type { ArchiveRemoval, CatalogStore } from '../catalog/catalog-store.js';
 import type { ServerRow } from '../catalog/catalog-types.js';
 import type { SessionHandle, SessionRegistry } from './session-registry.js';
 import type { ProgressReport } from '../../shared/wire/repair-wire.js';
+import type { DiskSpaceReport } from '../disk-space.js';
 
 export interface SessionContext {
   readonly store: CatalogStore;
@@ -32,4 +33,6 @@ export interface SessionContext {
   /** A session is up: repair learns its Stripes address and which tasks it still runs. */
   repairSessionStarted(s: SessionHandle, instanceChanged: boolean, runningTasks: readonly string[]): Promise<void>;
   repairProgress(serverId: string, p: ProgressReport): Promise<void>;
+  /** Free and total bytes of the server's disks (from heartbeats). */
+  diskSpace(serverId: string, reports: readonly DiskSpaceReport[]): void;
 }

@@ -11,7 +11,7 @@ const LFN = '/data/f1';
 const NOW = 10_000_000;
 
 /** Servers s0..s(n-1), each with disks 0 and 1; the file's archive i on server i, disk 0. */
-function world(o: { servers?: number; archives?: number; down?: Record<string, number>; lost?: string[]; disks?: Record<string, DiskState> } = {}) {
+function world(o: { servers?: number; archives?: number; down?: Record<string, number>; lost?: string[]; disks?: Record<string, DiskState>; full?: string[] } = {}) {
   const servers = Array.from({ length: o.servers ?? 8 }, (_, i) => `s${i}`);
   const archives: ArchiveRow[] = Array.from({ length: o.archives ?? 6 }, (_, i) => ({ ...catalogArchive(`s${i}`, 0, LFN, { filesize: 3 * 4 * 4096 + 100, nblocks: 4, nentries: 4 }), serverId: `s${i}` }));
   const server = (id: string): ServerView | undefined => {
@@ -24,7 +24,7 @@ function world(o: { servers?: number; archives?: number; down?: Record<string, n
   const up = servers.filter((s) => server(s)?.state === 'up');
   const placement: PlacementView = {
     servers: up,
-    disksOf: (s) => [0, 1].map((n) => `${s}:/data/disk${n}`).filter((d) => (o.disks?.[d] ?? 'online') === 'online'),
+    disksOf: (s, need) => [0, 1].map((n) => `${s}:/data/disk${n}`).filter((d) => (o.disks?.[d] ?? 'online') === 'online' && !(need !== undefined && need > 0 && o.full?.includes(d))),
     load: () => 0,
   };
   const input: PlanInput = { lfn: LFN, archives, profile: P42, server, disk, placement, nowMs: NOW, lostAfterMs: 3600_000, criticalAfterMs: 600_000 };
@@ -51,6 +51,15 @@ describe('repair planner', () => {
     assert.equal(d.kind, 'impossible');
     assert.match(d.kind === 'impossible' ? d.reason : '', /\.mt metadata files \(on s0, s1, s3\).*copying the file/);
     assert.equal(planRepair({ ...world(), metadataServers: ['s0'] }).kind, 'none', 'a healthy one is just healthy');
+  });
+
+  it('a disk without room is never a target: the dead disk\'s server falls back to another server, none left is impossible', () => {
+    const d = planRepair(world({ disks: { 's2:/data/disk0': 'failed' }, full: ['s2:/data/disk1'] }));
+    assert.equal(d.kind, 'plan');
+    if (d.kind === 'plan') assert.ok(['s6', 's7'].includes(d.plan.targets[0]?.serverId as string), `target ${JSON.stringify(d.plan.targets)}`);
+    const none = planRepair(world({ disks: { 's2:/data/disk0': 'failed' }, full: ['s2:/data/disk1', 's6:/data/disk0', 's6:/data/disk1', 's7:/data/disk0', 's7:/data/disk1'] }));
+    assert.equal(none.kind, 'impossible');
+    assert.match(none.kind === 'impossible' ? none.reason : '', /with room for \d+ more bytes: 0/);
   });
 
   it('a lost server: rebuilt on a server holding no archive of the file', () => {

@@ -130,6 +130,9 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
       assert.equal(valueOf(e, 'ecguard_agent_sessions'), 6);
       assert.equal(valueOf(e, 'ecguard_servers', { state: 'up' }), 6);
       assert.equal(valueOf(e, 'ecguard_safe_mode'), 0);
+      // heartbeats carry each disk's room (statfs), for repair placement
+      const room = coord.space.get((sites[0]?.disks[0] as FakeSite['disks'][number]).diskId);
+      assert.ok(room && room.totalBytes > 0 && room.freeBytes > 0 && room.freeBytes <= room.totalBytes, JSON.stringify(room));
     } finally {
       await server.close();
     }

@@ -125,6 +125,9 @@ export interface DiskInfo {
   disk?: Disk | undefined;
   serverId: string;
   sinceMs: number;
+  /** From the agent's heartbeats (statfs); absent until it reported. */
+  freeBytes?: number | undefined;
+  totalBytes?: number | undefined;
 }
 
 export interface ListDisksReply {
@@ -1928,7 +1931,7 @@ export const ListDisksRequest: MessageFns<ListDisksRequest> = {
 };
 
 function createBaseDiskInfo(): DiskInfo {
-  return { disk: undefined, serverId: "", sinceMs: 0 };
+  return { disk: undefined, serverId: "", sinceMs: 0, freeBytes: undefined, totalBytes: undefined };
 }
 
 export const DiskInfo: MessageFns<DiskInfo> = {
@@ -1941,6 +1944,12 @@ export const DiskInfo: MessageFns<DiskInfo> = {
     }
     if (message.sinceMs !== 0) {
       writer.uint32(25).double(message.sinceMs);
+    }
+    if (message.freeBytes !== undefined) {
+      writer.uint32(32).uint64(message.freeBytes);
+    }
+    if (message.totalBytes !== undefined) {
+      writer.uint32(40).uint64(message.totalBytes);
     }
     return writer;
   },
@@ -1982,6 +1991,22 @@ export const DiskInfo: MessageFns<DiskInfo> = {
             message.sinceMs = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.freeBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2007,6 +2032,16 @@ export const DiskInfo: MessageFns<DiskInfo> = {
         : isSet(object.since_ms)
         ? globalThis.Number(object.since_ms)
         : 0,
+      freeBytes: isSet(object.freeBytes)
+        ? globalThis.Number(object.freeBytes)
+        : isSet(object.free_bytes)
+        ? globalThis.Number(object.free_bytes)
+        : undefined,
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : undefined,
     };
   },
 
@@ -2021,6 +2056,12 @@ export const DiskInfo: MessageFns<DiskInfo> = {
     if (message.sinceMs !== 0) {
       obj.sinceMs = floatToJson(message.sinceMs);
     }
+    if (message.freeBytes !== undefined) {
+      obj.freeBytes = Math.round(message.freeBytes);
+    }
+    if (message.totalBytes !== undefined) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
     return obj;
   },
 
@@ -2032,6 +2073,8 @@ export const DiskInfo: MessageFns<DiskInfo> = {
     message.disk = (object.disk !== undefined && object.disk !== null) ? Disk.fromPartial(object.disk) : undefined;
     message.serverId = object.serverId ?? "";
     message.sinceMs = object.sinceMs ?? 0;
+    message.freeBytes = object.freeBytes ?? undefined;
+    message.totalBytes = object.totalBytes ?? undefined;
     return message;
   },
 };

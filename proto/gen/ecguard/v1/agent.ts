@@ -137,6 +137,15 @@ export interface Heartbeat {
   lastSeq: number;
   journalPending: number;
   journalOverflow: boolean;
+  /** Room on the online disks (statfs), for placing repair writes. */
+  diskSpace: DiskSpace[];
+}
+
+export interface DiskSpace {
+  diskId: string;
+  /** Bytes an unprivileged writer can still use (statfs f_bavail × f_bsize). */
+  freeBytes: number;
+  totalBytes: number;
 }
 
 export interface DiskEvent {
@@ -1129,7 +1138,7 @@ export const DeltaBatch: MessageFns<DeltaBatch> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { sentAtMs: 0, lastSeq: 0, journalPending: 0, journalOverflow: false };
+  return { sentAtMs: 0, lastSeq: 0, journalPending: 0, journalOverflow: false, diskSpace: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -1145,6 +1154,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.journalOverflow !== false) {
       writer.uint32(32).bool(message.journalOverflow);
+    }
+    for (const v of message.diskSpace) {
+      DiskSpace.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1194,6 +1206,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.journalOverflow = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.diskSpace.push(DiskSpace.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1228,6 +1248,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : isSet(object.journal_overflow)
         ? globalThis.Boolean(object.journal_overflow)
         : false,
+      diskSpace: globalThis.Array.isArray(object?.diskSpace)
+        ? object.diskSpace.map((e: any) => DiskSpace.fromJSON(e))
+        : globalThis.Array.isArray(object?.disk_space)
+        ? object.disk_space.map((e: any) => DiskSpace.fromJSON(e))
+        : [],
     };
   },
 
@@ -1245,6 +1270,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.journalOverflow !== false) {
       obj.journalOverflow = message.journalOverflow;
     }
+    if (message.diskSpace?.length) {
+      obj.diskSpace = message.diskSpace.map((e) => DiskSpace.toJSON(e));
+    }
     return obj;
   },
 
@@ -1257,6 +1285,120 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.lastSeq = object.lastSeq ?? 0;
     message.journalPending = object.journalPending ?? 0;
     message.journalOverflow = object.journalOverflow ?? false;
+    message.diskSpace = object.diskSpace?.map((e) => DiskSpace.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiskSpace(): DiskSpace {
+  return { diskId: "", freeBytes: 0, totalBytes: 0 };
+}
+
+export const DiskSpace: MessageFns<DiskSpace> = {
+  encode(message: DiskSpace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diskId !== "") {
+      writer.uint32(10).string(message.diskId);
+    }
+    if (message.freeBytes !== 0) {
+      writer.uint32(16).uint64(message.freeBytes);
+    }
+    if (message.totalBytes !== 0) {
+      writer.uint32(24).uint64(message.totalBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskSpace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskSpace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.freeBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskSpace {
+    return {
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      freeBytes: isSet(object.freeBytes)
+        ? globalThis.Number(object.freeBytes)
+        : isSet(object.free_bytes)
+        ? globalThis.Number(object.free_bytes)
+        : 0,
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: DiskSpace): unknown {
+    const obj: any = {};
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.freeBytes !== 0) {
+      obj.freeBytes = Math.round(message.freeBytes);
+    }
+    if (message.totalBytes !== 0) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskSpace>, I>>(base?: I): DiskSpace {
+    return DiskSpace.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskSpace>, I>>(object: I): DiskSpace {
+    const message = createBaseDiskSpace();
+    message.diskId = object.diskId ?? "";
+    message.freeBytes = object.freeBytes ?? 0;
+    message.totalBytes = object.totalBytes ?? 0;
     return message;
   },
 };
