@@ -9,11 +9,11 @@
 //   2. ledger record (task, slot) → final name, fsync'ed (placement-ledger.ts);
 //   3. link(temp, final) — fails rather than replace anything — unlink temp, fsync the bucket;
 //   4. the namespace symlink last, never over an existing entry (namespace-link.ts).
-// A crash leaves at most a temp file (resumed by a retry, or removed by cleanupTempFiles once
-// old) or a complete data file whose symlink is missing (a retry of the same task and slot
+// A crash leaves at most a temp file (resumed by a retry, or removed by cleanupTempFiles
+// (temp-cleanup.ts) once old) or a complete data file whose symlink is missing (a retry of the same task and slot
 // finds it and links it).
 import { randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, ftruncateSync, linkSync, lstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, linkSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
 import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
@@ -24,8 +24,8 @@ import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattr
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
 import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
-import { partialBucketByte, partialName, PARTIAL_SUFFIX, scanPartial, TEMP_PREFIX } from './partial-archive.js';
-import { checkTaskSlot, cleanupLedgerTemps, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
+import { partialBucketByte, partialName, scanPartial } from './partial-archive.js';
+import { checkTaskSlot, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
 import type { LayoutEntry } from '../../shared/xrdec/zip-layout.js';
 
 export { TEMP_PREFIX } from './partial-archive.js';
@@ -279,44 +279,6 @@ export async function placeArchive(t: PlaceTarget, entries: Iterable<RebuiltLike
 }
 
 type RebuiltLike = { readonly name: string; readonly data: Uint8Array; readonly crc: number };
-
-/**
- * Removes leftover temp files of this disk and space (only those): all but resumable partials
- * modified within `keepPartialsMs` (default 6 h), which a retry of their task may still resume.
- */
-export function cleanupTempFiles(diskPath: string, space: string, keepPartialsMs = 6 * 3600_000, nowMs = Date.now()): string[] {
-  const removed: string[] = [];
-  const spaceDir = `${diskPath}/${space}`;
-  let buckets: string[];
-  try {
-    buckets = readdirSync(spaceDir).filter((b) => /^[0-9A-F]{2}$/.test(b));
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return removed;
-    throw err;
-  }
-  for (const b of buckets) {
-    const dir = `${spaceDir}/${b}`;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    let any = false;
-    for (const n of names) {
-      if (!n.startsWith(TEMP_PREFIX)) continue;
-      const path = `${dir}/${n}`;
-      const st = lstatSync(path);
-      if (!st.isFile()) continue;
-      if (n.endsWith(PARTIAL_SUFFIX) && nowMs - st.mtimeMs < keepPartialsMs) continue;
-      unlinkSync(path);
-      removed.push(path);
-      any = true;
-    }
-    if (any) fsyncDir(dir);
-  }
-  return removed.concat(cleanupLedgerTemps(diskPath));
-}
 
 function isDir(path: string): boolean {
   try {

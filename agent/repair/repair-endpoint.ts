@@ -12,7 +12,7 @@ import type { LinkRepair } from '../session/coordinator-link.js';
 import { PeerPool } from '../stripes/peer-pool.js';
 import type { StripesContext } from '../stripes/stripes-context.js';
 import { StripesServer } from '../stripes/stripes-server.js';
-import { cleanupTempFiles } from './archive-placer.js';
+import { cleanupTempFiles } from './temp-cleanup.js';
 import { RepairExecutor } from './repair-executor.js';
 import { recoverPlacements } from './placement-recovery.js';
 

@@ -8,7 +8,8 @@ import { partialPath, scanPartial } from '../repair/partial-archive.js';
 import { checkTaskSlot, findPlaced } from '../repair/placement-ledger.js';
 import { usableDisk } from './archive-ref.js';
 import { peerError } from './peer-pool.js';
-import { headerToWire, type PlacementHeader } from './placement-sink.js';
+import type { PlacementHeader } from './placement-sink.js';
+import { headerToWire } from './placement-wire.js';
 import type { StripesContext } from './stripes-context.js';
 
 /** Bounds the reply (names of ~12 bytes: ~2.5 MB); a longer partial resumes from there. */

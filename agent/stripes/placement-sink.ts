@@ -5,14 +5,12 @@
 import { readlinkSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { PlacedArchiveInfo } from '../../proto/gen/ecguard/v1/repair.js';
-import type { PlaceChunk, PlaceHeader, PlaceReply, StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
-import type { CrcKind } from '../../shared/codec/codec.js';
+import type { PlaceChunk, PlaceReply, StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
+import type { PlacedInfo, PlacementHeader } from './placement-types.js';
+import { headerToWire } from './placement-wire.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import { crcKindWire, xattrNamespaceWire } from '../../shared/wire/enums.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
-import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import { AlreadyPlaced, ArchivePlacement, type PlaceTarget } from '../repair/archive-placer.js';
 import { createNamespaceLink } from '../repair/namespace-link.js';
 import { findPlaced, type PlacedRecord } from '../repair/placement-ledger.js';
@@ -21,36 +19,7 @@ import { usableDisk } from './archive-ref.js';
 import { PeerError, peerError } from './peer-pool.js';
 import type { StripesContext, StripesDisk } from './stripes-context.js';
 
-export interface PlacementHeader {
-  readonly taskId: string;
-  readonly slot: number;
-  readonly diskId: string;
-  readonly lfn: string;
-  /** The survivors' raw attribute texts, written byte for byte. */
-  readonly strpverText: string;
-  readonly filesizeText: string;
-  readonly xattrNamespace: XattrNamespace;
-  /** Exactly how many entries will be appended (checked before anything is published). */
-  readonly expectedEntries: number;
-  /** undefined only for an archive without non-empty entries. */
-  readonly crcKind?: CrcKind;
-  /** A failed or missing disk of the holder: a namespace symlink into it may be replaced. */
-  readonly replaceLinkOfDisk?: string;
-  /** Keep this many entries of the (task, slot)'s partial archive and append after them. */
-  readonly resumeEntries?: number;
-}
-
-export interface PlacedInfo {
-  readonly slot: number;
-  readonly serverId: string;
-  readonly diskId: string;
-  /** Relative to the disk: <space>/<XX>/<name>%. */
-  readonly dataPath: string;
-  readonly size: number;
-  readonly linked: boolean;
-  /** The (task, slot) had been placed before: nothing new was written. */
-  readonly alreadyPlaced: boolean;
-}
+export type { PlacedInfo, PlacementHeader } from './placement-types.js';
 
 export interface PlacementSink {
   append(e: { readonly name: string; readonly data: Buffer; readonly crc: number }): Promise<void>;
@@ -177,31 +146,6 @@ function deadDiskLink(ctx: StripesContext, diskId: string): { replaceLinkInto?: 
   if (dead.state === 'failed' || dead.state === 'missing') return { replaceLinkInto: dead.path };
   log.info(`disk ${diskId} is ${dead.state} again: its namespace links are not replaced`);
   return {};
-}
-
-export function headerToWire(h: PlacementHeader): PlaceHeader {
-  return {
-    taskId: h.taskId, slot: h.slot, diskId: h.diskId, lfn: h.lfn, strpverText: h.strpverText, filesizeText: h.filesizeText,
-    xattrNamespace: xattrNamespaceWire.toWire(h.xattrNamespace), expectedEntries: h.expectedEntries,
-    crcKind: h.crcKind ? crcKindWire.toWire(h.crcKind) : 0, replaceLinkOfDisk: h.replaceLinkOfDisk ?? '', resumeEntries: h.resumeEntries ?? 0,
-  };
-}
-
-/** Unspecified namespace means XrdEc's usual `user.U.`; an unknown enum value is refused. */
-export function headerFromWire(w: PlaceHeader): PlacementHeader {
-  const xattrNamespace = w.xattrNamespace === 0 ? 'user.U.' : xattrNamespaceWire.fromWire(w.xattrNamespace);
-  const crcKind = w.crcKind === 0 ? undefined : crcKindWire.fromWire(w.crcKind);
-  if (xattrNamespace === undefined) throw new EcguardError('BAD_PLACE_STREAM', `unknown xattr namespace ${w.xattrNamespace}`);
-  if (w.crcKind !== 0 && crcKind === undefined) throw new EcguardError('BAD_PLACE_STREAM', `unknown CRC kind ${w.crcKind}`);
-  return {
-    taskId: w.taskId, slot: w.slot, diskId: w.diskId, lfn: w.lfn, strpverText: w.strpverText, filesizeText: w.filesizeText,
-    xattrNamespace, expectedEntries: w.expectedEntries, ...(crcKind ? { crcKind } : {}), ...(w.replaceLinkOfDisk ? { replaceLinkOfDisk: w.replaceLinkOfDisk } : {}),
-    ...(w.resumeEntries ? { resumeEntries: w.resumeEntries } : {}),
-  };
-}
-
-export function placedToWire(p: PlacedInfo): PlacedArchiveInfo {
-  return { slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked };
 }
 
 /**

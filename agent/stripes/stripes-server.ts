@@ -12,7 +12,8 @@ import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, ty
 import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { openArchive, readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
-import { headerFromWire, localPlacementSink, placedToWire, type PlacementSink } from './placement-sink.js';
+import { localPlacementSink, type PlacementSink } from './placement-sink.js';
+import { headerFromWire, placedToWire } from './placement-wire.js';
 import { Semaphore } from './semaphore.js';
 import type { StripesContext } from './stripes-context.js';
 

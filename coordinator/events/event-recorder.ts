@@ -117,7 +117,8 @@ export class EventRecorder {
     const profile = this.profileFor(task.lfn) ?? task.plan.profile;
     const state = file?.state === 'healthy' || file?.state === 'degraded' || file?.state === 'critical' ? file.state : undefined;
     if (!state || placed.length === 0) return; // worse again already: its own state event says so
-    const where = placed.map((p) => `${p.serverId}:${p.diskId}`).join(', ');
+    // Disk ids usually start with their server id already ("srv02:/disk/sda").
+    const where = placed.map((p) => (p.diskId.startsWith(`${p.serverId}:`) ? p.diskId : `${p.serverId}:${p.diskId}`)).join(', ');
     const e = this.safeMake(this.cluster, 'file.repaired', { lfn: task.lfn }, `${task.lfn} was rebuilt: ${placed.length} archive(s) written to ${where}${state === 'healthy' ? ', full redundancy again' : `, now ${state}`}`, {
       ...(task.fileState && ['healthy', 'degraded', 'critical', 'unavailable', 'lost', 'incomplete', 'pending'].includes(task.fileState) ? { previousState: task.fileState as FileState } : {}),
       redundancy: file?.redundancy ?? 0, available: file?.available ?? 0, unavailable: file?.unavailable ?? 0, profile,

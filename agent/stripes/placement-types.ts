@@ -1,0 +1,35 @@
+// What a placement is told (the header) and what it answers (the placed archive), shared by
+// the sinks, the Stripes service and the wire conversion.
+import type { CrcKind } from '../../shared/codec/codec.js';
+import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
+
+export interface PlacementHeader {
+  readonly taskId: string;
+  readonly slot: number;
+  readonly diskId: string;
+  readonly lfn: string;
+  /** The survivors' raw attribute texts, written byte for byte. */
+  readonly strpverText: string;
+  readonly filesizeText: string;
+  readonly xattrNamespace: XattrNamespace;
+  /** Exactly how many entries will be appended (checked before anything is published). */
+  readonly expectedEntries: number;
+  /** undefined only for an archive without non-empty entries. */
+  readonly crcKind?: CrcKind;
+  /** A failed or missing disk of the holder: a namespace symlink into it may be replaced. */
+  readonly replaceLinkOfDisk?: string;
+  /** Keep this many entries of the (task, slot)'s partial archive and append after them. */
+  readonly resumeEntries?: number;
+}
+
+export interface PlacedInfo {
+  readonly slot: number;
+  readonly serverId: string;
+  readonly diskId: string;
+  /** Relative to the disk: <space>/<XX>/<name>%. */
+  readonly dataPath: string;
+  readonly size: number;
+  readonly linked: boolean;
+  /** The (task, slot) had been placed before: nothing new was written. */
+  readonly alreadyPlaced: boolean;
+}
