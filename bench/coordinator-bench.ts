@@ -10,6 +10,7 @@ import { openSqliteCatalog } from '../coordinator/catalog/sqlite-store.js';
 import { ClusterState } from '../coordinator/cluster-state.js';
 import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
+import { runDiskMissingBench } from './coordinator-bench-disk.js';
 
 export interface CoordinatorBenchRow {
   readonly name: string;
@@ -38,7 +39,7 @@ function* records(files: number, server: number): Generator<ArchiveRecord> {
   }
 }
 
-export async function runCoordinatorBench(opts: { files?: number; log?: (s: string) => void } = {}): Promise<CoordinatorBenchRow[]> {
+export async function runCoordinatorBench(opts: { files?: number; diskFiles?: number; log?: (s: string) => void } = {}): Promise<CoordinatorBenchRow[]> {
   const files = opts.files ?? 100_000;
   const log = opts.log ?? (() => undefined);
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ecguard-cbench-'));
@@ -105,20 +106,8 @@ export async function runCoordinatorBench(opts: { files?: number; log?: (s: stri
     rows.push({ name: 'ingest + correlate (every file classified)', records: ingested, seconds: tAll, perSecond: ingested / tAll, note: `target ≥ 500,000 records/s; ${(await store.fileCounts()).healthy.count} files healthy` });
     log('ingest + correlate done');
 
-    // The big disk: srv00's disk0 holds archive 0 of every file placed on srv00 (files/12 of them)… and a
-    // disk-missing event: list, reclassify, and read the damaged list back.
-    const disk = `${srv(0)}:/disk0`;
-    t0 = now();
-    const lfns = await store.lfnsOnDisk(disk);
-    const tList = now() - t0;
-    await cluster.putDisk({ diskId: disk, serverId: srv(0), path: '/disk0', space: 'public', state: 'missing', since: Date.now(), evidence: ['bench'] });
-    recl.mark(lfns);
-    await recl.flush();
-    const damaged = await store.listFiles({ diskId: disk, states: ['degraded'], limit: 10_000_000 });
-    const tAll2 = now() - t0;
-    rows.push({ name: 'disk missing → list of its files (lfnsOnDisk)', records: lfns.length, seconds: tList, perSecond: lfns.length / tList, note: `archives on the disk: ${lfns.length}` });
-    rows.push({ name: 'disk missing → every file reclassified and the degraded list read back', records: damaged.length, seconds: tAll2, perSecond: damaged.length / tAll2, note: `target < 2 s for 1,000,000 archives on the disk; ${damaged.length} degraded` });
     await store.close();
+    rows.push(...(await runDiskMissingBench(join(dir, 'disk.db'), opts.diskFiles ?? 1_000_000, log)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

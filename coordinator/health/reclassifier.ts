@@ -9,7 +9,7 @@ import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
-import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
+import type { ArchiveRoleRow, FileRow, ReplacedArchive, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
 import { WriteSettle } from './write-settle.js';
@@ -35,6 +35,13 @@ function sameFile(a: FileRow | undefined, b: FileRow): boolean {
   return a !== undefined && a.state === b.state && a.redundancy === b.redundancy && a.latestStrpver === b.latestStrpver && a.filesize === b.filesize
     && a.available === b.available && a.unavailable === b.unavailable && a.reason === b.reason && a.firstSeen === b.firstSeen
     && a.createdAt === b.createdAt && a.stateSince === b.stateSince && a.bytes === b.bytes;
+}
+
+const NONE: ReadonlyMap<string, string> = new Map();
+
+function replacedMap(rows: readonly ReplacedArchive[] | undefined): ReadonlyMap<string, string> {
+  if (rows === undefined || rows.length === 0) return NONE; // nearly every file: no map to build
+  return new Map(rows.filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId]));
 }
 
 const RANK: Record<FileState, number> = { healthy: 0, pending: 0, degraded: 1, critical: 2, unavailable: 3, incomplete: 3, lost: 4 };
@@ -138,7 +145,7 @@ export class Reclassifier extends EventEmitter {
       let tlist = tombs.get(lfn) ?? [];
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
-        replaced: new Map((replaced.get(lfn) ?? []).filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId])),
+        replaced: replacedMap(replaced.get(lfn)),
         wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
       };
       let v = classifyFile({ ...input, tombstones: tlist });
