@@ -9,7 +9,7 @@ import { openSqliteCatalog } from '../coordinator/catalog/sqlite-store.js';
 import { ClusterState } from '../coordinator/cluster-state.js';
 import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
-import type { CoordinatorBenchRow } from './coordinator-bench.js';
+import type { CoordinatorBenchRow } from './coordinator-bench-row.js';
 
 const P21 = { nbData: 2, nbParity: 1, chunkSize: 1048576 };
 const SERVERS = 12;
