@@ -55,13 +55,15 @@ if (want('scan')) {
 
 if (want('coordinator')) {
   process.stderr.write('bench: coordinator ingest + correlate, and disk-missing → damaged list…\n');
-  const rows = await runCoordinatorBench({ files: Number(process.env.ECGUARD_BENCH_FILES ?? 100_000), log: (s) => process.stderr.write(`  ${s}\n`) });
+  const rows = await runCoordinatorBench({ files: Number(process.env.ECGUARD_BENCH_FILES ?? 100_000), diskFiles: Number(process.env.ECGUARD_BENCH_DISK_FILES ?? 1_000_000), log: (s) => process.stderr.write(`  ${s}\n`) });
   results.coordinator = rows;
-  process.stdout.write('\n== coordinator ==\n' + rows.map((r) => `${r.name.padEnd(76)} ${String(r.records).padStart(9)} ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.perSecond).toString().padStart(9)}/s  ${r.note}`).join('\n') + '\n');
+  process.stdout.write('\n== coordinator ==\n' + rows.map((r) => `${r.name.padEnd(78)} ${String(r.records).padStart(9)} ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.perSecond).toString().padStart(9)}/s  ${r.note}`).join('\n') + '\n');
   const corr = rows.find((r) => r.name.startsWith('ingest + correlate'));
   if (corr) targets.push({ name: 'coordinator: ingest + correlate >= 500,000 records/s', met: corr.perSecond >= 500_000, detail: `${Math.round(corr.perSecond)}/s` });
-  const disk = rows.find((r) => r.name.startsWith('disk missing → every file'));
-  if (disk) targets.push({ name: 'coordinator: disk missing → complete damaged list < 2 s (1M archives on the disk)', met: disk.records >= 1_000_000 && disk.seconds < 2, detail: `${disk.seconds.toFixed(2)} s for ${disk.records} archives` });
+  const list = rows.find((r) => r.name.startsWith('disk missing → complete damaged-file list'));
+  if (list) targets.push({ name: 'coordinator: disk missing → complete damaged list < 2 s (1M archives on the disk)', met: list.records >= 1_000_000 && list.seconds < 2, detail: `${list.seconds.toFixed(2)} s for ${list.records} files` });
+  const follow = rows.find((r) => r.name.includes('every file on the disk reclassified'));
+  if (follow) targets.push({ name: 'coordinator (stricter, beyond the issue): disk missing → every file state recomputed < 2 s', met: follow.records >= 1_000_000 && follow.seconds < 2, detail: `${follow.seconds.toFixed(2)} s for ${follow.records} files` });
 }
 
 if (want('catalog')) {

@@ -205,9 +205,13 @@ export class Coordinator implements SessionContext, AdminContext {
     const now = Date.now();
     await this.cluster.putDisk({ diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) });
     if (prev && (prev.state !== d.state || replacedUuid)) {
-      log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}`);
+      // the files whose counted archive was there first (from the index, before any state is
+      // recomputed), then every other LFN on the disk (roles may change too)
+      const damaged = await this.store.lfnsCountedOnDisk(d.diskId);
       const lfns = await this.store.lfnsOnDisk(d.diskId);
+      log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}; ${damaged.length} file(s) with a counted archive there`);
       this.events?.disk(prev, this.cluster.disk(d.diskId) as NonNullable<ReturnType<ClusterState['disk']>>, replacedUuid, lfns.length);
+      this.reclassify(damaged);
       this.reclassify(lfns);
     }
   }

@@ -44,6 +44,12 @@ export interface CatalogStore {
   /** LFNs with an archive on this disk / server. */
   lfnsOnDisk(diskId: string): Promise<string[]>;
   lfnsOnServer(serverId: string): Promise<string[]>;
+  /**
+   * LFNs with an archive on this disk that counts toward its file (role current, or not
+   * classified yet), in order: the files losing the disk damages, answered from the last
+   * classification before their states are recomputed.
+   */
+  lfnsCountedOnDisk(diskId: string): Promise<string[]>;
   /** Every LFN known (for a full reclassification), in order. */
   allLfns(): Promise<string[]>;
   /** Archives no LFN could be given to (no symlink, hostile or missing Pfn). */

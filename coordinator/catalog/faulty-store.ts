@@ -90,6 +90,7 @@ export class FaultyCatalogStore implements CatalogStore {
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]) { return this.call('lfnsOfArchives', () => this.inner.lfnsOfArchives(serverId, keys)); }
   lfnsOnDisk(diskId: string) { return this.call('lfnsOnDisk', () => this.inner.lfnsOnDisk(diskId)); }
   lfnsOnServer(serverId: string) { return this.call('lfnsOnServer', () => this.inner.lfnsOnServer(serverId)); }
+  lfnsCountedOnDisk(diskId: string) { return this.call('lfnsCountedOnDisk', () => this.inner.lfnsCountedOnDisk(diskId)); }
   allLfns() { return this.call('allLfns', () => this.inner.allLfns()); }
   unattributedArchives(limit: number) { return this.call('unattributedArchives', () => this.inner.unattributedArchives(limit)); }
   archiveCount() { return this.call('archiveCount', () => this.inner.archiveCount()); }

@@ -69,8 +69,6 @@ export function archiveParams(serverId: string, r: ArchiveRecord, gen: number): 
 
 /** The SELECT list rowToArchive reads, as raw arrays (better-sqlite3 .raw(): half the cost of row objects). */
 export const ARCHIVE_SELECT = ARCHIVE_COLUMNS.join(', ');
-/** The same with the LFN left out (NULL), for lookups by LFN: one string less per row. */
-export const ARCHIVE_SELECT_NO_LFN = ARCHIVE_COLUMNS.map((c) => (c === 'lfn' ? 'NULL' : c)).join(', ');
 
 export type ArchiveCells = (string | number | null)[];
 

@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import { REPAIR_TASK_STATES, type RepairTaskFilter, type RepairTaskRow, type RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { StatementCache } from './sqlite-statements.js';
+import { eachForLfns } from './sqlite-lfn-batch.js';
 import type { ReplacedArchive } from './catalog-types.js';
 
 export const REPAIR_TASKS_SCHEMA = `
@@ -48,12 +49,12 @@ export class ReplacedArchiveTable {
   }
 
   forLfns(lfns: readonly string[]): Map<string, ReplacedArchive[]> {
-    const st = this.q.get('SELECT server_id, disk_id, data_path, lfn, strpver, task_id, at FROM replaced_archives WHERE lfn = ? ORDER BY at, server_id, disk_id, data_path');
-    const out = new Map<string, ReplacedArchive[]>();
-    for (const lfn of lfns) {
-      const rows = st.all(lfn) as { server_id: string; disk_id: string; data_path: string; lfn: string; strpver: number; task_id: string; at: number }[];
-      out.set(lfn, rows.map((r) => ({ serverId: r.server_id, diskId: r.disk_id, dataPath: r.data_path, lfn: r.lfn, strpver: r.strpver, taskId: r.task_id, at: r.at })));
-    }
+    const out = new Map<string, ReplacedArchive[]>(lfns.map((l) => [l, []]));
+    const sql = (list: string): string => `SELECT server_id, disk_id, data_path, lfn, strpver, task_id, at FROM replaced_archives WHERE lfn IN (${list}) ORDER BY lfn, at, server_id, disk_id, data_path`;
+    eachForLfns(this.q, lfns, sql, (row) => {
+      const r = row as { server_id: string; disk_id: string; data_path: string; lfn: string; strpver: number; task_id: string; at: number };
+      out.get(r.lfn)?.push({ serverId: r.server_id, diskId: r.disk_id, dataPath: r.data_path, lfn: r.lfn, strpver: r.strpver, taskId: r.task_id, at: r.at });
+    });
     return out;
   }
 }

@@ -78,12 +78,17 @@ CREATE TABLE IF NOT EXISTS archives (
   inv_gen INTEGER NOT NULL,
   UNIQUE (server_id, disk_id, data_path)
 );
--- "files on disk X" without touching the table (covering, in LFN order)
-CREATE INDEX IF NOT EXISTS archives_disk_lfn ON archives (disk_id, lfn);
+-- "files on disk X" and "files a lost disk damages" without touching the table (covering, in
+-- LFN order; role is NULL for the bulk, so it costs a byte). Replaces archives_disk_lfn.
+DROP INDEX IF EXISTS archives_disk_lfn;
+CREATE INDEX IF NOT EXISTS archives_disk ON archives (disk_id, lfn, role);
 -- archivesOf, allLfns, unattributed (NULL LFNs sort first)
 CREATE INDEX IF NOT EXISTS archives_lfn ON archives (lfn);
--- debris, orphans, corrupt: 'current' (the bulk) stays out of the index
+-- debris, orphans, corrupt: 'current' (the bulk) stays out of the index. A current archive is
+-- stored with role NULL (no write for the bulk; catalogs from before kept 'current', still read).
 CREATE INDEX IF NOT EXISTS archives_role ON archives (role, lfn) WHERE role <> 'current';
+-- the archives of an LFN that carry a role to clear: empty for most files, so clearing is a probe
+CREATE INDEX IF NOT EXISTS archives_roled ON archives (lfn) WHERE role IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS files (
   lfn TEXT PRIMARY KEY,

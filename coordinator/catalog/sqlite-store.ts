@@ -10,9 +10,10 @@ import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
-import { ARCHIVE_SELECT, ARCHIVE_SELECT_NO_LFN, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
+import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 import { ArchiveWriter } from './sqlite-archive-writer.js';
 import { fileQuery } from './sqlite-file-query.js';
+import { eachForLfns } from './sqlite-lfn-batch.js';
 import { InventoryTracker } from './sqlite-inventory.js';
 import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
 import { applySchema } from './sqlite-schema.js';
@@ -130,10 +131,13 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {
+    const out = new Map<string, ArchiveRow[]>(lfns.map((l) => [l, []]));
     // no ORDER BY: without statistics the planner would walk the key index in order instead
-    const stmt = this.q.get(`SELECT ${ARCHIVE_SELECT_NO_LFN} FROM archives WHERE lfn = ?`).raw();
-    const out = new Map<string, ArchiveRow[]>();
-    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as ArchiveCells[]).map((d) => rowToArchive(d, lfn)).sort(byArchiveKey));
+    eachForLfns(this.q, lfns, (list) => `SELECT ${ARCHIVE_SELECT} FROM archives WHERE lfn IN (${list})`, (d) => {
+      const a = rowToArchive(d as ArchiveCells);
+      out.get(a.lfn as string)?.push(a);
+    }, true);
+    for (const list of out.values()) if (list.length > 1) list.sort(byArchiveKey);
     return out;
   }
 
@@ -149,6 +153,10 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async lfnsOnDisk(diskId: string): Promise<string[]> {
     return this.q.get('SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(diskId) as string[];
+  }
+
+  async lfnsCountedOnDisk(diskId: string): Promise<string[]> {
+    return this.q.get("SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL AND (role IS NULL OR role = 'current') ORDER BY lfn").pluck().all(diskId) as string[];
   }
 
   async lfnsOnServer(serverId: string): Promise<string[]> {
@@ -196,12 +204,8 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async filesOf(lfns: readonly string[]): Promise<Map<string, FileRow>> {
-    const stmt = this.q.get(`SELECT ${FILE_COLUMNS} FROM files WHERE lfn = ?`);
     const out = new Map<string, FileRow>();
-    for (const lfn of lfns) {
-      const d = stmt.get(lfn) as FileDbRow | undefined;
-      if (d !== undefined) out.set(lfn, rowToFile(d));
-    }
+    eachForLfns(this.q, lfns, (list) => `SELECT ${FILE_COLUMNS} FROM files WHERE lfn IN (${list})`, (d) => out.set((d as FileDbRow).lfn, rowToFile(d as FileDbRow)));
     return out;
   }
 
@@ -218,21 +222,27 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void> {
-    const clear = this.q.get('UPDATE archives SET role = NULL, role_reason = NULL WHERE lfn = ? AND role IS NOT NULL');
+    // 'current' is stored as NULL: the bulk of the archives costs no write at all
+    const clear = this.q.get('UPDATE archives INDEXED BY archives_roled SET role = NULL, role_reason = NULL WHERE lfn = ? AND role IS NOT NULL');
     const set = this.q.get('UPDATE archives SET role = ?, role_reason = ? WHERE server_id = ? AND disk_id = ? AND data_path = ?');
     this.tx('archive roles', () => {
       for (const lfn of lfns) clear.run(lfn);
-      for (const r of rows) set.run(r.role, r.reason, r.serverId, r.diskId, r.dataPath);
+      for (const r of rows) if (r.role !== 'current') set.run(r.role, r.reason, r.serverId, r.diskId, r.dataPath);
     });
   }
 
   async listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
     if (roles.length === 0) return [];
+    const others = roles.filter((r) => r !== 'current');
+    const where: string[] = [];
     // the role index leaves 'current' out: say so in the query when it is not asked for
-    const notCurrent = roles.includes('current') ? '' : ` AND role <> 'current'`;
-    const sql = `SELECT server_id AS serverId, disk_id AS diskId, data_path AS dataPath, coalesce(lfn, '') AS lfn, role, role_reason AS reason
-      FROM archives WHERE role IN (${roles.map(() => '?').join(', ')})${notCurrent} ORDER BY role, lfn LIMIT ?`;
-    return this.q.get(sql).all(...roles, limit) as ArchiveRoleRow[];
+    if (others.length > 0) where.push(`(role IN (${others.map(() => '?').join(', ')}) AND role <> 'current')`);
+    // a classified current archive has role NULL (an older catalog may say 'current'); its reason is its version
+    if (roles.includes('current')) where.push(`(role IS NULL AND lfn IS NOT NULL) OR role = 'current'`);
+    const sql = `SELECT server_id AS serverId, disk_id AS diskId, data_path AS dataPath, coalesce(lfn, '') AS lfn, coalesce(role, 'current') AS role,
+      coalesce(role_reason, 'strpver ' || strpver, 'current') AS reason
+      FROM archives WHERE ${where.join(' OR ')} ORDER BY role, lfn LIMIT ?`;
+    return this.q.get(sql).all(...others, limit) as ArchiveRoleRow[];
   }
 
   // --- tombstones
@@ -245,9 +255,8 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   async tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>> {
-    const stmt = this.q.get('SELECT lfn, strpver, at, reason FROM tombstones WHERE lfn = ? ORDER BY at, id');
-    const out = new Map<string, Tombstone[]>();
-    for (const lfn of lfns) out.set(lfn, (stmt.all(lfn) as TombstoneDbRow[]).map(rowToTombstone));
+    const out = new Map<string, Tombstone[]>(lfns.map((l) => [l, []]));
+    eachForLfns(this.q, lfns, (list) => `SELECT lfn, strpver, at, reason FROM tombstones WHERE lfn IN (${list}) ORDER BY lfn, at, id`, (d) => out.get((d as TombstoneDbRow).lfn)?.push(rowToTombstone(d as TombstoneDbRow)));
     return out;
   }
 

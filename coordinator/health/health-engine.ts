@@ -64,6 +64,7 @@ function usable(a: ArchiveRow): boolean {
 export function minCoverage(archives: readonly ArchiveRow[], blocks: number): number {
   if (blocks === 0) return archives.length;
   const regular = archives.filter((a) => a.regular || !a.stripeMap).length;
+  if (regular === archives.length) return regular; // the common case: one stripe per block each
   let min = Infinity;
   for (let b = 0; b < blocks; b++) {
     const extra = new Set<number>();
@@ -90,7 +91,7 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
     return { ...base, state: i.archives.length > 0 ? 'lost' : undefined, redundancy: -1, available: 0, unavailable: 0, reason: i.archives.length > 0 ? 'no usable archive: every archive is damaged or unversioned' : 'no archives' };
   }
   if (latest > i.nowMs / 1000 + FUTURE_SLACK_S) anomalies.push(`strpver ${latest} is in the future: XrdEc readers use only the newest version, so it hides the others`);
-  const replacedBy = (a: ArchiveRow): string | undefined => i.replaced?.get(archiveKeyOf(a));
+  const replacedBy = (a: ArchiveRow): string | undefined => (i.replaced === undefined || i.replaced.size === 0 ? undefined : i.replaced.get(archiveKeyOf(a)));
   const duplicates = good.filter((a) => a.strpver === latest && replacedBy(a) !== undefined);
   const current = good.filter((a) => a.strpver === latest && replacedBy(a) === undefined);
   const older = good.filter((a) => a.strpver !== latest);
@@ -114,10 +115,10 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
     else gone.push(x.why);
   }
   const covA = minCoverage(avail, blocks);
-  const covAU = minCoverage([...avail, ...unavail], blocks);
+  const covAU = unavail.length === 0 ? covA : minCoverage([...avail, ...unavail], blocks);
   let state: FileState;
   let reason: string;
-  const parts = `${avail.length} of ${k} archives available${unavail.length ? `, ${unavail.length} on down servers` : ''}${gone.length ? `; lost: ${[...new Set(gone)].join(', ')}` : ''}`;
+  const parts = covA >= k ? '' : `${avail.length} of ${k} archives available${unavail.length ? `, ${unavail.length} on down servers` : ''}${gone.length ? `; lost: ${[...new Set(gone)].join(', ')}` : ''}`;
   if (covA >= k) {
     state = 'healthy';
     reason = `all ${k} stripes of every block available`;

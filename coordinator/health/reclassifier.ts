@@ -9,7 +9,7 @@ import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
-import type { ArchiveRoleRow, FileRow, Tombstone } from '../catalog/catalog-types.js';
+import type { ArchiveRoleRow, FileRow, ReplacedArchive, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
 import { isMetadataOnly } from './metadata-files.js';
@@ -29,6 +29,20 @@ export interface ReclassifierOptions {
   readonly deleteGraceMs?: number;
   /** How long a version that was never complete may stay unhealthy before it is called damage. */
   readonly writeSettleMs?: number;
+}
+
+/** A file row is only rewritten when something in it changed (a re-sent inventory changes nothing). */
+function sameFile(a: FileRow | undefined, b: FileRow): boolean {
+  return a !== undefined && a.state === b.state && a.redundancy === b.redundancy && a.latestStrpver === b.latestStrpver && a.filesize === b.filesize
+    && a.available === b.available && a.unavailable === b.unavailable && a.reason === b.reason && a.firstSeen === b.firstSeen
+    && a.createdAt === b.createdAt && a.stateSince === b.stateSince && a.bytes === b.bytes;
+}
+
+const NONE: ReadonlyMap<string, string> = new Map();
+
+function replacedMap(rows: readonly ReplacedArchive[] | undefined): ReadonlyMap<string, string> {
+  if (rows === undefined || rows.length === 0) return NONE; // nearly every file: no map to build
+  return new Map(rows.filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId]));
 }
 
 const RANK: Record<FileState, number> = { healthy: 0, pending: 0, degraded: 1, critical: 2, unavailable: 3, incomplete: 3, lost: 4 };
@@ -92,10 +106,22 @@ export class Reclassifier extends EventEmitter {
 
   private async drain(): Promise<void> {
     while (this.dirty.size > 0) {
-      // Files whose profile is unknown yet (no agent has told it) wait in the dirty set.
-      const lfns = [...this.dirty].filter((l) => this.profileFor(l) !== undefined).slice(0, this.batch);
-      if (lfns.length === 0) return;
+      // Files whose profile is unknown yet (no agent has told it) wait in the dirty set. Take a
+      // batch from the front without copying the whole set (a million dirty LFNs made it quadratic).
+      const lfns: string[] = [];
+      const waiting: string[] = [];
+      for (const l of this.dirty) {
+        if (this.profileFor(l) === undefined) waiting.push(l);
+        else lfns.push(l);
+        if (lfns.length >= this.batch) break;
+      }
       for (const l of lfns) this.dirty.delete(l);
+      // move the waiting ones to the back so the next batch does not walk them again
+      for (const l of waiting) {
+        this.dirty.delete(l);
+        this.dirty.add(l);
+      }
+      if (lfns.length === 0) return;
       await this.classify(lfns);
     }
   }
@@ -124,7 +150,7 @@ export class Reclassifier extends EventEmitter {
       }
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
-        replaced: new Map((replaced.get(lfn) ?? []).filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId])),
+        replaced: replacedMap(replaced.get(lfn)),
         wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
       };
       let v = classifyFile({ ...input, tombstones: tlist });
@@ -170,7 +196,7 @@ export class Reclassifier extends EventEmitter {
         ...(v.filesize !== undefined ? { filesize: v.filesize } : {}),
         ...(createdAt !== undefined ? { createdAt } : {}),
       };
-      puts.push(next);
+      if (!sameFile(prev, next)) puts.push(next);
       if (!prev || prev.state !== next.state || prev.latestStrpver !== next.latestStrpver || prev.available !== next.available || prev.unavailable !== next.unavailable) {
         changes.push({ lfn, ...(prev ? { prev } : {}), next, anomalies: v.anomalies });
       }
@@ -178,7 +204,8 @@ export class Reclassifier extends EventEmitter {
     if (newTombs.length) await this.store.addTombstones(newTombs);
     if (puts.length) await this.store.putFiles(puts);
     if (gone.length) await this.store.deleteFiles(gone);
-    const done = lfns.filter((l) => !deferred.includes(l));
+    const held = new Set(deferred);
+    const done = deferred.length ? lfns.filter((l) => !held.has(l)) : lfns;
     await this.store.putArchiveRoles(done, roles);
     if (deferred.length) for (const l of deferred) this.dirty.add(l);
     if (changes.length) this.emit('changes', changes);

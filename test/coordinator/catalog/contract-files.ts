@@ -110,5 +110,24 @@ export function filesContract(c: ContractContext): void {
     // replacing /a's roles without `old` clears its role; /b keeps its own
     await s.putArchiveRoles(['/a'], [role(a1, '/a', 'corrupt', 'bad CRC'), role(a2, '/a', 'current')]);
     assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan', 'corrupt'], 10), [role(a1, '/a', 'corrupt', 'bad CRC'), role(b1, '/b', 'orphan')]);
+    const current = (await s.listArchiveRoles(['current'], 10)).sort((x, y) => x.dataPath.localeCompare(y.dataPath) || x.serverId.localeCompare(y.serverId));
+    assert.deepEqual(current, [{ ...role(a2, '/a', 'current'), reason: `strpver ${a2.strpver}` }, { ...role(old, '/a', 'current'), reason: 'strpver 1' }], 'current is the default of an archive without another role');
+  });
+
+  it('lfnsCountedOnDisk: files with an archive on the disk that counts (current or unclassified)', async () => {
+    const s = c.store();
+    await s.putServer(server('srv01'));
+    const a = archive('srv01', 0, '/a');
+    const b = archive('srv01', 0, '/b');
+    const bOld = archive('srv01', 0, '/b', { dataPath: 'public/0F/b-old%', strpver: 1 });
+    const d = archive('srv01', 0, '/d');
+    const other = archive('srv01', 1, '/e');
+    await s.applyArchiveChanges('srv01', [a, b, bOld, d, other], []);
+    const role = (r: typeof a, rl: 'current' | 'debris' | 'superseded') => ({ serverId: r.serverId, diskId: r.diskId, dataPath: r.dataPath, lfn: r.lfn ?? '', role: rl, reason: rl });
+    assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId), ['/a', '/b', '/d'], 'unclassified archives count');
+    await s.putArchiveRoles(['/a', '/b', '/d'], [role(a, 'current'), role(b, 'current'), role(bOld, 'superseded'), role(d, 'debris')]);
+    assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId), ['/a', '/b'], '/d only has debris there');
+    assert.deepEqual(await s.lfnsOnDisk(a.diskId), ['/a', '/b', '/d']);
+    assert.deepEqual(await s.lfnsCountedOnDisk('nowhere'), []);
   });
 }
