@@ -86,6 +86,11 @@ const MAX_NAME_TRIES = 4096;
 // re-sent while its first run still writes) is refused, so the ledger check cannot race.
 const OPEN = new Set<string>();
 
+/** A placement of (task, slot) is being written on this disk right now (by this process). */
+export function isPlacementOpen(diskPath: string, taskId: string, slot: number): boolean {
+  return OPEN.has(`${diskPath}\0${taskId}\0${slot}`);
+}
+
 export class ArchivePlacement {
   private fd: number | undefined;
   private entries: number;

@@ -12,7 +12,7 @@ import type { LinkRepair } from '../session/coordinator-link.js';
 import { PeerPool } from '../stripes/peer-pool.js';
 import type { StripesContext } from '../stripes/stripes-context.js';
 import { StripesServer } from '../stripes/stripes-server.js';
-import { cleanupTempFiles } from './temp-cleanup.js';
+import { cleanupTempFiles, discardPartials } from './temp-cleanup.js';
 import { RepairExecutor } from './repair-executor.js';
 import { recoverPlacements } from './placement-recovery.js';
 
@@ -102,8 +102,11 @@ export class RepairEndpoint implements LinkRepair {
     }
   }
 
-  onCancel(taskId: string, reason: string): void {
+  onCancel(taskId: string, reason: string, discardSlots: readonly number[] = []): void {
     this.executor.cancel(taskId, reason);
+    if (discardSlots.length === 0) return;
+    const removed = discardPartials(this.o.layout.disks, taskId, discardSlots);
+    if (removed.length > 0) log.info(`task ${taskId} given up: removed ${removed.length} partial archive(s)`);
   }
 
   onThrottles(t: Parameters<LinkRepair['onThrottles']>[0]): void {

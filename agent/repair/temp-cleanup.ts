@@ -4,8 +4,9 @@
 import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { errnoCode } from '../../shared/errors.js';
 import { fsyncDir } from './durable-fs.js';
-import { PARTIAL_SUFFIX, TEMP_PREFIX } from './partial-archive.js';
-import { cleanupLedgerTemps } from './placement-ledger.js';
+import { isPlacementOpen } from './archive-placer.js';
+import { PARTIAL_SUFFIX, partialPath, TEMP_PREFIX } from './partial-archive.js';
+import { checkTaskSlot, cleanupLedgerTemps } from './placement-ledger.js';
 
 /**
  * Removes leftover temp files of this disk and space (only those): all but resumable partials
@@ -43,4 +44,27 @@ export function cleanupTempFiles(diskPath: string, space: string, keepPartialsMs
     if (any) fsyncDir(dir);
   }
   return removed.concat(cleanupLedgerTemps(diskPath));
+}
+
+/** Drops the partial archives of these slots of a task given up (not one being written now). */
+export function discardPartials(disks: readonly { readonly path: string; readonly space: string }[], taskId: string, slots: readonly number[]): string[] {
+  const removed: string[] = [];
+  for (const slot of slots.slice(0, 256)) {
+    try {
+      checkTaskSlot(taskId, slot);
+    } catch {
+      continue; // not a name we would have written
+    }
+    for (const d of disks) {
+      if (isPlacementOpen(d.path, taskId, slot)) continue;
+      const p = partialPath(d.path, d.space, taskId, slot);
+      try {
+        unlinkSync(p);
+        removed.push(p);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
+    }
+  }
+  return removed;
 }

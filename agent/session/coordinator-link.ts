@@ -23,7 +23,7 @@ export interface LinkRepair {
   readonly stripesAddress: string;
   runningTasks(): string[];
   onTask(task: RepairTask): void;
-  onCancel(taskId: string, reason: string): void;
+  onCancel(taskId: string, reason: string, discardSlots?: readonly number[]): void;
   onThrottles(t: RepairThrottles): void;
   /** Final reports to send again after a reconnect (the coordinator ignores duplicates). */
   pendingFinals(): ProgressReport[];
@@ -132,7 +132,7 @@ export class CoordinatorLink {
         else void this.write(s, { msg: { $case: 'taskProgress', value: progressToWire({ taskId: m.msg.value.taskId, attempt: m.msg.value.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], errorCode: 'NO_REPAIR', error: 'this agent runs no repair executor' }) } });
         return;
       case 'repairCancel':
-        this.o.repair?.onCancel(m.msg.value.taskId, m.msg.value.reason);
+        this.o.repair?.onCancel(m.msg.value.taskId, m.msg.value.reason, m.msg.value.discardSlots);
         return;
       case 'throttles':
         this.o.repair?.onThrottles(m.msg.value);

@@ -13,7 +13,8 @@ export interface RepairSession {
   /** The agent's Stripes service; empty when it serves none (it cannot execute or be read from). */
   readonly stripesAddress: string;
   sendTask(task: WireTask): void;
-  cancelTask(taskId: string, reason: string): void;
+  /** Stops the task on this agent; `discardSlots`: also drop its partial archives of those slots. */
+  cancelTask(taskId: string, reason: string, discardSlots?: readonly number[]): void;
   sendThrottles(t: WireThrottles): void;
   requestRescan(diskIds: readonly string[], reason: string): void;
 }

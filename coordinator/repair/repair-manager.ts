@@ -1,6 +1,7 @@
 // The coordinator's repair: planner, dispatcher, throttles, pause, and what agents report.
 // Gated by safe mode and by `ecguard repair pause`: nothing is planned or started then, but
 // running tasks finish (they only add archives) and are confirmed.
+import { discardingStore } from './partial-discard.js';
 import type { FileChange } from '../health/reclassifier.js';
 import { REPAIR_TASK_STATES, type RepairTaskRow, type RepairTaskState } from '../../shared/domain/repair-task.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
@@ -42,7 +43,11 @@ export class RepairManager {
   /** Task starts in order (taskId, redundancy), for metrics and tests. */
   readonly started: { taskId: string; lfn: string; redundancy: number; at: number }[] = [];
 
-  constructor(private readonly host: RepairHost, readonly settings: RepairSettings, initialThrottles?: Partial<RepairThrottleSettings>) {
+  private readonly host: RepairHost;
+
+  constructor(host: RepairHost, readonly settings: RepairSettings, initialThrottles?: Partial<RepairThrottleSettings>) {
+    this.host = { ...host, store: discardingStore(host.store, (id) => host.session(id)) };
+    host = this.host;
     this.planner = new RepairPlanner(host, settings);
     this.dispatcher = new RepairDispatcher(host, this.planner, settings);
     if (initialThrottles) this.throttles = mergeThrottles(DEFAULT_THROTTLES, initialThrottles);

@@ -71,8 +71,8 @@ export class AgentSession implements SessionHandle {
     this.send({ msg: { $case: 'repairTask', value: task } });
   }
 
-  cancelTask(taskId: string, reason: string): void {
-    this.send({ msg: { $case: 'repairCancel', value: { taskId, reason } } });
+  cancelTask(taskId: string, reason: string, discardSlots: readonly number[] = []): void {
+    this.send({ msg: { $case: 'repairCancel', value: { taskId, reason, discardSlots: [...discardSlots] } } });
   }
 
   sendThrottles(t: RepairThrottles): void {

@@ -136,6 +136,11 @@ export interface RepairTask {
 export interface RepairCancel {
   taskId: string;
   reason: string;
+  /**
+   * The task was given up (parked or cancelled): drop the partial archives this agent keeps
+   * for these slots of it (kept so a retry could resume).
+   */
+  discardSlots: number[];
 }
 
 /** Limits the coordinator sets at run time (`ecguard repair throttle`). */
@@ -757,7 +762,7 @@ export const RepairTask: MessageFns<RepairTask> = {
 };
 
 function createBaseRepairCancel(): RepairCancel {
-  return { taskId: "", reason: "" };
+  return { taskId: "", reason: "", discardSlots: [] };
 }
 
 export const RepairCancel: MessageFns<RepairCancel> = {
@@ -767,6 +772,13 @@ export const RepairCancel: MessageFns<RepairCancel> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.discardSlots.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.discardSlots) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -800,6 +812,24 @@ export const RepairCancel: MessageFns<RepairCancel> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag === 24) {
+              message.discardSlots.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.discardSlots.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -820,6 +850,11 @@ export const RepairCancel: MessageFns<RepairCancel> = {
         ? globalThis.String(object.task_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      discardSlots: globalThis.Array.isArray(object?.discardSlots)
+        ? object.discardSlots.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.discard_slots)
+        ? object.discard_slots.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -831,6 +866,9 @@ export const RepairCancel: MessageFns<RepairCancel> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.discardSlots?.length) {
+      obj.discardSlots = message.discardSlots.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -841,6 +879,7 @@ export const RepairCancel: MessageFns<RepairCancel> = {
     const message = createBaseRepairCancel();
     message.taskId = object.taskId ?? "";
     message.reason = object.reason ?? "";
+    message.discardSlots = object.discardSlots?.map((e) => e) || [];
     return message;
   },
 };
