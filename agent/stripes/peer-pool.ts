@@ -16,6 +16,8 @@ export interface PeerPoolOptions {
   readonly maxMessageBytes?: number;
 }
 
+const FLOW_WINDOW = 8 * 1024 * 1024;
+
 export class PeerPool {
   private readonly clients = new Map<string, { address: string; client: StripesClient }>();
   private closed = false;
@@ -41,6 +43,9 @@ export class PeerPool {
       'grpc.keepalive_permit_without_calls': 0,
       // Our own subchannel: never shared with (or torn down by) another client.
       'grpc.use_local_subchannel_pool': 1,
+      // Entries are up to a chunk (often 1 MiB): with HTTP/2's default 64 KiB receive window a
+      // peer streaming them waits for a WINDOW_UPDATE every 64 KiB.
+      'grpc-node.flow_control_window': FLOW_WINDOW,
       // The peer is checked by server id, not name; an IP as TLS ServerName only draws a warning.
       ...(!this.o.insecure && isIP(hostOf(address)) !== 0 ? { 'grpc.ssl_target_name_override': 'ecguard-agent' } : {}),
     });
