@@ -84,16 +84,16 @@ describe('Stripes: concurrent read streams', function () {
 
   before(async () => {
     const codec = getCodec();
-    // 48 entries of 128 KiB: more than the stream buffers and flow-control windows hold, so a
-    // caller that stops reading keeps its stream (and slot) busy.
-    const profile = { nbData: 2, nbParity: 1, chunkSize: 128 * 1024 };
-    obj = encodeRandomObject({ profile, size: 48 * 2 * 128 * 1024, crcKind: 'crc32c', seed: 5, codec });
+    // 64 entries of 256 KiB (16 MiB): more than the stream buffers and flow-control windows (the
+    // peer pool asks for 8 MiB) hold, so a caller that stops reading keeps its stream (and slot) busy.
+    const profile = { nbData: 2, nbParity: 1, chunkSize: 256 * 1024 };
+    obj = encodeRandomObject({ profile, size: 64 * 2 * 256 * 1024, crcKind: 'crc32c', seed: 5, codec });
     site = makeFakeSite({ serverId: 'srv00', disks: 1 });
     const dataPath = storeArchive(site, 0, '/data/big.dat', obj.archives[0] as string);
     const local = localArchiveSource(obj.archives[0] as string);
     const names = (await local.directory()).entries.map((e) => e.name);
     await local.close();
-    assert.ok(names.length >= 48);
+    assert.ok(names.length >= 64);
     request = { archive: { diskId: (site.disks[0] as FakeSite['disks'][number]).diskId, dataPath }, names };
     server = new StripesServer(siteContext(site, codec), { listen: '127.0.0.1:0', insecure: true, maxStreams: 1 });
     const port = await server.start();
