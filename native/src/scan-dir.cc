@@ -199,10 +199,13 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     close(dfd);
     return false;
   }
-  out->Reserve(kScanHeader);
-  PutI32(out->End(), static_cast<int32_t>(kScanMagic));
-  PutI32(out->End() + 4, 0);
-  out->Grow(kScanHeader);
+  const bool records = p.usual.enabled;
+  const size_t header = records ? kRecordsHeader : kScanHeader;
+  out->Reserve(header);
+  std::memset(out->End(), 0, header);
+  PutI32(out->End(), static_cast<int32_t>(records ? kRecordsMagic : kScanMagic));
+  out->Grow(header);
+  ByteSink text;  // records mode: names, Pfns and digests of the compact records
   uint32_t count = 0;
   for (;;) {
     errno = 0;
@@ -217,7 +220,9 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     const char* n = e->d_name;
     if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
     try {
+      const size_t rec = out->Size();
       ScanEntry(dfd, n, std::strlen(n), p, out);
+      if (records) CompactUsual(p.usual, p.xattr_names.size(), out, rec, &text);
     } catch (...) {
       closedir(d);
       throw;
@@ -226,6 +231,12 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
   }
   closedir(d);
   std::memcpy(out->At(4), &count, 4);
+  if (records) {
+    PutF64(out->At(8), static_cast<double>(out->Size()));
+    out->Reserve(text.Size());
+    if (text.Size() > 0) std::memcpy(out->End(), text.Data(), text.Size());
+    out->Grow(text.Size());
+  }
   return true;
 }
 
