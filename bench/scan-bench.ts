@@ -1,11 +1,13 @@
 // Scan throughput, side by side on one generated tree (scan-tree.ts, default 200k files in 256
-// buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and 2
-// threads, the agent's scanSite with the native and the JS reader (2 workers, each in a child
-// process so its maxRSS is the scan's alone), the native walker alone in 2 worker threads, and
-// `getfattr -R -d`. Warm cache: one untimed round first; then rounds interleaved, median kept.
+// buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and N
+// threads, the agent's scanSite (each run in a child process, so its maxRSS is the scan's alone)
+// with the native walker (N buckets at once on libuv's pool, records built as in production) and
+// with the JS reader (N worker threads), the native walker alone, and `getfattr -R -d`.
+// Warm cache: one untimed round first; then rounds interleaved, median kept. fairnessNotes()
+// says what is and is not the same between the rows; the machine's load is printed with them.
 // Run alone: node dist/bench/scan-bench.js [files] [root]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../shared/codec/package-root.js';
@@ -101,7 +103,7 @@ function configs(tree: ScanTree, threads: number): Config[] {
     // V8's default young generation (per isolate: main + each worker) is what the RSS is made of.
     agent('agent scan, native reader, --max-semi-space-size=8', 'discard', 'native', ['--max-semi-space-size=8']),
     agent('agent scan, JS reader', 'discard', 'js'),
-    agent('native walker alone (no records)', 'read', 'native'),
+    agent('native walker alone (records mode, not decoded)', 'read', 'native'),
     { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
   ];
 }
@@ -122,6 +124,7 @@ export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBen
   });
   log(`scan bench: tree ${tree.root}, ${tree.files} files${tree.generated ? `, generated in ${tree.seconds.toFixed(1)} s` : ' (reused)'}`);
   const list = configs(tree, threads);
+  loadAtStart = loadAverage();
   const runs: Run[][] = list.map(() => []);
   for (let round = 0; round <= rounds; round++) {
     for (const [i, c] of list.entries()) {
@@ -153,6 +156,28 @@ export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBen
   }));
 }
 
+let loadAtStart = '';
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+}
+
+/** What the rows share and where they differ: printed under the table. */
+export function fairnessNotes(threads: number): string {
+  return [
+    `same tree, same cache state (tmpfs or warm page cache: one untimed round, then rounds interleaved row by row); ${threads} threads walk in the C walker and in the agent`,
+    'same syscalls per entry in the C walker and the native walker (getdents64; openat, fstat, fgetxattr x5, pread of the last <= 16 KiB, close): checked with strace -c -f',
+    `the agent also builds every ArchiveRecord (C++ for the usual archive, then one object per file on the main thread) and has Node's own threads (main, GC); the C walker builds nothing`,
+    'agent rows time scanSite only (not node startup or module loading; the addon loads inside the timed part); the C walker is timed from its main()',
+    'getfattr -R -d is one thread and also lists every xattr name (listxattr) and prints the values (to /dev/null)',
+    `machine load (1/5/15 min) at start: ${loadAtStart || '?'}, at end: ${loadAverage()}; on a loaded machine compare "CPU vs C" (files per CPU-second) as well as files/s`,
+  ].map((l) => `  - ${l}`).join('\n');
+}
+
 export function scanBenchTable(rows: readonly ScanBenchRow[]): string {
   const head = ['what', 'threads', 'files/s', 'seconds', 'vs C', 'vs getfattr', 'max RSS MB', 'CPU us/file', 'CPU vs C'];
   const lines = rows.map((r) => [
@@ -166,5 +191,5 @@ export function scanBenchTable(rows: readonly ScanBenchRow[]): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [files, root] = process.argv.slice(2);
   const rows = await runScanBench({ ...(files ? { files: Number(files) } : {}), ...(root ? { root } : {}) });
-  process.stdout.write(scanBenchTable(rows) + '\n');
+  process.stdout.write(scanBenchTable(rows) + '\nfairness:\n' + fairnessNotes(rows[1]?.threads ?? 2) + '\n');
 }

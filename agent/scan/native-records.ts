@@ -64,7 +64,7 @@ export function decodeRecordsBuffer(raw: Buffer, stamp: RecordStamp): BucketList
 }
 
 /** A bucket that cannot be listed: its errno code, as the other readers report it. */
-function listingError(err: unknown): BucketListing {
+export function listingError(err: unknown): BucketListing {
   return { files: [], error: errnoCode(err) ?? String(err) };
 }
 
@@ -81,13 +81,7 @@ export function nativeRecordReader(addon: ScanDirAddon): (dir: string, stamp: Re
   };
 }
 
-/** The same on libuv's thread pool: the walk runs off the calling thread. */
-export async function readBucketRecordsAsync(addon: ScanDirAddon, dir: string, stamp: RecordStamp): Promise<BucketListing> {
-  let raw: Buffer;
-  try {
-    raw = await addon.scanDir(dir, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, stamp);
-  } catch (err) {
-    return listingError(err);
-  }
-  return decodeRecordsBuffer(raw, stamp);
+/** The walk alone on libuv's thread pool (decode with decodeRecordsBuffer, or listingError). */
+export function walkBucketAsync(addon: ScanDirAddon, dir: string, stamp: RecordStamp): Promise<Buffer> {
+  return addon.scanDir(dir, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, stamp);
 }

@@ -5,19 +5,37 @@
 // start, nothing to clone, and the main thread stays responsive between buckets.
 import type { ErasureCodec } from '../../shared/codec/codec.js';
 import type { ScanDirAddon } from './bucket-reader-native.js';
+import type { BucketListing } from './bucket-reader-js.js';
 import { bucketDir, bucketResult, recordStamp, type BucketResult, type BucketTask, type ScanSiteContext } from './bucket-scan.js';
-import { readBucketRecordsAsync } from './native-records.js';
+import { decodeRecordsBuffer, listingError, walkBucketAsync } from './native-records.js';
+import type { RecordStamp } from './raw-data-file.js';
+
+interface Walk {
+  readonly task: BucketTask;
+  readonly stamp: RecordStamp;
+  readonly raw: Promise<Buffer | BucketListing>;
+}
 
 export async function runNativeScan(
   addon: ScanDirAddon, tasks: readonly BucketTask[], site: ScanSiteContext, codec: ErasureCodec, threads: number,
   onResult: (r: BucketResult) => void,
 ): Promise<void> {
   let next = 0;
-  // libuv runs at most UV_THREADPOOL_SIZE (default 4) of these at once.
+  const start = (): Walk | undefined => {
+    if (next >= tasks.length) return undefined;
+    const task = tasks[next++] as BucketTask;
+    const stamp = recordStamp(task, site);
+    return { task, stamp, raw: walkBucketAsync(addon, bucketDir(task), stamp).catch(listingError) };
+  };
+  // Each lane starts its next walk before decoding the one that finished, so its pool thread
+  // never waits for the main thread; still `threads` walks at once (libuv runs at most
+  // UV_THREADPOOL_SIZE, default 4, together).
   const lane = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as BucketTask;
-      const listing = await readBucketRecordsAsync(addon, bucketDir(task), recordStamp(task, site));
+    for (let walk = start(); walk !== undefined;) {
+      const raw = await walk.raw;
+      const { task, stamp } = walk;
+      walk = start();
+      const listing = Buffer.isBuffer(raw) ? decodeRecordsBuffer(raw, stamp) : raw;
       onResult(bucketResult(task, site, codec, listing));
     }
   };
