@@ -3,8 +3,9 @@
 // threads, the agent's scanSite (each run in a child process, so its maxRSS is the scan's alone)
 // with the native walker (N buckets at once on libuv's pool, records built as in production) and
 // with the JS reader (N worker threads), the native walker alone, and `getfattr -R -d`.
-// Warm cache: one untimed round first; then rounds interleaved, median kept. fairnessNotes()
-// says what is and is not the same between the rows; the machine's load is printed with them.
+// Warm cache: one untimed round first; then rounds interleaved, medians kept (ratios: median of
+// the per-round ratios). fairnessNotes() says what is and is not the same between the rows;
+// the machine's load is printed with them.
 // Run alone: node dist/bench/scan-bench.js [files] [root]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,9 +21,12 @@ export interface ScanBenchRow {
   /** Median over the timed rounds. */
   seconds: number;
   filesPerSec: number;
-  /** filesPerSec / the C walker's with 2 threads. */
+  /**
+   * Median over rounds of this row's files/s / the C walker's (N threads) in the same round:
+   * rows of one round run back to back, so a pair sees about the same machine load.
+   */
   ratioToC?: number;
-  /** filesPerSec / getfattr -R -d's. */
+  /** The same against getfattr -R -d. */
   ratioToGetfattr?: number;
   /** maxRSS of the process that scanned (agent rows): MB = 10^6 bytes. */
   rssMB?: number;
@@ -36,7 +40,7 @@ export interface ScanBenchOptions {
   /** Tree location (default /dev/shm/ecguard-bench-tree); a disk path measures that filesystem. */
   root?: string;
   files?: number;
-  /** Timed rounds (default 3). */
+  /** Timed rounds (default 5: the machines are shared, single rounds swing by 2x). */
   rounds?: number;
   /** Worker threads of the agent scan and of the C walker's second row (default 2). */
   threads?: number;
@@ -99,12 +103,13 @@ function configs(tree: ScanTree, threads: number): Config[] {
     { what: 'C walker', threads: 1, run: () => runJson(walker, [tree.spaceDir, '1'], 'C walker') },
     { what: 'C walker', threads, run: () => runJson(walker, [tree.spaceDir, String(threads)], 'C walker') },
     agent('agent scan, native reader', 'discard', 'native'),
+    // next to the agent row: its paired ratio sees about the same load
+    { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
     agent('agent scan, native reader, records kept', 'scan', 'native'),
     // V8's default young generation (per isolate: main + each worker) is what the RSS is made of.
     agent('agent scan, native reader, --max-semi-space-size=8', 'discard', 'native', ['--max-semi-space-size=8']),
     agent('agent scan, JS reader', 'discard', 'js'),
     agent('native walker alone (records mode, not decoded)', 'read', 'native'),
-    { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
   ];
 }
 
@@ -116,7 +121,7 @@ const median = (xs: number[]): number => {
 export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBenchRow[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const threads = opts.threads ?? 2;
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 5;
   const tree = ensureScanTree({
     ...(opts.root !== undefined ? { root: opts.root } : {}),
     ...(opts.files !== undefined ? { files: opts.files } : {}),
@@ -146,14 +151,23 @@ export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBen
       ...(cpu.length ? { cpuUsPerFile: (median(cpu) * 1e6) / tree.files } : {}),
     };
   });
-  const c2 = rows.find((r) => r.what === 'C walker' && r.threads === threads);
-  const gf = rows.find((r) => r.what.startsWith('getfattr'))?.filesPerSec;
-  return rows.map((r) => ({
-    ...r,
-    ...(c2 ? { ratioToC: r.filesPerSec / c2.filesPerSec } : {}),
-    ...(gf ? { ratioToGetfattr: r.filesPerSec / gf } : {}),
-    ...(c2?.cpuUsPerFile && r.cpuUsPerFile ? { cpuRatioToC: c2.cpuUsPerFile / r.cpuUsPerFile } : {}),
-  }));
+  const c2i = list.findIndex((c) => c.what === 'C walker' && c.threads === threads);
+  const gfi = list.findIndex((c) => c.what.startsWith('getfattr'));
+  const c2 = rows[c2i];
+  const paired = (base: number, i: number): number | undefined => {
+    const b = runs[base];
+    return b ? median((runs[i] ?? []).map((r, k) => (b[k] as Run).seconds / r.seconds)) : undefined;
+  };
+  return rows.map((r, i) => {
+    const toC = paired(c2i, i);
+    const toGf = paired(gfi, i);
+    return {
+      ...r,
+      ...(toC !== undefined ? { ratioToC: toC } : {}),
+      ...(toGf !== undefined ? { ratioToGetfattr: toGf } : {}),
+      ...(c2?.cpuUsPerFile && r.cpuUsPerFile ? { cpuRatioToC: c2.cpuUsPerFile / r.cpuUsPerFile } : {}),
+    };
+  });
 }
 
 let loadAtStart = '';
