@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCodecBench, type CodecBenchRow } from './codec-bench.js';
-import { runScanBench, scanBenchTable } from './scan-bench.js';
+import { fairnessNotes, runScanBench, scanBenchTable } from './scan-bench.js';
 import { runCoordinatorBench } from './coordinator-bench.js';
 import { catalogTable, runCatalogBench } from './catalog-bench.js';
 import { repairTable, runRepairBench } from './repair-bench.js';
@@ -44,7 +44,7 @@ if (want('scan')) {
   process.stderr.write('bench: scan (agent vs C reference walker vs getfattr -R -d, 200k files; first run builds the tree in /dev/shm)…\n');
   const rows = await runScanBench({});
   results.scan = rows;
-  process.stdout.write('\n== scan ==\n' + scanBenchTable(rows) + '\n');
+  process.stdout.write('\n== scan ==\n' + scanBenchTable(rows) + '\nfairness:\n' + fairnessNotes(rows[1]?.threads ?? 2) + '\n');
   const agent = rows.find((r) => r.what === 'agent scan, native reader');
   if (agent) {
     targets.push({ name: 'scan: agent >= 0.9x C walker (same threads)', met: (agent.ratioToC ?? 0) >= 0.9, detail: `${(agent.ratioToC ?? 0).toFixed(2)} (${agent.what})` });

@@ -2,41 +2,32 @@
 //   node dist/bench/scan-bench-child.js TREE_ROOT MODE READER WORKERS
 // MODE 'scan': scanSite over the bench tree (scan-tree.ts), namespace step off, records kept;
 // 'discard': the same with collect: false (records reach only onBucket, as a streaming agent);
-// 'read': the bucket reader alone in WORKERS worker threads pulling buckets from a shared
-// counter, no records (what the native walker costs, to set beside the C walker).
+// 'read': the native walker alone (records mode, as the scan runs it) on libuv's pool,
+// WORKERS buckets at once, its results not decoded: what the walk itself costs, to set beside
+// the C walker.
 // Prints {files, records, seconds, cpuSeconds, rssMB}.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pickBucketReader } from '../agent/scan/bucket-reader.js';
+import { loadScanAddon } from '../agent/scan/bucket-reader-native.js';
+import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS } from '../agent/scan/raw-data-file.js';
 import { scanSite } from '../agent/scan/site-scanner.js';
 
 type Reader = 'native' | 'js' | 'auto';
 
-interface ReadJob {
-  readonly buckets: string[];
-  readonly reader: Reader;
-  readonly next: Int32Array;
-}
-
-function readerWorker(job: ReadJob): void {
-  const read = pickBucketReader(job.reader);
+async function readOnly(spaceDir: string, threads: number): Promise<number> {
+  const { addon, problem } = loadScanAddon();
+  if (!addon) throw new Error(`scan-bench-child: no native walker (${problem ?? '?'})`);
+  const buckets = readdirSync(spaceDir).sort();
+  const mode = { exports: ['/data'] };
+  let next = 0;
   let files = 0;
-  for (let i = Atomics.add(job.next, 0, 1); i < job.buckets.length; i = Atomics.add(job.next, 0, 1)) {
-    files += read(job.buckets[i] as string).files.length;
-  }
-  parentPort?.postMessage(files);
-}
-
-async function readOnly(spaceDir: string, reader: Reader, workers: number): Promise<number> {
-  const buckets = readdirSync(spaceDir).sort().map((b) => join(spaceDir, b));
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const counts = await Promise.all(Array.from({ length: workers }, () => new Promise<number>((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { buckets, reader, next } satisfies ReadJob });
-    w.once('message', (n: number) => void w.terminate().then(() => resolve(n)));
-    w.once('error', reject);
-  })));
-  return counts.reduce((a, b) => a + b, 0);
+  await Promise.all(Array.from({ length: threads }, async () => {
+    while (next < buckets.length) {
+      const raw = await addon.scanDir(join(spaceDir, buckets[next++] as string), SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, mode);
+      files += raw.readUInt32LE(4);
+    }
+  }));
+  return files;
 }
 
 async function main(): Promise<void> {
@@ -52,7 +43,7 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   if (mode === 'read') {
-    files = await readOnly(join(diskDir, 'public'), reader as Reader, Math.max(1, workers));
+    files = await readOnly(join(diskDir, 'public'), Math.max(1, workers));
   } else {
     const r = await scanSite(
       { serverId: 'bench', disks: [{ diskId: 'bench:sda', space: 'public', path: diskDir }], exports: ['/data'] },
@@ -77,5 +68,4 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({ files, records, seconds, cpuSeconds, rssMB }) + '\n');
 }
 
-if (isMainThread) await main();
-else readerWorker(workerData as ReadJob);
+await main();

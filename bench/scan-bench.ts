@@ -1,11 +1,14 @@
 // Scan throughput, side by side on one generated tree (scan-tree.ts, default 200k files in 256
-// buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and 2
-// threads, the agent's scanSite with the native and the JS reader (2 workers, each in a child
-// process so its maxRSS is the scan's alone), the native walker alone in 2 worker threads, and
-// `getfattr -R -d`. Warm cache: one untimed round first; then rounds interleaved, median kept.
+// buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and N
+// threads, the agent's scanSite (each run in a child process, so its maxRSS is the scan's alone)
+// with the native walker (N buckets at once on libuv's pool, records built as in production) and
+// with the JS reader (N worker threads), the native walker alone, and `getfattr -R -d`.
+// Warm cache: one untimed round first; then rounds interleaved, medians kept (ratios: median of
+// the per-round ratios). fairnessNotes() says what is and is not the same between the rows;
+// the machine's load is printed with them.
 // Run alone: node dist/bench/scan-bench.js [files] [root]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../shared/codec/package-root.js';
@@ -18,9 +21,12 @@ export interface ScanBenchRow {
   /** Median over the timed rounds. */
   seconds: number;
   filesPerSec: number;
-  /** filesPerSec / the C walker's with 2 threads. */
+  /**
+   * Median over rounds of this row's files/s / the C walker's (N threads) in the same round:
+   * rows of one round run back to back, so a pair sees about the same machine load.
+   */
   ratioToC?: number;
-  /** filesPerSec / getfattr -R -d's. */
+  /** The same against getfattr -R -d. */
   ratioToGetfattr?: number;
   /** maxRSS of the process that scanned (agent rows): MB = 10^6 bytes. */
   rssMB?: number;
@@ -34,7 +40,7 @@ export interface ScanBenchOptions {
   /** Tree location (default /dev/shm/ecguard-bench-tree); a disk path measures that filesystem. */
   root?: string;
   files?: number;
-  /** Timed rounds (default 3). */
+  /** Timed rounds (default 5: the machines are shared, single rounds swing by 2x). */
   rounds?: number;
   /** Worker threads of the agent scan and of the C walker's second row (default 2). */
   threads?: number;
@@ -97,12 +103,13 @@ function configs(tree: ScanTree, threads: number): Config[] {
     { what: 'C walker', threads: 1, run: () => runJson(walker, [tree.spaceDir, '1'], 'C walker') },
     { what: 'C walker', threads, run: () => runJson(walker, [tree.spaceDir, String(threads)], 'C walker') },
     agent('agent scan, native reader', 'discard', 'native'),
+    // next to the agent row: its paired ratio sees about the same load
+    { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
     agent('agent scan, native reader, records kept', 'scan', 'native'),
     // V8's default young generation (per isolate: main + each worker) is what the RSS is made of.
     agent('agent scan, native reader, --max-semi-space-size=8', 'discard', 'native', ['--max-semi-space-size=8']),
     agent('agent scan, JS reader', 'discard', 'js'),
-    agent('native walker alone (no records)', 'read', 'native'),
-    { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
+    agent('native walker alone (records mode, not decoded)', 'read', 'native'),
   ];
 }
 
@@ -114,7 +121,7 @@ const median = (xs: number[]): number => {
 export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBenchRow[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const threads = opts.threads ?? 2;
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 5;
   const tree = ensureScanTree({
     ...(opts.root !== undefined ? { root: opts.root } : {}),
     ...(opts.files !== undefined ? { files: opts.files } : {}),
@@ -122,6 +129,7 @@ export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBen
   });
   log(`scan bench: tree ${tree.root}, ${tree.files} files${tree.generated ? `, generated in ${tree.seconds.toFixed(1)} s` : ' (reused)'}`);
   const list = configs(tree, threads);
+  loadAtStart = loadAverage();
   const runs: Run[][] = list.map(() => []);
   for (let round = 0; round <= rounds; round++) {
     for (const [i, c] of list.entries()) {
@@ -143,14 +151,45 @@ export async function runScanBench(opts: ScanBenchOptions = {}): Promise<ScanBen
       ...(cpu.length ? { cpuUsPerFile: (median(cpu) * 1e6) / tree.files } : {}),
     };
   });
-  const c2 = rows.find((r) => r.what === 'C walker' && r.threads === threads);
-  const gf = rows.find((r) => r.what.startsWith('getfattr'))?.filesPerSec;
-  return rows.map((r) => ({
-    ...r,
-    ...(c2 ? { ratioToC: r.filesPerSec / c2.filesPerSec } : {}),
-    ...(gf ? { ratioToGetfattr: r.filesPerSec / gf } : {}),
-    ...(c2?.cpuUsPerFile && r.cpuUsPerFile ? { cpuRatioToC: c2.cpuUsPerFile / r.cpuUsPerFile } : {}),
-  }));
+  const c2i = list.findIndex((c) => c.what === 'C walker' && c.threads === threads);
+  const gfi = list.findIndex((c) => c.what.startsWith('getfattr'));
+  const c2 = rows[c2i];
+  const paired = (base: number, i: number): number | undefined => {
+    const b = runs[base];
+    return b ? median((runs[i] ?? []).map((r, k) => (b[k] as Run).seconds / r.seconds)) : undefined;
+  };
+  return rows.map((r, i) => {
+    const toC = paired(c2i, i);
+    const toGf = paired(gfi, i);
+    return {
+      ...r,
+      ...(toC !== undefined ? { ratioToC: toC } : {}),
+      ...(toGf !== undefined ? { ratioToGetfattr: toGf } : {}),
+      ...(c2?.cpuUsPerFile && r.cpuUsPerFile ? { cpuRatioToC: c2.cpuUsPerFile / r.cpuUsPerFile } : {}),
+    };
+  });
+}
+
+let loadAtStart = '';
+
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+}
+
+/** What the rows share and where they differ: printed under the table. */
+export function fairnessNotes(threads: number): string {
+  return [
+    `same tree, same cache state (tmpfs or warm page cache: one untimed round, then rounds interleaved row by row); ${threads} threads walk in the C walker and in the agent`,
+    'same syscalls per entry in the C walker and the native walker (getdents64; openat, fstat, fgetxattr x5 asking 256 bytes (8 KiB again for a longer value), pread of the last <= 16 KiB, close): checked with strace -c -f',
+    `the agent also builds every ArchiveRecord (C++ for the usual archive, then one object per file on the main thread) and has Node's own threads (main, GC); the C walker builds nothing`,
+    'agent rows time scanSite only (not node startup or module loading; the addon loads inside the timed part); the C walker is timed from its main()',
+    'getfattr -R -d is one thread and also lists every xattr name (listxattr) and prints the values (to /dev/null)',
+    `machine load (1/5/15 min) at start: ${loadAtStart || '?'}, at end: ${loadAverage()}; on a loaded machine compare "CPU vs C" (files per CPU-second) as well as files/s`,
+  ].map((l) => `  - ${l}`).join('\n');
 }
 
 export function scanBenchTable(rows: readonly ScanBenchRow[]): string {
@@ -166,5 +205,5 @@ export function scanBenchTable(rows: readonly ScanBenchRow[]): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [files, root] = process.argv.slice(2);
   const rows = await runScanBench({ ...(files ? { files: Number(files) } : {}), ...(root ? { root } : {}) });
-  process.stdout.write(scanBenchTable(rows) + '\n');
+  process.stdout.write(scanBenchTable(rows) + '\nfairness:\n' + fairnessNotes(rows[1]?.threads ?? 2) + '\n');
 }

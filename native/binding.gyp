@@ -12,6 +12,7 @@
         "src/crc-ops.cc",
         "src/isal.cc",
         "src/scan-dir.cc",
+        "src/scan-usual.cc",
         "src/scan-dir-js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

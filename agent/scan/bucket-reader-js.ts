@@ -2,6 +2,7 @@
 // native batched walker is not available, and its test oracle.
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { getAttributeSync } from 'fs-xattr';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
 import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type ScanStep } from './raw-data-file.js';
 
@@ -9,6 +10,11 @@ export interface BucketListing {
   readonly files: RawDataFile[];
   /** Set when the directory itself could not be listed. */
   readonly error?: string;
+  /**
+   * Data files the reader already made records of (the native walker's records mode: the usual
+   * clean archive); they are not in `files`.
+   */
+  readonly built?: ArchiveRecord[];
 }
 
 // ignoreBOM: keep a leading U+FEFF in the name, or we would open another file than listed.

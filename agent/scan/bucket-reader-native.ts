@@ -9,8 +9,14 @@ import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type S
 
 /** The walker's exports (see native/src/scan-dir.h for the Buffer layout). */
 export interface ScanDirAddon {
-  scanDirSync(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[]): Buffer;
-  scanDir(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[]): Promise<Buffer>;
+  scanDirSync(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[], records?: RecordsMode): Buffer;
+  scanDir(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[], records?: RecordsMode): Promise<Buffer>;
+}
+
+/** Records mode (native/src/scan-usual.h): usual data files come back as compact records. */
+export interface RecordsMode {
+  readonly localroot?: string;
+  readonly exports: readonly string[];
 }
 
 // Must match scan-dir.h.
@@ -37,51 +43,73 @@ function codeOf(errno: number): string {
   return c;
 }
 
-/** Decodes one scanDir result; `nx` = number of xattr names it was asked for. */
-export function decodeScanBuffer(raw: Buffer, nx: number): RawDataFile[] {
-  // f64/i32 fields are read through aligned typed-array views; the addon's Buffers start aligned.
+/** Aligned views over one scanDir result (f64/i32 fields are read through them). */
+export interface ScanViews {
+  readonly buf: Buffer;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+}
+
+export function scanViews(raw: Buffer, magic: number): ScanViews {
+  // The addon's Buffers start aligned; a copy aligns any other.
   const buf = raw.byteOffset % 8 === 0 ? raw : Buffer.from(new Uint8Array(raw).buffer);
   const i32 = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength >>> 2);
   const f64 = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength >>> 3);
-  if (buf.byteLength < HEADER || i32[0] !== MAGIC) throw new Error('scanDir returned a buffer of an unknown layout: rebuild the addon with `npm run build:native`');
-  const count = i32[1] as number;
-  const files: RawDataFile[] = new Array(count);
-  let o = HEADER;
-  for (let r = 0; r < count; r++) {
-    const flags = buf[o] as number;
-    const step = buf[o + 1] as number;
-    const nameLen = (buf[o + 2] as number) | ((buf[o + 3] as number) << 8);
-    let p = o + FIXED + 4 * nx;
-    const name = buf.toString(flags & (F_ASCII | F_BAD_NAME) ? 'latin1' : 'utf8', p, p + nameLen);
-    p += nameLen;
-    const ino = f64[(o + 8) >>> 3] as number;
-    const size = f64[(o + 16) >>> 3] as number;
-    // Node's Stats.mtimeMs formula, so both readers agree to the last bit.
-    const mtimeMs = (f64[(o + 24) >>> 3] as number) * 1e3 + (f64[(o + 32) >>> 3] as number) / 1e6;
-    const tailLen = i32[(o + 40) >>> 2] as number;
-    let xattrs: (Buffer | undefined | 'oversized')[] = [];
-    if (flags & F_XATTRS) {
-      xattrs = new Array(nx);
-      const x0 = (o + FIXED) >>> 2;
-      for (let i = 0; i < nx; i++) {
-        const len = i32[x0 + i] as number;
-        if (len >= 0) {
-          xattrs[i] = buf.subarray(p, p + len);
-          p += len;
-        } else {
-          xattrs[i] = len === X_ABSENT ? undefined : 'oversized';
-        }
+  if (buf.byteLength < HEADER || i32[0] !== magic) throw new Error('scanDir returned a buffer of an unknown layout: rebuild the addon with `npm run build:native`');
+  return { buf, i32, f64 };
+}
+
+/** A read position in a scanDir result, advanced past each record decoded. */
+export interface ScanCursor {
+  at: number;
+}
+
+/** Decodes the raw record at `cur.at` and moves past it; `nx` = number of xattr names asked for. */
+export function decodeRawRecord(v: ScanViews, cur: ScanCursor, nx: number): RawDataFile {
+  const { buf, i32, f64 } = v;
+  const o = cur.at;
+  const flags = buf[o] as number;
+  const step = buf[o + 1] as number;
+  const nameLen = (buf[o + 2] as number) | ((buf[o + 3] as number) << 8);
+  let p = o + FIXED + 4 * nx;
+  const name = buf.toString(flags & (F_ASCII | F_BAD_NAME) ? 'latin1' : 'utf8', p, p + nameLen);
+  p += nameLen;
+  const ino = f64[(o + 8) >>> 3] as number;
+  const size = f64[(o + 16) >>> 3] as number;
+  // Node's Stats.mtimeMs formula, so both readers agree to the last bit.
+  const mtimeMs = (f64[(o + 24) >>> 3] as number) * 1e3 + (f64[(o + 32) >>> 3] as number) / 1e6;
+  const tailLen = i32[(o + 40) >>> 2] as number;
+  let xattrs: (Buffer | undefined | 'oversized')[] = [];
+  if (flags & F_XATTRS) {
+    xattrs = new Array(nx);
+    const x0 = (o + FIXED) >>> 2;
+    for (let i = 0; i < nx; i++) {
+      const len = i32[x0 + i] as number;
+      if (len >= 0) {
+        xattrs[i] = buf.subarray(p, p + len);
+        p += len;
+      } else {
+        xattrs[i] = len === X_ABSENT ? undefined : 'oversized';
       }
     }
-    const tail = tailLen > 0 ? buf.subarray(p, p + tailLen) : EMPTY;
-    p += tailLen;
-    const isFile = (flags & F_FILE) !== 0;
-    const stepName = STEPS[step];
-    files[r] = stepName === undefined
-      ? { name, isFile, ino, size, mtimeMs, xattrs, tail }
-      : { name, error: { code: codeOf(i32[(o + 4) >>> 2] as number), step: stepName }, isFile, ino, size, mtimeMs, xattrs, tail };
-    o = p + ((8 - (p % 8)) % 8); // arithmetic, not bit ops: buckets of big tails pass 2 GiB
   }
+  const tail = tailLen > 0 ? buf.subarray(p, p + tailLen) : EMPTY;
+  p += tailLen;
+  cur.at = p + ((8 - (p % 8)) % 8); // arithmetic, not bit ops: buckets of big tails pass 2 GiB
+  const isFile = (flags & F_FILE) !== 0;
+  const stepName = STEPS[step];
+  return stepName === undefined
+    ? { name, isFile, ino, size, mtimeMs, xattrs, tail }
+    : { name, error: { code: codeOf(i32[(o + 4) >>> 2] as number), step: stepName }, isFile, ino, size, mtimeMs, xattrs, tail };
+}
+
+/** Decodes one scanDir result (raw mode); `nx` = number of xattr names it was asked for. */
+export function decodeScanBuffer(raw: Buffer, nx: number): RawDataFile[] {
+  const v = scanViews(raw, MAGIC);
+  const count = v.i32[1] as number;
+  const files: RawDataFile[] = new Array(count);
+  const cur = { at: HEADER };
+  for (let r = 0; r < count; r++) files[r] = decodeRawRecord(v, cur, nx);
   return files;
 }
 

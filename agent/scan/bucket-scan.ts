@@ -1,8 +1,8 @@
 // Scans one bucket directory into records and findings: the unit of work a scan worker does.
 import type { ErasureCodec } from '../../shared/codec/codec.js';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
-import { readBucketJs } from './bucket-reader-js.js';
-import type { RawDataFile } from './raw-data-file.js';
+import { readBucketJs, type BucketListing } from './bucket-reader-js.js';
+import type { RecordStamp } from './raw-data-file.js';
 import { buildRecord, type RecordContext } from './record-builder.js';
 
 export interface BucketTask {
@@ -29,13 +29,30 @@ export interface ScanSiteContext {
   readonly exports: readonly string[];
 }
 
-export type BucketReader = (dir: string) => { files: RawDataFile[]; error?: string };
+/** Reads one bucket directory; `stamp` is for readers that build records themselves. */
+export type BucketReader = (dir: string, stamp: RecordStamp) => BucketListing;
+
+export function bucketDir(task: BucketTask): string {
+  return `${task.spacePath}/${task.bucketRel}`;
+}
+
+export function recordStamp(task: BucketTask, site: ScanSiteContext): RecordStamp {
+  const { serverId, exports, localroot } = site;
+  const { diskId, space, bucketRel } = task;
+  return localroot !== undefined ? { serverId, diskId, space, bucketRel, localroot, exports } : { serverId, diskId, space, bucketRel, exports };
+}
 
 export function scanBucket(task: BucketTask, site: ScanSiteContext, codec: ErasureCodec, reader: BucketReader = readBucketJs): BucketResult {
-  const dir = `${task.spacePath}/${task.bucketRel}`;
-  const listing = reader(dir);
-  const records: ArchiveRecord[] = [];
+  return bucketResult(task, site, codec, reader(bucketDir(task), recordStamp(task, site)));
+}
+
+/** Records and findings of one bucket from what a reader returned. */
+export function bucketResult(task: BucketTask, site: ScanSiteContext, codec: ErasureCodec, listing: BucketListing): BucketResult {
+  const dir = bucketDir(task);
+  // Records the reader built come first (the usual clean archives: no findings).
+  const records: ArchiveRecord[] = listing.built ?? [];
   const findings: Finding[] = [];
+  const entries = listing.files.length + records.length;
   if (listing.error) {
     findings.push({ kind: 'unreadable', severity: 'error', path: dir, diskId: task.diskId, reason: `cannot list bucket directory: ${listing.error}`, evidence: { errno: listing.error } });
     return { task, records, findings, entries: 0, error: listing.error };
@@ -70,5 +87,5 @@ export function scanBucket(task: BucketTask, site: ScanSiteContext, codec: Erasu
       findings.push({ kind: 'unexpected-entry', severity: 'info', path, diskId: task.diskId, reason: 'file name does not end in % (not an xrootd data file)' });
     }
   }
-  return { task, records, findings, entries: listing.files.length };
+  return { task, records, findings, entries };
 }

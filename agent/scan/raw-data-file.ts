@@ -32,3 +32,17 @@ export interface RawDataFile {
   /** Last min(size, SCAN_TAIL_BYTES) bytes. */
   readonly tail: Buffer;
 }
+
+/**
+ * Where a bucket's records belong and how Pfns are judged there: what a reader that builds
+ * records itself (the native walker's records mode, native-records.ts) needs to know.
+ */
+export interface RecordStamp {
+  readonly serverId: string;
+  readonly diskId: string;
+  readonly space: string;
+  /** `<space>/<XX>` relative to the disk. */
+  readonly bucketRel: string;
+  readonly localroot?: string;
+  readonly exports: readonly string[];
+}

@@ -4,7 +4,10 @@ import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.
 import { checkNamespace } from '../namespace/namespace-check.js';
 import { walkNamespace, type NamespaceLink } from '../namespace/namespace-walk.js';
 import type { BucketResult, BucketTask } from './bucket-scan.js';
+import { getCodec } from '../../shared/codec/index.js';
+import { loadScanAddon } from './bucket-reader-native.js';
 import { listBuckets, type DiskSpec } from './disk-layout.js';
+import { runNativeScan } from './native-scan-runner.js';
 import { BucketWorkerPool } from './worker-pool.js';
 
 export interface SiteLayout {
@@ -21,6 +24,10 @@ export interface ScanProgress {
 }
 
 export interface SiteScanOptions {
+  /**
+   * Buckets walked at once (default 2): threads of libuv's pool with the native walker (at most
+   * UV_THREADPOOL_SIZE, default 4, run together), worker threads with the JS reader.
+   */
   readonly workers?: number;
   readonly reader?: 'auto' | 'native' | 'js';
   /** Also walk and cross-check the namespace (default true). */
@@ -71,25 +78,34 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
   }
   const records: ArchiveRecord[] = [];
   const site = { serverId: layout.serverId, exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) };
-  const workers = Math.min(opts.workers ?? 2, tasks.length);
-  const pool = new BucketWorkerPool(tasks.length < 8 ? 0 : workers, site, opts.reader ?? 'auto');
+  // Threads: a small site is scanned in the calling thread; else the native walker on libuv's
+  // pool when the addon has it, else the JS reader in worker threads.
+  const threads = tasks.length < 8 ? 0 : Math.min(opts.workers ?? 2, tasks.length);
+  const kind = opts.reader ?? 'auto';
+  const addon = threads > 0 && kind !== 'js' ? loadScanAddon().addon : undefined;
   let done = 0;
   let files = 0;
-  try {
-    await pool.run(tasks, (r) => {
-      done++;
-      files += r.records.length;
-      const d = perDisk.get(r.task.diskId);
-      if (d) d.files += r.records.length;
-      if (collect) {
-        records.push(...r.records);
-        findings.push(...r.findings);
-      }
-      opts.onBucket?.(r);
-      opts.onProgress?.({ bucketsDone: done, bucketsTotal: tasks.length, files });
-    });
-  } finally {
-    await pool.close();
+  const onResult = (r: BucketResult): void => {
+    done++;
+    files += r.records.length;
+    const d = perDisk.get(r.task.diskId);
+    if (d) d.files += r.records.length;
+    if (collect) {
+      for (const x of r.records) records.push(x);
+      for (const f of r.findings) findings.push(f);
+    }
+    opts.onBucket?.(r);
+    opts.onProgress?.({ bucketsDone: done, bucketsTotal: tasks.length, files });
+  };
+  if (addon) {
+    await runNativeScan(addon, tasks, site, getCodec(), threads, onResult);
+  } else {
+    const pool = new BucketWorkerPool(threads, site, kind);
+    try {
+      await pool.run(tasks, onResult);
+    } finally {
+      await pool.close();
+    }
   }
   let links: NamespaceLink[] = [];
   let checked = records;

@@ -7,11 +7,11 @@
 #include <string>
 
 #include "args.h"
+#include "crc.h"
 #include "isal.h"
 #include "ops.h"
 
 namespace ecg {
-namespace {
 
 // crc32_iscsi takes an int length; feed large buffers in pieces.
 constexpr size_t kPiece = size_t{1} << 30;
@@ -30,6 +30,8 @@ uint32_t Crc32c(const uint8_t* p, size_t n, uint32_t prev) {
 uint32_t Crc32(const uint8_t* p, size_t n, uint32_t prev) {
   return Isal().crc32_gzip_refl(prev, p, n);
 }
+
+namespace {
 
 template <uint32_t (*Fn)(const uint8_t*, size_t, uint32_t)>
 Napi::Value CrcJs(const Napi::CallbackInfo& info, const char* fn) {

@@ -1,6 +1,7 @@
-// JS entry points of the bucket walker: scanDirSync(dirPath, tailBytes, maxXattr, xattrNames)
-// returns one Buffer (layout in scan-dir.h); scanDir(...) does the same on the libuv pool and
-// returns a Promise. A directory that cannot be listed throws / rejects with Node's errno code.
+// JS entry points of the bucket walker: scanDirSync(dirPath, tailBytes, maxXattr, xattrNames,
+// records?) returns one Buffer (layout in scan-dir.h); scanDir(...) does the same on the libuv
+// pool and returns a Promise. `records` = {localroot?, exports} turns on records mode
+// (scan-usual.h). A directory that cannot be listed throws / rejects with Node's errno code.
 #include <uv.h>
 
 #include <string>
@@ -13,6 +14,41 @@ namespace ecg {
 namespace {
 
 constexpr size_t kMaxXattrNames = 64;
+constexpr size_t kMaxExports = 4096;
+// Records mode reads values by position: SCAN_XATTRS of agent/scan/raw-data-file.ts.
+const char* const kRecordXattrs[] = {"user.XrdFrm.Pfn", "user.U.xrdec.strpver", "user.U.xrdec.filesize", "user.xrdec.strpver",
+                                     "user.xrdec.filesize"};
+
+std::string StripSlashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+void ParseRecords(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p) {
+  if (info.Length() < 5 || info[4].IsUndefined()) return;
+  if (!info[4].IsObject()) a.TypeFail("records must be an object {localroot?, exports}");
+  Napi::Object o = info[4].As<Napi::Object>();
+  bool same = p->xattr_names.size() == 5;
+  for (size_t i = 0; same && i < 5; i++) same = p->xattr_names[i] == kRecordXattrs[i];
+  if (!same) a.RangeFail("records mode needs xattrNames = SCAN_XATTRS");
+  Napi::Value lr = o.Get("localroot");
+  if (!lr.IsUndefined()) {
+    if (!lr.IsString()) a.TypeFail("records.localroot must be a string");
+    std::string root = lr.As<Napi::String>().Utf8Value();
+    p->usual.has_localroot = !root.empty();  // pfn.ts: an empty localroot is none
+    p->usual.root = StripSlashes(std::move(root));
+  }
+  Napi::Value ex = o.Get("exports");
+  if (!ex.IsArray()) a.TypeFail("records.exports must be an array of strings");
+  Napi::Array list = ex.As<Napi::Array>();
+  if (list.Length() > kMaxExports) a.RangeFail("records.exports holds too many paths");
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsString()) a.TypeFail("records.exports[" + std::to_string(i) + "] must be a string");
+    p->usual.exports.push_back(StripSlashes(v.As<Napi::String>().Utf8Value()));
+  }
+  p->usual.enabled = true;
+}
 
 ScanParams ParseScan(const Napi::CallbackInfo& info, const char* fn) {
   ArgReader a(info, fn, 4, "(dirPath, tailBytes, maxXattr, xattrNames)");
@@ -30,6 +66,7 @@ ScanParams ParseScan(const Napi::CallbackInfo& info, const char* fn) {
     if (!v.IsString()) a.TypeFail("xattrNames[" + std::to_string(i) + "] must be a string");
     p.xattr_names.push_back(v.As<Napi::String>().Utf8Value());
   }
+  ParseRecords(info, a, &p);
   return p;
 }
 

@@ -80,6 +80,18 @@ bool ValidUtf8(const uint8_t* s, size_t n, bool* ascii) {
   return true;
 }
 
+// The kernel zero-fills a buffer of the size asked for on every getxattr: asking for 8 KiB
+// per value cost more than the rest of the call. Values are short; a long one (a long Pfn)
+// takes a second call.
+constexpr size_t kXattrFirstTry = 256;
+
+ssize_t GetXattr(int fd, const char* name, uint8_t* buf, size_t max) {
+  const size_t first = max < kXattrFirstTry ? max : kXattrFirstTry;
+  ssize_t n = fgetxattr(fd, name, buf, first);
+  if (n < 0 && errno == ERANGE && first < max) n = fgetxattr(fd, name, buf, max);
+  return n;
+}
+
 void PutI32(uint8_t* p, int32_t v) { std::memcpy(p, &v, 4); }
 void PutF64(uint8_t* p, double v) { std::memcpy(p, &v, 8); }
 
@@ -120,7 +132,7 @@ void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, Byte
       flags |= kFlagFile;
       for (size_t i = 0; i < nx && step == kStepOk; i++) {
         out->Reserve(p.max_xattr);
-        ssize_t n = fgetxattr(fd, p.xattr_names[i].c_str(), out->End(), p.max_xattr);
+        ssize_t n = GetXattr(fd, p.xattr_names[i].c_str(), out->End(), p.max_xattr);
         int32_t len;
         if (n >= 0 && static_cast<size_t>(n) <= p.max_xattr) {
           len = static_cast<int32_t>(n);
@@ -199,10 +211,13 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     close(dfd);
     return false;
   }
-  out->Reserve(kScanHeader);
-  PutI32(out->End(), static_cast<int32_t>(kScanMagic));
-  PutI32(out->End() + 4, 0);
-  out->Grow(kScanHeader);
+  const bool records = p.usual.enabled;
+  const size_t header = records ? kRecordsHeader : kScanHeader;
+  out->Reserve(header);
+  std::memset(out->End(), 0, header);
+  PutI32(out->End(), static_cast<int32_t>(records ? kRecordsMagic : kScanMagic));
+  out->Grow(header);
+  ByteSink text;  // records mode: names, Pfns and digests of the compact records
   uint32_t count = 0;
   for (;;) {
     errno = 0;
@@ -217,7 +232,9 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     const char* n = e->d_name;
     if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
     try {
+      const size_t rec = out->Size();
       ScanEntry(dfd, n, std::strlen(n), p, out);
+      if (records) CompactUsual(p.usual, p.xattr_names.size(), out, rec, &text);
     } catch (...) {
       closedir(d);
       throw;
@@ -226,6 +243,12 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
   }
   closedir(d);
   std::memcpy(out->At(4), &count, 4);
+  if (records) {
+    PutF64(out->At(8), static_cast<double>(out->Size()));
+    out->Reserve(text.Size());
+    if (text.Size() > 0) std::memcpy(out->End(), text.Data(), text.Size());
+    out->Grow(text.Size());
+  }
   return true;
 }
 

@@ -4,6 +4,8 @@
 //
 // Layout (little-endian, host order on the x86-64 / arm64 machines we run on):
 //   header   u32 magic kScanMagic, u32 record count
+//            (records mode, scan-usual.h: u32 kRecordsMagic, u32 count, f64 offset of the text
+//            area, which follows the last record; usual data files are compact records)
 //   record   (starts 8-aligned, so JS can read the f64s through one Float64Array)
 //     +0  u8  flags (kFlag*)            +1 u8 step (kStep*: where it failed, 0 = ok)
 //     +2  u16 name length               +4 i32 errno (> 0), kErrShrank, or 0
@@ -20,13 +22,17 @@
 #include <string>
 #include <vector>
 
+#include "scan-usual.h"
+
 namespace ecg {
 
 constexpr uint32_t kScanMagic = 0x31445345;  // "ESD1"
+constexpr uint32_t kRecordsMagic = 0x32445345;  // "ESD2"
 constexpr size_t kScanHeader = 8;
+constexpr size_t kRecordsHeader = 16;
 constexpr size_t kRecordFixed = 44;
 
-enum : uint8_t { kFlagFile = 1, kFlagAscii = 2, kFlagBadName = 4, kFlagXattrs = 8 };
+enum : uint8_t { kFlagFile = 1, kFlagAscii = 2, kFlagBadName = 4, kFlagXattrs = 8, kFlagUsual = 16 };
 enum : uint8_t { kStepOk = 0, kStepOpen = 1, kStepFstat = 2, kStepXattr = 3, kStepRead = 4 };
 constexpr int32_t kErrShrank = -1;  // fewer bytes than fstat said: being rewritten right now
 constexpr int32_t kXattrAbsent = -1;
@@ -37,6 +43,7 @@ struct ScanParams {
   size_t tail_bytes = 0;
   size_t max_xattr = 0;
   std::vector<std::string> xattr_names;
+  UsualRules usual;  // records mode when enabled (xattr_names must be SCAN_XATTRS)
 };
 
 // Growable malloc'd block the walker appends records to.
