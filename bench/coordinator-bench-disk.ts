@@ -9,7 +9,7 @@ import { openSqliteCatalog } from '../coordinator/catalog/sqlite-store.js';
 import { ClusterState } from '../coordinator/cluster-state.js';
 import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
-import type { CoordinatorBenchRow } from './coordinator-bench-row.js';
+import { ingestInventories, type CoordinatorBenchRow } from './coordinator-bench-row.js';
 
 const P21 = { nbData: 2, nbParity: 1, chunkSize: 1048576 };
 const SERVERS = 12;
@@ -46,22 +46,8 @@ export async function runDiskMissingBench(path: string, files: number, log: (s: 
     await cluster.load();
     const recl = new Reclassifier(store, cluster, () => P21, { flushMs: 1e9 });
     let t0 = now();
-    let n = 0;
-    for (let s = 0; s < SERVERS; s++) {
-      await store.beginInventory(srv(s), [0, 1, 2].map((d) => `${srv(s)}:/disk${d}`));
-      let batch: ArchiveRecord[] = [];
-      for (const r of records(files, s)) {
-        batch.push(r);
-        if (batch.length === 10_000) {
-          recl.mark(await store.inventoryBatch(srv(s), batch));
-          n += batch.length;
-          batch = [];
-        }
-      }
-      recl.mark(await store.inventoryBatch(srv(s), batch));
-      n += batch.length;
-      recl.mark(await store.endInventory(srv(s), 0));
-    }
+
+    const n = await ingestInventories(store, (l) => recl.mark(l), Array.from({ length: SERVERS }, (_, s) => ({ id: srv(s), disks: [0, 1, 2].map((d) => `${srv(s)}:/disk${d}`), records: records(files, s) })));
     await recl.flush();
     const healthy = (await store.fileCounts()).healthy.count;
     log(`disk bench set-up: ${n} archives ingested and ${healthy} files classified healthy in ${(now() - t0).toFixed(1)} s`);

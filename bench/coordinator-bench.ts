@@ -11,7 +11,7 @@ import { ClusterState } from '../coordinator/cluster-state.js';
 import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
 import { runDiskMissingBench } from './coordinator-bench-disk.js';
-import type { CoordinatorBenchRow } from './coordinator-bench-row.js';
+import { ingestInventories, type CoordinatorBenchRow } from './coordinator-bench-row.js';
 
 export type { CoordinatorBenchRow } from './coordinator-bench-row.js';
 
@@ -85,22 +85,8 @@ export async function runCoordinatorBench(opts: { files?: number; diskFiles?: nu
     await cluster.load();
     const recl = new Reclassifier(store, cluster, () => P82, { flushMs: 1e9 });
     const t0 = now();
-    let ingested = 0;
-    for (let s = 0; s < SERVERS; s++) {
-      await store.beginInventory(srv(s), [`${srv(s)}:/disk0`, `${srv(s)}:/disk1`]);
-      let batch: ArchiveRecord[] = [];
-      for (const r of records(files, s)) {
-        batch.push(r);
-        if (batch.length === 10_000) {
-          recl.mark(await store.inventoryBatch(srv(s), batch));
-          ingested += batch.length;
-          batch = [];
-        }
-      }
-      recl.mark(await store.inventoryBatch(srv(s), batch));
-      ingested += batch.length;
-      recl.mark(await store.endInventory(srv(s), 0));
-    }
+
+    const ingested = await ingestInventories(store, (l) => recl.mark(l), Array.from({ length: SERVERS }, (_, s) => ({ id: srv(s), disks: [`${srv(s)}:/disk0`, `${srv(s)}:/disk1`], records: records(files, s) })));
     const tIngest = now() - t0;
     await recl.flush();
     const tAll = now() - t0;

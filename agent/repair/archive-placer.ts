@@ -13,7 +13,7 @@
 // (temp-cleanup.ts) once old) or a complete data file whose symlink is missing (a retry of the same task and slot
 // finds it and links it).
 import { randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, ftruncateSync, linkSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
 import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
@@ -24,7 +24,7 @@ import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattr
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
 import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
-import { partialBucketByte, partialName, scanPartial } from './partial-archive.js';
+import { openPartialForWrite, partialBucketByte, partialName, scanPartial } from './partial-archive.js';
 import { checkTaskSlot, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
 import type { LayoutEntry } from '../../shared/xrdec/zip-layout.js';
 
@@ -136,17 +136,11 @@ export class ArchivePlacement {
       if (kept.entries.length < resume.entries) {
         throw new EcguardError('RESUME_MISMATCH', `task ${t.taskId} slot ${t.slot}: the partial archive holds ${kept.entries.length} good entries, not the ${resume.entries} to resume after; the next attempt starts over`);
       }
-      const fd = openSync(temp, 'r+');
-      try {
-        ftruncateSync(fd, kept.end); // drop a torn tail
-      } catch (err) {
-        closeSync(fd);
-        throw err;
-      }
+      const fd = openPartialForWrite(temp, kept.end); // drops a torn tail
       OPEN.add(key);
       return new ArchivePlacement(t, bucketDir, temp, c, fd, key, ArchiveFileWriter.resume(fd, kept.time ?? time, kept), kept.entries);
     }
-    const fd = openSync(temp, 'w', 0o644); // a stale partial of this (task, slot) starts over
+    const fd = openPartialForWrite(temp, 0); // a stale partial of this (task, slot) starts over
     try {
       chownLike(temp, bucketDir);
     } catch (err) {

@@ -5,10 +5,10 @@
 // must parse, be named obj.<block>.<stripe>, fit in the file and match its CRC. Whatever
 // follows the last good entry (a torn write) is cut off when the writer resumes.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { crcOf } from '../../shared/codec/codec.js';
-import { errnoCode } from '../../shared/errors.js';
+import { EcguardError, errnoCode } from '../../shared/errors.js';
 import { bucketOf } from '../../shared/xrdec/data-file-name.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
 import type { DosTime, LayoutEntry } from '../../shared/xrdec/zip-layout.js';
@@ -54,13 +54,16 @@ const EMPTY: PartialScan = { entries: [], offsets: [], end: 0 };
 export function scanPartial(path: string, crcKind: CrcKind | undefined, codec: ErasureCodec, limit = Number.MAX_SAFE_INTEGER): PartialScan {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return EMPTY;
+    if (errnoCode(err) === 'ELOOP') return EMPTY; // a symlink is never our partial
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1) return EMPTY;
+    const size = st.size;
     const entries: LayoutEntry[] = [];
     const offsets: number[] = [];
     let time: DosTime | undefined;
@@ -96,5 +99,34 @@ export function scanPartial(path: string, crcKind: CrcKind | undefined, codec: E
     return { entries, offsets, end: pos, ...(time ? { time } : {}) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Opens the partial archive for writing and cuts it to `keepBytes` (0: start over; created when
+ * missing). Only a plain file with a single name is ever truncated: never a symlink (O_NOFOLLOW)
+ * and never a file with a second hard link (say a published archive, if a crash came between
+ * the link to the final name and the unlink of the temp name). Anything else is refused with
+ * nothing changed.
+ */
+export function openPartialForWrite(path: string, keepBytes: number): number {
+  const flags = constants.O_RDWR | constants.O_NOFOLLOW | (keepBytes === 0 ? constants.O_CREAT : 0);
+  let fd: number;
+  try {
+    fd = openSync(path, flags, 0o644);
+  } catch (err) {
+    if (errnoCode(err) === 'ELOOP') throw new EcguardError('PARTIAL_UNSAFE', `${path} is a symlink, not a partial archive of ours: left alone, nothing written`, { cause: err });
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1) {
+      throw new EcguardError('PARTIAL_UNSAFE', `${path} is ${st.isFile() ? `a file with ${st.nlink} names (another name holds the same data)` : 'not a regular file'}: left alone, nothing written`);
+    }
+    ftruncateSync(fd, keepBytes);
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
 }

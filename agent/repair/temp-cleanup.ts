@@ -3,6 +3,7 @@
 // A resumable partial archive stays while young: a retry of its task may still resume it.
 import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { errnoCode } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
 import { fsyncDir } from './durable-fs.js';
 import { isPlacementOpen } from './archive-placer.js';
 import { PARTIAL_SUFFIX, partialPath, TEMP_PREFIX } from './partial-archive.js';
@@ -46,6 +47,8 @@ export function cleanupTempFiles(diskPath: string, space: string, keepPartialsMs
   return removed.concat(cleanupLedgerTemps(diskPath));
 }
 
+const log = getLogger('repair');
+
 /** Drops the partial archives of these slots of a task given up (not one being written now). */
 export function discardPartials(disks: readonly { readonly path: string; readonly space: string }[], taskId: string, slots: readonly number[]): string[] {
   const removed: string[] = [];
@@ -59,10 +62,12 @@ export function discardPartials(disks: readonly { readonly path: string; readonl
       if (isPlacementOpen(d.path, taskId, slot)) continue;
       const p = partialPath(d.path, d.space, taskId, slot);
       try {
-        unlinkSync(p);
+        if (!lstatSync(p).isFile()) continue; // not something we wrote: left alone
+        unlinkSync(p); // a second hard link, if any, keeps its data
         removed.push(p);
       } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') throw err;
+        // A disk that went away meanwhile is the disk check's business, not a reason to stop.
+        if (errnoCode(err) !== 'ENOENT') log.warn(`cannot remove the partial archive ${p}: ${String(err)}`);
       }
     }
   }

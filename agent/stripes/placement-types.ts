@@ -1,6 +1,7 @@
 // What a placement is told (the header) and what it answers (the placed archive), shared by
 // the sinks, the Stripes service and the wire conversion.
 import type { CrcKind } from '../../shared/codec/codec.js';
+import type { PlacedRef } from '../../shared/domain/repair-task.js';
 import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
 
 export interface PlacementHeader {
@@ -22,14 +23,8 @@ export interface PlacementHeader {
   readonly resumeEntries?: number;
 }
 
-export interface PlacedInfo {
-  readonly slot: number;
-  readonly serverId: string;
-  readonly diskId: string;
-  /** Relative to the disk: <space>/<XX>/<name>%. */
-  readonly dataPath: string;
-  readonly size: number;
-  readonly linked: boolean;
+/** A placed archive as the holder reports it (dataPath relative to the disk: <space>/<XX>/<name>%). */
+export interface PlacedInfo extends PlacedRef {
   /** The (task, slot) had been placed before: nothing new was written. */
   readonly alreadyPlaced: boolean;
 }

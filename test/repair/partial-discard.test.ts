@@ -1,7 +1,8 @@
 // A task given up leaves nothing: the coordinator tells each target which slots' partials to
 // drop, and the agent removes exactly those (never one being written).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ArchivePlacement, type PlaceTarget } from '../../agent/repair/archive-placer.js';
 import { partialPath } from '../../agent/repair/partial-archive.js';
 import { discardPartials } from '../../agent/repair/temp-cleanup.js';
@@ -9,9 +10,10 @@ import { discardPartialsOf } from '../../coordinator/repair/partial-discard.js';
 import type { RepairSession } from '../../coordinator/repair/repair-host.js';
 import { newTask } from '../../coordinator/repair/task-transitions.js';
 import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
+import { getCodec } from '../../shared/codec/index.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
 
-describe('repair: partials of a task given up are dropped', () => {
+describe('repair: partial archives are only ever our own plain files', () => {
   let site: FakeSite;
   beforeEach(() => {
     site = makeFakeSite({ disks: 2 });
@@ -54,5 +56,25 @@ describe('repair: partials of a task given up are dropped', () => {
     const rows: RepairTaskRow[] = [{ ...t, state: 'failed' }, { ...t, taskId: 'p', state: 'parked' }, { ...t, taskId: 'c', state: 'cancelled' }, { ...t, taskId: 'd', state: 'done' }];
     discardPartialsOf(rows, session);
     assert.deepEqual(sent, [['a', 'p', [0]], ['b', 'p', [1]], ['a', 'c', [0]], ['b', 'c', [1]]]);
+  });
+
+  it('a partial name that is a symlink or a second hard link is never truncated: refused, nothing changed', () => {
+    const victim = join(site.root, 'victim');
+    writeFileSync(victim, 'precious archive bytes');
+    for (const [slot, plant] of [[3, (p: string) => symlinkSync(victim, p)], [4, (p: string) => linkSync(victim, p)]] as const) {
+      const p = partial('t9', slot);
+      mkdirSync(dirname(p), { recursive: true });
+      plant(p);
+      assert.throws(() => ArchivePlacement.open(target('t9', slot)), (e: Error & { code?: string }) => e.code === 'PARTIAL_UNSAFE');
+      assert.throws(() => ArchivePlacement.open(target('t9', slot), { entries: 1, codec: getCodec(), crcKind: 'crc32c' }), (e: Error & { code?: string }) => e.code === 'RESUME_MISMATCH' || e.code === 'PARTIAL_UNSAFE');
+      assert.equal(readFileSync(victim, 'utf8'), 'precious archive bytes');
+      // a symlink is not ours and stays; a second name of the data is dropped, the data stays
+      assert.equal(discardPartials(site.disks, 't9', [slot]).length, slot === 3 ? 0 : 1);
+      assert.equal(readFileSync(victim, 'utf8'), 'precious archive bytes');
+    }
+    const dir = partial('t9', 5);
+    mkdirSync(dir, { recursive: true });
+    assert.deepEqual(discardPartials(site.disks, 't9', [5]), [], 'a directory under a partial name is left alone');
+    assert.ok(existsSync(dir));
   });
 });
