@@ -11,12 +11,12 @@ import type { TokenBucket } from '../../shared/throttle/token-bucket.js';
 import type { ProgressReport, RepairOrder } from '../../shared/wire/repair-wire.js';
 import { rebuildStripes, type StripeRebuild } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
 import { localArchiveSource, type StripeSource } from '../../shared/xrdec/rebuild/stripe-source.js';
-import type { ZipEntry } from '../../shared/xrdec/zip-directory.js';
 import { resolveArchiveRef } from '../stripes/archive-ref.js';
 import type { PeerPool } from '../stripes/peer-pool.js';
 import { localPlacementProgress, remotePlacementProgress } from '../stripes/placement-progress.js';
 import { localPlacementSink, remotePlacementSink, type PlacementHeader, type PlacementSink } from '../stripes/placement-sink.js';
 import { getLogger } from '../../shared/logger.js';
+import { metered } from './metered-source.js';
 import { resumePoint } from './resume-point.js';
 import { remoteArchiveSource } from '../stripes/remote-source.js';
 import type { StripesContext } from '../stripes/stripes-context.js';
@@ -40,22 +40,6 @@ interface Counters {
   bytesWritten: number;
   blocksDone: number;
   blocksTotal: number;
-}
-
-/** Wraps a source: waits for the token bucket before each entry and counts what was read. */
-function metered(src: StripeSource, bucket: TokenBucket, c: Counters, signal: AbortSignal): StripeSource {
-  return {
-    id: src.id,
-    directory: () => src.directory(),
-    xattrs: () => src.xattrs(),
-    async readEntry(entry: ZipEntry): Promise<Buffer> {
-      if (signal.aborted) throw new EcguardError('CANCELLED', `task cancelled: ${String(signal.reason)}`);
-      await bucket.take(entry.size);
-      const data = await src.readEntry(entry);
-      c.bytesRead += data.length;
-      return data;
-    },
-  };
 }
 
 export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise<ProgressReport> {

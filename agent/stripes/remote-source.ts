@@ -5,10 +5,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ArchiveTail, EntryData, StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
 import { runOnBytes } from '../../shared/xrdec/archive-io.js';
-import type { StripeSource } from '../../shared/xrdec/rebuild/stripe-source.js';
+import type { EntryStream, StripeSource } from '../../shared/xrdec/rebuild/stripe-source.js';
 import { interpretEcXattrs, type EcXattrs } from '../../shared/xrdec/xattrs.js';
 import { parseZipDirectory, type ZipDirectory, type ZipEntry } from '../../shared/xrdec/zip-directory.js';
 import { PeerError, peerError } from './peer-pool.js';
+import { remoteEntryStream } from './remote-entry-stream.js';
 
 export interface RemoteArchive {
   readonly serverId: string;
@@ -20,13 +21,16 @@ export interface RemoteArchive {
 export interface RemoteSourceOptions {
   /** Called with the size of every entry received (throughput, metrics). */
   onBytes?(n: number): void;
-  /** Per call (default 60 s). */
+  /** Per call (default 60 s); for an entry stream, the longest wait for its next entry. */
   readonly deadlineMs?: number;
+  /** Entries an entry stream may have in flight beyond those asked for (default 4). */
+  readonly streamWindow?: number;
 }
 
 export interface RemoteArchiveSource extends StripeSource {
   /** Several entries of directory() in one call, in the given order. */
   readEntries(entries: readonly ZipEntry[]): Promise<Buffer[]>;
+  openEntryStream(entries: readonly ZipEntry[]): EntryStream;
   /** Cancels calls still running and forgets the cached directory. */
   close(): Promise<void>;
 }
@@ -108,6 +112,11 @@ export function remoteArchiveSource(client: StripesClient, ref: RemoteArchive, o
       return (await readEntries([entry]))[0] as Buffer;
     },
     readEntries,
+    openEntryStream: (entries: readonly ZipEntry[]): EntryStream =>
+      remoteEntryStream(entries, {
+        client, archive, serverId: ref.serverId, id, idleMs: o.deadlineMs ?? DEFAULT_DEADLINE_MS, running,
+        ...(o.streamWindow !== undefined ? { window: o.streamWindow } : {}), ...(o.onBytes ? { onBytes: o.onBytes } : {}),
+      }),
     async close(): Promise<void> {
       for (const c of running) c.cancel();
       running.clear();

@@ -3,14 +3,14 @@
 // certificates); every reference is checked by archive-ref.ts, entries are looked up in our own
 // parse of the directory (never at offsets a caller gives), and at most `maxStreams` entry
 // streams read the disks at once (extra calls wait, they are not refused).
-import type { FileHandle } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { StripesService, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
+import { StripesService, type EntryCredit, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
-import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
-import { openArchive, readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { readEntry } from '../../shared/xrdec/archive-io.js';
+import { readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { creditFeed, openEntries, sendWithCredit, writeEntry } from './entry-serving.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { localPlacementSink, type PlacementSink } from './placement-sink.js';
 import { headerFromWire, placedToWire } from './placement-wire.js';
@@ -23,13 +23,13 @@ export interface StripesServerOptions {
   readonly tls?: TlsFiles;
   /** No TLS, loopback only; says so loudly. */
   readonly insecure?: boolean;
-  /** ReadEntries calls reading at once (default 4). */
+  /** ReadEntries and StreamEntries calls reading at once (default 4). */
   readonly maxStreams?: number;
   readonly maxMessageBytes?: number;
 }
 
 export interface StripesStats {
-  /** ReadEntries calls holding a stream slot now, the most ever, and those waiting for one. */
+  /** Entry calls holding a stream slot now, the most ever, and those waiting for one. */
   readonly activeReads: number;
   readonly peakReads: number;
   readonly waitingReads: number;
@@ -113,6 +113,14 @@ export class StripesServer {
           if (!ac.signal.aborted) call.emit('error', this.failed('ReadEntries', err));
         });
       },
+      streamEntries: (call) => {
+        if (this.refuse(call, (e) => call.emit('error', e))) return;
+        const ac = new AbortController();
+        call.on('cancelled', () => ac.abort());
+        this.serveEntryStream(call, ac.signal).then(() => call.end(), (err: unknown) => {
+          if (!ac.signal.aborted) call.emit('error', this.failed('StreamEntries', err));
+        });
+      },
       placeArchive: (call, cb) => {
         if (this.refuse(call, (e) => cb(e))) return;
         this.place(call).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlaceArchive', err)));
@@ -145,30 +153,46 @@ export class StripesServer {
   }
 
   private async serveEntries(call: grpc.ServerWritableStream<ReadEntriesRequest, EntryData>, signal: AbortSignal): Promise<void> {
-    const r = resolveArchiveRef(this.ctx, call.request.archive);
     const names = call.request.names;
+    resolveArchiveRef(this.ctx, call.request.archive); // a bad ref fails before waiting for a slot
     if (names.length === 0) return;
+    await this.withStream(signal, async () => {
+      const o = await openEntries(this.ctx, call.request.archive, names, this.maxMessage);
+      try {
+        for (const e of o.wanted) {
+          if (signal.aborted) return;
+          const data = await readEntry(o.fh, o.dir, e);
+          this.counts.bytesServed += data.length;
+          await writeEntry(call, e, data, signal);
+        }
+      } finally {
+        await o.fh.close().catch(() => undefined);
+      }
+    });
+  }
+
+  private async serveEntryStream(call: grpc.ServerDuplexStream<EntryCredit, EntryData>, signal: AbortSignal): Promise<void> {
+    const feed = creditFeed(call, signal);
+    const req = (await feed.first).request as ReadEntriesRequest;
+    resolveArchiveRef(this.ctx, req.archive);
+    if (req.names.length === 0) return;
+    await this.withStream(signal, async () => {
+      const o = await openEntries(this.ctx, req.archive, req.names, this.maxMessage);
+      try {
+        await sendWithCredit(call, o, feed, signal, (n) => (this.counts.bytesServed += n));
+      } finally {
+        await o.fh.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /** Holds one of the `maxStreams` read slots while `fn` runs (waits for one first). */
+  private async withStream(signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
     const release = await this.streams.acquire(signal);
     this.counts.peakReads = Math.max(this.counts.peakReads, this.streams.active);
-    let fh: FileHandle | undefined;
     try {
-      fh = await openArchive(r);
-      const dir = await readZipDirectory(fh);
-      const byName = new Map(dir.entries.map((e) => [e.name, e]));
-      const wanted = names.map((n) => {
-        const e = byName.get(n);
-        if (e === undefined) throw new EcguardError('UNKNOWN_ENTRY', `${r.dataPath} on disk ${r.disk.diskId} has no entry ${JSON.stringify(n.slice(0, 100))}`);
-        if (e.size + 1024 > this.maxMessage) throw new EcguardError('ENTRY_TOO_LARGE', `entry ${e.name} (${e.size} bytes) does not fit a ${this.maxMessage}-byte message`);
-        return e;
-      });
-      for (const e of wanted) {
-        if (signal.aborted) return;
-        const data = await readEntry(fh, dir, e);
-        this.counts.bytesServed += data.length;
-        if (!call.write({ name: e.name, data })) await drained(call, signal);
-      }
+      await fn();
     } finally {
-      await fh?.close().catch(() => undefined);
       release();
     }
   }
@@ -222,23 +246,6 @@ export class StripesServer {
       else sink?.abort(); // removes the temp file unless published
     }
   }
-}
-
-function drained(call: grpc.ServerWritableStream<ReadEntriesRequest, EntryData>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      call.off('drain', done);
-      signal.removeEventListener('abort', stop);
-      resolve();
-    };
-    const stop = (): void => {
-      call.off('drain', done);
-      reject(new EcguardError('CANCELLED', 'the caller cancelled'));
-    };
-    if (signal.aborted) return stop();
-    call.on('drain', done);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 }
 
 /** Iterates a call's messages; a cancelled call (which never ends) throws CANCELLED instead of hanging. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { ArchiveRef } from '../../proto/gen/ecguard/v1/repair.js';
-import { StripesService, type ArchiveTail, type EntryData, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
+import { StripesService, type ArchiveTail, type EntryCredit, type EntryData, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError } from '../../shared/errors.js';
 import { getCodec } from '../../shared/codec/index.js';
 import { localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
@@ -47,6 +47,17 @@ describe('Stripes: a remote source against a lying peer', function () {
         if (mode === 'wrong-name') call.write({ name: 'obj.999.9', data: Buffer.alloc(4096) });
         if (mode === 'extra') for (let i = 0; i < 2; i++) call.write({ name: name ?? '', data: Buffer.alloc(4096) });
         call.end();
+      },
+      // Lies like readEntries; 'flood' ignores the credit, 'silent' never answers.
+      streamEntries: (call: grpc.ServerDuplexStream<EntryCredit, EntryData>) => {
+        call.once('data', (m: EntryCredit) => {
+          const names = m.request?.names ?? [];
+          const mode = m.request?.archive?.dataPath;
+          if (mode === 'silent') return;
+          if (mode === 'wrong-name') call.write({ name: 'obj.999.9', data: Buffer.alloc(4096) });
+          if (mode === 'flood') for (const n of names) call.write({ name: n, data: Buffer.alloc(4096) });
+          call.end();
+        });
       },
       placeArchive: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
       placementProgress: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
@@ -91,6 +102,24 @@ describe('Stripes: a remote source against a lying peer', function () {
     await assert.rejects(src('wrong-name').readEntry(e), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent entry "obj\.999\.9" where obj\.0\.\d+ was expected/.test((err as Error).message));
     await assert.rejects(src('extra').readEntry({ ...e, size: 4096 }), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /more than the 1 entries/.test((err as Error).message));
     await assert.rejects(src('none').readEntry(e), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent 0 of 1 entries/.test((err as Error).message));
+  });
+
+  it('entry streams: refuses wrong names, entries beyond the credit, short streams and silence', async () => {
+    const local = localArchiveSource(obj.archives[0] as string);
+    const entries = (await local.directory()).entries.slice(0, 3).map((x) => ({ ...x, size: 4096 }));
+    await local.close();
+    const e = entries[0];
+    assert.ok(e);
+    await assert.rejects(src('wrong-name').openEntryStream([e]).next(), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent entry "obj\.999\.9" where obj\.0\.\d+ was expected/.test((err as Error).message));
+    const flood = remoteArchiveSource(pool.client('liar', address), { serverId: 'liar', diskId: 'd', dataPath: 'flood' }, { deadlineMs: 5000, streamWindow: 1 });
+    const flooded = flood.openEntryStream(entries); // one entry of credit until next() asks
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await flooded.next()).length, 4096); // what came within the credit is kept
+    await assert.rejects(flooded.next(), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /more than the 1 entries granted/.test((err as Error).message));
+    await assert.rejects(src('none').openEntryStream([e]).next(), (err: unknown) => isCode('PEER_BAD_REPLY')(err) && /sent 0 of 1 entries/.test((err as Error).message));
+    const quiet = remoteArchiveSource(pool.client('liar', address), { serverId: 'liar', diskId: 'd', dataPath: 'silent' }, { deadlineMs: 300 });
+    await assert.rejects(quiet.openEntryStream([e]).next(), (err: unknown) => isCode('PEER_UNAVAILABLE')(err) && /sent nothing for 300 ms/.test((err as Error).message));
+    await quiet.close();
   });
 });
 

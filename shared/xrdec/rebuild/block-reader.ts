@@ -12,7 +12,17 @@ export interface GoodStripes {
   readonly bad: BadEntry[];
 }
 
-export async function readGoodStripes(c: BlockCandidates, need: number, kind: CrcKind | undefined, codec: ErasureCodec): Promise<GoodStripes> {
+/** How one candidate's bytes are fetched (default: its source's readEntry). */
+export type CandidateReader = (c: Candidate) => Promise<Buffer>;
+
+const readDirect: CandidateReader = (c) => c.source.source.readEntry(c.entry);
+
+/** What readGoodStripes asks for first when nothing fails: the `need` lowest stripes, each from its first holder. */
+export function firstPicks(c: BlockCandidates, need: number): Candidate[] {
+  return [...c.byStripe.keys()].sort((a, b) => a - b).slice(0, need).map((s) => (c.byStripe.get(s) as readonly Candidate[])[0] as Candidate);
+}
+
+export async function readGoodStripes(c: BlockCandidates, need: number, kind: CrcKind | undefined, codec: ErasureCodec, read: CandidateReader = readDirect): Promise<GoodStripes> {
   const good = new Map<number, Buffer>();
   const bad: BadEntry[] = [];
   const order = [...c.byStripe.keys()].sort((a, b) => a - b);
@@ -21,7 +31,7 @@ export async function readGoodStripes(c: BlockCandidates, need: number, kind: Cr
     // Reads for distinct stripes run in parallel (a remote source's latency, not its bandwidth, dominates).
     const batch = order.slice(next, next + need - good.size);
     next += batch.length;
-    const got = await Promise.all(batch.map((s) => readOneStripe(c.byStripe.get(s) ?? [], kind, codec, bad)));
+    const got = await Promise.all(batch.map((s) => readOneStripe(c.byStripe.get(s) ?? [], kind, codec, bad, read)));
     got.forEach((data, i) => {
       if (data) good.set(batch[i] as number, data);
     });
@@ -29,11 +39,12 @@ export async function readGoodStripes(c: BlockCandidates, need: number, kind: Cr
   return { good, bad };
 }
 
-async function readOneStripe(candidates: readonly Candidate[], kind: CrcKind | undefined, codec: ErasureCodec, bad: BadEntry[]): Promise<Buffer | undefined> {
-  for (const { source, entry } of candidates) {
+async function readOneStripe(candidates: readonly Candidate[], kind: CrcKind | undefined, codec: ErasureCodec, bad: BadEntry[], read: CandidateReader): Promise<Buffer | undefined> {
+  for (const cand of candidates) {
+    const { source, entry } = cand;
     let data: Buffer;
     try {
-      data = await source.source.readEntry(entry);
+      data = await read(cand);
     } catch (err) {
       bad.push({ source: source.source.id, entry: entry.name, reason: `unreadable: ${errorText(err)}` });
       continue;

@@ -13,11 +13,12 @@ import { crcOf } from '../../codec/codec.js';
 import { EcguardError, UsageError } from '../../errors.js';
 import { entryName } from '../entry-name.js';
 import { codingLength, stripeCount, stripeSize, validateProfile, type EcProfile } from '../profile.js';
-import { readGoodStripes, type GoodStripes } from './block-reader.js';
+import { firstPicks, readGoodStripes, type GoodStripes } from './block-reader.js';
 import { probeCrcKind } from './crc-probe.js';
 import { openSourceSet, type ExpectedVersion, type IgnoredSource, type SourceVersion } from './source-set.js';
 import { assignMissing } from './stripe-assign.js';
-import { StripeIndex, type BadEntry, type BlockCandidates } from './stripe-index.js';
+import { SourceFeeds } from './source-feed.js';
+import { StripeIndex, type BadEntry, type BlockCandidates, type Candidate } from './stripe-index.js';
 import type { StripeSource } from './stripe-source.js';
 
 export interface RebuildOptions {
@@ -124,6 +125,9 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
     const ahead = Math.max(0, o.readAhead ?? 4);
     const walk = index.walk();
     const window: { c: BlockCandidates; missing: number[]; read?: Promise<GoodStripes> }[] = [];
+    // Each streaming source sends the entries it is planned to give over one paced call.
+    const feeds = new SourceFeeds(planned(fromBlock));
+    const read = (cand: Candidate): Promise<Buffer> => feeds.read(cand);
     const fill = (): void => {
       while (window.length <= ahead) {
         const next = walk.next();
@@ -131,37 +135,48 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
         const c = next.value;
         if (c.block < fromBlock) continue;
         const missing = index.missing(c);
-        const read = missing.length > 0 ? readGoodStripes(c, n, crcKind, o.codec) : undefined;
-        read?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-        window.push({ c, missing, ...(read ? { read } : {}) });
+        const pending = missing.length > 0 ? readGoodStripes(c, n, crcKind, o.codec, read) : undefined;
+        pending?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        window.push({ c, missing, ...(pending ? { read: pending } : {}) });
       }
     };
-    fill();
-    for (let w = window.shift(); w !== undefined; w = window.shift()) {
+    try {
       fill();
-      const { c, missing } = w;
-      const perTarget: RebuiltEntry[][] = Array.from({ length: o.targets }, () => []);
-      if (missing.length > 0) {
-        const { good, bad } = await (w.read as Promise<GoodStripes>);
-        badEntries.push(...bad);
-        if (good.size < n) {
-          throw new EcguardError('TOO_FEW_SOURCES', `block ${c.block}: only ${good.size} of the ${n} stripes needed are readable with a good CRC (${bad.map((b) => `${b.source} ${b.entry}: ${b.reason}`).join('; ') || 'no other source holds them'})`);
-        }
-        const len = codingLength(p, filesize, c.block);
-        const avail: IndexedChunk[] = [...good].map(([index, data]) => ({ index, data: padTo(data, len) }));
-        const decoded = await o.codec.decodeAsync(n, k - n, avail, missing, len);
-        const byStripe = new Map(missing.map((s, i) => [s, decoded[i] as Buffer]));
-        assignMissing(missing, o.targets).forEach((stripes, t) => {
-          for (const s of stripes) {
-            // Data stripes are cut at end of file; parity keeps the size of data stripe 0.
-            const data = (byStripe.get(s) as Buffer).subarray(0, stripeSize(p, filesize, c.block, s));
-            const crc = data.length === 0 || crcKind === undefined ? 0 : crcOf(o.codec, crcKind, data);
-            (perTarget[t] as RebuiltEntry[]).push({ name: entryName(c.block, s), block: c.block, stripe: s, data, crc });
+      for (let w = window.shift(); w !== undefined; w = window.shift()) {
+        fill();
+        const { c, missing } = w;
+        const perTarget: RebuiltEntry[][] = Array.from({ length: o.targets }, () => []);
+        if (missing.length > 0) {
+          const { good, bad } = await (w.read as Promise<GoodStripes>);
+          badEntries.push(...bad);
+          if (good.size < n) {
+            throw new EcguardError('TOO_FEW_SOURCES', `block ${c.block}: only ${good.size} of the ${n} stripes needed are readable with a good CRC (${bad.map((b) => `${b.source} ${b.entry}: ${b.reason}`).join('; ') || 'no other source holds them'})`);
           }
-        });
+          const len = codingLength(p, filesize, c.block);
+          const avail: IndexedChunk[] = [...good].map(([index, data]) => ({ index, data: padTo(data, len) }));
+          const decoded = await o.codec.decodeAsync(n, k - n, avail, missing, len);
+          const byStripe = new Map(missing.map((s, i) => [s, decoded[i] as Buffer]));
+          assignMissing(missing, o.targets).forEach((stripes, t) => {
+            for (const s of stripes) {
+              // Data stripes are cut at end of file; parity keeps the size of data stripe 0.
+              const data = (byStripe.get(s) as Buffer).subarray(0, stripeSize(p, filesize, c.block, s));
+              const crc = data.length === 0 || crcKind === undefined ? 0 : crcOf(o.codec, crcKind, data);
+              (perTarget[t] as RebuiltEntry[]).push({ name: entryName(c.block, s), block: c.block, stripe: s, data, crc });
+            }
+          });
+        }
+        yield { block: c.block, targets: perTarget };
+        o.onBlock?.(c.block + 1, index.blocks);
       }
-      yield { block: c.block, targets: perTarget };
-      o.onBlock?.(c.block + 1, index.blocks);
+    } finally {
+      feeds.close();
+    }
+  }
+
+  /** The entries stream() reads first, in the order it asks for them. */
+  function* planned(fromBlock: number): Generator<Candidate> {
+    for (const c of index.walk()) {
+      if (c.block >= fromBlock && index.missing(c).length > 0) yield* firstPicks(c, n);
     }
   }
 

@@ -13,6 +13,18 @@ export interface StripeSource {
   /** The stored bytes of one entry of directory(); the caller checks the CRC. */
   readEntry(entry: ZipEntry): Promise<Buffer>;
   xattrs(): Promise<EcXattrs>;
+  /**
+   * Optional (a peer): the stored bytes of many entries of directory(), in the given order, over
+   * one paced stream instead of a call per entry. The caller checks CRCs and closes it.
+   */
+  openEntryStream?(entries: readonly ZipEntry[]): EntryStream;
+}
+
+/** Entries in order: next() i-th time gives the i-th entry's bytes (or fails); bytes in flight stay bounded. */
+export interface EntryStream {
+  next(): Promise<Buffer>;
+  /** Stops the stream (what is still in flight is dropped); harmless twice. */
+  close(): void;
 }
 
 export interface LocalArchiveSource extends StripeSource {

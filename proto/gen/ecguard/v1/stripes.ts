@@ -10,10 +10,12 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
   type ClientWritableStream,
+  type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
@@ -65,6 +67,15 @@ export interface ReadEntriesRequest {
     | undefined;
   /** Entry names (obj.<block>.<stripe>); the server looks them up in its own directory. */
   names: string[];
+}
+
+export interface EntryCredit {
+  /** First message only. */
+  request?:
+    | ReadEntriesRequest
+    | undefined;
+  /** Entries the server may send beyond those already granted. */
+  entries: number;
 }
 
 export interface EntryData {
@@ -448,6 +459,93 @@ export const ReadEntriesRequest: MessageFns<ReadEntriesRequest> = {
       ? ArchiveRef.fromPartial(object.archive)
       : undefined;
     message.names = object.names?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEntryCredit(): EntryCredit {
+  return { request: undefined, entries: 0 };
+}
+
+export const EntryCredit: MessageFns<EntryCredit> = {
+  encode(message: EntryCredit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      ReadEntriesRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    if (message.entries !== 0) {
+      writer.uint32(16).uint32(message.entries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EntryCredit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEntryCredit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = ReadEntriesRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.entries = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EntryCredit {
+    return {
+      request: isSet(object.request) ? ReadEntriesRequest.fromJSON(object.request) : undefined,
+      entries: isSet(object.entries) ? globalThis.Number(object.entries) : 0,
+    };
+  },
+
+  toJSON(message: EntryCredit): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = ReadEntriesRequest.toJSON(message.request);
+    }
+    if (message.entries !== 0) {
+      obj.entries = Math.round(message.entries);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EntryCredit>, I>>(base?: I): EntryCredit {
+    return EntryCredit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EntryCredit>, I>>(object: I): EntryCredit {
+    const message = createBaseEntryCredit();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? ReadEntriesRequest.fromPartial(object.request)
+      : undefined;
+    message.entries = object.entries ?? 0;
     return message;
   },
 };
@@ -1362,6 +1460,20 @@ export const StripesService = {
     responseSerialize: (value: EntryData): Buffer => Buffer.from(EntryData.encode(value).finish()),
     responseDeserialize: (value: Buffer): EntryData => EntryData.decode(value),
   },
+  /**
+   * Like ReadEntries, but paced by the caller: the first message names the archive and the
+   * entries, and every message grants credit for that many more entries; the server sends an
+   * entry only against credit. One call can cover a whole archive with bounded memory.
+   */
+  streamEntries: {
+    path: "/ecguard.v1.Stripes/StreamEntries" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: EntryCredit): Buffer => Buffer.from(EntryCredit.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EntryCredit => EntryCredit.decode(value),
+    responseSerialize: (value: EntryData): Buffer => Buffer.from(EntryData.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EntryData => EntryData.decode(value),
+  },
   placeArchive: {
     path: "/ecguard.v1.Stripes/PlaceArchive" as const,
     requestStream: true as const,
@@ -1389,6 +1501,12 @@ export const StripesService = {
 export interface StripesServer extends UntypedServiceImplementation {
   readDirectory: handleUnaryCall<ArchiveRef, ArchiveTail>;
   readEntries: handleServerStreamingCall<ReadEntriesRequest, EntryData>;
+  /**
+   * Like ReadEntries, but paced by the caller: the first message names the archive and the
+   * entries, and every message grants credit for that many more entries; the server sends an
+   * entry only against credit. One call can cover a whole archive with bounded memory.
+   */
+  streamEntries: handleBidiStreamingCall<EntryCredit, EntryData>;
   placeArchive: handleClientStreamingCall<PlaceChunk, PlaceReply>;
   /**
    * What this server kept of a (task, slot)'s interrupted placement (PlaceHeader names it):
@@ -1419,6 +1537,14 @@ export interface StripesClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<EntryData>;
+  /**
+   * Like ReadEntries, but paced by the caller: the first message names the archive and the
+   * entries, and every message grants credit for that many more entries; the server sends an
+   * entry only against credit. One call can cover a whole archive with bounded memory.
+   */
+  streamEntries(): ClientDuplexStream<EntryCredit, EntryData>;
+  streamEntries(options: Partial<CallOptions>): ClientDuplexStream<EntryCredit, EntryData>;
+  streamEntries(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<EntryCredit, EntryData>;
   placeArchive(callback: (error: ServiceError | null, response: PlaceReply) => void): ClientWritableStream<PlaceChunk>;
   placeArchive(
     metadata: Metadata,
