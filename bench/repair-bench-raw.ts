@@ -2,8 +2,10 @@
 // reads (per block, the N lowest-numbered stripes the survivors hold: data stripes first, as
 // block-reader.ts picks them), through the same Stripes peers and PeerPool, with no CRC check, no
 // decode and no write. Directories are fetched before the clock starts.
-//   stream: per survivor one ReadEntries stream over its entries (batches of 16), all survivors
-//           at once: the fastest way to pull those bytes (the baseline the target compares with);
+//   stream: per survivor one StreamEntries call over all its entries with unlimited credit, all
+//           survivors at once: the fastest way to pull those bytes (the baseline the target
+//           compares with; measured side by side it was as fast as or faster than ReadEntries in
+//           batches of 16 or in one call, and than the repair's own credit window);
 //   block:  block by block, one ReadEntries call per entry, the N of a block in parallel: the
 //           repair's own access pattern, to tell pattern costs from rebuild costs.
 import { performance } from 'node:perf_hooks';
@@ -20,8 +22,6 @@ export interface RawRead {
   readonly entries: number;
   readonly seconds: number;
 }
-
-const BATCH = 16;
 
 /** The entries the rebuild reads: per block needing a rebuild, the N lowest stripes held, as [source, entry]. */
 export function entriesToRead(profile: EcProfile, dirs: readonly (readonly ZipEntry[])[]): { source: number; entry: ZipEntry }[][] {
@@ -45,6 +45,8 @@ export function entriesToRead(profile: EcProfile, dirs: readonly (readonly ZipEn
 
 export async function rawRead(pool: PeerPool, addresses: ReadonlyMap<string, string>, profile: EcProfile, survivors: readonly StoredArchive[], mode: RawMode): Promise<RawRead> {
   const sources: RemoteArchiveSource[] = survivors.map((s) => remoteArchiveSource(pool.client(s.serverId, addresses.get(s.serverId) ?? ''), s));
+  // The same archives with credit for every entry at once: nothing paces the peers.
+  const unpaced = survivors.map((s) => remoteArchiveSource(pool.client(s.serverId, addresses.get(s.serverId) ?? ''), s, { streamWindow: Number.MAX_SAFE_INTEGER }));
   try {
     const dirs = await Promise.all(sources.map(async (s) => (await s.directory()).entries));
     const blocks = entriesToRead(profile, dirs);
@@ -58,14 +60,19 @@ export async function rawRead(pool: PeerPool, addresses: ReadonlyMap<string, str
     if (mode === 'stream') {
       const perSource = sources.map((_, i) => blocks.flatMap((b) => b.filter((x) => x.source === i).map((x) => x.entry)));
       await Promise.all(perSource.map(async (list, i) => {
-        const src = sources[i] as RemoteArchiveSource;
-        for (let at = 0; at < list.length; at += BATCH) got(await src.readEntries(list.slice(at, at + BATCH)));
+        if (list.length === 0) return;
+        const s = (unpaced[i] as RemoteArchiveSource).openEntryStream(list);
+        try {
+          for (let k = 0; k < list.length; k++) got([await s.next()]);
+        } finally {
+          s.close();
+        }
       }));
     } else {
       for (const b of blocks) got(await Promise.all(b.map((x) => (sources[x.source] as RemoteArchiveSource).readEntry(x.entry))));
     }
     return { bytes, entries, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    await Promise.all(sources.map((s) => s.close()));
+    await Promise.all([...sources, ...unpaced].map((s) => s.close()));
   }
 }

@@ -107,6 +107,30 @@ describe('Stripes service: two agents on loopback', function () {
     assert.equal(srv0.stats.bytesServed - served, bytes);
   });
 
+  it('an entry stream sends the same bytes, only against credit, and holds one read stream', async () => {
+    const local = localArchiveSource(obj.archives[0] as string);
+    const r = remote(0, { streamWindow: 2 });
+    try {
+      const entries = [...(await local.directory()).entries].reverse();
+      const served = srv0.stats.bytesServed;
+      const s = r.openEntryStream(entries);
+      await until(() => srv0.stats.bytesServed - served > 0, 5000, 'the first credit used');
+      await new Promise((res) => setTimeout(res, 200));
+      // Nothing asked for yet: only the window's two entries were sent.
+      assert.equal(srv0.stats.bytesServed - served, (entries[0]?.size ?? 0) + (entries[1]?.size ?? 0));
+      assert.equal(srv0.stats.activeReads, 1);
+      for (const e of entries) assert.ok((await s.next()).equals(await local.readEntry(e)), e.name);
+      await assert.rejects(s.next(), /past the last entry/);
+      await until(() => srv0.stats.activeReads === 0, 5000, 'the stream slot released');
+      const bad = r.openEntryStream([entries[0] as ZipEntry, { ...(entries[0] as ZipEntry), name: 'obj.999.0' }]);
+      const e = await refusal(bad.next());
+      assert.deepEqual([e.status, e.peerCode], [grpc.status.NOT_FOUND, 'UNKNOWN_ENTRY']);
+    } finally {
+      await local.close();
+      await r.close();
+    }
+  });
+
   it('sends the tail the parser needs and only XrdEc xattrs and the Pfn', async () => {
     const client = pool.client('srv00', addr0);
     const t = await new Promise<{ fileSize: number; offset: number; tail: Buffer; xattrs: Record<string, Buffer> }>((resolve, reject) =>
