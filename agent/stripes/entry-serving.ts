@@ -53,7 +53,7 @@ const MAX_NAMES = 1 << 20;
  * by it and every later message. `waitCredit` resolves once an entry may be sent; false when the
  * caller finished its side with no credit left (nothing more will be sent).
  */
-export function creditFeed(call: grpc.ServerDuplexStream<EntryCredit, EntryData>, signal: AbortSignal): { first: Promise<EntryCredit>; waitCredit(): Promise<boolean>; spend(): void } {
+export function creditFeed(call: grpc.ServerDuplexStream<EntryCredit, EntryData>, signal: AbortSignal): { first: Promise<EntryCredit>; waitCredit(): Promise<boolean>; readonly credit: number; spend(): void } {
   let credit = 0;
   let ended = false;
   let wake: (() => void) | undefined;
@@ -95,19 +95,45 @@ export function creditFeed(call: grpc.ServerDuplexStream<EntryCredit, EntryData>
       }
       return true;
     },
+    get credit() {
+      return credit;
+    },
     spend: () => void credit--,
   };
 }
 
-/** Sends the entries of one StreamEntries call against credit; `sent` counts bytes served. */
-export async function sendWithCredit(call: grpc.ServerDuplexStream<EntryCredit, EntryData>, opened: OpenedEntries, feed: ReturnType<typeof creditFeed>, signal: AbortSignal, sent: (n: number) => void): Promise<void> {
-  for (const e of opened.wanted) {
+export interface CreditSending {
+  readonly total: number;
+  /** One of the service's read slots (waits for one). */
+  slot(): Promise<() => void>;
+  /** The archive and the entries (opened once, on first use). */
+  open(): Promise<OpenedEntries>;
+  sent(n: number): void;
+}
+
+/**
+ * Sends the entries of one StreamEntries call against credit. A read slot is held only while
+ * credit lasts, never while waiting for more: a caller that holds one peer's slot while it waits
+ * for another peer's entries (or the same peer's other archive) must not block anyone for good.
+ */
+export async function sendWithCredit(call: grpc.ServerDuplexStream<EntryCredit, EntryData>, feed: ReturnType<typeof creditFeed>, signal: AbortSignal, o: CreditSending): Promise<void> {
+  let i = 0;
+  while (i < o.total) {
     if (!(await feed.waitCredit())) return;
-    if (signal.aborted) return;
-    feed.spend();
-    const data = await readEntry(opened.fh, opened.dir, e);
-    sent(data.length);
-    await writeEntry(call, e, data, signal);
+    const release = await o.slot();
+    try {
+      const opened = await o.open();
+      for (; i < opened.wanted.length && feed.credit > 0; i++) {
+        if (signal.aborted) return;
+        feed.spend();
+        const e = opened.wanted[i] as ZipEntry;
+        const data = await readEntry(opened.fh, opened.dir, e);
+        o.sent(data.length);
+        await writeEntry(call, e, data, signal);
+      }
+    } finally {
+      release();
+    }
   }
 }
 

@@ -29,6 +29,7 @@ interface Waiter {
 }
 
 export function remoteEntryStream(entries: readonly ZipEntry[], o: EntryStreamCall): EntryStream {
+  if (entries.length === 0) return { next: () => Promise.reject(new Error('entry stream: next() past the last entry')), close: () => undefined };
   const window = Math.max(1, o.window ?? 4);
   const bad = (msg: string): PeerError => new PeerError('PEER_BAD_REPLY', `${o.id}: ${msg}`, o.serverId);
   const call = o.client.streamEntries();

@@ -10,7 +10,7 @@ import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { readEntry } from '../../shared/xrdec/archive-io.js';
 import { readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
-import { creditFeed, openEntries, sendWithCredit, writeEntry } from './entry-serving.js';
+import { creditFeed, openEntries, sendWithCredit, writeEntry, type OpenedEntries } from './entry-serving.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { localPlacementSink, type PlacementSink } from './placement-sink.js';
 import { headerFromWire, placedToWire } from './placement-wire.js';
@@ -176,20 +176,28 @@ export class StripesServer {
     const req = (await feed.first).request as ReadEntriesRequest;
     resolveArchiveRef(this.ctx, req.archive);
     if (req.names.length === 0) return;
-    await this.withStream(signal, async () => {
-      const o = await openEntries(this.ctx, req.archive, req.names, this.maxMessage);
-      try {
-        await sendWithCredit(call, o, feed, signal, (n) => (this.counts.bytesServed += n));
-      } finally {
-        await o.fh.close().catch(() => undefined);
-      }
-    });
+    let opened: Promise<OpenedEntries> | undefined;
+    try {
+      await sendWithCredit(call, feed, signal, {
+        total: req.names.length,
+        slot: () => this.slot(signal),
+        open: () => (opened ??= openEntries(this.ctx, req.archive, req.names, this.maxMessage)),
+        sent: (n) => (this.counts.bytesServed += n),
+      });
+    } finally {
+      await opened?.then((o) => o.fh.close()).catch(() => undefined);
+    }
+  }
+
+  private async slot(signal: AbortSignal): Promise<() => void> {
+    const release = await this.streams.acquire(signal);
+    this.counts.peakReads = Math.max(this.counts.peakReads, this.streams.active);
+    return release;
   }
 
   /** Holds one of the `maxStreams` read slots while `fn` runs (waits for one first). */
   private async withStream(signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
-    const release = await this.streams.acquire(signal);
-    this.counts.peakReads = Math.max(this.counts.peakReads, this.streams.active);
+    const release = await this.slot(signal);
     try {
       await fn();
     } finally {

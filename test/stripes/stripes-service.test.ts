@@ -107,7 +107,7 @@ describe('Stripes service: two agents on loopback', function () {
     assert.equal(srv0.stats.bytesServed - served, bytes);
   });
 
-  it('an entry stream sends the same bytes, only against credit, and holds one read stream', async () => {
+  it('an entry stream sends the same bytes, only against credit, holding a read slot only while it has credit', async () => {
     const local = localArchiveSource(obj.archives[0] as string);
     const r = remote(0, { streamWindow: 2 });
     try {
@@ -118,10 +118,22 @@ describe('Stripes service: two agents on loopback', function () {
       await new Promise((res) => setTimeout(res, 200));
       // Nothing asked for yet: only the window's two entries were sent.
       assert.equal(srv0.stats.bytesServed - served, (entries[0]?.size ?? 0) + (entries[1]?.size ?? 0));
-      assert.equal(srv0.stats.activeReads, 1);
+      assert.equal(srv0.stats.activeReads, 0, 'no slot held while waiting for credit');
       for (const e of entries) assert.ok((await s.next()).equals(await local.readEntry(e)), e.name);
       await assert.rejects(s.next(), /past the last entry/);
       await until(() => srv0.stats.activeReads === 0, 5000, 'the stream slot released');
+      // One slot, two streams from this peer read in turns: neither waits for good on the other.
+      srv0.setMaxStreams(1);
+      const local1 = localArchiveSource(obj.archives[1] as string);
+      const e1 = (await local1.directory()).entries;
+      await local1.close();
+      const [a, b] = [r.openEntryStream(entries), remote(1, { streamWindow: 1 }).openEntryStream(e1)];
+      for (let k = 0; k < Math.max(entries.length, e1.length); k++) {
+        if (k < entries.length) await a.next();
+        if (k < e1.length) await b.next();
+      }
+      assert.equal(srv0.stats.peakReads >= 1, true);
+      srv0.setMaxStreams(4);
       const bad = r.openEntryStream([entries[0] as ZipEntry, { ...(entries[0] as ZipEntry), name: 'obj.999.0' }]);
       const e = await refusal(bad.next());
       assert.deepEqual([e.status, e.peerCode], [grpc.status.NOT_FOUND, 'UNKNOWN_ENTRY']);
