@@ -10,10 +10,10 @@ import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
-import { openArchive, readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { openArchive, readArchiveTail, readMetadataBytes, resolveArchiveRef, toServiceError } from './archive-ref.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { localPlacementSink, type PlacementSink } from './placement-sink.js';
-import { headerFromWire, placedToWire } from './placement-wire.js';
+import { dosStampFromWire, headerFromWire, placedToWire } from './placement-wire.js';
 import { Semaphore } from './semaphore.js';
 import type { StripesContext } from './stripes-context.js';
 
@@ -117,6 +117,10 @@ export class StripesServer {
         if (this.refuse(call, (e) => cb(e))) return;
         this.place(call).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlaceArchive', err)));
       },
+      readMetadata: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => readMetadataBytes(resolveArchiveRef(this.ctx, call.request))).then((t) => cb(null, t), (err: unknown) => cb(this.failed('ReadMetadata', err)));
+      },
       placementProgress: (call, cb) => {
         if (this.refuse(call, (e) => cb(e))) return;
         Promise.resolve().then(() => keptToWire(localPlacementProgress(this.ctx, headerFromWire(call.request)))).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlacementProgress', err)));
@@ -194,7 +198,8 @@ export class StripesServer {
             return { placed: placedToWire(before), alreadyPlaced: true };
           }
         } else if (m?.$case === 'entry') {
-          await sink.append(m.value);
+          const time = dosStampFromWire(m.value.dosStamp);
+          await sink.append({ name: m.value.name, data: m.value.data, crc: m.value.crc, ...(time ? { time } : {}) });
         } else if (m?.$case === 'abort') {
           dropped = true;
           throw new EcguardError('CANCELLED', 'the sender aborted the placement: temp file removed');

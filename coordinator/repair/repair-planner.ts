@@ -98,7 +98,7 @@ export class RepairPlanner {
         lfn, archives: archives.get(lfn) ?? [], profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
         ...(replaced.has(lfn) ? { replaced: replaced.get(lfn) as ReadonlyMap<string, string> } : {}),
-        metadataServers: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord).map((a) => a.serverId),
+        metadata: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord),
       });
       if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
       else this.waiting.delete(lfn);

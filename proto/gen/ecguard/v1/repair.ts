@@ -115,6 +115,11 @@ export interface RepairTarget {
    * into it (dangling) and may be replaced, after the holder re-checks that disk's state.
    */
   replaceLinkOfDisk: string;
+  /**
+   * Set for objects with .mt files: the new archive must end with the central directory whose
+   * digest (ArchiveRecord.cd_digest) this is, the lost archive's, taken from a .mt member.
+   */
+  directoryDigest: string;
 }
 
 export interface RepairTask {
@@ -131,6 +136,8 @@ export interface RepairTask {
   xattrNamespace: XattrNamespace;
   sources: RepairSource[];
   targets: RepairTarget[];
+  /** The object's .mt files (any one gives the directories the targets must keep). */
+  metadataSources: RepairSource[];
 }
 
 export interface RepairCancel {
@@ -375,7 +382,7 @@ export const RepairSource: MessageFns<RepairSource> = {
 };
 
 function createBaseRepairTarget(): RepairTarget {
-  return { slot: 0, serverId: "", address: "", diskId: "", replaceLinkOfDisk: "" };
+  return { slot: 0, serverId: "", address: "", diskId: "", replaceLinkOfDisk: "", directoryDigest: "" };
 }
 
 export const RepairTarget: MessageFns<RepairTarget> = {
@@ -394,6 +401,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     }
     if (message.replaceLinkOfDisk !== "") {
       writer.uint32(42).string(message.replaceLinkOfDisk);
+    }
+    if (message.directoryDigest !== "") {
+      writer.uint32(50).string(message.directoryDigest);
     }
     return writer;
   },
@@ -451,6 +461,14 @@ export const RepairTarget: MessageFns<RepairTarget> = {
             message.replaceLinkOfDisk = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.directoryDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -482,6 +500,11 @@ export const RepairTarget: MessageFns<RepairTarget> = {
         : isSet(object.replace_link_of_disk)
         ? globalThis.String(object.replace_link_of_disk)
         : "",
+      directoryDigest: isSet(object.directoryDigest)
+        ? globalThis.String(object.directoryDigest)
+        : isSet(object.directory_digest)
+        ? globalThis.String(object.directory_digest)
+        : "",
     };
   },
 
@@ -502,6 +525,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     if (message.replaceLinkOfDisk !== "") {
       obj.replaceLinkOfDisk = message.replaceLinkOfDisk;
     }
+    if (message.directoryDigest !== "") {
+      obj.directoryDigest = message.directoryDigest;
+    }
     return obj;
   },
 
@@ -515,6 +541,7 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     message.address = object.address ?? "";
     message.diskId = object.diskId ?? "";
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
+    message.directoryDigest = object.directoryDigest ?? "";
     return message;
   },
 };
@@ -531,6 +558,7 @@ function createBaseRepairTask(): RepairTask {
     xattrNamespace: 0,
     sources: [],
     targets: [],
+    metadataSources: [],
   };
 }
 
@@ -565,6 +593,9 @@ export const RepairTask: MessageFns<RepairTask> = {
     }
     for (const v of message.targets) {
       RepairTarget.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.metadataSources) {
+      RepairSource.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -662,6 +693,14 @@ export const RepairTask: MessageFns<RepairTask> = {
             message.targets.push(RepairTarget.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.metadataSources.push(RepairSource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -702,6 +741,11 @@ export const RepairTask: MessageFns<RepairTask> = {
       targets: globalThis.Array.isArray(object?.targets)
         ? object.targets.map((e: any) => RepairTarget.fromJSON(e))
         : [],
+      metadataSources: globalThis.Array.isArray(object?.metadataSources)
+        ? object.metadataSources.map((e: any) => RepairSource.fromJSON(e))
+        : globalThis.Array.isArray(object?.metadata_sources)
+        ? object.metadata_sources.map((e: any) => RepairSource.fromJSON(e))
+        : [],
     };
   },
 
@@ -737,6 +781,9 @@ export const RepairTask: MessageFns<RepairTask> = {
     if (message.targets?.length) {
       obj.targets = message.targets.map((e) => RepairTarget.toJSON(e));
     }
+    if (message.metadataSources?.length) {
+      obj.metadataSources = message.metadataSources.map((e) => RepairSource.toJSON(e));
+    }
     return obj;
   },
 
@@ -757,6 +804,7 @@ export const RepairTask: MessageFns<RepairTask> = {
     message.xattrNamespace = object.xattrNamespace ?? 0;
     message.sources = object.sources?.map((e) => RepairSource.fromPartial(e)) || [];
     message.targets = object.targets?.map((e) => RepairTarget.fromPartial(e)) || [];
+    message.metadataSources = object.metadataSources?.map((e) => RepairSource.fromPartial(e)) || [];
     return message;
   },
 };

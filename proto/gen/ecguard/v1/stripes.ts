@@ -43,6 +43,10 @@ export const protobufFileName = "ecguard/v1/stripes.proto";
  * Callers are other agents (mTLS, server certificates only).
  */
 
+export interface MetadataFile {
+  data: Buffer;
+}
+
 /**
  * The archive's tail: every byte from `offset` to the end of the file (central directory,
  * ZIP64 records, EOCD), parsed by the caller with the same bounded parser; and its xattrs.
@@ -93,6 +97,8 @@ export interface PlaceHeader {
    * said they are good and the sender checked their names), and append after them.
    */
   resumeEntries: number;
+  /** The central directory digest the archive must end with (objects with .mt files). */
+  directoryDigest: string;
 }
 
 export interface KeptEntry {
@@ -111,6 +117,11 @@ export interface PlaceEntry {
   name: string;
   data: Buffer;
   crc: number;
+  /**
+   * The entry's DOS date << 16 | DOS time when the archive keeps a known directory; 0: the
+   * holder's clock.
+   */
+  dosStamp: number;
 }
 
 export interface PlaceChunk {
@@ -128,6 +139,73 @@ export interface PlaceReply {
   /** The task and slot had already been placed (a retry): nothing new was written. */
   alreadyPlaced: boolean;
 }
+
+function createBaseMetadataFile(): MetadataFile {
+  return { data: Buffer.alloc(0) };
+}
+
+export const MetadataFile: MessageFns<MetadataFile> = {
+  encode(message: MetadataFile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetadataFile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetadataFile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetadataFile {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: MetadataFile): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetadataFile>, I>>(base?: I): MetadataFile {
+    return MetadataFile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetadataFile>, I>>(object: I): MetadataFile {
+    const message = createBaseMetadataFile();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
 
 function createBaseArchiveTail(): ArchiveTail {
   return { fileSize: 0, offset: 0, tail: Buffer.alloc(0), xattrs: {} };
@@ -551,6 +629,7 @@ function createBasePlaceHeader(): PlaceHeader {
     profile: undefined,
     replaceLinkOfDisk: "",
     resumeEntries: 0,
+    directoryDigest: "",
   };
 }
 
@@ -591,6 +670,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     }
     if (message.resumeEntries !== 0) {
       writer.uint32(96).uint32(message.resumeEntries);
+    }
+    if (message.directoryDigest !== "") {
+      writer.uint32(106).string(message.directoryDigest);
     }
     return writer;
   },
@@ -704,6 +786,14 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
             message.resumeEntries = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.directoryDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -766,6 +856,11 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
         : isSet(object.resume_entries)
         ? globalThis.Number(object.resume_entries)
         : 0,
+      directoryDigest: isSet(object.directoryDigest)
+        ? globalThis.String(object.directoryDigest)
+        : isSet(object.directory_digest)
+        ? globalThis.String(object.directory_digest)
+        : "",
     };
   },
 
@@ -807,6 +902,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     if (message.resumeEntries !== 0) {
       obj.resumeEntries = Math.round(message.resumeEntries);
     }
+    if (message.directoryDigest !== "") {
+      obj.directoryDigest = message.directoryDigest;
+    }
     return obj;
   },
 
@@ -829,6 +927,7 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
       : undefined;
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
     message.resumeEntries = object.resumeEntries ?? 0;
+    message.directoryDigest = object.directoryDigest ?? "";
     return message;
   },
 };
@@ -1008,7 +1107,7 @@ export const PlacementKept: MessageFns<PlacementKept> = {
 };
 
 function createBasePlaceEntry(): PlaceEntry {
-  return { name: "", data: Buffer.alloc(0), crc: 0 };
+  return { name: "", data: Buffer.alloc(0), crc: 0, dosStamp: 0 };
 }
 
 export const PlaceEntry: MessageFns<PlaceEntry> = {
@@ -1021,6 +1120,9 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     }
     if (message.crc !== 0) {
       writer.uint32(24).uint32(message.crc);
+    }
+    if (message.dosStamp !== 0) {
+      writer.uint32(32).uint32(message.dosStamp);
     }
     return writer;
   },
@@ -1062,6 +1164,14 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
             message.crc = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dosStamp = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1079,6 +1189,11 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
       crc: isSet(object.crc) ? globalThis.Number(object.crc) : 0,
+      dosStamp: isSet(object.dosStamp)
+        ? globalThis.Number(object.dosStamp)
+        : isSet(object.dos_stamp)
+        ? globalThis.Number(object.dos_stamp)
+        : 0,
     };
   },
 
@@ -1093,6 +1208,9 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     if (message.crc !== 0) {
       obj.crc = Math.round(message.crc);
     }
+    if (message.dosStamp !== 0) {
+      obj.dosStamp = Math.round(message.dosStamp);
+    }
     return obj;
   },
 
@@ -1104,6 +1222,7 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     message.name = object.name ?? "";
     message.data = object.data ?? Buffer.alloc(0);
     message.crc = object.crc ?? 0;
+    message.dosStamp = object.dosStamp ?? 0;
     return message;
   },
 };
@@ -1384,6 +1503,16 @@ export const StripesService = {
     responseSerialize: (value: PlacementKept): Buffer => Buffer.from(PlacementKept.encode(value).finish()),
     responseDeserialize: (value: Buffer): PlacementKept => PlacementKept.decode(value),
   },
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata: {
+    path: "/ecguard.v1.Stripes/ReadMetadata" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ArchiveRef): Buffer => Buffer.from(ArchiveRef.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ArchiveRef => ArchiveRef.decode(value),
+    responseSerialize: (value: MetadataFile): Buffer => Buffer.from(MetadataFile.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MetadataFile => MetadataFile.decode(value),
+  },
 } as const;
 
 export interface StripesServer extends UntypedServiceImplementation {
@@ -1395,6 +1524,8 @@ export interface StripesServer extends UntypedServiceImplementation {
    * the good entries of its partial archive, so a retry resumes after them.
    */
   placementProgress: handleUnaryCall<PlaceHeader, PlacementKept>;
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata: handleUnaryCall<ArchiveRef, MetadataFile>;
 }
 
 export interface StripesClient extends Client {
@@ -1451,6 +1582,22 @@ export interface StripesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PlacementKept) => void,
+  ): ClientUnaryCall;
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata(
+    request: ArchiveRef,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  readMetadata(
+    request: ArchiveRef,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  readMetadata(
+    request: ArchiveRef,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
   ): ClientUnaryCall;
 }
 
