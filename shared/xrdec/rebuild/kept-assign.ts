@@ -4,7 +4,7 @@
 import type { CrcKind, ErasureCodec } from '../../codec/codec.js';
 import { crcOf } from '../../codec/codec.js';
 import { DirectoryMismatch, type KeptEntry } from './kept-directory.js';
-import type { RebuiltEntry } from './stripe-rebuild.js';
+import type { RebuiltEntry } from './rebuilt-entry.js';
 
 export class KeptAssignment {
   private readonly byBlock = new Map<number, { target: number; entry: KeptEntry }[]>();

@@ -16,7 +16,7 @@ import { codingLength, stripeCount, stripeSize, validateProfile, type EcProfile 
 import { readGoodStripes, type GoodStripes } from './block-reader.js';
 import { probeCrcKind } from './crc-probe.js';
 import { openSourceSet, type ExpectedVersion, type IgnoredSource, type SourceVersion } from './source-set.js';
-import type { DosTime } from '../zip-layout.js';
+import type { RebuiltEntry } from './rebuilt-entry.js';
 import { KeptAssignment } from './kept-assign.js';
 import type { KeptEntry } from './kept-directory.js';
 import { assignMissing } from './stripe-assign.js';
@@ -43,15 +43,7 @@ export interface RebuildOptions {
   readonly kept?: readonly (readonly KeptEntry[])[];
 }
 
-export interface RebuiltEntry {
-  readonly name: string;
-  readonly block: number;
-  readonly stripe: number;
-  readonly data: Buffer;
-  readonly crc: number;
-  /** The entry's DOS time when the archive keeps a known directory. */
-  readonly time?: DosTime;
-}
+export type { RebuiltEntry } from './rebuilt-entry.js';
 
 export interface RebuiltBlock {
   readonly block: number;
