@@ -13,13 +13,15 @@ export function chooseKeptTargets(o: { lost: readonly Lost[]; available: Readonl
     const a = l.archive;
     const short = (why: string): TargetChoice => ({ kind: 'short', reason: `the object has .mt files, which tie each archive to its server: the archive on ${a.serverId} (${l.why}) ${why}; copy the file instead (the operations guide's procedure)` });
     if (!l.sameServer || !up.has(l.sameServer)) return short('must be rebuilt on that server, which is not up');
-    if (a.cdDigest === undefined) return short('has no directory digest in the catalog, so the .mt member it must match is unknown');
+    // The empty object's archives are 0-byte files: no directory to keep (its member is a bare EOCD).
+    const empty = a.parseStatus === 'empty';
+    if (a.cdDigest === undefined && !empty) return short('has no directory digest in the catalog, so the .mt member it must match is unknown');
     if (o.available.has(a.serverId)) return short('cannot be replaced: that server holds another live archive of the file');
     const disks = o.view.disksOf(a.serverId, o.archiveBytes ?? 0).filter((d) => d !== l.diskId);
-    const prev = o.previous?.find((p) => p.serverId === a.serverId && p.directoryDigest === a.cdDigest && disks.includes(p.diskId));
+    const prev = o.previous?.find((p) => p.serverId === a.serverId && (empty || p.directoryDigest === a.cdDigest) && disks.includes(p.diskId));
     const disk = prev?.diskId ?? disks[0];
     if (disk === undefined) return short('needs another online disk of that server with room, and there is none');
-    targets.push({ slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId } : {}), directoryDigest: a.cdDigest });
+    targets.push({ slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId } : {}), ...(a.cdDigest !== undefined && !empty ? { directoryDigest: a.cdDigest } : {}) });
   }
   return { kind: 'ok', targets };
 }

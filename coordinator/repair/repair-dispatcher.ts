@@ -8,6 +8,7 @@ import type { ReplacedArchive } from '../catalog/catalog-types.js';
 import { getLogger } from '../../shared/logger.js';
 import { repairOrderToWire } from '../../shared/wire/repair-wire.js';
 import type { RepairHost } from './repair-host.js';
+import { confirmPlaced } from './placed-confirmation.js';
 import { planRepair } from './repair-plan.js';
 import { replacedMaps, type RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
@@ -42,8 +43,10 @@ export class RepairDispatcher {
       const archives = await store.archivesOf([...new Set(verifying.map((t) => t.lfn))]);
       const done: RepairTaskRow[] = [];
       for (const t of verifying) {
-        const have = new Set((archives.get(t.lfn) ?? []).map((a) => `${a.serverId}\0${a.diskId}\0${a.dataPath}`));
-        if (t.placed.every((p) => have.has(`${p.serverId}\0${p.diskId}\0${p.dataPath}`))) {
+        const c = confirmPlaced(t, archives.get(t.lfn) ?? []);
+        if (c.kind === 'mismatch') {
+          changed.push(failed(t, { code: 'DIRECTORY_MISMATCH', error: c.reason, now, settings: this.settings }));
+        } else if (c.kind === 'done') {
           done.push(finished(t, 'done', now));
           this.rescanAsked.delete(t.taskId);
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs * 4) {

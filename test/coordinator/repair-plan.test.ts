@@ -72,6 +72,17 @@ describe('repair planner', () => {
       assert.match(unknown.kind === 'impossible' ? unknown.reason : '', /no directory digest in the catalog/);
     });
 
+    it('the empty object: its 0-byte archive has no directory to keep, rebuilt on its server all the same', () => {
+      const w = world({ disks: { 's2:/data/disk0': 'failed' } });
+      const empty = w.archives.map((a) => {
+        const { cdDigest: _d, crcKind: _c, ...rest } = a;
+        return { ...rest, filesize: 0, nblocks: 0, nentries: 0, size: 0, parseStatus: 'empty' as const };
+      });
+      const d = planRepair({ ...w, archives: empty, metadata: mtOn(['s0']) });
+      assert.equal(d.kind, 'plan', d.kind !== 'plan' ? d.reason : '');
+      if (d.kind === 'plan') assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's2', diskId: 's2:/data/disk1', replaceLinkOfDisk: 's2:/data/disk0' }]);
+    });
+
     it('waits when no .mt file can be read now', () => {
       const d = planRepair({ ...withDigests(world({ disks: { 's2:/data/disk0': 'failed', 's0:/data/disk1': 'missing' } })), metadata: mtOn(['s0']) });
       assert.equal(d.kind, 'impossible');
