@@ -65,6 +65,8 @@ export interface PlaceTarget {
   readonly replaceLinkInto?: string;
   /** The central directory digest the archive must end with (kept-directory.ts); checked at seal. */
   readonly directoryDigest?: string;
+  /** An object's `.mt` copy (metadata-copy.ts): written without xrdec.* attributes, as XrdEc does. */
+  readonly metadataFile?: boolean;
 }
 
 export interface PlacedArchive {
@@ -186,8 +188,10 @@ export class ArchivePlacement {
         throw new DirectoryMismatch(`the written directory has digest ${directoryDigest(getCodec(), tail)}, not ${t.directoryDigest} as the .mt member of the lost archive: not publishing it`);
       }
       const ns = t.xattrNamespace ?? 'user.U.';
-      setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
-      setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+      if (!t.metadataFile) {
+        setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
+        setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+      }
       setAttributeSync(this.temp, 'user.XrdFrm.Pfn', Buffer.concat([Buffer.from(t.linkPath, 'utf8'), Buffer.from([0])]));
       setAttributeSync(this.temp, REPAIR_XATTR, Buffer.from(repairMarker(t.taskId, t.slot), 'latin1'));
       fsyncSync(fd);

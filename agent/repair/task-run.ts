@@ -18,6 +18,7 @@ import { localPlacementProgress, remotePlacementProgress } from '../stripes/plac
 import { localPlacementSink, remotePlacementSink, type PlacementHeader, type PlacementSink } from '../stripes/placement-sink.js';
 import { getLogger } from '../../shared/logger.js';
 import { keptDirectories } from './kept-directories.js';
+import { restoreMetadataCopies } from './metadata-restore.js';
 import { resumePoint } from './resume-point.js';
 import { remoteArchiveSource } from '../stripes/remote-source.js';
 import type { StripesContext } from '../stripes/stripes-context.js';
@@ -97,7 +98,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     const kept = await keptDirectories(plan, { ctx: d.ctx, codec: d.codec, client: (id) => d.pool.client(id, order.addresses.get(id) ?? '') }, problems);
     rebuild = await rebuildStripes({
       profile: plan.profile, sources, targets: plan.targets.length, codec: d.codec, expected: { strpver: plan.strpver, filesize: plan.filesize },
-      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}), ...(kept ? { kept } : {}),
+      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}), ...(kept ? { kept: kept.kept } : {}),
       onBlock: (done, total) => {
         c.blocksDone = done;
         c.blocksTotal = total;
@@ -149,6 +150,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     const placed: PlacedRef[] = (await Promise.all(sinks.map((s) => s.commit())))
       .map((p) => ({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked }));
     for (const b of r.badEntries) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    if (kept) await restoreMetadataCopies(order, kept.metadataFile, r.version, d, problems);
     phase = 'done';
     return report(true, { placed });
   } catch (err) {

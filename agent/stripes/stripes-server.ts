@@ -13,6 +13,7 @@ import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { openArchive, readArchiveTail, readMetadataBytes, resolveArchiveRef, toServiceError } from './archive-ref.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { localPlacementSink, type PlacementSink } from './placement-sink.js';
+import { placeMetadataCopy } from '../repair/metadata-copy.js';
 import { dosStampFromWire, headerFromWire, placedToWire } from './placement-wire.js';
 import { Semaphore } from './semaphore.js';
 import type { StripesContext } from './stripes-context.js';
@@ -120,6 +121,19 @@ export class StripesServer {
       readMetadata: (call, cb) => {
         if (this.refuse(call, (e) => cb(e))) return;
         Promise.resolve().then(() => readMetadataBytes(resolveArchiveRef(this.ctx, call.request))).then((t) => cb(null, t), (err: unknown) => cb(this.failed('ReadMetadata', err)));
+      },
+      placeMetadata: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => {
+          const r = call.request;
+          if (!r.lfn.startsWith('/') || r.lfn.includes('\0') || r.lfn.split('/').some((x) => x === '..' || x === '.')) throw new EcguardError('BAD_PLACE_STREAM', `malformed LFN ${JSON.stringify(r.lfn.slice(0, 200))}`);
+          const placed = placeMetadataCopy(this.ctx, {
+            taskId: r.taskId, slot: r.slot, diskId: r.diskId, lfn: r.lfn, bytes: Buffer.from(r.data), lostOnDisk: r.lostOnDisk,
+            version: { strpverText: r.strpverText, filesizeText: r.filesizeText },
+          });
+          const disk = this.ctx.disk(r.diskId);
+          return { slot: r.slot, serverId: this.ctx.serverId, diskId: r.diskId, dataPath: disk && placed.path.startsWith(`${disk.path}/`) ? placed.path.slice(disk.path.length + 1) : placed.path, size: r.data.length, linked: placed.linked };
+        }).then((t) => cb(null, t), (err: unknown) => cb(this.failed('PlaceMetadata', err)));
       },
       placementProgress: (call, cb) => {
         if (this.refuse(call, (e) => cb(e))) return;

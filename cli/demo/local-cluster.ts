@@ -226,8 +226,8 @@ export class LocalCluster {
       const servers = archives.map((_, i) => (first + i) % this.sites.length);
       const disks = servers.map((s, i) => (lfn.length + i) % (this.sites[s]?.disks.length ?? 1));
       const paths = archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, lfn, disks[i] as number, a));
-      // The .mt copies: on the archive's disk on every other server, on the other disk elsewhere.
-      const mtPaths = o.mtFile ? archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, `${lfn}.mt`, ((disks[i] as number) + (i % 2)) % (this.sites[servers[i] as number]?.disks.length ?? 1), `${a}.mt`)) : undefined;
+      // The .mt copies: on the archive's disk at odd placement indices, on the other disk at even ones.
+      const mtPaths = o.mtFile ? archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, `${lfn}.mt`, ((disks[i] as number) + ((i + 1) % 2)) % (this.sites[servers[i] as number]?.disks.length ?? 1), `${a}.mt`)) : undefined;
       return { lfn, size, paths, servers, disks, crcKind: o.crc32c ? 'crc32c' : 'crc32', ...(mtPaths ? { mtPaths } : {}) };
     } finally {
       rmSync(tmp, { recursive: true, force: true });

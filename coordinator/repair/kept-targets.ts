@@ -3,9 +3,14 @@
 // disk of it) and keeps its directory byte for byte; every .mt copy then stays true. A lost
 // archive whose server is gone, or whose directory the catalog never saw, cannot be kept.
 import type { RepairTargetRef } from '../../shared/domain/repair-task.js';
+import type { ArchiveRow } from '../catalog/catalog-types.js';
 import type { Lost, PlacementView, TargetChoice } from './target-placement.js';
 
-export function chooseKeptTargets(o: { lost: readonly Lost[]; available: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[]; archiveBytes?: number }): TargetChoice {
+export function chooseKeptTargets(o: {
+  lost: readonly Lost[]; available: ReadonlySet<string>; view: PlacementView; previous?: readonly RepairTargetRef[]; archiveBytes?: number;
+  /** The object's .mt rows, and which of them can be read now. */
+  metadata: readonly ArchiveRow[]; readable: (a: ArchiveRow) => boolean;
+}): TargetChoice {
   const targets: RepairTargetRef[] = [];
   const up = new Set(o.view.servers);
   let nextSlot = Math.max(-1, ...(o.previous ?? []).map((p) => p.slot)) + 1;
@@ -21,7 +26,13 @@ export function chooseKeptTargets(o: { lost: readonly Lost[]; available: Readonl
     const prev = o.previous?.find((p) => p.serverId === a.serverId && (empty || p.directoryDigest === a.cdDigest) && disks.includes(p.diskId));
     const disk = prev?.diskId ?? disks[0];
     if (disk === undefined) return short('needs another online disk of that server with room, and there is none');
-    targets.push({ slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId } : {}), ...(a.cdDigest !== undefined && !empty ? { directoryDigest: a.cdDigest } : {}) });
+    // The server's own .mt copy went with a dead disk too: the task restores it.
+    const own = o.metadata.filter((m) => m.serverId === a.serverId);
+    const lostCopy = own.length > 0 && !own.some(o.readable) ? own[0]?.diskId : undefined;
+    targets.push({
+      slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId } : {}),
+      ...(a.cdDigest !== undefined && !empty ? { directoryDigest: a.cdDigest } : {}), ...(lostCopy !== undefined ? { metadataLostOnDisk: lostCopy } : {}),
+    });
   }
   return { kind: 'ok', targets };
 }

@@ -113,13 +113,12 @@ export function planRepair(i: PlanInput): PlanDecision {
   const holders = new Set(i.archives.map((a) => a.serverId));
   const mt = i.metadata ?? [];
   // The .mt files a rebuild can read: on up servers, on disks that can be read.
-  const metadataSources: RepairSourceRef[] = mt
-    .filter((a) => i.server(a.serverId)?.state === 'up' && ['online', 'downgraded'].includes(i.disk(a.diskId)?.state ?? 'missing'))
-    .map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
+  const readable = (a: ArchiveRow): boolean => i.server(a.serverId)?.state === 'up' && ['online', 'downgraded'].includes(i.disk(a.diskId)?.state ?? 'missing');
+  const metadataSources: RepairSourceRef[] = mt.filter(readable).map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
   if (mt.length > 0 && metadataSources.length === 0) {
     return { kind: 'impossible', reason: `the object has .mt files but none is readable now (on ${[...new Set(mt.map((a) => a.serverId))].slice(0, 8).join(', ')}): wait for those servers and disks, or copy the file` };
   }
-  const chosen = mt.length > 0 ? chooseKeptTargets({ lost, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) }) : chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
+  const chosen = mt.length > 0 ? chooseKeptTargets({ lost, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, metadata: mt, readable, ...(i.previousTargets ? { previous: i.previousTargets } : {}) }) : chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
   if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
 
   const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));

@@ -37,6 +37,8 @@ export interface RepairTargetRef {
    * archive keeps byte for byte (the .mt member with this digest gives its layout).
    */
   readonly directoryDigest?: string;
+  /** This server's `.mt` copy sat on this dead disk: restore it beside the rebuilt archive. */
+  readonly metadataLostOnDisk?: string;
 }
 
 export interface PlacedRef {

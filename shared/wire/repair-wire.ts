@@ -29,7 +29,7 @@ export function repairOrderToWire(o: RepairOrder): WireTask {
     taskId: o.taskId, lfn: p.lfn, attempt: o.attempt, profile: profileToWire(p.profile), strpver: p.strpver, filesize: p.filesize,
     crcKind: p.crcKind ? crcKindWire.toWire(p.crcKind) : 0, xattrNamespace: xattrNamespaceWire.toWire(p.xattrNamespace),
     sources: p.sources.map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
-    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '', directoryDigest: t.directoryDigest ?? '' })),
+    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '', directoryDigest: t.directoryDigest ?? '', metadataLostOnDisk: t.metadataLostOnDisk ?? '' })),
     metadataSources: (p.metadataSources ?? []).map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
   };
 }
@@ -73,7 +73,7 @@ export function repairOrderFromWire(w: WireTask): FromWire<RepairOrder> {
     if (!t.diskId) return fail(`target on ${t.serverId}: no disk`);
     if (targets.some((x) => x.serverId === t.serverId || x.slot === t.slot)) return fail(`two targets on server ${t.serverId} or slot ${t.slot}: a server holds at most one archive of a file`);
     if (t.directoryDigest && !DIGEST.test(t.directoryDigest)) return fail(`target on ${t.serverId}: malformed directory digest`);
-    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}) });
+    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}), ...(t.metadataLostOnDisk ? { metadataLostOnDisk: t.metadataLostOnDisk } : {}) });
   }
   const kept = targets.filter((t) => t.directoryDigest !== undefined).length;
   if (kept > 0 && (kept !== targets.length || metadataSources.length === 0)) return fail('directory digests need one for every target and at least one .mt source');

@@ -4,7 +4,7 @@
 // every rebuilt archive is checked on disk and decoded.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileBytes, LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
 import type { RepairStatusReply, RepairTaskInfo, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
@@ -108,6 +108,7 @@ describe('repair cluster: 12 agents over mTLS, 624 objects (24 with .mt files), 
     const done = w.tasks().filter((t) => t.state === 'done' && affected.some((f) => f.lfn === t.lfn));
     assert.deepEqual(done.map((t) => t.lfn).sort(), affected.map((f) => f.lfn).sort(), 'one task per affected file');
     let mtChecked = 0;
+    let mtRestored = 0;
     for (const f of affected) {
       const rebuilt = linkedArchive(cluster, 3, f.lfn) as string;
       assert.ok(rebuilt?.startsWith(cluster.sites[3]?.disks[1] as string), `${f.lfn}: rebuilt on srv03's other disk (${rebuilt})`);
@@ -119,11 +120,15 @@ describe('repair cluster: 12 agents over mTLS, 624 objects (24 with .mt files), 
         const lost = f.paths[f.servers.indexOf(3)] as string;
         const disk0 = cluster.sites[3]?.disks[0] as string;
         assert.ok(readFileSync(rebuilt).equals(readFileSync(`${disk0}.gone${lost.slice(disk0.length)}`)), `${f.lfn}: the rebuilt archive equals the lost one`);
+        // srv03 holds a live .mt copy again (restored when it sat on the removed disk).
+        assert.ok(readFileSync(realpathSync(`${cluster.sites[3]?.localroot ?? ''}${f.lfn}.mt`)).equals(readFileSync(f.mtPaths[0] as string)), `${f.lfn}: srv03's .mt copy`);
         mtChecked++;
+        if ((f.mtPaths[f.servers.indexOf(3)] as string).startsWith(`${disk0}/`)) mtRestored++;
       }
       assert.ok(await decodesTo(f.lfn, f.size, [rebuilt, ...survivors.slice(0, p.nbData - 1)], p), `${f.lfn} decodes from its rebuilt archive + ${p.nbData - 1} survivors`);
     }
     assert.ok(mtChecked >= 4, `${mtChecked} objects with .mt files among the repaired ones`);
+    assert.ok(mtRestored >= 1, `${mtRestored} of them had srv03's .mt copy on the removed disk`);
     // The CLI too, for a few (every size class of both profiles).
     for (const f of affected.filter((_, i) => i % 25 === 0)) {
       const p = w.profileOf(f);

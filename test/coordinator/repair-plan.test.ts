@@ -83,6 +83,16 @@ describe('repair planner', () => {
       if (d.kind === 'plan') assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's2', diskId: 's2:/data/disk1', replaceLinkOfDisk: 's2:/data/disk0' }]);
     });
 
+    it('the server\'s own .mt copy died with the disk: the target restores it', () => {
+      const w = withDigests(world({ disks: { 's2:/data/disk0': 'failed' } }));
+      const mt = [...mtOn(['s0', 's1']), { ...(mtOn(['s2'])[0] as ArchiveRow), diskId: 's2:/data/disk0' }];
+      const d = planRepair({ ...w, metadata: mt });
+      assert.equal(d.kind === 'plan' ? d.plan.targets[0]?.metadataLostOnDisk : 'none', 's2:/data/disk0');
+      assert.deepEqual(d.kind === 'plan' ? d.plan.metadataSources?.map((m) => m.serverId) : [], ['s0', 's1']);
+      const kept = planRepair({ ...w, metadata: mtOn(['s0', 's2']) });
+      assert.equal(kept.kind === 'plan' ? kept.plan.targets[0]?.metadataLostOnDisk : 'none', undefined, 'its copy on the other disk is alive');
+    });
+
     it('waits when no .mt file can be read now', () => {
       const d = planRepair({ ...withDigests(world({ disks: { 's2:/data/disk0': 'failed', 's0:/data/disk1': 'missing' } })), metadata: mtOn(['s0']) });
       assert.equal(d.kind, 'impossible');

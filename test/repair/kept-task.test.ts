@@ -4,7 +4,7 @@
 // archives XrdEc wrote, byte for byte, so every .mt copy stays true. A digest no .mt member has
 // fails the task before anything is written.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRepairTask } from '../../agent/repair/task-run.js';
 import { PeerPool } from '../../agent/stripes/peer-pool.js';
@@ -31,6 +31,9 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
   let addr: string;
   const disk = (s: FakeSite, i: number): FakeSite['disks'][number] => s.disks[i] as FakeSite['disks'][number];
   const LFN = '/data/obj/mt.dat';
+  /** Data files of a site holding exactly these .mt bytes. */
+  const mtDataFiles = (s: FakeSite, mt: Buffer): number =>
+    s.disks.flatMap((d) => treeOf(d.path).map((p) => join(d.path, p))).filter((p) => p.endsWith('%') && readFileSync(p).equals(mt)).length;
 
   before(async () => {
     fx = loadFixture('case-4p2-c1024-crc32c-mt-multi-partial');
@@ -48,19 +51,20 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
     fx.cleanup();
   });
 
-  const planFor = (digests: readonly string[], mtPath: string): RepairPlan => {
+  const planFor = (digests: readonly string[], mtPath: string, o: { lfn?: string; mtOn?: 'srvA' | 'srvB'; restoreOnB?: boolean } = {}): RepairPlan => {
     const m = fx.manifest;
     // Survivors 0-3: two local to the executor (srvA), two on the peer.
     const sources = [0, 1, 2, 3].map((i) => (i < 2
       ? { serverId: 'srvA', diskId: disk(a, 0).diskId, dataPath: storeArchive(a, 0, `/data/src${i}-${digests[0]}`, fx.archives[i] as string, false) }
       : { serverId: 'srvB', diskId: disk(b, 0).diskId, dataPath: storeArchive(b, 0, `/data/src${i}-${digests[0]}`, fx.archives[i] as string, false) }));
     return {
-      lfn: LFN, profile: profileOf(m), strpver: Number(Buffer.from(m.files[0]?.xattrs_hex['user.xrdec.strpver'] ?? '', 'hex').toString('latin1')), filesize: m.file_size, crcKind: 'crc32c', xattrNamespace: 'user.', sources,
+      lfn: o.lfn ?? LFN, profile: profileOf(m), strpver: Number(Buffer.from(m.files[0]?.xattrs_hex['user.xrdec.strpver'] ?? '', 'hex').toString('latin1')), filesize: m.file_size, crcKind: 'crc32c', xattrNamespace: 'user.', sources,
       targets: [
-        { slot: 0, serverId: 'srvA', diskId: disk(a, 1).diskId, directoryDigest: digests[0] as string },
-        { slot: 1, serverId: 'srvB', diskId: disk(b, 1).diskId, directoryDigest: digests[1] as string },
+        // srvA's own .mt copy is lost (it has none): the task restores it beside the archive.
+        { slot: 0, serverId: 'srvA', diskId: disk(a, 1).diskId, directoryDigest: digests[0] as string, metadataLostOnDisk: disk(a, 0).diskId },
+        { slot: 1, serverId: 'srvB', diskId: disk(b, 1).diskId, directoryDigest: digests[1] as string, ...(o.restoreOnB ? { metadataLostOnDisk: disk(b, 0).diskId } : {}) },
       ],
-      metadataSources: [{ serverId: 'srvB', diskId: disk(b, 0).diskId, dataPath: mtPath }],
+      metadataSources: [{ serverId: o.mtOn ?? 'srvB', diskId: disk(o.mtOn === 'srvA' ? a : b, 0).diskId, dataPath: mtPath }],
       bytesRead: 0, bytesWritten: 0,
     };
   };
@@ -81,6 +85,25 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
       assert.ok(readFileSync(path).equals(readFileSync(fx.archives[4 + p.slot] as string)), `slot ${p.slot}: byte for byte the archive XrdEc wrote`);
       assert.ok(p.linked);
     }
+    // srvA got its .mt copy back, equal to the peer's; the peer's own copy was left alone.
+    const mt = readFileSync(`${fx.archives[0] as string}.mt`);
+    assert.ok(readFileSync(realpathSync(`${a.localroot ?? ''}${LFN}.mt`)).equals(mt), 'srvA has its .mt copy again');
+    assert.equal(mtDataFiles(a, mt), 1);
+    assert.equal(mtDataFiles(b, mt), 1, 'the peer keeps only the copy it had (a live .mt at the LFN is never touched)');
+    const again = await run('t-mt', planFor(digests, mtPath));
+    assert.equal(again.phase, 'done', again.error);
+    assert.equal(mtDataFiles(a, mt), 1, 'a re-run restores nothing twice');
+  });
+
+  it('a peer whose .mt copy is lost gets it back through PlaceMetadata', async () => {
+    const lfn = '/data/obj/mt2.dat';
+    const mtPath = storeArchive(a, 0, `${lfn}.mt`, `${fx.archives[0] as string}.mt`);
+    const digests = [4, 5].map((i) => directoryDigest(codec, readZipDirectoryFileSync(fx.archives[i] as string).tail));
+    const r = await run('t-mt2', planFor(digests, mtPath, { lfn, mtOn: 'srvA', restoreOnB: true }));
+    assert.equal(r.phase, 'done', r.error);
+    assert.deepEqual(r.sourceProblems, []);
+    const mt = readFileSync(`${fx.archives[0] as string}.mt`);
+    assert.ok(readFileSync(realpathSync(`${b.localroot ?? ''}${lfn}.mt`)).equals(mt), 'srvB has its .mt copy');
   });
 
   it('a digest no .mt member has: NO_METADATA, nothing written on either server', async () => {

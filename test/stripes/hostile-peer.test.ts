@@ -54,6 +54,7 @@ describe('Stripes: a remote source against a lying peer', function () {
       placementProgress: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
       // A ".mt file" that is no zip at all.
       readMetadata: (_call, cb) => cb(null, { data: Buffer.alloc(300, 0x41) }),
+      placeMetadata: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
     };
     server = new grpc.Server();
     server.addService(StripesService, handlers);

@@ -120,6 +120,11 @@ export interface RepairTarget {
    * digest (ArchiveRecord.cd_digest) this is, the lost archive's, taken from a .mt member.
    */
   directoryDigest: string;
+  /**
+   * Set when this server's copy of the object's .mt file sat on that (dead) disk: the executor
+   * restores the copy from another server's beside the rebuilt archive.
+   */
+  metadataLostOnDisk: string;
 }
 
 export interface RepairTask {
@@ -382,7 +387,15 @@ export const RepairSource: MessageFns<RepairSource> = {
 };
 
 function createBaseRepairTarget(): RepairTarget {
-  return { slot: 0, serverId: "", address: "", diskId: "", replaceLinkOfDisk: "", directoryDigest: "" };
+  return {
+    slot: 0,
+    serverId: "",
+    address: "",
+    diskId: "",
+    replaceLinkOfDisk: "",
+    directoryDigest: "",
+    metadataLostOnDisk: "",
+  };
 }
 
 export const RepairTarget: MessageFns<RepairTarget> = {
@@ -404,6 +417,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     }
     if (message.directoryDigest !== "") {
       writer.uint32(50).string(message.directoryDigest);
+    }
+    if (message.metadataLostOnDisk !== "") {
+      writer.uint32(58).string(message.metadataLostOnDisk);
     }
     return writer;
   },
@@ -469,6 +485,14 @@ export const RepairTarget: MessageFns<RepairTarget> = {
             message.directoryDigest = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.metadataLostOnDisk = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -505,6 +529,11 @@ export const RepairTarget: MessageFns<RepairTarget> = {
         : isSet(object.directory_digest)
         ? globalThis.String(object.directory_digest)
         : "",
+      metadataLostOnDisk: isSet(object.metadataLostOnDisk)
+        ? globalThis.String(object.metadataLostOnDisk)
+        : isSet(object.metadata_lost_on_disk)
+        ? globalThis.String(object.metadata_lost_on_disk)
+        : "",
     };
   },
 
@@ -528,6 +557,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     if (message.directoryDigest !== "") {
       obj.directoryDigest = message.directoryDigest;
     }
+    if (message.metadataLostOnDisk !== "") {
+      obj.metadataLostOnDisk = message.metadataLostOnDisk;
+    }
     return obj;
   },
 
@@ -542,6 +574,7 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     message.diskId = object.diskId ?? "";
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
     message.directoryDigest = object.directoryDigest ?? "";
+    message.metadataLostOnDisk = object.metadataLostOnDisk ?? "";
     return message;
   },
 };

@@ -43,6 +43,19 @@ export const protobufFileName = "ecguard/v1/stripes.proto";
  * Callers are other agents (mTLS, server certificates only).
  */
 
+export interface PlaceMetadataRequest {
+  taskId: string;
+  /** The slot of the archive the task rebuilt on this server. */
+  slot: number;
+  diskId: string;
+  /** The object's LFN; the copy goes to LFN + ".mt". */
+  lfn: string;
+  data: Buffer;
+  lostOnDisk: string;
+  strpverText: string;
+  filesizeText: string;
+}
+
 export interface MetadataFile {
   data: Buffer;
 }
@@ -139,6 +152,216 @@ export interface PlaceReply {
   /** The task and slot had already been placed (a retry): nothing new was written. */
   alreadyPlaced: boolean;
 }
+
+function createBasePlaceMetadataRequest(): PlaceMetadataRequest {
+  return {
+    taskId: "",
+    slot: 0,
+    diskId: "",
+    lfn: "",
+    data: Buffer.alloc(0),
+    lostOnDisk: "",
+    strpverText: "",
+    filesizeText: "",
+  };
+}
+
+export const PlaceMetadataRequest: MessageFns<PlaceMetadataRequest> = {
+  encode(message: PlaceMetadataRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.slot !== 0) {
+      writer.uint32(16).uint32(message.slot);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(26).string(message.diskId);
+    }
+    if (message.lfn !== "") {
+      writer.uint32(34).string(message.lfn);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(42).bytes(message.data);
+    }
+    if (message.lostOnDisk !== "") {
+      writer.uint32(50).string(message.lostOnDisk);
+    }
+    if (message.strpverText !== "") {
+      writer.uint32(58).string(message.strpverText);
+    }
+    if (message.filesizeText !== "") {
+      writer.uint32(66).string(message.filesizeText);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceMetadataRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceMetadataRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.slot = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lostOnDisk = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.strpverText = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.filesizeText = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceMetadataRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      slot: isSet(object.slot) ? globalThis.Number(object.slot) : 0,
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      lostOnDisk: isSet(object.lostOnDisk)
+        ? globalThis.String(object.lostOnDisk)
+        : isSet(object.lost_on_disk)
+        ? globalThis.String(object.lost_on_disk)
+        : "",
+      strpverText: isSet(object.strpverText)
+        ? globalThis.String(object.strpverText)
+        : isSet(object.strpver_text)
+        ? globalThis.String(object.strpver_text)
+        : "",
+      filesizeText: isSet(object.filesizeText)
+        ? globalThis.String(object.filesizeText)
+        : isSet(object.filesize_text)
+        ? globalThis.String(object.filesize_text)
+        : "",
+    };
+  },
+
+  toJSON(message: PlaceMetadataRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.slot !== 0) {
+      obj.slot = Math.round(message.slot);
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.lostOnDisk !== "") {
+      obj.lostOnDisk = message.lostOnDisk;
+    }
+    if (message.strpverText !== "") {
+      obj.strpverText = message.strpverText;
+    }
+    if (message.filesizeText !== "") {
+      obj.filesizeText = message.filesizeText;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceMetadataRequest>, I>>(base?: I): PlaceMetadataRequest {
+    return PlaceMetadataRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceMetadataRequest>, I>>(object: I): PlaceMetadataRequest {
+    const message = createBasePlaceMetadataRequest();
+    message.taskId = object.taskId ?? "";
+    message.slot = object.slot ?? 0;
+    message.diskId = object.diskId ?? "";
+    message.lfn = object.lfn ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.lostOnDisk = object.lostOnDisk ?? "";
+    message.strpverText = object.strpverText ?? "";
+    message.filesizeText = object.filesizeText ?? "";
+    return message;
+  },
+};
 
 function createBaseMetadataFile(): MetadataFile {
   return { data: Buffer.alloc(0) };
@@ -1513,6 +1736,16 @@ export const StripesService = {
     responseSerialize: (value: MetadataFile): Buffer => Buffer.from(MetadataFile.encode(value).finish()),
     responseDeserialize: (value: Buffer): MetadataFile => MetadataFile.decode(value),
   },
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata: {
+    path: "/ecguard.v1.Stripes/PlaceMetadata" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceMetadataRequest): Buffer => Buffer.from(PlaceMetadataRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceMetadataRequest => PlaceMetadataRequest.decode(value),
+    responseSerialize: (value: PlacedArchiveInfo): Buffer => Buffer.from(PlacedArchiveInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlacedArchiveInfo => PlacedArchiveInfo.decode(value),
+  },
 } as const;
 
 export interface StripesServer extends UntypedServiceImplementation {
@@ -1526,6 +1759,8 @@ export interface StripesServer extends UntypedServiceImplementation {
   placementProgress: handleUnaryCall<PlaceHeader, PlacementKept>;
   /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
   readMetadata: handleUnaryCall<ArchiveRef, MetadataFile>;
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata: handleUnaryCall<PlaceMetadataRequest, PlacedArchiveInfo>;
 }
 
 export interface StripesClient extends Client {
@@ -1598,6 +1833,22 @@ export interface StripesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
+  ): ClientUnaryCall;
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
+  ): ClientUnaryCall;
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
   ): ClientUnaryCall;
 }
 
