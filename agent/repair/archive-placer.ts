@@ -26,7 +26,10 @@ import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js'
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
 import { openPartialForWrite, partialBucketByte, partialName, scanPartial } from './partial-archive.js';
 import { checkTaskSlot, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
-import type { LayoutEntry } from '../../shared/xrdec/zip-layout.js';
+import type { DosTime, LayoutEntry } from '../../shared/xrdec/zip-layout.js';
+import { getCodec } from '../../shared/codec/index.js';
+import { directoryDigest } from '../../shared/xrdec/directory-digest.js';
+import { DirectoryMismatch } from '../../shared/xrdec/rebuild/kept-directory.js';
 
 export { TEMP_PREFIX } from './partial-archive.js';
 
@@ -60,6 +63,10 @@ export interface PlaceTarget {
    * a symlink at linkPath pointing into it is replaced instead of refused.
    */
   readonly replaceLinkInto?: string;
+  /** The central directory digest the archive must end with (kept-directory.ts); checked at seal. */
+  readonly directoryDigest?: string;
+  /** An object's `.mt` copy (metadata-copy.ts): written without xrdec.* attributes, as XrdEc does. */
+  readonly metadataFile?: boolean;
 }
 
 export interface PlacedArchive {
@@ -152,9 +159,9 @@ export class ArchivePlacement {
     return new ArchivePlacement(t, bucketDir, temp, c, fd, key, new ArchiveFileWriter(fd, time), []);
   }
 
-  append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number }): void {
+  append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number; readonly time?: DosTime | undefined }): void {
     if (this.fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'append after commit or abort');
-    this.writer.append(e.name, e.data, e.crc);
+    this.writer.append(e.name, e.data, e.crc, e.time);
     this.entries++;
   }
 
@@ -173,10 +180,18 @@ export class ArchivePlacement {
     if (fd === undefined) throw new EcguardError('PLACEMENT_CLOSED', 'seal after commit or abort');
     const t = this.t;
     try {
-      this.tail = this.writer.finish().length;
+      const tail = this.writer.finish();
+      this.tail = tail.length;
+      // An archive that must keep a known directory (an object with .mt files) is never published
+      // with another one: the .mt members would then describe an archive that is not there.
+      if (t.directoryDigest !== undefined && directoryDigest(getCodec(), tail) !== t.directoryDigest) {
+        throw new DirectoryMismatch(`the written directory has digest ${directoryDigest(getCodec(), tail)}, not ${t.directoryDigest} as the .mt member of the lost archive: not publishing it`);
+      }
       const ns = t.xattrNamespace ?? 'user.U.';
-      setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
-      setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+      if (!t.metadataFile) {
+        setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
+        setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+      }
       setAttributeSync(this.temp, 'user.XrdFrm.Pfn', Buffer.concat([Buffer.from(t.linkPath, 'utf8'), Buffer.from([0])]));
       setAttributeSync(this.temp, REPAIR_XATTR, Buffer.from(repairMarker(t.taskId, t.slot), 'latin1'));
       fsyncSync(fd);

@@ -91,8 +91,10 @@ export function scanPartial(path: string, crcKind: CrcKind | undefined, codec: E
         const data = Buffer.allocUnsafe(dataSize);
         if (readSync(fd, data, 0, dataSize, dataAt) !== dataSize || crcOf(codec, crcKind, data) >>> 0 !== crc) break;
       } else if (crc !== 0) break;
-      time ??= { time: head.readUInt16LE(10), date: head.readUInt16LE(12) };
-      entries.push({ name, size: dataSize, crc });
+      // Each kept entry keeps its own stamp, so the directory written later matches its header.
+      const stamp = { time: head.readUInt16LE(10), date: head.readUInt16LE(12) };
+      time ??= stamp;
+      entries.push({ name, size: dataSize, crc, time: stamp });
       offsets.push(pos);
       pos = dataAt + dataSize;
     }

@@ -16,6 +16,8 @@ import type { PeerPool } from '../stripes/peer-pool.js';
 import { localPlacementProgress, remotePlacementProgress } from '../stripes/placement-progress.js';
 import { localPlacementSink, remotePlacementSink, type PlacementHeader, type PlacementSink } from '../stripes/placement-sink.js';
 import { getLogger } from '../../shared/logger.js';
+import { keptDirectories } from './kept-directories.js';
+import { restoreMetadataCopies } from './metadata-restore.js';
 import { metered } from './metered-source.js';
 import { resumePoint } from './resume-point.js';
 import { remoteArchiveSource } from '../stripes/remote-source.js';
@@ -77,9 +79,10 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
       return metered(src, d.bucket, c, d.signal);
     });
     report(true);
+    const kept = await keptDirectories(plan, { ctx: d.ctx, codec: d.codec, client: (id) => d.pool.client(id, order.addresses.get(id) ?? '') }, problems);
     rebuild = await rebuildStripes({
       profile: plan.profile, sources, targets: plan.targets.length, codec: d.codec, expected: { strpver: plan.strpver, filesize: plan.filesize },
-      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}),
+      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}), ...(kept ? { kept: kept.kept } : {}),
       onBlock: (done, total) => {
         c.blocksDone = done;
         c.blocksTotal = total;
@@ -94,6 +97,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
       taskId: order.taskId, slot: t.slot, diskId: t.diskId, lfn: plan.lfn, strpverText: r.version.strpverText, filesizeText: r.version.filesizeText,
       xattrNamespace: r.version.namespace, expectedEntries: [...r.expectedEntries(i)].length,
       ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}),
+      ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}),
     }));
     // A retry resumes after the blocks every target already holds from an earlier attempt.
     const resume = await resumePoint(r, plan.targets.map((t, i) => () => {
@@ -130,6 +134,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     const placed: PlacedRef[] = (await Promise.all(sinks.map((s) => s.commit())))
       .map((p) => ({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked }));
     for (const b of r.badEntries) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    if (kept) await restoreMetadataCopies(order, kept.metadataFile, r.version, d, problems);
     phase = 'done';
     return report(true, { placed });
   } catch (err) {

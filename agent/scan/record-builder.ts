@@ -8,6 +8,7 @@ import { errorText } from '../../shared/errors.js';
 import { preadFileSync, runOnBytes } from '../../shared/xrdec/archive-io.js';
 import { matchCrc, summarizeEntries } from '../../shared/xrdec/archive-summary.js';
 import { ArchiveError } from '../../shared/xrdec/errors.js';
+import { directoryDigest } from '../../shared/xrdec/directory-digest.js';
 import { isMetadataFile, METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
 import { interpretEcXattrs, usualEcXattrs, type EcXattrs } from '../../shared/xrdec/xattrs.js';
 import { LFH_SIZE } from '../../shared/xrdec/zip-constants.js';
@@ -80,7 +81,7 @@ export function buildRecord(raw: RawDataFile, bucketRel: string, ctx: RecordCont
   if (pfn !== undefined && lfn !== undefined && xa.strpver !== undefined && xa.filesize !== undefined && xa.namespace !== undefined && tailDirectory(raw.size, raw.tail, fast)) {
     // The usual clean archive: one literal in the general path's key order.
     const crcKind = fastCrcKind(raw, ctx.codec);
-    const cdDigest = digest(ctx.codec, raw.tail.subarray(fast.cdStart));
+    const cdDigest = directoryDigest(ctx.codec, raw.tail.subarray(fast.cdStart));
     const { serverId, diskId, space } = ctx;
     const { size, mtimeMs, ino: inode } = raw;
     const { strpver, filesize, namespace: xattrNamespace } = xa;
@@ -157,23 +158,8 @@ function generalRecord(
   }
   r.parseStatus = parseStatus;
   if (parseError !== undefined) r.parseError = parseError;
-  if (dir && !dir.empty) r.cdDigest = digest(ctx.codec, dir.tail);
+  if (dir && !dir.empty) r.cdDigest = directoryDigest(ctx.codec, dir.tail);
   return r as ArchiveRecord;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** 64-bit digest of the directory bytes from the two CRCs (fast, native). */
-function digest(codec: ErasureCodec, bytes: Buffer): string {
-  const c = codec.crc32c(bytes);
-  const z = codec.crc32(bytes);
-  // toString(16).padStart(8, '0') of each, by table (4x cheaper); CRCs are uint32.
-  if (c >>> 0 !== c || z >>> 0 !== z) return c.toString(16).padStart(8, '0') + z.toString(16).padStart(8, '0');
-  return hex8(c) + hex8(z);
-}
-
-function hex8(v: number): string {
-  return (HEX[v >>> 24] as string) + (HEX[(v >>> 16) & 255] as string) + (HEX[(v >>> 8) & 255] as string) + (HEX[v & 255] as string);
 }
 
 /** crcKindFromTail for the fast path, from the last non-empty entry tailDirectory() noted. */

@@ -8,9 +8,10 @@ import { lstat, open, type FileHandle } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { getAttribute, listAttributes } from 'fs-xattr';
 import type { ArchiveRef } from '../../proto/gen/ecguard/v1/repair.js';
-import type { ArchiveTail } from '../../proto/gen/ecguard/v1/stripes.js';
+import type { ArchiveTail, MetadataFile } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { runAsync } from '../../shared/xrdec/archive-io.js';
+import { metadataMembersOf } from '../../shared/xrdec/mt-file.js';
 import { parseZipDirectory, type ReadRequest } from '../../shared/xrdec/zip-directory.js';
 import type { StripesContext, StripesDisk } from './stripes-context.js';
 
@@ -88,6 +89,29 @@ export const MAX_TAIL_BYTES = 64 * 1024 * 1024;
 const ALLOWED_XATTR = /^(user\.U\.xrdec\.|user\.xrdec\.)|^user\.XrdFrm\.Pfn$/;
 
 /**
+ * What ReadMetadata answers: the whole `.mt` file (it holds only directories), after checking
+ * that it is one (members named by placement index), so a peer cannot read other files this way.
+ */
+export async function readMetadataBytes(r: ResolvedArchive): Promise<MetadataFile> {
+  const fh = await openArchive(r);
+  try {
+    const size = (await fh.stat()).size;
+    if (size > MAX_TAIL_BYTES) throw tooLarge(size);
+    const data = Buffer.alloc(size);
+    const { bytesRead } = await fh.read(data, 0, size, 0);
+    if (bytesRead !== size) throw new EcguardError('ARCHIVE_NOT_FOUND', `${r.dataPath} shrank while read`);
+    try {
+      metadataMembersOf(data);
+    } catch (err) {
+      throw new EcguardError('NOT_METADATA', `${r.dataPath} on disk ${r.disk.diskId} is not an XrdEc .mt file: ${errorText(err)}`, { cause: err });
+    }
+    return { data };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * What ReadDirectory answers: every byte the directory parser reads (from `offset` to the end,
  * so the peer's run of the same parser over them asks for nothing else) and the EC xattrs.
  */
@@ -149,6 +173,7 @@ const STATUS_OF: Readonly<Record<string, grpc.status>> = {
   LINK_EXISTS: grpc.status.FAILED_PRECONDITION,
   NAMESPACE_MISSING: grpc.status.FAILED_PRECONDITION,
   TAIL_TOO_LARGE: grpc.status.FAILED_PRECONDITION,
+  NOT_METADATA: grpc.status.FAILED_PRECONDITION,
   ENTRY_TOO_LARGE: grpc.status.FAILED_PRECONDITION,
   NO_FREE_NAME: grpc.status.RESOURCE_EXHAUSTED,
   VERIFY_FAILED: grpc.status.DATA_LOSS,

@@ -7,7 +7,8 @@ import { relative } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { PlaceChunk, PlaceReply, StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
 import type { PlacedInfo, PlacementHeader } from './placement-types.js';
-import { headerToWire } from './placement-wire.js';
+import { dosStampToWire, headerToWire } from './placement-wire.js';
+import type { DosTime } from '../../shared/xrdec/zip-layout.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
@@ -22,7 +23,7 @@ import type { StripesContext, StripesDisk } from './stripes-context.js';
 export type { PlacedInfo, PlacementHeader } from './placement-types.js';
 
 export interface PlacementSink {
-  append(e: { readonly name: string; readonly data: Buffer; readonly crc: number }): Promise<void>;
+  append(e: { readonly name: string; readonly data: Buffer; readonly crc: number; readonly time?: DosTime | undefined }): Promise<void>;
   /** Verifies, publishes and links; the sink is finished afterwards (also when it throws). */
   commit(): Promise<PlacedInfo>;
   /** Drops whatever was written (nothing stays); harmless after commit. */
@@ -48,6 +49,7 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
     version: { strpverText: h.strpverText, filesizeText: h.filesizeText }, xattrNamespace: h.xattrNamespace,
     ...(ctx.xrootdServer ? { server: ctx.xrootdServer } : {}),
     ...(h.replaceLinkOfDisk ? deadDiskLink(ctx, h.replaceLinkOfDisk) : {}),
+    ...(h.directoryDigest ? { directoryDigest: h.directoryDigest } : {}),
   };
   const info = (path: string, size: number, linked: boolean, alreadyPlaced: boolean): PlacedInfo =>
     ({ slot: h.slot, serverId: ctx.serverId, diskId: disk.diskId, dataPath: relative(disk.path, path), size, linked, alreadyPlaced });
@@ -198,7 +200,7 @@ export function remotePlacementSink(client: StripesClient, serverId: string, h: 
         if (settled.info.alreadyPlaced) return;
         throw new PeerError('PEER_BAD_REPLY', `${what}: ${serverId} answered before the archive was complete`, serverId);
       }
-      if (!call.write({ msg: { $case: 'entry', value: { name: e.name, data: e.data, crc: e.crc >>> 0 } } })) await writable();
+      if (!call.write({ msg: { $case: 'entry', value: { name: e.name, data: e.data, crc: e.crc >>> 0, dosStamp: dosStampToWire(e.time) } } })) await writable();
     },
     async commit() {
       if (finished) throw closed();

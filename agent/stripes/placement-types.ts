@@ -21,6 +21,8 @@ export interface PlacementHeader {
   readonly replaceLinkOfDisk?: string;
   /** Keep this many entries of the (task, slot)'s partial archive and append after them. */
   readonly resumeEntries?: number;
+  /** The central directory digest the archive must end with (objects with .mt files). */
+  readonly directoryDigest?: string;
 }
 
 /** A placed archive as the holder reports it (dataPath relative to the disk: <space>/<XX>/<name>%). */

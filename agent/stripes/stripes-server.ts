@@ -9,11 +9,12 @@ import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { readEntry } from '../../shared/xrdec/archive-io.js';
-import { readArchiveTail, resolveArchiveRef, toServiceError } from './archive-ref.js';
+import { readArchiveTail, readMetadataBytes, resolveArchiveRef, toServiceError } from './archive-ref.js';
 import { creditFeed, openEntries, sendWithCredit, writeEntry, type OpenedEntries } from './entry-serving.js';
 import { keptToWire, localPlacementProgress } from './placement-progress.js';
 import { localPlacementSink, type PlacementSink } from './placement-sink.js';
-import { headerFromWire, placedToWire } from './placement-wire.js';
+import { placeMetadataCopy } from '../repair/metadata-copy.js';
+import { dosStampFromWire, headerFromWire, placedToWire } from './placement-wire.js';
 import { Semaphore } from './semaphore.js';
 import type { StripesContext } from './stripes-context.js';
 
@@ -125,6 +126,23 @@ export class StripesServer {
         if (this.refuse(call, (e) => cb(e))) return;
         this.place(call).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlaceArchive', err)));
       },
+      readMetadata: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => readMetadataBytes(resolveArchiveRef(this.ctx, call.request))).then((t) => cb(null, t), (err: unknown) => cb(this.failed('ReadMetadata', err)));
+      },
+      placeMetadata: (call, cb) => {
+        if (this.refuse(call, (e) => cb(e))) return;
+        Promise.resolve().then(() => {
+          const r = call.request;
+          if (!r.lfn.startsWith('/') || r.lfn.includes('\0') || r.lfn.split('/').some((x) => x === '..' || x === '.')) throw new EcguardError('BAD_PLACE_STREAM', `malformed LFN ${JSON.stringify(r.lfn.slice(0, 200))}`);
+          const placed = placeMetadataCopy(this.ctx, {
+            taskId: r.taskId, slot: r.slot, diskId: r.diskId, lfn: r.lfn, bytes: Buffer.from(r.data), lostOnDisk: r.lostOnDisk,
+            version: { strpverText: r.strpverText, filesizeText: r.filesizeText },
+          });
+          const disk = this.ctx.disk(r.diskId);
+          return { slot: r.slot, serverId: this.ctx.serverId, diskId: r.diskId, dataPath: disk && placed.path.startsWith(`${disk.path}/`) ? placed.path.slice(disk.path.length + 1) : placed.path, size: r.data.length, linked: placed.linked };
+        }).then((t) => cb(null, t), (err: unknown) => cb(this.failed('PlaceMetadata', err)));
+      },
       placementProgress: (call, cb) => {
         if (this.refuse(call, (e) => cb(e))) return;
         Promise.resolve().then(() => keptToWire(localPlacementProgress(this.ctx, headerFromWire(call.request)))).then((r) => cb(null, r), (err: unknown) => cb(this.failed('PlacementProgress', err)));
@@ -226,7 +244,8 @@ export class StripesServer {
             return { placed: placedToWire(before), alreadyPlaced: true };
           }
         } else if (m?.$case === 'entry') {
-          await sink.append(m.value);
+          const time = dosStampFromWire(m.value.dosStamp);
+          await sink.append({ name: m.value.name, data: m.value.data, crc: m.value.crc, ...(time ? { time } : {}) });
         } else if (m?.$case === 'abort') {
           dropped = true;
           throw new EcguardError('CANCELLED', 'the sender aborted the placement: temp file removed');

@@ -41,6 +41,8 @@ export interface PlaceOptions {
   readonly strpver?: number;
   /** xrdec.* in `user.` (file:// writers) instead of `user.U.` (through xrootd). */
   readonly userNamespace?: boolean;
+  /** Also write the object's `.mt` file on every server (XrdEc without nomtfile). */
+  readonly mtFile?: boolean;
 }
 
 export interface PlacedFile {
@@ -51,6 +53,8 @@ export interface PlacedFile {
   readonly servers: number[];
   readonly disks: number[];
   readonly crcKind: 'crc32c' | 'crc32';
+  /** The `.mt` data file per server index, when placed with mtFile. */
+  readonly mtPaths?: string[];
 }
 
 /** The content placeFile stores for an LFN (deterministic, so tests can check decodes). */
@@ -217,12 +221,14 @@ export class LocalCluster {
         mkdirSync(join(tmp, String(i)));
         return join(tmp, String(i), 'a');
       });
-      encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: o.userNamespace ? 'user.' : 'user.U.', mtFile: false, strpver: o.strpver ?? Math.floor(Date.now() / 1000), codec: getCodec() });
+      encodeObject({ profile, crcKind: o.crc32c ? 'crc32c' : 'crc32', input, archivePaths: archives, xattrNamespace: o.userNamespace ? 'user.' : 'user.U.', mtFile: o.mtFile === true, strpver: o.strpver ?? Math.floor(Date.now() / 1000), codec: getCodec() });
       const first = o.first ?? 0;
       const servers = archives.map((_, i) => (first + i) % this.sites.length);
       const disks = servers.map((s, i) => (lfn.length + i) % (this.sites[s]?.disks.length ?? 1));
       const paths = archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, lfn, disks[i] as number, a));
-      return { lfn, size, paths, servers, disks, crcKind: o.crc32c ? 'crc32c' : 'crc32' };
+      // The .mt copies: on the archive's disk at odd placement indices, on the other disk at even ones.
+      const mtPaths = o.mtFile ? archives.map((a, i) => storeArchive(this.sites[servers[i] as number] as LocalSite, `${lfn}.mt`, ((disks[i] as number) + ((i + 1) % 2)) % (this.sites[servers[i] as number]?.disks.length ?? 1), `${a}.mt`)) : undefined;
+      return { lfn, size, paths, servers, disks, crcKind: o.crc32c ? 'crc32c' : 'crc32', ...(mtPaths ? { mtPaths } : {}) };
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

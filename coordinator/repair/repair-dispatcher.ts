@@ -8,6 +8,8 @@ import type { ReplacedArchive } from '../catalog/catalog-types.js';
 import { getLogger } from '../../shared/logger.js';
 import { repairOrderToWire } from '../../shared/wire/repair-wire.js';
 import type { RepairHost } from './repair-host.js';
+import { isMetadataRecord, metadataLfnOf } from '../health/metadata-files.js';
+import { confirmPlaced } from './placed-confirmation.js';
 import { planRepair } from './repair-plan.js';
 import { replacedMaps, type RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
@@ -42,8 +44,10 @@ export class RepairDispatcher {
       const archives = await store.archivesOf([...new Set(verifying.map((t) => t.lfn))]);
       const done: RepairTaskRow[] = [];
       for (const t of verifying) {
-        const have = new Set((archives.get(t.lfn) ?? []).map((a) => `${a.serverId}\0${a.diskId}\0${a.dataPath}`));
-        if (t.placed.every((p) => have.has(`${p.serverId}\0${p.diskId}\0${p.dataPath}`))) {
+        const c = confirmPlaced(t, archives.get(t.lfn) ?? []);
+        if (c.kind === 'mismatch') {
+          changed.push(failed(t, { code: 'DIRECTORY_MISMATCH', error: c.reason, now, settings: this.settings }));
+        } else if (c.kind === 'done') {
           done.push(finished(t, 'done', now));
           this.rescanAsked.delete(t.taskId);
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs * 4) {
@@ -90,6 +94,8 @@ export class RepairDispatcher {
     const started: RepairTaskRow[] = [];
     const lfns = [...new Set(queued.map((t) => t.lfn))];
     const archives = await store.archivesOf(lfns);
+    // The re-plan sees the same .mt files the planner did (they decide where archives go).
+    const metadata = await store.archivesOf(lfns.map(metadataLfnOf));
     const replaced = replacedMaps(await store.replacedFor(lfns));
     for (const t of queued) {
       if (cluster >= throttles.clusterTasks) break;
@@ -99,6 +105,7 @@ export class RepairDispatcher {
         lfn: t.lfn, archives: archives.get(t.lfn) ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: t.plan.targets, ...(t.forced ? { force: true } : {}),
         ...(replaced.has(t.lfn) ? { replaced: replaced.get(t.lfn) as ReadonlyMap<string, string> } : {}),
+        metadata: (metadata.get(metadataLfnOf(t.lfn)) ?? []).filter(isMetadataRecord),
       });
       if (d.kind === 'none') {
         await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);

@@ -16,6 +16,7 @@ import { blockCount, blockDataLength, stripeCount, type EcProfile } from '../../
 import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import type { ArchiveRow, DiskState } from '../catalog/catalog-types.js';
 import { archiveKeyOf, minCoverage } from '../health/health-engine.js';
+import { chooseKeptTargets } from './kept-targets.js';
 import { chooseTargets, type PlacementView, type Lost } from './target-placement.js';
 
 export interface ServerView {
@@ -41,8 +42,8 @@ export interface PlanInput {
   readonly replaced?: ReadonlyMap<string, string>;
   /** Targets of an earlier attempt of the same task, kept when still usable (idempotence). */
   readonly previousTargets?: RepairPlan['targets'];
-  /** Servers holding the object's `.mt` file (placement indices tied to servers). */
-  readonly metadataServers?: readonly string[];
+  /** The object's `.mt` files (placement indices tied to servers): rebuilt archives keep their directory. */
+  readonly metadata?: readonly ArchiveRow[];
 }
 
 export type PlanDecision =
@@ -100,12 +101,6 @@ export function planRepair(i: PlanInput): PlanDecision {
   }
   const missing = k - cov;
   if (missing <= 0) return { kind: 'none', reason: `all ${k} stripes of every block are available` };
-  if (i.metadataServers && i.metadataServers.length > 0) {
-    // The reader takes archive i's directory from member i of the .mt file: a rebuilt archive
-    // with a new directory and stale .mt members would look repaired here and stay unreadable.
-    return { kind: 'impossible', reason: `the object has .mt metadata files (on ${[...new Set(i.metadataServers)].slice(0, 8).join(', ')}): a rebuilt archive needs the .mt members rewritten on every server, which ecguard does not do yet; repair it by copying the file (the operations guide's procedure) or bring the lost archive back` };
-  }
-
   let dataBytes = 0;
   let stripeBytes = 0;
   for (let b = 0; b < blocks; b++) {
@@ -116,7 +111,14 @@ export function planRepair(i: PlanInput): PlanDecision {
   // One new archive: a stripe per block plus a local and a central header per entry.
   const archiveBytes = stripeBytes + blocks * 128 + 128;
   const holders = new Set(i.archives.map((a) => a.serverId));
-  const chosen = chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
+  const mt = i.metadata ?? [];
+  // The .mt files a rebuild can read: on up servers, on disks that can be read.
+  const readable = (a: ArchiveRow): boolean => i.server(a.serverId)?.state === 'up' && ['online', 'downgraded'].includes(i.disk(a.diskId)?.state ?? 'missing');
+  const metadataSources: RepairSourceRef[] = mt.filter(readable).map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
+  if (mt.length > 0 && metadataSources.length === 0) {
+    return { kind: 'impossible', reason: `the object has .mt files but none is readable now (on ${[...new Set(mt.map((a) => a.serverId))].slice(0, 8).join(', ')}): wait for those servers and disks, or copy the file` };
+  }
+  const chosen = mt.length > 0 ? chooseKeptTargets({ lost, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, metadata: mt, readable, ...(i.previousTargets ? { previous: i.previousTargets } : {}) }) : chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
   if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
 
   const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
@@ -124,9 +126,9 @@ export function planRepair(i: PlanInput): PlanDecision {
   const ns: XattrNamespace = current.find((a) => a.xattrNamespace !== undefined)?.xattrNamespace ?? 'user.U.';
   const plan: RepairPlan = {
     lfn: i.lfn, profile: i.profile, strpver: latest, filesize, xattrNamespace: ns, sources, targets: chosen.targets,
-    ...(crcKind ? { crcKind } : {}),
+    ...(crcKind ? { crcKind } : {}), ...(mt.length > 0 ? { metadataSources } : {}),
     // N stripes per block are read (about the file's size); each new archive is one stripe per block.
-    bytesRead: dataBytes, bytesWritten: stripeBytes * missing,
+    bytesRead: dataBytes, bytesWritten: stripeBytes * chosen.targets.length,
   };
   return { kind: 'plan', plan, redundancy: cov - n, reason: `${missing} archive(s) to rebuild: ${lost.map((l) => l.why).join('; ') || 'stripes missing'}` };
 }

@@ -80,7 +80,7 @@ export class RepairPlanner {
       if (this.active.has(lfn)) {
         const task = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
         if (task) {
-          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, archives.get(lfn), replaced.get(lfn), o.now, o.view) : undefined;
+          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, archives.get(lfn), replaced.get(lfn), (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord), o.now, o.view) : undefined;
           if (fresh) refreshed.push(fresh);
           out.push({ lfn, decision: { kind: 'queued', task: fresh ?? task } });
           continue;
@@ -98,7 +98,7 @@ export class RepairPlanner {
         lfn, archives: archives.get(lfn) ?? [], profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
         ...(replaced.has(lfn) ? { replaced: replaced.get(lfn) as ReadonlyMap<string, string> } : {}),
-        metadataServers: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord).map((a) => a.serverId),
+        metadata: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord),
       });
       if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
       else this.waiting.delete(lfn);
@@ -124,12 +124,12 @@ export class RepairPlanner {
    * A queued task of a file whose state changed: its plan and priority follow (a second lost
    * archive makes it critical and adds a target, keeping the first target's slot).
    */
-  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, replaced: ReadonlyMap<string, string> | undefined, now: number, view: PlannerView): RepairTaskRow | undefined {
+  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, replaced: ReadonlyMap<string, string> | undefined, metadata: readonly ArchiveRow[], now: number, view: PlannerView): RepairTaskRow | undefined {
     const profile = this.host.profileFor(task.lfn) ?? task.plan.profile;
     const d = planRepair({
       lfn: task.lfn, archives: archives ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
       server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: task.plan.targets, ...(task.forced ? { force: true } : {}),
-      ...(replaced ? { replaced } : {}),
+      ...(replaced ? { replaced } : {}), metadata,
     });
     if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
     if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;

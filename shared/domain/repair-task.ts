@@ -32,6 +32,13 @@ export interface RepairTargetRef {
   readonly diskId: string;
   /** A dead disk of the same server whose dangling namespace symlink the new archive replaces. */
   readonly replaceLinkOfDisk?: string;
+  /**
+   * Objects with .mt files: the digest of the lost archive's central directory, which the new
+   * archive keeps byte for byte (the .mt member with this digest gives its layout).
+   */
+  readonly directoryDigest?: string;
+  /** This server's `.mt` copy sat on this dead disk: restore it beside the rebuilt archive. */
+  readonly metadataLostOnDisk?: string;
 }
 
 export interface PlacedRef {
@@ -52,6 +59,8 @@ export interface RepairPlan {
   readonly xattrNamespace: XattrNamespace;
   readonly sources: readonly RepairSourceRef[];
   readonly targets: readonly RepairTargetRef[];
+  /** The object's .mt files on up servers (set when targets carry a directoryDigest). */
+  readonly metadataSources?: readonly RepairSourceRef[];
   /** Bytes the executor reads (N stripes per block) and writes (the new archives). */
   readonly bytesRead: number;
   readonly bytesWritten: number;

@@ -1,7 +1,7 @@
 // Repair tasks and their progress ↔ wire. Everything an agent receives or sends is validated
 // here, once: a malformed task is refused before anything is read or written.
 import type { CrcKind } from '../codec/codec.js';
-import type { PlacedRef, RepairPhase, RepairPlan, RepairProgress, RepairTargetRef } from '../domain/repair-task.js';
+import type { PlacedRef, RepairPhase, RepairPlan, RepairProgress, RepairSourceRef, RepairTargetRef } from '../domain/repair-task.js';
 import { validateProfile } from '../xrdec/profile.js';
 import type { XattrNamespace } from '../xrdec/xattrs.js';
 import { TaskPhase, type PlacedArchiveInfo, type RepairTask as WireTask, type TaskProgress as WireProgress } from '../../proto/gen/ecguard/v1/repair.js';
@@ -20,6 +20,7 @@ export interface RepairOrder {
 const DATA_PATH = /^[^/\0]{1,255}\/[0-9A-F]{2}\/[^/\0]{1,255}$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DIGEST = /^[0-9a-f]{16}$/;
 
 export function repairOrderToWire(o: RepairOrder): WireTask {
   const addr = (s: string): string => o.addresses.get(s) ?? '';
@@ -28,7 +29,8 @@ export function repairOrderToWire(o: RepairOrder): WireTask {
     taskId: o.taskId, lfn: p.lfn, attempt: o.attempt, profile: profileToWire(p.profile), strpver: p.strpver, filesize: p.filesize,
     crcKind: p.crcKind ? crcKindWire.toWire(p.crcKind) : 0, xattrNamespace: xattrNamespaceWire.toWire(p.xattrNamespace),
     sources: p.sources.map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
-    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '' })),
+    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '', directoryDigest: t.directoryDigest ?? '', metadataLostOnDisk: t.metadataLostOnDisk ?? '' })),
+    metadataSources: (p.metadataSources ?? []).map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
   };
 }
 
@@ -54,12 +56,15 @@ export function repairOrderFromWire(w: WireTask): FromWire<RepairOrder> {
     addresses.set(serverId, address);
     return undefined;
   };
-  const sources = [];
-  for (const s of w.sources) {
-    const bad = note(s.serverId, s.address);
-    if (bad) return fail(bad);
-    if (!s.archive || !s.archive.diskId || !DATA_PATH.test(s.archive.dataPath) || s.archive.dataPath.split('/').includes('..')) return fail(`source on ${s.serverId}: malformed archive reference`);
-    sources.push({ serverId: s.serverId, diskId: s.archive.diskId, dataPath: s.archive.dataPath });
+  const sources: RepairSourceRef[] = [];
+  const metadataSources: RepairSourceRef[] = [];
+  for (const [list, out, what] of [[w.sources, sources, 'source'], [w.metadataSources, metadataSources, '.mt source']] as const) {
+    for (const s of list) {
+      const bad = note(s.serverId, s.address);
+      if (bad) return fail(bad);
+      if (!s.archive || !s.archive.diskId || !DATA_PATH.test(s.archive.dataPath) || s.archive.dataPath.split('/').includes('..')) return fail(`${what} on ${s.serverId}: malformed archive reference`);
+      out.push({ serverId: s.serverId, diskId: s.archive.diskId, dataPath: s.archive.dataPath });
+    }
   }
   const targets: RepairTargetRef[] = [];
   for (const t of w.targets) {
@@ -67,11 +72,17 @@ export function repairOrderFromWire(w: WireTask): FromWire<RepairOrder> {
     if (bad) return fail(bad);
     if (!t.diskId) return fail(`target on ${t.serverId}: no disk`);
     if (targets.some((x) => x.serverId === t.serverId || x.slot === t.slot)) return fail(`two targets on server ${t.serverId} or slot ${t.slot}: a server holds at most one archive of a file`);
-    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}) });
+    if (t.directoryDigest && !DIGEST.test(t.directoryDigest)) return fail(`target on ${t.serverId}: malformed directory digest`);
+    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}), ...(t.metadataLostOnDisk ? { metadataLostOnDisk: t.metadataLostOnDisk } : {}) });
   }
+  const kept = targets.filter((t) => t.directoryDigest !== undefined).length;
+  if (kept > 0 && (kept !== targets.length || metadataSources.length === 0)) return fail('directory digests need one for every target and at least one .mt source');
   if (targets.length === 0) return fail('no targets');
   if (sources.length === 0) return fail('no sources');
-  const plan: RepairPlan = { lfn: w.lfn, profile, strpver: w.strpver, filesize: w.filesize, xattrNamespace: ns, sources, targets, bytesRead: 0, bytesWritten: 0, ...(crcKind ? { crcKind } : {}) };
+  const plan: RepairPlan = {
+    lfn: w.lfn, profile, strpver: w.strpver, filesize: w.filesize, xattrNamespace: ns, sources, targets, bytesRead: 0, bytesWritten: 0,
+    ...(crcKind ? { crcKind } : {}), ...(metadataSources.length > 0 ? { metadataSources } : {}),
+  };
   return { ok: true, value: { taskId: w.taskId, attempt: w.attempt, plan, addresses } };
 }
 

@@ -20,8 +20,8 @@ export class ArchiveFileWriter {
     return w;
   }
 
-  append(name: string, data: Uint8Array, crc: number): void {
-    const entry = { name, size: data.length, crc };
+  append(name: string, data: Uint8Array, crc: number, time?: DosTime): void {
+    const entry = { name, size: data.length, crc, ...(time ? { time } : {}) };
     const header = localHeader(entry, this.time);
     this.writeAll(header, this.offset);
     this.writeAll(data, this.offset + header.length);

@@ -2,7 +2,7 @@
 // archive i's central directory + end records, byte for byte, CRC'd with the object's digest.
 import type { CrcKind, ErasureCodec } from '../codec/codec.js';
 import { crcOf } from '../codec/codec.js';
-import { runAsync } from './archive-io.js';
+import { runAsync, runOnBytes } from './archive-io.js';
 import { parseEntryData } from './archive-io.js';
 import { BadCentralDirectory } from './errors.js';
 import { archiveLayout, localHeader, type DosTime } from './zip-layout.js';
@@ -64,4 +64,13 @@ export async function readMetadataFile(path: string): Promise<{ dir: ZipDirector
   } finally {
     await fh.close();
   }
+}
+
+/** The members of a `.mt` file held in memory (as a peer sends it); names must be placement indices. */
+export function metadataMembersOf(bytes: Buffer): MetadataMember[] {
+  const dir = runOnBytes(parseZipDirectory(bytes.length, { names: 'any', initialTail: bytes.length }), bytes);
+  return dir.entries.map((e) => {
+    if (!INDEX_NAME.test(e.name)) throw new BadCentralDirectory(`metadata member name ${JSON.stringify(e.name)} is not a placement index`, e.recordOffset);
+    return { index: Number(e.name), crc: e.crc, bytes: runOnBytes(parseEntryData(e, dir.cdOffset), bytes) };
+  });
 }

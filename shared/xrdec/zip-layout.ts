@@ -12,6 +12,8 @@ export interface LayoutEntry {
   readonly name: string;
   readonly size: number;
   readonly crc: number;
+  /** This entry's own DOS time (XrdZip stamps each entry when it writes it); default: the archive's. */
+  readonly time?: DosTime;
 }
 
 export interface DosTime {
@@ -29,8 +31,8 @@ export function localHeader(e: LayoutEntry, t: DosTime): Buffer {
   b.writeUInt16LE(big ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, 4);
   b.writeUInt16LE(0, 6); // flags
   b.writeUInt16LE(0, 8); // stored
-  b.writeUInt16LE(t.time, 10);
-  b.writeUInt16LE(t.date, 12);
+  b.writeUInt16LE((e.time ?? t).time, 10);
+  b.writeUInt16LE((e.time ?? t).date, 12);
   b.writeUInt32LE(e.crc >>> 0, 14);
   b.writeUInt32LE(big ? U32_MAX : e.size, 18);
   b.writeUInt32LE(big ? U32_MAX : e.size, 22);
@@ -64,8 +66,8 @@ export function centralHeader(e: LayoutEntry, lfhOffset: number, t: DosTime): Bu
   b.writeUInt16LE(extraLen > 0 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, 6);
   b.writeUInt16LE(0, 8);
   b.writeUInt16LE(0, 10);
-  b.writeUInt16LE(t.time, 12);
-  b.writeUInt16LE(t.date, 14);
+  b.writeUInt16LE((e.time ?? t).time, 12);
+  b.writeUInt16LE((e.time ?? t).date, 14);
   b.writeUInt32LE(e.crc >>> 0, 16);
   b.writeUInt32LE(bigSize ? U32_MAX : e.size, 20);
   b.writeUInt32LE(bigSize ? U32_MAX : e.size, 24);

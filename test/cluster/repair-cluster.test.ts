@@ -1,10 +1,10 @@
-// Repair on a real cluster: a coordinator and 12 agent processes over mTLS, 600 XrdEc objects
+// Repair on a real cluster: a coordinator and 12 agent processes over mTLS, 624 XrdEc objects
 // (8+2 and 4+2; 0 bytes to several blocks with partial last blocks; both CRC kinds; both xattr
 // namespaces). Disks vanish, agents and the coordinator are killed with -9 at every repair phase;
 // every rebuilt archive is checked on disk and decoded.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileBytes, LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
 import type { RepairStatusReply, RepairTaskInfo, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
@@ -16,7 +16,7 @@ const P82 = { nbData: 8, nbParity: 2, chunkSize: 4096 };
 const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
 const SIZES = [0, 1, 4095, 4096, 20_000, 32_768, 32_769, 100_000, 150_001];
 
-describe('repair cluster: 12 agents over mTLS, 600 objects, stripe rebuild', function () {
+describe('repair cluster: 12 agents over mTLS, 624 objects (24 with .mt files), stripe rebuild', function () {
   this.timeout(900_000);
   let cluster: LocalCluster;
   const files: PlacedFile[] = [];
@@ -28,6 +28,9 @@ describe('repair cluster: 12 agents over mTLS, 600 objects, stripe rebuild', fun
       extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--server-lost-after', '1h', '--server-critical-after', '8s', '--repair-lease', '15s', '--repair-backoff', '300ms', '--repair-tasks-per-agent', '2'],
     });
     for (let i = 0; i < 360; i++) files.push(cluster.placeFile(`/data/ec82/f${i}`, SIZES[i % SIZES.length] as number, { first: i % 12, crc32c: i % 3 === 0, userNamespace: i % 4 === 1 }));
+    // Objects with .mt files: each archive must be rebuilt on its own server, so they stay off
+    // srv08 and srv09 (the servers the kill scenario declares lost).
+    for (let i = 0; i < 24; i++) files.push(cluster.placeFile(`/data/ec82/mt${i}`, SIZES[i % SIZES.length] as number, { first: 10, crc32c: i % 2 === 0, userNamespace: i % 4 === 1, mtFile: true }));
     for (let i = 0; i < 240; i++) files.push(cluster.placeFileWith(P42, `/data/ec42/g${i}`, SIZES[i % SIZES.length] as number, { first: (i * 5) % 12, crc32c: i % 2 === 0, userNamespace: i % 4 === 2 }));
     await cluster.start();
     const admin = <T>(args: string[]): T => {
@@ -104,14 +107,28 @@ describe('repair cluster: 12 agents over mTLS, 600 objects, stripe rebuild', fun
     assert.equal(maxPair, 1, 'exactly one TCP connection from the executor to each peer it read from');
     const done = w.tasks().filter((t) => t.state === 'done' && affected.some((f) => f.lfn === t.lfn));
     assert.deepEqual(done.map((t) => t.lfn).sort(), affected.map((f) => f.lfn).sort(), 'one task per affected file');
+    let mtChecked = 0;
+    let mtRestored = 0;
     for (const f of affected) {
       const rebuilt = linkedArchive(cluster, 3, f.lfn) as string;
       assert.ok(rebuilt?.startsWith(cluster.sites[3]?.disks[1] as string), `${f.lfn}: rebuilt on srv03's other disk (${rebuilt})`);
       const survivors = f.servers.map((s) => linkedArchive(cluster, s, f.lfn)).filter((p): p is string => p !== undefined && p !== rebuilt);
       const p = w.profileOf(f);
       checkRebuiltArchive(rebuilt, survivors[0] as string, `${cluster.sites[3]?.localroot}${f.lfn}`, p, f.crcKind);
+      if (f.mtPaths) {
+        // .mt objects: the lost archive back byte for byte (the .mt members stay true).
+        const lost = f.paths[f.servers.indexOf(3)] as string;
+        const disk0 = cluster.sites[3]?.disks[0] as string;
+        assert.ok(readFileSync(rebuilt).equals(readFileSync(`${disk0}.gone${lost.slice(disk0.length)}`)), `${f.lfn}: the rebuilt archive equals the lost one`);
+        // srv03 holds a live .mt copy again (restored when it sat on the removed disk).
+        assert.ok(readFileSync(realpathSync(`${cluster.sites[3]?.localroot ?? ''}${f.lfn}.mt`)).equals(readFileSync(f.mtPaths[0] as string)), `${f.lfn}: srv03's .mt copy`);
+        mtChecked++;
+        if ((f.mtPaths[f.servers.indexOf(3)] as string).startsWith(`${disk0}/`)) mtRestored++;
+      }
       assert.ok(await decodesTo(f.lfn, f.size, [rebuilt, ...survivors.slice(0, p.nbData - 1)], p), `${f.lfn} decodes from its rebuilt archive + ${p.nbData - 1} survivors`);
     }
+    assert.ok(mtChecked >= 4, `${mtChecked} objects with .mt files among the repaired ones`);
+    assert.ok(mtRestored >= 1, `${mtRestored} of them had srv03's .mt copy on the removed disk`);
     // The CLI too, for a few (every size class of both profiles).
     for (const f of affected.filter((_, i) => i % 25 === 0)) {
       const p = w.profileOf(f);

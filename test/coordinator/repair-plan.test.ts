@@ -46,11 +46,64 @@ describe('repair planner', () => {
     assert.equal(d.redundancy, 1);
   });
 
-  it('an object with .mt files is not rebuilt (its .mt members would go stale): impossible, saying what to do', () => {
-    const d = planRepair({ ...world({ disks: { 's2:/data/disk0': 'failed' } }), metadataServers: ['s0', 's1', 's3'] });
-    assert.equal(d.kind, 'impossible');
-    assert.match(d.kind === 'impossible' ? d.reason : '', /\.mt metadata files \(on s0, s1, s3\).*copying the file/);
-    assert.equal(planRepair({ ...world(), metadataServers: ['s0'] }).kind, 'none', 'a healthy one is just healthy');
+  describe('an object with .mt files (each archive tied to its server)', () => {
+    /** The .mt file of the object on these servers (disk 1, so a failed disk 0 leaves it). */
+    const mtOn = (servers: readonly string[]): ArchiveRow[] =>
+      servers.map((s) => ({ ...catalogArchive(s, 1, `${LFN}.mt`, { strpver: undefined, filesize: undefined, parseStatus: 'not-ec', parseError: 'XrdEc metadata (.mt) of /data/f1: 6 members' }), serverId: s }));
+    const withDigests = (w: PlanInput): PlanInput => ({ ...w, archives: w.archives.map((a) => ({ ...a, cdDigest: `00000000000000${a.serverId.slice(1).padStart(2, '0')}` })) });
+
+    it('a failed disk of an up server: rebuilt on that server, keeping the lost directory, .mt files as sources', () => {
+      const d = planRepair({ ...withDigests(world({ disks: { 's2:/data/disk0': 'failed' } })), metadata: mtOn(['s0', 's1', 's3']) });
+      assert.equal(d.kind, 'plan');
+      if (d.kind !== 'plan') return;
+      assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's2', diskId: 's2:/data/disk1', replaceLinkOfDisk: 's2:/data/disk0', directoryDigest: '0000000000000002' }]);
+      assert.deepEqual(d.plan.metadataSources?.map((m) => m.serverId), ['s0', 's1', 's3']);
+      assert.equal(planRepair({ ...world(), metadata: mtOn(['s0']) }).kind, 'none', 'a healthy one is just healthy');
+    });
+
+    it('never moves to another server: a lost server, a full disk or an unknown directory is impossible, saying what to do', () => {
+      const lost = planRepair({ ...withDigests(world({ lost: ['s1'] })), metadata: mtOn(['s0', 's2']) });
+      assert.equal(lost.kind, 'impossible');
+      assert.match(lost.kind === 'impossible' ? lost.reason : '', /tie each archive to its server: the archive on s1 .*not up; copy the file/);
+      const full = planRepair({ ...withDigests(world({ disks: { 's2:/data/disk0': 'failed' }, full: ['s2:/data/disk1'] })), metadata: mtOn(['s0']) });
+      assert.match(full.kind === 'impossible' ? full.reason : '', /another online disk of that server with room/);
+      const w = world({ disks: { 's2:/data/disk0': 'failed' } });
+      const unknown = planRepair({ ...w, archives: w.archives.map((a) => (a.serverId === 's2' ? { ...a, cdDigest: undefined } : a)), metadata: mtOn(['s0']) });
+      assert.match(unknown.kind === 'impossible' ? unknown.reason : '', /no directory digest in the catalog/);
+    });
+
+    it('the empty object: its 0-byte archive has no directory to keep, rebuilt on its server all the same', () => {
+      const w = world({ disks: { 's2:/data/disk0': 'failed' } });
+      const empty = w.archives.map((a) => {
+        const { cdDigest: _d, crcKind: _c, ...rest } = a;
+        return { ...rest, filesize: 0, nblocks: 0, nentries: 0, size: 0, parseStatus: 'empty' as const };
+      });
+      const d = planRepair({ ...w, archives: empty, metadata: mtOn(['s0']) });
+      assert.equal(d.kind, 'plan', d.kind !== 'plan' ? d.reason : '');
+      if (d.kind === 'plan') assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's2', diskId: 's2:/data/disk1', replaceLinkOfDisk: 's2:/data/disk0' }]);
+    });
+
+    it('the server\'s own .mt copy died with the disk: the target restores it', () => {
+      const w = withDigests(world({ disks: { 's2:/data/disk0': 'failed' } }));
+      const mt = [...mtOn(['s0', 's1']), { ...(mtOn(['s2'])[0] as ArchiveRow), diskId: 's2:/data/disk0' }];
+      const d = planRepair({ ...w, metadata: mt });
+      assert.equal(d.kind === 'plan' ? d.plan.targets[0]?.metadataLostOnDisk : 'none', 's2:/data/disk0');
+      assert.deepEqual(d.kind === 'plan' ? d.plan.metadataSources?.map((m) => m.serverId) : [], ['s0', 's1']);
+      const kept = planRepair({ ...w, metadata: mtOn(['s0', 's2']) });
+      assert.equal(kept.kind === 'plan' ? kept.plan.targets[0]?.metadataLostOnDisk : 'none', undefined, 'its copy on the other disk is alive');
+    });
+
+    it('waits when no .mt file can be read now', () => {
+      const d = planRepair({ ...withDigests(world({ disks: { 's2:/data/disk0': 'failed', 's0:/data/disk1': 'missing' } })), metadata: mtOn(['s0']) });
+      assert.equal(d.kind, 'impossible');
+      assert.match(d.kind === 'impossible' ? d.reason : '', /none is readable now \(on s0\)/);
+    });
+
+    it('a retry keeps the earlier target and its slot', () => {
+      const w = { ...withDigests(world({ disks: { 's2:/data/disk0': 'failed' } })), metadata: mtOn(['s0']) };
+      const d = planRepair({ ...w, previousTargets: [{ slot: 3, serverId: 's2', diskId: 's2:/data/disk1', directoryDigest: '0000000000000002' }] });
+      assert.equal(d.kind === 'plan' ? d.plan.targets[0]?.slot : -1, 3);
+    });
   });
 
   it('a disk without room is never a target: the dead disk\'s server falls back to another server, none left is impossible', () => {

@@ -51,7 +51,7 @@ export interface RepairRun {
 }
 
 /** Rebuilds from `sourcePaths` into `targets` new archives, each on its own fake server. */
-export async function rebuildOntoSites(o: Omit<RebuildOptions, 'sources'> & { sourcePaths: readonly string[]; lfn: string; taskId: string; base?: string }): Promise<RepairRun> {
+export async function rebuildOntoSites(o: Omit<RebuildOptions, 'sources'> & { sourcePaths: readonly string[]; lfn: string; taskId: string; base?: string; directoryDigests?: readonly string[] }): Promise<RepairRun> {
   const sources = o.sourcePaths.map((p) => localArchiveSource(p));
   const sites: FakeSite[] = [];
   try {
@@ -61,7 +61,7 @@ export async function rebuildOntoSites(o: Omit<RebuildOptions, 'sources'> & { so
       const site = makeFakeSite({ serverId: `srv${t}`, disks: 1, ...(o.base ? { base: o.base } : {}) });
       sites.push(site);
       const disk = site.disks[0] as FakeSite['disks'][number];
-      targets.push({ diskPath: disk.path, space: disk.space, linkPath: `${site.localroot ?? ''}${o.lfn}`, namespaceRoot: site.nsRoot, taskId: o.taskId, slot: t });
+      targets.push({ diskPath: disk.path, space: disk.space, linkPath: `${site.localroot ?? ''}${o.lfn}`, namespaceRoot: site.nsRoot, taskId: o.taskId, slot: t, ...(o.directoryDigests?.[t] ? { directoryDigest: o.directoryDigests[t] } : {}) });
     }
     const placed = await writeRebuild(rebuild, targets);
     return { rebuild, placed, sites, targets };

@@ -9,7 +9,9 @@ import { StripesService, type ArchiveTail, type EntryCredit, type EntryData, typ
 import { EcguardError } from '../../shared/errors.js';
 import { getCodec } from '../../shared/codec/index.js';
 import { localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
+import { keptDirectories } from '../../agent/repair/kept-directories.js';
 import { PeerPool } from '../../agent/stripes/peer-pool.js';
+import type { RepairPlan } from '../../shared/domain/repair-task.js';
 import { remoteArchiveSource } from '../../agent/stripes/remote-source.js';
 import { StripesServer } from '../../agent/stripes/stripes-server.js';
 import { makeFakeSite } from '../helpers/fake-site.js';
@@ -61,6 +63,9 @@ describe('Stripes: a remote source against a lying peer', function () {
       },
       placeArchive: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
       placementProgress: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
+      // A ".mt file" that is no zip at all.
+      readMetadata: (_call, cb) => cb(null, { data: Buffer.alloc(300, 0x41) }),
+      placeMetadata: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'no' }),
     };
     server = new grpc.Server();
     server.addService(StripesService, handlers);
@@ -120,6 +125,23 @@ describe('Stripes: a remote source against a lying peer', function () {
     const quiet = remoteArchiveSource(pool.client('liar', address), { serverId: 'liar', diskId: 'd', dataPath: 'silent' }, { deadlineMs: 300 });
     await assert.rejects(quiet.openEntryStream([e]).next(), (err: unknown) => isCode('PEER_UNAVAILABLE')(err) && /sent nothing for 300 ms/.test((err as Error).message));
     await quiet.close();
+  });
+
+  it('a garbage .mt file from a peer gives no kept directory: NO_METADATA, with the peer problem noted', async () => {
+    const site = makeFakeSite({ serverId: 'srv00', disks: 1 });
+    try {
+      const disk = site.disks[0] as (typeof site.disks)[number];
+      const plan: RepairPlan = {
+        lfn: '/data/x.dat', profile: { nbData: 2, nbParity: 1, chunkSize: 4096 }, strpver: 1, filesize: 40_000, xattrNamespace: 'user.U.', bytesRead: 0, bytesWritten: 0,
+        sources: [], targets: [{ slot: 0, serverId: 'srv00', diskId: disk.diskId, directoryDigest: '0123456789abcdef' }],
+        metadataSources: [{ serverId: 'liar', diskId: 'd', dataPath: 'public/00/x.dat.mt%' }],
+      };
+      const problems: string[] = [];
+      await assert.rejects(keptDirectories(plan, { ctx: siteContext(site, getCodec()), codec: getCodec(), client: () => pool.client('liar', address), deadlineMs: 5000 }, problems), isCode('NO_METADATA'));
+      assert.ok(problems.some((p) => /^liar .*does not parse/.test(p)), problems.join('; '));
+    } finally {
+      site.cleanup();
+    }
   });
 });
 

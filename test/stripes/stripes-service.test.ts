@@ -25,7 +25,7 @@ import { siteContext, storeArchive, until, type SiteContext } from './stripes-ha
 const codec = getCodec();
 const profile = { nbData: 2, nbParity: 1, chunkSize: 64 * 1024 };
 const lfn = '/data/obj/file.dat';
-type Entry = { name: string; data: Buffer; crc: number };
+type Entry = { name: string; data: Buffer; crc: number; dosStamp: number };
 
 /** The PeerError a promise rejects with (fails the test when it resolves). */
 async function refusal(p: Promise<unknown>): Promise<PeerError> {
@@ -236,7 +236,7 @@ describe('Stripes service: two agents on loopback', function () {
       rebuilt = [];
       for await (const b of rebuild.stream()) {
         for (const e of b.targets[0] ?? []) {
-          rebuilt.push({ name: e.name, data: e.data, crc: e.crc });
+          rebuilt.push({ name: e.name, data: e.data, crc: e.crc, dosStamp: 0 });
           await sink.append(e);
         }
       }

@@ -16,6 +16,9 @@ import { codingLength, stripeCount, stripeSize, validateProfile, type EcProfile 
 import { firstPicks, readGoodStripes, type GoodStripes } from './block-reader.js';
 import { probeCrcKind } from './crc-probe.js';
 import { openSourceSet, type ExpectedVersion, type IgnoredSource, type SourceVersion } from './source-set.js';
+import type { RebuiltEntry } from './rebuilt-entry.js';
+import { KeptAssignment } from './kept-assign.js';
+import type { KeptEntry } from './kept-directory.js';
 import { assignMissing } from './stripe-assign.js';
 import { SourceFeeds } from './source-feed.js';
 import { StripeIndex, type BadEntry, type BlockCandidates, type Candidate } from './stripe-index.js';
@@ -34,15 +37,14 @@ export interface RebuildOptions {
   readonly onBlock?: (done: number, total: number) => void;
   /** Blocks whose stripes are read ahead of the one being decoded (default 4). */
   readonly readAhead?: number;
+  /**
+   * Per target, the directory the new archive must keep (kept-directory.ts): then it holds
+   * exactly those entries, in that order, with those times, and `targets` must match.
+   */
+  readonly kept?: readonly (readonly KeptEntry[])[];
 }
 
-export interface RebuiltEntry {
-  readonly name: string;
-  readonly block: number;
-  readonly stripe: number;
-  readonly data: Buffer;
-  readonly crc: number;
-}
+export type { RebuiltEntry } from './rebuilt-entry.js';
 
 export interface RebuiltBlock {
   readonly block: number;
@@ -83,6 +85,8 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   const p = validateProfile(o.profile);
   if (!Number.isSafeInteger(o.targets) || o.targets < 1) throw new UsageError(`targets must be a positive integer, got ${o.targets}`);
   const n = p.nbData;
+  const kept = o.kept ? new KeptAssignment(o.kept) : undefined;
+  if (kept && kept.targets !== o.targets) throw new UsageError(`${o.targets} targets but ${kept.targets} kept directories`);
   const set = await openSourceSet(o.sources, o.expected);
   const filesize = set.version.filesize;
   const index = new StripeIndex(p, filesize, set.used);
@@ -110,10 +114,11 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
   if (index.blocks === 0 && set.used.length < n) {
     throw new EcguardError('TOO_FEW_SOURCES', `the empty object has only ${set.used.length} archives at strpver ${set.version.strpver}; ${n} are needed to trust its version`);
   }
-  if (index.blocks > 0 && missingStripes === 0) {
+  if (kept) missingStripes = kept.size;
+  else if (index.blocks > 0 && missingStripes === 0) {
     throw new EcguardError('NOTHING_TO_REBUILD', `the ${set.used.length} sources hold every stripe of all ${index.blocks} blocks: no stripe is missing`);
   }
-  if (index.blocks > 0 && o.targets > mostMissing) {
+  if (!kept && index.blocks > 0 && o.targets > mostMissing) {
     throw new EcguardError('TOO_MANY_TARGETS', `no block misses more than ${mostMissing} stripes, so ${o.targets} target archives would leave some with no entry at all; use at most ${mostMissing}`);
   }
   const crcKind = o.crcKind ?? (await probeCrcKind(index, o.codec));
@@ -134,7 +139,7 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
         if (next.done) return;
         const c = next.value;
         if (c.block < fromBlock) continue;
-        const missing = index.missing(c);
+        const missing = wantedIn(c);
         const pending = missing.length > 0 ? readGoodStripes(c, n, crcKind, o.codec, read) : undefined;
         pending?.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
         window.push({ c, missing, ...(pending ? { read: pending } : {}) });
@@ -154,16 +159,23 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
           }
           const len = codingLength(p, filesize, c.block);
           const avail: IndexedChunk[] = [...good].map(([index, data]) => ({ index, data: padTo(data, len) }));
-          const decoded = await o.codec.decodeAsync(n, k - n, avail, missing, len);
-          const byStripe = new Map(missing.map((s, i) => [s, decoded[i] as Buffer]));
-          assignMissing(missing, o.targets).forEach((stripes, t) => {
-            for (const s of stripes) {
-              // Data stripes are cut at end of file; parity keeps the size of data stripe 0.
-              const data = (byStripe.get(s) as Buffer).subarray(0, stripeSize(p, filesize, c.block, s));
-              const crc = data.length === 0 || crcKind === undefined ? 0 : crcOf(o.codec, crcKind, data);
-              (perTarget[t] as RebuiltEntry[]).push({ name: entryName(c.block, s), block: c.block, stripe: s, data, crc });
-            }
-          });
+          // A kept directory may list a stripe a survivor holds too: that one is copied, not decoded.
+          const wanted = kept ? missing.filter((s) => !good.has(s)) : missing;
+          const decoded = wanted.length > 0 ? await o.codec.decodeAsync(n, k - n, avail, wanted, len) : [];
+          const byStripe = new Map(wanted.map((s, i) => [s, decoded[i] as Buffer]));
+          if (kept) {
+            const cut = (s: number): Buffer => (byStripe.get(s) ?? (good.get(s) as Buffer)).subarray(0, stripeSize(p, filesize, c.block, s));
+            kept.place(c.block, cut, crcKind, o.codec).forEach((entries, t) => (perTarget[t] as RebuiltEntry[]).push(...entries));
+          } else {
+            assignMissing(missing, o.targets).forEach((stripes, t) => {
+              for (const s of stripes) {
+                // Data stripes are cut at end of file; parity keeps the size of data stripe 0.
+                const data = (byStripe.get(s) as Buffer).subarray(0, stripeSize(p, filesize, c.block, s));
+                const crc = data.length === 0 || crcKind === undefined ? 0 : crcOf(o.codec, crcKind, data);
+                (perTarget[t] as RebuiltEntry[]).push({ name: entryName(c.block, s), block: c.block, stripe: s, data, crc });
+              }
+            });
+          }
         }
         yield { block: c.block, targets: perTarget };
         o.onBlock?.(c.block + 1, index.blocks);
@@ -173,14 +185,23 @@ export async function rebuildStripes(o: RebuildOptions): Promise<StripeRebuild> 
     }
   }
 
+  /** The stripes of a block the targets get: the kept directories', or those no source holds. */
+  function wantedIn(c: BlockCandidates): number[] {
+    return kept ? kept.stripesOf(c.block) : index.missing(c);
+  }
+
   /** The entries stream() reads first, in the order it asks for them. */
   function* planned(fromBlock: number): Generator<Candidate> {
     for (const c of index.walk()) {
-      if (c.block >= fromBlock && index.missing(c).length > 0) yield* firstPicks(c, n);
+      if (c.block >= fromBlock && wantedIn(c).length > 0) yield* firstPicks(c, n);
     }
   }
 
   function* expectedEntries(target: number): Generator<ExpectedEntry> {
+    if (kept) {
+      for (const e of kept.entries(target)) yield { name: e.name, block: e.block, size: e.size };
+      return;
+    }
     for (const c of index.walk()) {
       for (const s of assignMissing(index.missing(c), o.targets)[target] ?? []) {
         yield { name: entryName(c.block, s), block: c.block, size: stripeSize(p, filesize, c.block, s) };

@@ -115,6 +115,16 @@ export interface RepairTarget {
    * into it (dangling) and may be replaced, after the holder re-checks that disk's state.
    */
   replaceLinkOfDisk: string;
+  /**
+   * Set for objects with .mt files: the new archive must end with the central directory whose
+   * digest (ArchiveRecord.cd_digest) this is, the lost archive's, taken from a .mt member.
+   */
+  directoryDigest: string;
+  /**
+   * Set when this server's copy of the object's .mt file sat on that (dead) disk: the executor
+   * restores the copy from another server's beside the rebuilt archive.
+   */
+  metadataLostOnDisk: string;
 }
 
 export interface RepairTask {
@@ -131,6 +141,8 @@ export interface RepairTask {
   xattrNamespace: XattrNamespace;
   sources: RepairSource[];
   targets: RepairTarget[];
+  /** The object's .mt files (any one gives the directories the targets must keep). */
+  metadataSources: RepairSource[];
 }
 
 export interface RepairCancel {
@@ -375,7 +387,15 @@ export const RepairSource: MessageFns<RepairSource> = {
 };
 
 function createBaseRepairTarget(): RepairTarget {
-  return { slot: 0, serverId: "", address: "", diskId: "", replaceLinkOfDisk: "" };
+  return {
+    slot: 0,
+    serverId: "",
+    address: "",
+    diskId: "",
+    replaceLinkOfDisk: "",
+    directoryDigest: "",
+    metadataLostOnDisk: "",
+  };
 }
 
 export const RepairTarget: MessageFns<RepairTarget> = {
@@ -394,6 +414,12 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     }
     if (message.replaceLinkOfDisk !== "") {
       writer.uint32(42).string(message.replaceLinkOfDisk);
+    }
+    if (message.directoryDigest !== "") {
+      writer.uint32(50).string(message.directoryDigest);
+    }
+    if (message.metadataLostOnDisk !== "") {
+      writer.uint32(58).string(message.metadataLostOnDisk);
     }
     return writer;
   },
@@ -451,6 +477,22 @@ export const RepairTarget: MessageFns<RepairTarget> = {
             message.replaceLinkOfDisk = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.directoryDigest = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.metadataLostOnDisk = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -482,6 +524,16 @@ export const RepairTarget: MessageFns<RepairTarget> = {
         : isSet(object.replace_link_of_disk)
         ? globalThis.String(object.replace_link_of_disk)
         : "",
+      directoryDigest: isSet(object.directoryDigest)
+        ? globalThis.String(object.directoryDigest)
+        : isSet(object.directory_digest)
+        ? globalThis.String(object.directory_digest)
+        : "",
+      metadataLostOnDisk: isSet(object.metadataLostOnDisk)
+        ? globalThis.String(object.metadataLostOnDisk)
+        : isSet(object.metadata_lost_on_disk)
+        ? globalThis.String(object.metadata_lost_on_disk)
+        : "",
     };
   },
 
@@ -502,6 +554,12 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     if (message.replaceLinkOfDisk !== "") {
       obj.replaceLinkOfDisk = message.replaceLinkOfDisk;
     }
+    if (message.directoryDigest !== "") {
+      obj.directoryDigest = message.directoryDigest;
+    }
+    if (message.metadataLostOnDisk !== "") {
+      obj.metadataLostOnDisk = message.metadataLostOnDisk;
+    }
     return obj;
   },
 
@@ -515,6 +573,8 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     message.address = object.address ?? "";
     message.diskId = object.diskId ?? "";
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
+    message.directoryDigest = object.directoryDigest ?? "";
+    message.metadataLostOnDisk = object.metadataLostOnDisk ?? "";
     return message;
   },
 };
@@ -531,6 +591,7 @@ function createBaseRepairTask(): RepairTask {
     xattrNamespace: 0,
     sources: [],
     targets: [],
+    metadataSources: [],
   };
 }
 
@@ -565,6 +626,9 @@ export const RepairTask: MessageFns<RepairTask> = {
     }
     for (const v of message.targets) {
       RepairTarget.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.metadataSources) {
+      RepairSource.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -662,6 +726,14 @@ export const RepairTask: MessageFns<RepairTask> = {
             message.targets.push(RepairTarget.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.metadataSources.push(RepairSource.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -702,6 +774,11 @@ export const RepairTask: MessageFns<RepairTask> = {
       targets: globalThis.Array.isArray(object?.targets)
         ? object.targets.map((e: any) => RepairTarget.fromJSON(e))
         : [],
+      metadataSources: globalThis.Array.isArray(object?.metadataSources)
+        ? object.metadataSources.map((e: any) => RepairSource.fromJSON(e))
+        : globalThis.Array.isArray(object?.metadata_sources)
+        ? object.metadata_sources.map((e: any) => RepairSource.fromJSON(e))
+        : [],
     };
   },
 
@@ -737,6 +814,9 @@ export const RepairTask: MessageFns<RepairTask> = {
     if (message.targets?.length) {
       obj.targets = message.targets.map((e) => RepairTarget.toJSON(e));
     }
+    if (message.metadataSources?.length) {
+      obj.metadataSources = message.metadataSources.map((e) => RepairSource.toJSON(e));
+    }
     return obj;
   },
 
@@ -757,6 +837,7 @@ export const RepairTask: MessageFns<RepairTask> = {
     message.xattrNamespace = object.xattrNamespace ?? 0;
     message.sources = object.sources?.map((e) => RepairSource.fromPartial(e)) || [];
     message.targets = object.targets?.map((e) => RepairTarget.fromPartial(e)) || [];
+    message.metadataSources = object.metadataSources?.map((e) => RepairSource.fromPartial(e)) || [];
     return message;
   },
 };

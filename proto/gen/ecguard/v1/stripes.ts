@@ -45,6 +45,23 @@ export const protobufFileName = "ecguard/v1/stripes.proto";
  * Callers are other agents (mTLS, server certificates only).
  */
 
+export interface PlaceMetadataRequest {
+  taskId: string;
+  /** The slot of the archive the task rebuilt on this server. */
+  slot: number;
+  diskId: string;
+  /** The object's LFN; the copy goes to LFN + ".mt". */
+  lfn: string;
+  data: Buffer;
+  lostOnDisk: string;
+  strpverText: string;
+  filesizeText: string;
+}
+
+export interface MetadataFile {
+  data: Buffer;
+}
+
 /**
  * The archive's tail: every byte from `offset` to the end of the file (central directory,
  * ZIP64 records, EOCD), parsed by the caller with the same bounded parser; and its xattrs.
@@ -104,6 +121,8 @@ export interface PlaceHeader {
    * said they are good and the sender checked their names), and append after them.
    */
   resumeEntries: number;
+  /** The central directory digest the archive must end with (objects with .mt files). */
+  directoryDigest: string;
 }
 
 export interface KeptEntry {
@@ -122,6 +141,11 @@ export interface PlaceEntry {
   name: string;
   data: Buffer;
   crc: number;
+  /**
+   * The entry's DOS date << 16 | DOS time when the archive keeps a known directory; 0: the
+   * holder's clock.
+   */
+  dosStamp: number;
 }
 
 export interface PlaceChunk {
@@ -139,6 +163,283 @@ export interface PlaceReply {
   /** The task and slot had already been placed (a retry): nothing new was written. */
   alreadyPlaced: boolean;
 }
+
+function createBasePlaceMetadataRequest(): PlaceMetadataRequest {
+  return {
+    taskId: "",
+    slot: 0,
+    diskId: "",
+    lfn: "",
+    data: Buffer.alloc(0),
+    lostOnDisk: "",
+    strpverText: "",
+    filesizeText: "",
+  };
+}
+
+export const PlaceMetadataRequest: MessageFns<PlaceMetadataRequest> = {
+  encode(message: PlaceMetadataRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.slot !== 0) {
+      writer.uint32(16).uint32(message.slot);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(26).string(message.diskId);
+    }
+    if (message.lfn !== "") {
+      writer.uint32(34).string(message.lfn);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(42).bytes(message.data);
+    }
+    if (message.lostOnDisk !== "") {
+      writer.uint32(50).string(message.lostOnDisk);
+    }
+    if (message.strpverText !== "") {
+      writer.uint32(58).string(message.strpverText);
+    }
+    if (message.filesizeText !== "") {
+      writer.uint32(66).string(message.filesizeText);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceMetadataRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceMetadataRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.slot = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lostOnDisk = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.strpverText = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.filesizeText = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceMetadataRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      slot: isSet(object.slot) ? globalThis.Number(object.slot) : 0,
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      lostOnDisk: isSet(object.lostOnDisk)
+        ? globalThis.String(object.lostOnDisk)
+        : isSet(object.lost_on_disk)
+        ? globalThis.String(object.lost_on_disk)
+        : "",
+      strpverText: isSet(object.strpverText)
+        ? globalThis.String(object.strpverText)
+        : isSet(object.strpver_text)
+        ? globalThis.String(object.strpver_text)
+        : "",
+      filesizeText: isSet(object.filesizeText)
+        ? globalThis.String(object.filesizeText)
+        : isSet(object.filesize_text)
+        ? globalThis.String(object.filesize_text)
+        : "",
+    };
+  },
+
+  toJSON(message: PlaceMetadataRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.slot !== 0) {
+      obj.slot = Math.round(message.slot);
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.lostOnDisk !== "") {
+      obj.lostOnDisk = message.lostOnDisk;
+    }
+    if (message.strpverText !== "") {
+      obj.strpverText = message.strpverText;
+    }
+    if (message.filesizeText !== "") {
+      obj.filesizeText = message.filesizeText;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceMetadataRequest>, I>>(base?: I): PlaceMetadataRequest {
+    return PlaceMetadataRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceMetadataRequest>, I>>(object: I): PlaceMetadataRequest {
+    const message = createBasePlaceMetadataRequest();
+    message.taskId = object.taskId ?? "";
+    message.slot = object.slot ?? 0;
+    message.diskId = object.diskId ?? "";
+    message.lfn = object.lfn ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.lostOnDisk = object.lostOnDisk ?? "";
+    message.strpverText = object.strpverText ?? "";
+    message.filesizeText = object.filesizeText ?? "";
+    return message;
+  },
+};
+
+function createBaseMetadataFile(): MetadataFile {
+  return { data: Buffer.alloc(0) };
+}
+
+export const MetadataFile: MessageFns<MetadataFile> = {
+  encode(message: MetadataFile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetadataFile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetadataFile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetadataFile {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: MetadataFile): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetadataFile>, I>>(base?: I): MetadataFile {
+    return MetadataFile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetadataFile>, I>>(object: I): MetadataFile {
+    const message = createBaseMetadataFile();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
 
 function createBaseArchiveTail(): ArchiveTail {
   return { fileSize: 0, offset: 0, tail: Buffer.alloc(0), xattrs: {} };
@@ -649,6 +950,7 @@ function createBasePlaceHeader(): PlaceHeader {
     profile: undefined,
     replaceLinkOfDisk: "",
     resumeEntries: 0,
+    directoryDigest: "",
   };
 }
 
@@ -689,6 +991,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     }
     if (message.resumeEntries !== 0) {
       writer.uint32(96).uint32(message.resumeEntries);
+    }
+    if (message.directoryDigest !== "") {
+      writer.uint32(106).string(message.directoryDigest);
     }
     return writer;
   },
@@ -802,6 +1107,14 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
             message.resumeEntries = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.directoryDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -864,6 +1177,11 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
         : isSet(object.resume_entries)
         ? globalThis.Number(object.resume_entries)
         : 0,
+      directoryDigest: isSet(object.directoryDigest)
+        ? globalThis.String(object.directoryDigest)
+        : isSet(object.directory_digest)
+        ? globalThis.String(object.directory_digest)
+        : "",
     };
   },
 
@@ -905,6 +1223,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     if (message.resumeEntries !== 0) {
       obj.resumeEntries = Math.round(message.resumeEntries);
     }
+    if (message.directoryDigest !== "") {
+      obj.directoryDigest = message.directoryDigest;
+    }
     return obj;
   },
 
@@ -927,6 +1248,7 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
       : undefined;
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
     message.resumeEntries = object.resumeEntries ?? 0;
+    message.directoryDigest = object.directoryDigest ?? "";
     return message;
   },
 };
@@ -1106,7 +1428,7 @@ export const PlacementKept: MessageFns<PlacementKept> = {
 };
 
 function createBasePlaceEntry(): PlaceEntry {
-  return { name: "", data: Buffer.alloc(0), crc: 0 };
+  return { name: "", data: Buffer.alloc(0), crc: 0, dosStamp: 0 };
 }
 
 export const PlaceEntry: MessageFns<PlaceEntry> = {
@@ -1119,6 +1441,9 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     }
     if (message.crc !== 0) {
       writer.uint32(24).uint32(message.crc);
+    }
+    if (message.dosStamp !== 0) {
+      writer.uint32(32).uint32(message.dosStamp);
     }
     return writer;
   },
@@ -1160,6 +1485,14 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
             message.crc = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dosStamp = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1177,6 +1510,11 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
       crc: isSet(object.crc) ? globalThis.Number(object.crc) : 0,
+      dosStamp: isSet(object.dosStamp)
+        ? globalThis.Number(object.dosStamp)
+        : isSet(object.dos_stamp)
+        ? globalThis.Number(object.dos_stamp)
+        : 0,
     };
   },
 
@@ -1191,6 +1529,9 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     if (message.crc !== 0) {
       obj.crc = Math.round(message.crc);
     }
+    if (message.dosStamp !== 0) {
+      obj.dosStamp = Math.round(message.dosStamp);
+    }
     return obj;
   },
 
@@ -1202,6 +1543,7 @@ export const PlaceEntry: MessageFns<PlaceEntry> = {
     message.name = object.name ?? "";
     message.data = object.data ?? Buffer.alloc(0);
     message.crc = object.crc ?? 0;
+    message.dosStamp = object.dosStamp ?? 0;
     return message;
   },
 };
@@ -1496,6 +1838,26 @@ export const StripesService = {
     responseSerialize: (value: PlacementKept): Buffer => Buffer.from(PlacementKept.encode(value).finish()),
     responseDeserialize: (value: Buffer): PlacementKept => PlacementKept.decode(value),
   },
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata: {
+    path: "/ecguard.v1.Stripes/ReadMetadata" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ArchiveRef): Buffer => Buffer.from(ArchiveRef.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ArchiveRef => ArchiveRef.decode(value),
+    responseSerialize: (value: MetadataFile): Buffer => Buffer.from(MetadataFile.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MetadataFile => MetadataFile.decode(value),
+  },
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata: {
+    path: "/ecguard.v1.Stripes/PlaceMetadata" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceMetadataRequest): Buffer => Buffer.from(PlaceMetadataRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceMetadataRequest => PlaceMetadataRequest.decode(value),
+    responseSerialize: (value: PlacedArchiveInfo): Buffer => Buffer.from(PlacedArchiveInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlacedArchiveInfo => PlacedArchiveInfo.decode(value),
+  },
 } as const;
 
 export interface StripesServer extends UntypedServiceImplementation {
@@ -1513,6 +1875,10 @@ export interface StripesServer extends UntypedServiceImplementation {
    * the good entries of its partial archive, so a retry resumes after them.
    */
   placementProgress: handleUnaryCall<PlaceHeader, PlacementKept>;
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata: handleUnaryCall<ArchiveRef, MetadataFile>;
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata: handleUnaryCall<PlaceMetadataRequest, PlacedArchiveInfo>;
 }
 
 export interface StripesClient extends Client {
@@ -1577,6 +1943,38 @@ export interface StripesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PlacementKept) => void,
+  ): ClientUnaryCall;
+  /** An object's whole .mt file (XRDEC-FORMAT.md §E), for a rebuild that keeps a directory. */
+  readMetadata(
+    request: ArchiveRef,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  readMetadata(
+    request: ArchiveRef,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  readMetadata(
+    request: ArchiveRef,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MetadataFile) => void,
+  ): ClientUnaryCall;
+  /** Restores the holder's copy of an object's .mt file (a repair task's, beside its archive). */
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
+  ): ClientUnaryCall;
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
+  ): ClientUnaryCall;
+  placeMetadata(
+    request: PlaceMetadataRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlacedArchiveInfo) => void,
   ): ClientUnaryCall;
 }
 
