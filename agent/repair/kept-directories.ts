@@ -40,17 +40,21 @@ function membersOf(bytes: Buffer, serverId: string): MetadataMember[] {
 }
 
 export interface KeptPlan {
-  /** Per target, the directory it keeps. */
-  readonly kept: KeptEntry[][];
+  /** Per target, the directory it keeps (none for the empty object: its archives are 0 bytes). */
+  readonly kept?: KeptEntry[][];
   /** The `.mt` file they came from (to restore a copy a target server lost). */
   readonly metadataFile: Buffer;
 }
 
-/** undefined when no target keeps a directory; else one layout per target, in target order. */
+/**
+ * undefined when no target keeps a directory or restores a `.mt` copy; else one layout per
+ * target (in target order) when they keep directories, and the `.mt` file they come from.
+ */
 export async function keptDirectories(plan: RepairPlan, d: KeptDeps, problems: string[]): Promise<KeptPlan | undefined> {
   const digests = plan.targets.map((t) => t.directoryDigest);
-  if (digests.every((x) => x === undefined)) return undefined;
-  if (digests.some((x) => x === undefined)) throw new EcguardError('BAD_TASK', 'some targets keep a directory and some do not');
+  const keeps = digests.some((x) => x !== undefined);
+  if (!keeps && plan.targets.every((t) => t.metadataLostOnDisk === undefined)) return undefined;
+  if (keeps && digests.some((x) => x === undefined)) throw new EcguardError('BAD_TASK', 'some targets keep a directory and some do not');
   // This server's own copy first: no network, and it is the copy its reader uses.
   const sources = [...(plan.metadataSources ?? [])].sort((a, b) => Number(b.serverId === d.ctx.serverId) - Number(a.serverId === d.ctx.serverId));
   for (const s of sources) {
@@ -59,6 +63,7 @@ export async function keptDirectories(plan: RepairPlan, d: KeptDeps, problems: s
         ? Buffer.from((await readMetadataBytes(resolveArchiveRef(d.ctx, { diskId: s.diskId, dataPath: s.dataPath }))).data)
         : await remoteBytes(d.client(s.serverId), s, d.deadlineMs ?? 30_000);
       const members = membersOf(bytes, s.serverId);
+      if (!keeps) return { metadataFile: bytes };
       const byDigest = new Map(members.map((m) => [directoryDigest(d.codec, m.bytes), m.bytes]));
       const missing = digests.filter((g) => !byDigest.has(g as string));
       if (missing.length > 0) {
@@ -70,6 +75,11 @@ export async function keptDirectories(plan: RepairPlan, d: KeptDeps, problems: s
       if (err instanceof EcguardError && err.code === 'DIRECTORY_MISMATCH') throw err;
       problems.push(`${s.serverId} .mt ${s.dataPath}: ${errorText(err)}`);
     }
+  }
+  if (!keeps) {
+    // Only a lost .mt copy to restore: the archives themselves need nothing from it.
+    problems.push(`no readable .mt file to restore a lost copy from`);
+    return undefined;
   }
   throw new EcguardError('NO_METADATA', `none of the object's ${sources.length} .mt file(s) gives the directory of every lost archive (${problems.slice(-4).join('; ')}); the archives cannot be rebuilt so that the .mt files stay true: copy the file instead`);
 }

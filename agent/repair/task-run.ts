@@ -82,7 +82,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     const kept = await keptDirectories(plan, { ctx: d.ctx, codec: d.codec, client: (id) => d.pool.client(id, order.addresses.get(id) ?? '') }, problems);
     rebuild = await rebuildStripes({
       profile: plan.profile, sources, targets: plan.targets.length, codec: d.codec, expected: { strpver: plan.strpver, filesize: plan.filesize },
-      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}), ...(kept ? { kept: kept.kept } : {}),
+      ...(plan.crcKind ? { crcKind: plan.crcKind } : {}), ...(kept?.kept ? { kept: kept.kept } : {}),
       onBlock: (done, total) => {
         c.blocksDone = done;
         c.blocksTotal = total;

@@ -106,6 +106,28 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
     assert.ok(readFileSync(realpathSync(`${b.localroot ?? ''}${lfn}.mt`)).equals(mt), 'srvB has its .mt copy');
   });
 
+  it('the empty object: no directory to keep, the lost .mt copy restored all the same', async () => {
+    const empty = loadFixture('case-4p2-c1024-crc32c-mt-empty');
+    try {
+      const lfn = '/data/obj/mt-empty.dat';
+      const mtPath = storeArchive(b, 0, `${lfn}.mt`, `${empty.archives[0] as string}.mt`);
+      const sources = [0, 1, 2, 3].map((i) => ({ serverId: 'srvA', diskId: disk(a, 0).diskId, dataPath: storeArchive(a, 0, `/data/empty-src${i}`, empty.archives[i] as string, false) }));
+      const m = empty.manifest;
+      const plan: RepairPlan = {
+        lfn, profile: profileOf(m), strpver: Number(Buffer.from(m.files[0]?.xattrs_hex['user.xrdec.strpver'] ?? '', 'hex').toString('latin1')), filesize: 0, xattrNamespace: 'user.', sources,
+        targets: [{ slot: 0, serverId: 'srvA', diskId: disk(a, 1).diskId, metadataLostOnDisk: disk(a, 0).diskId }],
+        metadataSources: [{ serverId: 'srvB', diskId: disk(b, 0).diskId, dataPath: mtPath }], bytesRead: 0, bytesWritten: 0,
+      };
+      const r = await run('t-mt-empty', plan);
+      assert.equal(r.phase, 'done', r.error);
+      assert.deepEqual(r.sourceProblems, []);
+      assert.equal(r.placed?.[0]?.size, 0, 'the empty object\'s archive is a 0-byte file');
+      assert.ok(readFileSync(realpathSync(`${a.localroot ?? ''}${lfn}.mt`)).equals(readFileSync(`${empty.archives[0] as string}.mt`)), 'srvA has its .mt copy');
+    } finally {
+      empty.cleanup();
+    }
+  });
+
   it('a digest no .mt member has: NO_METADATA, nothing written on either server', async () => {
     const mtPath = storeArchive(b, 0, `${LFN}-2.mt`, `${fx.archives[0] as string}.mt`);
     const digests = [directoryDigest(codec, readZipDirectoryFileSync(fx.archives[4] as string).tail), '0123456789abcdef'];
