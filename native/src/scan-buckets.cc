@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -65,8 +66,15 @@ struct Job {
   Tsfn tsfn;
 };
 
+// A walker's scratch block above this is dropped after the bucket (one of big tails).
+constexpr size_t kKeepScratch = 4u << 20;
+
 void Walk(Job* job) {
   ScanParams p = job->params;
+  // Walked into a block kept across buckets, then copied out at its exact size: a fresh
+  // block per bucket, grown by doubling past malloc's mmap threshold, cost page faults
+  // (kernel time) on every bucket.
+  ByteSink scratch;
   while (!job->stop.load(std::memory_order_relaxed)) {
     const size_t i = job->next.fetch_add(1, std::memory_order_relaxed);
     if (i >= job->dirs.size()) break;
@@ -74,8 +82,12 @@ void Walk(Job* job) {
     auto f = std::make_unique<Finished>();
     f->index = i;
     try {
-      f->ok = ScanDirectory(p, &f->sink, &f->err, &f->syscall);
+      scratch.Truncate(0);
+      f->ok = ScanDirectory(p, &scratch, &f->err, &f->syscall);
+      if (f->ok) f->sink.Assign(scratch.Data(), scratch.Size());
+      if (scratch.Capacity() > kKeepScratch) scratch = ByteSink();
     } catch (const std::bad_alloc&) {
+      scratch = ByteSink();
       f->sink = ByteSink();
       f->ok = false;
       f->err = ENOMEM;
@@ -114,8 +126,13 @@ void CallJs(Napi::Env env, Napi::Function on_bucket, Job* job, Finished* raw) {
   Taken(job);
   if (env == nullptr || job->stop.load(std::memory_order_relaxed)) return;
   try {
-    Napi::Value buf = f->ok ? ToBuffer(env, f->sink) : env.Null();
-    f->sink = ByteSink();  // freed before JS runs: it may take a while
+    Napi::Value buf = env.Null();
+    if (f->ok) {
+      // Handed over, not copied: this thread returns to its event loop after every bucket, so
+      // the finalizer runs (the tight-loop concern of ToBuffer does not apply).
+      const size_t size = f->sink.Size();
+      buf = Napi::Buffer<uint8_t>::New(env, f->sink.Release(), size, [](Napi::Env, uint8_t* d) { std::free(d); });
+    }
     Napi::Value err = f->ok ? env.Null() : DirError(env, f->err, f->syscall, job->dirs[f->index]);
     Napi::Value r = on_bucket.Call({Napi::Number::New(env, static_cast<double>(f->index)), buf, err});
     if (r.IsBoolean() && !r.As<Napi::Boolean>().Value()) Stop(job);
