@@ -9,8 +9,8 @@
 // results per thread wait for the main thread: a slow consumer holds the walkers back instead
 // of piling up buffers. That limit is ours, not the thread-safe function's queue size: Node 20
 // wakes one blocked caller per pop of a full queue, and a second blocked walker slept forever.
-// Own threads, not libuv's pool: a scan of many minutes would otherwise
-// hold pool threads that fs and crypto calls of the rest of the process need.
+// Own threads, not libuv's pool: a scan of many minutes would otherwise hold pool threads that
+// fs and crypto calls of the rest of the process need.
 #include "scan-buckets.h"
 
 #include <algorithm>
