@@ -2,14 +2,13 @@
 //   node dist/bench/scan-bench-child.js TREE_ROOT MODE READER WORKERS
 // MODE 'scan': scanSite over the bench tree (scan-tree.ts), namespace step off, records kept;
 // 'discard': the same with collect: false (records reach only onBucket, as a streaming agent);
-// 'read': the native walker alone (records mode, as the scan runs it) on libuv's pool,
-// WORKERS buckets at once, its results not decoded: what the walk itself costs, to set beside
-// the C walker.
+// 'read': the native walker alone (records mode, as the scan runs it) on WORKERS walker
+// threads, its results not decoded: what the walk itself costs, to set beside the C walker.
 // Prints {files, records, seconds, cpuSeconds, rssMB}.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScanAddon } from '../agent/scan/bucket-reader-native.js';
-import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS } from '../agent/scan/raw-data-file.js';
+import { walkBuckets } from '../agent/scan/native-records.js';
 import { scanSite } from '../agent/scan/site-scanner.js';
 
 type Reader = 'native' | 'js' | 'auto';
@@ -17,16 +16,11 @@ type Reader = 'native' | 'js' | 'auto';
 async function readOnly(spaceDir: string, threads: number): Promise<number> {
   const { addon, problem } = loadScanAddon();
   if (!addon) throw new Error(`scan-bench-child: no native walker (${problem ?? '?'})`);
-  const buckets = readdirSync(spaceDir).sort();
-  const mode = { exports: ['/data'] };
-  let next = 0;
+  const dirs = readdirSync(spaceDir).sort().map((b) => join(spaceDir, b));
   let files = 0;
-  await Promise.all(Array.from({ length: threads }, async () => {
-    while (next < buckets.length) {
-      const raw = await addon.scanDir(join(spaceDir, buckets[next++] as string), SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, mode);
-      files += raw.readUInt32LE(4);
-    }
-  }));
+  await walkBuckets(addon, dirs, { exports: ['/data'] }, threads, (_i, raw) => {
+    files += raw?.readUInt32LE(4) ?? 0;
+  });
   return files;
 }
 

@@ -1,7 +1,7 @@
 // Scan throughput, side by side on one generated tree (scan-tree.ts, default 200k files in 256
 // buckets on tmpfs): the C reference walker (bench/c/scan-walker.c, same syscalls) with 1 and N
 // threads, the agent's scanSite (each run in a child process, so its maxRSS is the scan's alone)
-// with the native walker (N buckets at once on libuv's pool, records built as in production) and
+// with the native walker (N walker threads of its own, records built as in production) and
 // with the JS reader (N worker threads), the native walker alone, and `getfattr -R -d`.
 // Warm cache: one untimed round first; then rounds interleaved, medians kept (ratios: median of
 // the per-round ratios). fairnessNotes() says what is and is not the same between the rows;

@@ -13,6 +13,8 @@
         "src/isal.cc",
         "src/scan-dir.cc",
         "src/scan-usual.cc",
+        "src/scan-args.cc",
+        "src/scan-buckets.cc",
         "src/scan-dir-js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -11,6 +11,16 @@ import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type S
 export interface ScanDirAddon {
   scanDirSync(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[], records?: RecordsMode): Buffer;
   scanDir(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[], records?: RecordsMode): Promise<Buffer>;
+  /**
+   * Walks every directory of `dirs` on `threads` threads of the addon's own (native/src/
+   * scan-buckets.cc); each finished one reaches onBucket (index into dirs, its scanDir Buffer or
+   * the error scanDir would reject with), in completion order. onBucket returning false or
+   * throwing stops the walk; the promise settles when every thread has ended.
+   */
+  scanBuckets(
+    dirs: readonly string[], tailBytes: number, maxXattr: number, xattrNames: readonly string[], records: RecordsMode | undefined, threads: number,
+    onBucket: (index: number, raw: Buffer | null, error: Error | null) => boolean | void,
+  ): Promise<void>;
 }
 
 /** Records mode (native/src/scan-usual.h): usual data files come back as compact records. */
@@ -120,9 +130,9 @@ export function loadScanAddon(): { addon?: ScanDirAddon; problem?: string } {
   if (loaded) return loaded;
   try {
     const addon = loadNativeAddon() as unknown as Partial<ScanDirAddon>;
-    loaded = typeof addon.scanDirSync === 'function' && typeof addon.scanDir === 'function'
+    loaded = typeof addon.scanDirSync === 'function' && typeof addon.scanDir === 'function' && typeof addon.scanBuckets === 'function'
       ? { addon: addon as ScanDirAddon }
-      : { problem: 'the ecguard_native addon was built without scanDirSync' };
+      : { problem: 'the ecguard_native addon was built without scanDirSync / scanBuckets: rebuild it with `npm run build:native`' };
   } catch (err) {
     loaded = { problem: `the ecguard_native addon does not load: ${errorText(err).split('\n')[0]}` };
   }

@@ -6,7 +6,7 @@
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
 import type { BucketListing } from './bucket-reader-js.js';
-import { decodeRawRecord, scanViews, type ScanDirAddon } from './bucket-reader-native.js';
+import { decodeRawRecord, scanViews, type RecordsMode, type ScanDirAddon } from './bucket-reader-native.js';
 import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type RecordStamp } from './raw-data-file.js';
 
 // Must match scan-dir.h and scan-usual.h.
@@ -81,7 +81,13 @@ export function nativeRecordReader(addon: ScanDirAddon): (dir: string, stamp: Re
   };
 }
 
-/** The walk alone on libuv's thread pool (decode with decodeRecordsBuffer, or listingError). */
-export function walkBucketAsync(addon: ScanDirAddon, dir: string, stamp: RecordStamp): Promise<Buffer> {
-  return addon.scanDir(dir, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, stamp);
+/**
+ * Walks `dirs` in records mode on `threads` walker threads (one site: `mode` holds its
+ * localroot and exports); decode each result with decodeRecordsBuffer, or listingError.
+ */
+export function walkBuckets(
+  addon: ScanDirAddon, dirs: readonly string[], mode: RecordsMode, threads: number,
+  onBucket: (index: number, raw: Buffer | null, error: Error | null) => void,
+): Promise<void> {
+  return addon.scanBuckets(dirs, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, mode, threads, onBucket);
 }

@@ -25,8 +25,8 @@ export interface ScanProgress {
 
 export interface SiteScanOptions {
   /**
-   * Buckets walked at once (default 2): threads of libuv's pool with the native walker (at most
-   * UV_THREADPOOL_SIZE, default 4, run together), worker threads with the JS reader.
+   * Buckets walked at once (default 2): the native walker's own threads, or worker threads with
+   * the JS reader.
    */
   readonly workers?: number;
   readonly reader?: 'auto' | 'native' | 'js';
@@ -78,8 +78,8 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
   }
   const records: ArchiveRecord[] = [];
   const site = { serverId: layout.serverId, exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) };
-  // Threads: a small site is scanned in the calling thread; else the native walker on libuv's
-  // pool when the addon has it, else the JS reader in worker threads.
+  // Threads: a small site is scanned in the calling thread; else the native walker on its own
+  // threads when the addon has it, else the JS reader in worker threads.
   const threads = tasks.length < 8 ? 0 : Math.min(opts.workers ?? 2, tasks.length);
   const kind = opts.reader ?? 'auto';
   const addon = threads > 0 && kind !== 'js' ? loadScanAddon().addon : undefined;

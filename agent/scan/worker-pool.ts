@@ -1,6 +1,6 @@
 // A fixed pool of scan worker threads fed bucket by bucket (work stealing by pull: a worker gets
 // the next bucket when it posts a result). size 0 scans in the calling thread. Used with the JS
-// reader and for small sites; the native walker runs on libuv's pool (native-scan-runner.ts).
+// reader and for small sites; the native walker runs on its own threads (native-scan-runner.ts).
 import { Worker } from 'node:worker_threads';
 import { getCodec } from '../../shared/codec/index.js';
 import { EcguardError } from '../../shared/errors.js';

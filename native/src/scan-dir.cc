@@ -31,6 +31,15 @@ void ByteSink::Reserve(size_t n) {
   cap_ = cap;
 }
 
+void ByteSink::Assign(const uint8_t* p, size_t n) {
+  void* block = std::malloc(n == 0 ? 1 : n);
+  if (block == nullptr) throw std::bad_alloc();
+  if (n > 0) std::memcpy(block, p, n);
+  std::free(data_);
+  data_ = static_cast<uint8_t*>(block);
+  size_ = cap_ = n;
+}
+
 ByteSink& ByteSink::operator=(ByteSink&& o) noexcept {
   if (this != &o) {
     std::free(data_);
@@ -217,7 +226,13 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
   std::memset(out->End(), 0, header);
   PutI32(out->End(), static_cast<int32_t>(records ? kRecordsMagic : kScanMagic));
   out->Grow(header);
-  ByteSink text;  // records mode: names, Pfns and digests of the compact records
+  // Records mode: names, Pfns and digests of the compact records. Kept per thread across
+  // buckets (a fresh one per bucket cost page faults); emptied here, shrunk when a bucket made
+  // it large.
+  thread_local ByteSink tls_text;
+  ByteSink& text = tls_text;  // one TLS lookup per bucket, not one per entry
+  text.Truncate(0);
+  if (text.Capacity() > (4u << 20)) text = ByteSink();
   uint32_t count = 0;
   for (;;) {
     errno = 0;

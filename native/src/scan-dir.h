@@ -57,6 +57,8 @@ class ByteSink {
   ~ByteSink();
   // Room for n more bytes at End(); pointers from earlier calls are invalidated.
   void Reserve(size_t n);
+  // Replaces the contents with a copy of [p, p + n) in a block of exactly n bytes.
+  void Assign(const uint8_t* p, size_t n);
   uint8_t* End() { return data_ + size_; }
   uint8_t* At(size_t off) { return data_ + off; }
   void Grow(size_t n) { size_ += n; }
@@ -64,6 +66,13 @@ class ByteSink {
   size_t Size() const { return size_; }
   size_t Capacity() const { return cap_; }
   const uint8_t* Data() const { return data_; }
+  // Gives up the block (std::free it); the sink is empty afterwards.
+  uint8_t* Release() {
+    uint8_t* d = data_;
+    data_ = nullptr;
+    size_ = cap_ = 0;
+    return d;
+  }
 
  private:
   uint8_t* data_ = nullptr;

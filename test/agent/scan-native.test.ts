@@ -24,6 +24,7 @@ function addon(): ScanDirAddon {
   // Fail, not skip: a build without the walker is a broken build.
   assert.equal(typeof a.scanDirSync, 'function', 'ecguard_native lacks scanDirSync: run `npm run build:native`');
   assert.equal(typeof a.scanDir, 'function', 'ecguard_native lacks scanDir: run `npm run build:native`');
+  assert.equal(typeof a.scanBuckets, 'function', 'ecguard_native lacks scanBuckets: run `npm run build:native`');
   return a as ScanDirAddon;
 }
 
@@ -123,6 +124,46 @@ describe('native bucket walker', () => {
     }
     assert.throws(() => a.scanDirSync('/tmp', -1, 1, []), RangeError);
     await assert.rejects(a.scanDir('/tmp', 1, 1, [7 as unknown as string]), TypeError);
+  });
+
+  it('scanBuckets walks every directory once on its threads, as scanDir does; stops when told', async () => {
+    const a = addon();
+    const odd = oddSite();
+    site = odd.site;
+    const dirs = [...odd.buckets, '/nonexistent-ecguard-dir', ...odd.buckets];
+    for (const threads of [1, 2, 5]) {
+      const seen: number[] = [];
+      await a.scanBuckets(dirs, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, undefined, threads, (i, raw, error) => {
+        seen.push(i);
+        const dir = dirs[i] as string;
+        if (raw === null) {
+          assert.equal((error as NodeJS.ErrnoException).code, readBucketJs(dir).error, dir);
+          return;
+        }
+        assert.equal(error, null);
+        assert.deepEqual(byName({ files: decodeScanBuffer(raw, SCAN_XATTRS.length) }), byName(readBucketJs(dir)), dir);
+      });
+      assert.deepEqual(seen.sort((x, y) => x - y), dirs.map((_d, i) => i), `threads ${threads}`);
+    }
+    // a slow consumer holds the walkers back without losing results
+    let slow = 0;
+    await a.scanBuckets(dirs, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, undefined, 3, () => {
+      slow++;
+      const until = Date.now() + 2;
+      while (Date.now() < until);
+    });
+    assert.equal(slow, dirs.length);
+    let calls = 0;
+    await a.scanBuckets(dirs, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, undefined, 1, () => ++calls < 2);
+    assert.equal(calls, 2, 'false stops the walk');
+    calls = 0;
+    await assert.rejects(a.scanBuckets(dirs, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, undefined, 2, () => {
+      if (++calls === 3) throw new Error('consumer failed');
+    }), /consumer failed/);
+    assert.equal(calls, 3, 'nothing reaches onBucket after it threw');
+    await a.scanBuckets([], SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS, undefined, 2, () => assert.fail('no directories, no calls'));
+    await assert.rejects(a.scanBuckets(dirs, 1, 1, [], undefined, 0, () => undefined), RangeError);
+    await assert.rejects(a.scanBuckets(['/tmp', ''], 1, 1, [], undefined, 1, () => undefined), TypeError);
   });
 
   it('scanSite with reader "native" equals reader "js", with and without worker threads', async () => {
