@@ -1,6 +1,7 @@
 // One archive a stripe rebuild reads from. Kept minimal so a remote implementation (the
 // Stripes gRPC service between agents) can stand in for the local file one below.
 import { open, type FileHandle } from 'node:fs/promises';
+import { EcguardError } from '../../errors.js';
 import { readEntry as readZipEntry, readZipDirectory } from '../archive-io.js';
 import { readEcXattrs, type EcXattrs } from '../xattrs.js';
 import type { ZipDirectory, ZipEntry } from '../zip-directory.js';
@@ -39,7 +40,10 @@ export interface LocalArchiveSource extends StripeSource {
 export function localArchiveSource(path: string): LocalArchiveSource {
   let handle: Promise<FileHandle> | undefined;
   let dir: Promise<ZipDirectory> | undefined;
-  const fh = (): Promise<FileHandle> => (handle ??= open(path, 'r'));
+  let closed = false;
+  // After close() nothing reopens the file: a read-ahead still in flight when a rebuild gave up
+  // would otherwise open a handle nobody closes (a descriptor leaked per such read).
+  const fh = (): Promise<FileHandle> => (closed ? Promise.reject(new EcguardError('SOURCE_CLOSED', `${path}: the source was closed`)) : (handle ??= open(path, 'r')));
   const directory = (): Promise<ZipDirectory> => (dir ??= fh().then((h) => readZipDirectory(h)));
   return {
     id: path,
@@ -51,6 +55,7 @@ export function localArchiveSource(path: string): LocalArchiveSource {
     },
     xattrs: () => readEcXattrs(path),
     async close(): Promise<void> {
+      closed = true;
       const h = handle;
       handle = undefined;
       dir = undefined;
