@@ -35,12 +35,18 @@ export function cleanupTempFiles(diskPath: string, space: string, keepPartialsMs
     for (const n of names) {
       if (!n.startsWith(TEMP_PREFIX)) continue;
       const path = `${dir}/${n}`;
-      const st = lstatSync(path);
-      if (!st.isFile()) continue;
-      if (n.endsWith(PARTIAL_SUFFIX) && nowMs - st.mtimeMs < keepPartialsMs) continue;
-      unlinkSync(path);
-      removed.push(path);
-      any = true;
+      try {
+        const st = lstatSync(path);
+        if (!st.isFile()) continue;
+        if (n.endsWith(PARTIAL_SUFFIX) && nowMs - st.mtimeMs < keepPartialsMs) continue;
+        unlinkSync(path);
+        removed.push(path);
+        any = true;
+      } catch (err) {
+        // Gone meanwhile (a retry published it): nothing to clean; anything else stops the disk's
+        // cleanup with the reason, as before.
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
     }
     if (any) fsyncDir(dir);
   }

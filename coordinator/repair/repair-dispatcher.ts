@@ -8,10 +8,10 @@ import type { ReplacedArchive } from '../catalog/catalog-types.js';
 import { getLogger } from '../../shared/logger.js';
 import { repairOrderToWire } from '../../shared/wire/repair-wire.js';
 import type { RepairHost } from './repair-host.js';
-import { isMetadataRecord, metadataLfnOf } from '../health/metadata-files.js';
 import { confirmPlaced } from './placed-confirmation.js';
 import { planRepair } from './repair-plan.js';
-import { replacedMaps, type RepairPlanner } from './repair-planner.js';
+import { evidenceFor, loadPlanEvidence } from './plan-evidence.js';
+import type { RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
 import type { PlacementView } from './target-placement.js';
 import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
@@ -93,19 +93,14 @@ export class RepairDispatcher {
     let blockedClass: number | undefined;
     const started: RepairTaskRow[] = [];
     const lfns = [...new Set(queued.map((t) => t.lfn))];
-    const archives = await store.archivesOf(lfns);
-    // The re-plan sees the same .mt files the planner did (they decide where archives go).
-    const metadata = await store.archivesOf(lfns.map(metadataLfnOf));
-    const replaced = replacedMaps(await store.replacedFor(lfns));
+    const evidence = await loadPlanEvidence(store, lfns);
     for (const t of queued) {
       if (cluster >= throttles.clusterTasks) break;
       if (blockedClass !== undefined && t.redundancy > blockedClass) break;
       const profile = this.host.profileFor(t.lfn) ?? t.plan.profile;
       const d = planRepair({
-        lfn: t.lfn, archives: archives.get(t.lfn) ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+        lfn: t.lfn, ...evidenceFor(evidence, t.lfn), profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: t.plan.targets, ...(t.forced ? { force: true } : {}),
-        ...(replaced.has(t.lfn) ? { replaced: replaced.get(t.lfn) as ReadonlyMap<string, string> } : {}),
-        metadata: (metadata.get(metadataLfnOf(t.lfn)) ?? []).filter(isMetadataRecord),
       });
       if (d.kind === 'none') {
         await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);

@@ -1,18 +1,16 @@
 // Turns unhealthy files into queued repair tasks. Candidates come from the reclassifier (files
 // whose state changed) and from a slow sweep over every unhealthy file (graces that ran out,
 // tasks cancelled earlier). One task per file: a file with an active task is not planned again.
-import { isMetadataRecord, metadataLfnOf } from '../health/metadata-files.js';
 import type { RepairTaskRow } from '../../shared/domain/repair-task.js';
 import { ACTIVE_TASK_STATES } from '../../shared/domain/repair-task.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { RepairHost } from './repair-host.js';
+import { evidenceFor, loadPlanEvidence } from './plan-evidence.js';
 import { planRepair, type PlanDecision } from './repair-plan.js';
 import type { RepairSettings } from './repair-settings.js';
 import type { PlannerView } from './target-placement.js';
 import { newTask } from './task-transitions.js';
-import type { ArchiveRow, ReplacedArchive } from '../catalog/catalog-types.js';
-import { archiveKeyOf } from '../health/health-engine.js';
 
 const log = getLogger('repair');
 
@@ -70,9 +68,7 @@ export class RepairPlanner {
   /** Decides for these files; queues tasks unless dryRun. */
   async plan(lfns: readonly string[], o: { now: number; view: PlannerView; force?: boolean; dryRun?: boolean }): Promise<PlanOutcome[]> {
     const files = await this.host.store.filesOf(lfns);
-    const archives = await this.host.store.archivesOf(lfns);
-    const metadata = await this.host.store.archivesOf(lfns.map(metadataLfnOf));
-    const replaced = replacedMaps(await this.host.store.replacedFor(lfns));
+    const evidence = await loadPlanEvidence(this.host.store, lfns);
     const out: PlanOutcome[] = [];
     const made: RepairTaskRow[] = [];
     const refreshed: RepairTaskRow[] = [];
@@ -80,7 +76,7 @@ export class RepairPlanner {
       if (this.active.has(lfn)) {
         const task = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
         if (task) {
-          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, archives.get(lfn), replaced.get(lfn), (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord), o.now, o.view) : undefined;
+          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, evidenceFor(evidence, lfn), o.now, o.view) : undefined;
           if (fresh) refreshed.push(fresh);
           out.push({ lfn, decision: { kind: 'queued', task: fresh ?? task } });
           continue;
@@ -95,10 +91,8 @@ export class RepairPlanner {
         continue;
       }
       const decision = planRepair({
-        lfn, archives: archives.get(lfn) ?? [], profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+        lfn, ...evidenceFor(evidence, lfn), profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
-        ...(replaced.has(lfn) ? { replaced: replaced.get(lfn) as ReadonlyMap<string, string> } : {}),
-        metadata: (metadata.get(metadataLfnOf(lfn)) ?? []).filter(isMetadataRecord),
       });
       if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
       else this.waiting.delete(lfn);
@@ -124,22 +118,14 @@ export class RepairPlanner {
    * A queued task of a file whose state changed: its plan and priority follow (a second lost
    * archive makes it critical and adds a target, keeping the first target's slot).
    */
-  private refresh(task: RepairTaskRow, archives: readonly ArchiveRow[] | undefined, replaced: ReadonlyMap<string, string> | undefined, metadata: readonly ArchiveRow[], now: number, view: PlannerView): RepairTaskRow | undefined {
+  private refresh(task: RepairTaskRow, evidence: ReturnType<typeof evidenceFor>, now: number, view: PlannerView): RepairTaskRow | undefined {
     const profile = this.host.profileFor(task.lfn) ?? task.plan.profile;
     const d = planRepair({
-      lfn: task.lfn, archives: archives ?? [], profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
+      lfn: task.lfn, ...evidence, profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
       server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: task.plan.targets, ...(task.forced ? { force: true } : {}),
-      ...(replaced ? { replaced } : {}), metadata,
     });
     if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
     if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;
     return { ...task, plan: d.plan, redundancy: Math.min(d.redundancy, task.redundancy), updatedAt: now };
   }
-}
-
-/** replacedFor() rows as the planner's maps (archiveKeyOf → task id), per LFN. */
-export function replacedMaps(rows: ReadonlyMap<string, readonly ReplacedArchive[]>): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const [lfn, list] of rows) if (list.length > 0) out.set(lfn, new Map(list.map((r) => [archiveKeyOf(r), r.taskId])));
-  return out;
 }

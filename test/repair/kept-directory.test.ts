@@ -9,7 +9,11 @@ import { directoryDigest } from '../../shared/xrdec/directory-digest.js';
 import { readMetadataFile } from '../../shared/xrdec/mt-file.js';
 import { keptDirectory, type KeptEntry } from '../../shared/xrdec/rebuild/kept-directory.js';
 import { combinations, fixtureNames, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
-import { profileOf, rebuildOntoSites } from './repair-harness.js';
+import { profileOf, rebuildOntoSites, treeOf } from './repair-harness.js';
+import { writeRebuild } from '../../agent/repair/write-rebuild.js';
+import { rebuildStripes } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
+import { closeSources, localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
+import { makeFakeSite } from '../helpers/fake-site.js';
 
 const codec = getCodec();
 const mtCases = fixtureNames().filter((n) => n.includes('-mt-') && !n.endsWith('-empty'));
@@ -86,6 +90,25 @@ describe('repair: archives of .mt objects keep their directory', function () {
       });
     });
   }
+
+  it('the holder never publishes an archive whose directory is not the one it must keep', async () => {
+    const fx = loadFixture(mtCases[0] as string);
+    const site = makeFakeSite({ serverId: 'srvX', disks: 1 });
+    const sources = fx.archives.slice(1).map((p) => localArchiveSource(p));
+    try {
+      const m = fx.manifest;
+      const tail = readZipDirectoryFileSync(fx.archives[0] as string).tail;
+      const rebuild = await rebuildStripes({ profile: profileOf(m), sources, targets: 1, codec, kept: [keptDirectory(tail, profileOf(m), m.file_size)] });
+      const d = site.disks[0] as (typeof site.disks)[number];
+      const target = { diskPath: d.path, space: d.space, linkPath: `${site.localroot ?? ''}/data/ec/${m.object}`, namespaceRoot: site.nsRoot, taskId: 'mtseal', slot: 0, directoryDigest: '0000000000000000' };
+      await assert.rejects(writeRebuild(rebuild, [target]), (e: Error & { code?: string }) => e.code === 'DIRECTORY_MISMATCH');
+      assert.deepEqual(treeOf(site.root).filter((p) => p.endsWith('%') || p.endsWith('.part') || p.endsWith('@')), [], 'no data file, partial or link');
+    } finally {
+      await closeSources(sources);
+      site.cleanup();
+      fx.cleanup();
+    }
+  });
 
   it('rejects a member that is not a directory of this object', () => {
     const fx = loadFixture(mtCases[0] as string);

@@ -5,6 +5,7 @@
 // fails the task before anything is written.
 import assert from 'node:assert/strict';
 import { readFileSync, realpathSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { runRepairTask } from '../../agent/repair/task-run.js';
 import { PeerPool } from '../../agent/stripes/peer-pool.js';
@@ -76,9 +77,13 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
   it('rebuilds archives 4 and 5 equal to the originals, from the peer\'s .mt file', async () => {
     const mtPath = storeArchive(b, 0, `${LFN}.mt`, `${fx.archives[0] as string}.mt`);
     const digests = [4, 5].map((i) => directoryDigest(codec, readZipDirectoryFileSync(fx.archives[i] as string).tail));
-    const r = await run('t-mt', planFor(digests, mtPath));
+    // srvB is told its copy is lost too, but a live .mt sits at its LFN: that one stays.
+    const bLink = `${b.localroot ?? ''}${LFN}.mt`;
+    const bTarget = realpathSync(bLink);
+    const r = await run('t-mt', planFor(digests, mtPath, { restoreOnB: true }));
     assert.equal(r.phase, 'done', r.error);
     assert.equal(r.placed?.length, 2);
+    assert.equal(realpathSync(bLink), bTarget, 'the live .mt link is untouched');
     for (const p of r.placed ?? []) {
       const site = p.serverId === 'srvA' ? a : b;
       const path = join(disk(site, 1).path, p.dataPath);
@@ -90,7 +95,7 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
     assert.ok(readFileSync(realpathSync(`${a.localroot ?? ''}${LFN}.mt`)).equals(mt), 'srvA has its .mt copy again');
     assert.equal(mtDataFiles(a, mt), 1);
     assert.equal(mtDataFiles(b, mt), 1, 'the peer keeps only the copy it had (a live .mt at the LFN is never touched)');
-    const again = await run('t-mt', planFor(digests, mtPath));
+    const again = await run('t-mt', planFor(digests, mtPath, { restoreOnB: true }));
     assert.equal(again.phase, 'done', again.error);
     assert.equal(mtDataFiles(a, mt), 1, 'a re-run restores nothing twice');
   });
@@ -126,6 +131,13 @@ describe('repair: a task on a .mt object keeps the lost directories (real gRPC)'
     } finally {
       empty.cleanup();
     }
+  });
+
+  it('ReadMetadata serves only .mt files: an archive asked for as one is refused', async () => {
+    const dataPath = storeArchive(b, 0, '/data/obj/not-mt.dat', fx.archives[1] as string, false);
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => pool.client('srvB', addr).readMetadata({ diskId: disk(b, 0).diskId, dataPath }, (e) => resolve(e)));
+    assert.equal(err?.code, grpc.status.FAILED_PRECONDITION);
+    assert.match(err?.details ?? '', /NOT_METADATA: .* is not an XrdEc \.mt file/);
   });
 
   it('a digest no .mt member has: NO_METADATA, nothing written on either server', async () => {
