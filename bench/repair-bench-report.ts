@@ -49,6 +49,14 @@ export interface RepairBenchRow {
   ioPerLostVsCopyAll: number;
   /** (n+1)/(2n+m). */
   ioTarget: number;
+  /** The same repairs with `tasks` in flight (the agent's default), timed as a whole, vs the raw reads with as many in flight. */
+  concurrent: { tasks: number; rawSeconds: number; repairSeconds: number; rawMBps: number; repairSourceMBps: number; ratio: number };
+}
+
+export interface ConcurrentTimes {
+  readonly tasks: number;
+  readonly rawSeconds: number;
+  readonly repairSeconds: number;
 }
 
 export interface RepairPhases {
@@ -90,7 +98,7 @@ export class RepairSums {
     this.ratios.push(s.raw / s.repair);
   }
 
-  row(p: EcProfile, lost: number, objectBytes: number, peers: RepairBenchRow['peers']): RepairBenchRow {
+  row(p: EcProfile, lost: number, objectBytes: number, peers: RepairBenchRow['peers'], conc: ConcurrentTimes): RepairBenchRow {
     const mbps = (bytes: number, sec: number): number => round(bytes / sec / 1e6, 2);
     const sorted = [...this.ratios].sort((a, b) => a - b);
     return {
@@ -117,15 +125,19 @@ export class RepairSums {
       ioPerLostVsCopyMax: round(this.worstIO, 6),
       ioPerLostVsCopyAll: round(this.repairIOAll / this.copyIO, 6),
       ioTarget: round((p.nbData + 1) / (2 * p.nbData + p.nbParity), 6),
+      concurrent: {
+        tasks: conc.tasks, rawSeconds: round(conc.rawSeconds, 3), repairSeconds: round(conc.repairSeconds, 3),
+        rawMBps: mbps(this.source, conc.rawSeconds), repairSourceMBps: mbps(this.source, conc.repairSeconds), ratio: round(conc.rawSeconds / conc.repairSeconds, 3),
+      },
     };
   }
 }
 
 export function repairTable(rows: readonly RepairBenchRow[]): string {
-  const head = ['profile', 'lost', 'repairs', 'MiB/obj', 'raw MB/s', 'raw/blk MB/s', 'repair src MB/s', 'rebuilt MB/s', 't_raw/t_rep', '(min..max)', 'open+stream+finish s', 'I/O per lost/copy', 'target', '+dirs+verify'];
+  const head = ['profile', 'lost', 'repairs', 'MiB/obj', 'raw MB/s', 'raw/blk MB/s', 'repair src MB/s', 'rebuilt MB/s', 't_raw/t_rep', '(min..max)', 'in flight', 't_raw/t_rep', 'open+stream+finish s', 'I/O per lost/copy', 'target', '+dirs+verify'];
   const lines = rows.map((r) => [
     r.profile, String(r.lost), String(r.repairs), String(r.objectMiB), r.rawMBps.toFixed(0), r.rawBlockMBps.toFixed(0), r.repairSourceMBps.toFixed(0), r.rebuiltMBps.toFixed(0),
-    r.repairVsRaw.toFixed(2), `${r.perRepairRatio.min.toFixed(2)}..${r.perRepairRatio.max.toFixed(2)}`,
+    r.repairVsRaw.toFixed(2), `${r.perRepairRatio.min.toFixed(2)}..${r.perRepairRatio.max.toFixed(2)}`, String(r.concurrent.tasks), r.concurrent.ratio.toFixed(2),
     `${r.repairPhaseSeconds.open.toFixed(2)}+${r.repairPhaseSeconds.stream.toFixed(2)}+${r.repairPhaseSeconds.finish.toFixed(2)}`, r.ioPerLostVsCopy.toFixed(4), `<= ${r.ioTarget.toFixed(4)}`, r.ioPerLostVsCopyAll.toFixed(4),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));

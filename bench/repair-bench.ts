@@ -16,19 +16,18 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { runRepairTask } from '../agent/repair/task-run.js';
 import type { ErasureCodec } from '../shared/codec/codec.js';
 import { getCodec } from '../shared/codec/index.js';
 import { setLogLevel } from '../shared/logger.js';
-import { TokenBucket } from '../shared/throttle/token-bucket.js';
-import type { ProgressReport, RepairOrder } from '../shared/wire/repair-wire.js';
 import { readZipDirectoryFile } from '../shared/xrdec/archive-io.js';
 import type { EcProfile } from '../shared/xrdec/profile.js';
-import { startCluster, storeObject, type BenchCluster, type BenchObject, type BenchServer } from './repair-bench-cluster.js';
+import { startCluster, storeObject, type BenchCluster, type BenchServer } from './repair-bench-cluster.js';
+import { DEFAULT_THROTTLES } from '../coordinator/repair/repair-settings.js';
+import { measureBatch } from './repair-bench-batch.js';
 import { rawRead, type RawMode } from './repair-bench-raw.js';
-import { RepairSums, repairTable, type RepairBenchRow, type RepairPhases } from './repair-bench-report.js';
+import { checkRepair, removePlaced, repairOnce, type Repaired, type Stored } from './repair-bench-task.js';
+import { RepairSums, repairTable, type RepairBenchRow } from './repair-bench-report.js';
 
 export { repairTable, type RepairBenchRow };
 
@@ -40,6 +39,8 @@ export interface RepairBenchOptions {
   rounds?: number;
   /** Where the peers' Stripes services run (default 'child': their own process). */
   peers?: RepairBenchRow['peers'];
+  /** Tasks in flight for the concurrent measurement (default: the repair throttle's perAgentTasks). */
+  tasks?: number;
   /** Loss counts to measure (default 1 and 2). */
   losses?: readonly number[];
   /** Where the cluster lives (default /dev/shm, else the temp dir); removed afterwards. */
@@ -47,20 +48,7 @@ export interface RepairBenchOptions {
   log?: (line: string) => void;
 }
 
-interface Stored extends BenchObject {
-  /** Per archive: its entries as name:size:crc, and its directory tail's size. */
-  readonly entryKeys: readonly string[][];
-  readonly tailBytes: readonly number[];
-}
-
 const MODES = ['stream', 'block', 'repair'] as const;
-
-interface Repaired {
-  readonly report: ProgressReport;
-  readonly seconds: number;
-  /** open: sources' directories and xattrs, the placements opened; stream: every block read, rebuilt and written; finish: seal, the holder's verification, publish, link. */
-  readonly phases: RepairPhases;
-}
 
 export async function runRepairBench(o: RepairBenchOptions = {}): Promise<RepairBenchRow[]> {
   const log = o.log ?? (() => undefined);
@@ -71,6 +59,7 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
   const rounds = o.rounds ?? 1;
   const peers = o.peers ?? 'child';
   const losses = o.losses ?? [1, 2];
+  const tasks = o.tasks ?? DEFAULT_THROTTLES.perAgentTasks;
   const codec = getCodec();
   const base = o.root ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const root = join(base, `ecguard-repair-bench-${process.pid}`);
@@ -101,9 +90,17 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
             await measure(cluster, obj, lostSet(k, lost, turn), targets, codec, `b${n}p${m}l${lost}r${r}o${i}`, sums, turn);
           }
         }
-        rows.push(sums.row(profile, lost, objectBytes, peers));
+        // The same objects and losses with the agent's default number of tasks in flight.
+        let batchRaw = 0;
+        let batchRepair = 0;
+        for (let r = 0; r < rounds; r++) {
+          const b = await measureBatch(cluster, stored, (i) => lostSet(k, lost, r * objects + i), targets, codec, tasks, `c${n}p${m}l${lost}r${r}`, r % 2 === 0);
+          batchRaw += b.rawSeconds;
+          batchRepair += b.repairSeconds;
+        }
+        rows.push(sums.row(profile, lost, objectBytes, peers, { tasks, rawSeconds: batchRaw, repairSeconds: batchRepair }));
         const row = rows[rows.length - 1] as RepairBenchRow;
-        log(`repair ${n}+${m} lost ${lost}: raw ${row.rawMBps.toFixed(0)} MB/s, repair reads ${row.repairSourceMBps.toFixed(0)} MB/s (${row.repairVsRaw.toFixed(2)}×), I/O ${row.ioPerLostVsCopy.toFixed(3)} of copy`);
+        log(`repair ${n}+${m} lost ${lost}: raw ${row.rawMBps.toFixed(0)} MB/s, repair reads ${row.repairSourceMBps.toFixed(0)} MB/s (${row.repairVsRaw.toFixed(2)}× one task at a time, ${row.concurrent.ratio.toFixed(2)}× with ${tasks} in flight), I/O ${row.ioPerLostVsCopy.toFixed(3)} of copy`);
       }
     }
   } finally {
@@ -147,67 +144,6 @@ async function measure(c: BenchCluster, obj: Stored, lost: readonly number[], ta
     copyIO: obj.filesize + obj.archives.reduce((a, x) => a + x.size, 0),
     tailBytes: obj.archives.reduce((a, _, i) => a + (lost.includes(i) ? 0 : (obj.tailBytes[i] ?? 0)), 0),
   });
-}
-
-async function repairOnce(c: BenchCluster, obj: BenchObject, survivors: BenchObject['archives'], targets: readonly BenchServer[], codec: ErasureCodec, taskId: string): Promise<Repaired> {
-  const executor = targets[0] as BenchServer;
-  const order: RepairOrder = {
-    taskId,
-    attempt: 1,
-    addresses: c.addresses,
-    plan: {
-      lfn: obj.lfn, profile: obj.profile, strpver: obj.strpver, filesize: obj.filesize, crcKind: 'crc32c', xattrNamespace: 'user.U.',
-      sources: survivors.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath })),
-      targets: targets.map((t, slot) => ({ slot, serverId: t.serverId, diskId: 'sda' })),
-      bytesRead: obj.filesize, bytesWritten: Math.ceil((obj.filesize / obj.profile.nbData) * targets.length),
-    },
-  };
-  // Phase changes are reported at once (forced reports): when sources and placements are open
-  // ('decoding'), when every block is written ('verifying'), and at the end.
-  const at = new Map<string, number>();
-  const t0 = performance.now();
-  const report = await runRepairTask(order, {
-    ctx: executor.ctx, pool: c.pool, bucket: new TokenBucket(1e15), codec, signal: new AbortController().signal, progressEveryMs: 1e9,
-    report: (p) => void (at.has(p.phase) || at.set(p.phase, performance.now())),
-  });
-  const t1 = performance.now();
-  const decoding = at.get('decoding') ?? t1;
-  const verifying = at.get('verifying') ?? t1;
-  return { report, seconds: (t1 - t0) / 1000, phases: { open: (decoding - t0) / 1000, stream: (verifying - decoding) / 1000, finish: (t1 - verifying) / 1000 } };
-}
-
-/** The repair must be one that worked: done, and the rebuilt entries exactly the lost ones (names, sizes, CRCs). */
-async function checkRepair(c: BenchCluster, obj: Stored, lost: readonly number[], targets: readonly BenchServer[], report: ProgressReport): Promise<void> {
-  const fail = (why: string): never => {
-    throw new Error(`repair bench: ${obj.lfn} lost ${lost.join(',')}: ${why}`);
-  };
-  if (report.phase !== 'done') fail(`the repair ended ${report.phase}: ${report.errorCode ?? ''} ${report.error ?? ''}`);
-  if (report.placed.length !== targets.length || report.placed.some((p) => !p.linked)) fail(`placed ${JSON.stringify(report.placed)}`);
-  const lostSize = lost.reduce((a, i) => a + (obj.archives[i]?.size ?? 0), 0);
-  const placedSize = report.placed.reduce((a, p) => a + p.size, 0);
-  if (placedSize !== lostSize) fail(`rebuilt ${placedSize} bytes of archives, the lost ones were ${lostSize}`);
-  const want = lost.flatMap((i) => obj.entryKeys[i] ?? []).sort();
-  const got = (await Promise.all(report.placed.map((p) => rebuiltKeys(c, p)))).flat().sort();
-  if (want.join('\n') !== got.join('\n')) fail(`the rebuilt entries (${got.length}) differ from the lost ones (${want.length}) in name, size or CRC`);
-}
-
-async function rebuiltKeys(c: BenchCluster, p: ProgressReport['placed'][number]): Promise<string[]> {
-  return (await readZipDirectoryFile(placedPath(c, p))).entries.map((e) => `${e.name}:${e.size}:${e.crc >>> 0}`);
-}
-
-function placedPath(c: BenchCluster, p: ProgressReport['placed'][number]): string {
-  const s = c.servers.find((x) => x.serverId === p.serverId);
-  const disk = s?.ctx.disk(p.diskId);
-  if (!disk) throw new Error(`repair bench: placed on unknown ${p.serverId}:${p.diskId}`);
-  return `${disk.path}/${p.dataPath}`;
-}
-
-function removePlaced(c: BenchCluster, report: ProgressReport, lfn: string): void {
-  for (const p of report.placed) {
-    const s = c.servers.find((x) => x.serverId === p.serverId) as BenchServer;
-    rmSync(placedPath(c, p), { force: true });
-    rmSync(s.ctx.linkFor(lfn).linkPath, { force: true });
-  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AgentSessionService, type AgentMessage, type CoordinatorMessage } from '../proto/gen/ecguard/v1/agent.js';
 import { AdminService } from '../proto/gen/ecguard/v1/admin.js';
 import { EcguardError } from '../shared/errors.js';
+import { bindWithWideWindows } from '../shared/grpc/receive-window.js';
 import { getLogger } from '../shared/logger.js';
 import type { DiskInfo } from '../shared/wire/session-wire.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../shared/tls/tls-identity.js';
@@ -131,9 +132,12 @@ export class Coordinator implements SessionContext, AdminContext {
     });
     this.server.addService(AdminService, adminHandlers(this));
     const creds = this.insecure ? grpc.ServerCredentials.createInsecure() : serverCredentials(this.o.tls as TlsFiles);
-    const port = await new Promise<number>((resolve, reject) => {
-      (this.server as grpc.Server).bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
-    });
+    // Agents stream inventory batches to us: a wide receive window keeps a full inventory over a
+    // real network from stalling on window updates.
+    const server = this.server;
+    const port = await bindWithWideWindows(server, () => new Promise<number>((resolve, reject) => {
+      server.bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
+    }), (m) => log.warn(m));
     this.livenessTimer = setInterval(() => void this.checkLiveness(), this.livenessEveryMs());
     this.livenessTimer.unref();
     const saved = await this.store.getMeta('indicators');

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
+import { FLOW_WINDOW_BYTES } from '../../shared/grpc/receive-window.js';
 import { clientCredentials, isLoopbackAddress, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { CODE_TRAILER } from './archive-ref.js';
 
@@ -15,8 +16,6 @@ export interface PeerPoolOptions {
   /** Default 16 MiB, like the servers. */
   readonly maxMessageBytes?: number;
 }
-
-const FLOW_WINDOW = 8 * 1024 * 1024;
 
 export class PeerPool {
   private readonly clients = new Map<string, { address: string; client: StripesClient }>();
@@ -45,7 +44,7 @@ export class PeerPool {
       'grpc.use_local_subchannel_pool': 1,
       // Entries are up to a chunk (often 1 MiB): with HTTP/2's default 64 KiB receive window a
       // peer streaming them waits for a WINDOW_UPDATE every 64 KiB.
-      'grpc-node.flow_control_window': FLOW_WINDOW,
+      'grpc-node.flow_control_window': FLOW_WINDOW_BYTES,
       // The peer is checked by server id, not name; an IP as TLS ServerName only draws a warning.
       ...(!this.o.insecure && isIP(hostOf(address)) !== 0 ? { 'grpc.ssl_target_name_override': 'ecguard-agent' } : {}),
     });

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { StripesService, type EntryCredit, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError } from '../../shared/errors.js';
+import { bindWithWideWindows } from '../../shared/grpc/receive-window.js';
 import { getLogger } from '../../shared/logger.js';
 import { insecureWarning, isLoopbackAddress, peerIdentity, serverCredentials, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { readEntry } from '../../shared/xrdec/archive-io.js';
@@ -69,9 +70,10 @@ export class StripesServer {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 30_000 });
     server.addService(StripesService, this.handlers());
     const creds = this.o.insecure ? grpc.ServerCredentials.createInsecure() : serverCredentials(this.o.tls as TlsFiles);
-    const port = await new Promise<number>((resolve, reject) =>
+    // Holders receive whole rebuilt archives through PlaceArchive: 64 KiB windows throttled them.
+    const port = await bindWithWideWindows(server, () => new Promise<number>((resolve, reject) =>
       server.bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p))),
-    );
+    ), (m) => log.warn(m));
     this.server = server;
     log.info(`Stripes service of ${this.ctx.serverId} on ${host}:${port} (${this.o.insecure ? 'INSECURE' : 'mTLS'}), ${this.streams.limit} read streams`);
     return port;
