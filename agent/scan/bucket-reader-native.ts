@@ -17,6 +17,8 @@ export interface ScanDirAddon {
    * the error scanDir would reject with), in completion order. onBucket returning false or
    * throwing stops the walk; the promise settles when every thread has ended.
    */
+  /** One file of a directory as a scanDir result of one record; the directory is opened without following a symlink. Newer builds only. */
+  readFileTail?(dirPath: string, tailBytes: number, maxXattr: number, xattrNames: readonly string[], name: string): Promise<Buffer>;
   scanBuckets(
     dirs: readonly string[], tailBytes: number, maxXattr: number, xattrNames: readonly string[], records: RecordsMode | undefined, threads: number,
     onBucket: (index: number, raw: Buffer | null, error: Error | null) => boolean | void,

@@ -10,9 +10,11 @@ import { getAttribute, listAttributes } from 'fs-xattr';
 import type { ArchiveRef } from '../../proto/gen/ecguard/v1/repair.js';
 import type { ArchiveTail, MetadataFile } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
-import { runAsync } from '../../shared/xrdec/archive-io.js';
+import { runAsync, runOnBytes } from '../../shared/xrdec/archive-io.js';
 import { metadataMembersOf } from '../../shared/xrdec/mt-file.js';
 import { parseZipDirectory, type ReadRequest } from '../../shared/xrdec/zip-directory.js';
+import { SCAN_XATTRS } from '../scan/raw-data-file.js';
+import { readTailQuick } from './archive-tail-native.js';
 import type { StripesContext, StripesDisk } from './stripes-context.js';
 
 export interface ResolvedArchive {
@@ -86,7 +88,8 @@ export async function openArchive(r: ResolvedArchive): Promise<FileHandle> {
 
 /** Tails (CD + end records) above this are refused: no XrdEc archive comes near it. */
 export const MAX_TAIL_BYTES = 64 * 1024 * 1024;
-const ALLOWED_XATTR = /^(user\.U\.xrdec\.|user\.xrdec\.)|^user\.XrdFrm\.Pfn$/;
+// The attributes XrdEc and xrootd set (XRDEC-FORMAT.md), the same the scan and the fast path read.
+const ALLOWED_XATTR: ReadonlySet<string> = new Set(SCAN_XATTRS);
 
 /**
  * What ReadMetadata answers: the whole `.mt` file (it holds only directories), after checking
@@ -116,6 +119,17 @@ export async function readMetadataBytes(r: ResolvedArchive): Promise<MetadataFil
  * so the peer's run of the same parser over them asks for nothing else) and the EC xattrs.
  */
 export async function readArchiveTail(r: ResolvedArchive): Promise<ArchiveTail> {
+  const slash = r.path.lastIndexOf('/');
+  const quick = await readTailQuick(r.path.slice(0, slash), r.path.slice(slash + 1), (size, window, base) => {
+    let from = size;
+    runOnBytes(recordReads(parseZipDirectory(size), (req) => (from = Math.min(from, req.position))), window, base);
+    return from;
+  });
+  return quick ?? readArchiveTailFs(r);
+}
+
+/** The async fs path: what answers when the fast path cannot, with the reason when it fails. */
+export async function readArchiveTailFs(r: ResolvedArchive): Promise<ArchiveTail> {
   const fh = await openArchive(r);
   try {
     const fileSize = (await fh.stat()).size;
@@ -152,7 +166,7 @@ function* recordReads<T>(gen: Generator<ReadRequest, T, Buffer>, seen: (req: Rea
 /** The archive's XrdEc attributes and Pfn, nothing else (other xattrs are not the peer's business). */
 async function archiveXattrs(path: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
-  for (const name of (await listAttributes(path)).filter((n) => ALLOWED_XATTR.test(n)).slice(0, 16)) {
+  for (const name of (await listAttributes(path)).filter((n) => ALLOWED_XATTR.has(n))) {
     out[name] = await getAttribute(path, name);
   }
   return out;

@@ -55,7 +55,7 @@ std::string ScanDirArg(const ArgReader& a, const Napi::Value& v, const std::stri
   return dir;
 }
 
-void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p) {
+void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p, bool records) {
   p->tail_bytes = static_cast<size_t>(a.Int(1, "tailBytes", 0, 1 << 30));
   p->max_xattr = static_cast<size_t>(a.Int(2, "maxXattr", 0, 1 << 24));
   if (!info[3].IsArray()) a.TypeFail("xattrNames must be an array of strings");
@@ -66,7 +66,7 @@ void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanPa
     if (!v.IsString()) a.TypeFail("xattrNames[" + std::to_string(i) + "] must be a string");
     p->xattr_names.push_back(v.As<Napi::String>().Utf8Value());
   }
-  ParseRecords(info, a, p);
+  if (records) ParseRecords(info, a, p);
 }
 
 Napi::Value DirError(Napi::Env env, int err, const char* syscall, const std::string& dir) {

@@ -17,7 +17,8 @@ namespace ecg {
 std::string ScanDirArg(const ArgReader& a, const Napi::Value& v, const std::string& name);
 
 // Arguments 1..4 (tailBytes, maxXattr, xattrNames, records?) into *p; p->dir is left alone.
-void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p);
+// Arguments 1..3 (tailBytes, maxXattr, xattrNames) and, when `records`, 4 (records mode).
+void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p, bool records = true);
 
 // Shaped like Node's fs errors: code, errno, syscall, path.
 Napi::Value DirError(Napi::Env env, int err, const char* syscall, const std::string& dir);

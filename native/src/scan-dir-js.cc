@@ -77,11 +77,63 @@ Napi::Value ScanDirAsync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// readFileTail(dirPath, tailBytes, maxXattr, xattrNames, name): one file of a directory in one
+// trip to the libuv pool (open dir, openat, fstat, fgetxattr×n, pread, close), as a scanDir
+// result of one record. What a peer's ReadDirectory costs otherwise: a dozen async fs calls.
+class OneFileWorker : public Napi::AsyncWorker {
+ public:
+  OneFileWorker(Napi::Env env, ScanParams p, std::string name)
+      : Napi::AsyncWorker(env, "ecguard_native:readFileTail"), p_(std::move(p)), name_(std::move(name)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override { ok_ = ScanOneFile(p_, name_, &sink_, &err_, &syscall_); }
+  void OnOK() override {
+    if (ok_) deferred_.Resolve(ToBuffer(Env(), sink_));
+    else deferred_.Reject(DirError(Env(), err_, syscall_, p_.dir));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  ScanParams p_;
+  std::string name_;
+  ByteSink sink_;
+  bool ok_ = false;
+  int err_ = 0;
+  const char* syscall_ = "";
+  Napi::Promise::Deferred deferred_;
+};
+
+constexpr size_t kMaxFileName = 4096;
+
+Napi::Value ReadFileTailAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ScanParams p;
+  std::string name;
+  try {
+    ArgReader a(info, "readFileTail", 5, "(dirPath, tailBytes, maxXattr, xattrNames, name)");
+    p.dir = ScanDirArg(a, info[0], "dirPath");
+    ParseScanOptions(info, a, &p, false);
+    if (!info[4].IsString()) a.TypeFail("name must be a string");
+    name = info[4].As<Napi::String>().Utf8Value();
+    if (name.empty() || name.size() > kMaxFileName || name.find('/') != std::string::npos || name.find('\0') != std::string::npos || name == "." || name == "..") {
+      a.TypeFail("name must be one path component (no '/', no NUL, not . or ..)");
+    }
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+  auto* worker = new OneFileWorker(env, std::move(p), std::move(name));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace
 
 void RegisterScanOps(Napi::Env env, Napi::Object exports) {
   exports.Set("scanDirSync", Napi::Function::New(env, ScanDirSync, "scanDirSync"));
   exports.Set("scanDir", Napi::Function::New(env, ScanDirAsync, "scanDir"));
+  exports.Set("readFileTail", Napi::Function::New(env, ReadFileTailAsync, "readFileTail"));
   RegisterScanBuckets(env, exports);
 }
 

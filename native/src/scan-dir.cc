@@ -267,4 +267,27 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
   return true;
 }
 
+bool ScanOneFile(const ScanParams& p, const std::string& name, ByteSink* out, int* dir_errno, const char** syscall) {
+  int dfd = open(p.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) {
+    *dir_errno = errno;
+    *syscall = "open";
+    return false;
+  }
+  out->Reserve(kScanHeader);
+  std::memset(out->End(), 0, kScanHeader);
+  PutI32(out->End(), static_cast<int32_t>(kScanMagic));
+  const uint32_t one = 1;
+  std::memcpy(out->End() + 4, &one, 4);
+  out->Grow(kScanHeader);
+  try {
+    ScanEntry(dfd, name.c_str(), name.size(), p, out);
+  } catch (...) {
+    close(dfd);
+    throw;
+  }
+  close(dfd);
+  return true;
+}
+
 }  // namespace ecg

@@ -84,6 +84,11 @@ class ByteSink {
 // or read returns false, with its errno in *dir_errno and the failing call in *syscall.
 bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const char** syscall);
 
+// One named file of one directory, recorded as ScanDirectory records it (a result of one
+// record). The directory itself is opened without following a symlink; false with its errno
+// when it cannot be opened.
+bool ScanOneFile(const ScanParams& p, const std::string& name, ByteSink* out, int* dir_errno, const char** syscall);
+
 void RegisterScanOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace ecg
