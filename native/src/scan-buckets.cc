@@ -50,7 +50,6 @@ void CallJs(Napi::Env env, Napi::Function on_bucket, Job* job, Finished* f);
 using Tsfn = Napi::TypedThreadSafeFunction<Job, Finished, CallJs>;
 
 struct Job {
-  explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
   ScanParams params;  // params.dir unused: each walk sets its own copy's
   std::vector<std::string> dirs;
   std::atomic<size_t> next{0};
@@ -60,8 +59,8 @@ struct Job {
   size_t waiting = 0;             // results handed over, not yet taken by CallJs (under mu)
   size_t max_waiting = 1;
   std::vector<std::thread> threads;
-  Napi::Promise::Deferred deferred;
-  Napi::Reference<Napi::Value> thrown;  // main thread only, as is `failed`
+  napi_deferred deferred = nullptr;
+  napi_ref thrown = nullptr;  // {0: what was thrown} (no napi_ref to a primitive in Node-API 8); main thread only
   bool failed = false;
   Tsfn tsfn;
 };
@@ -78,10 +77,10 @@ void Walk(Job* job) {
   while (!job->stop.load(std::memory_order_relaxed)) {
     const size_t i = job->next.fetch_add(1, std::memory_order_relaxed);
     if (i >= job->dirs.size()) break;
-    p.dir = job->dirs[i];
     auto f = std::make_unique<Finished>();
     f->index = i;
     try {
+      p.dir = job->dirs[i];  // a copy: inside the try, as it allocates
       scratch.Truncate(0);
       f->ok = ScanDirectory(p, &scratch, &f->err, &f->syscall);
       if (f->ok) f->sink.Assign(scratch.Data(), scratch.Size());
@@ -98,7 +97,7 @@ void Walk(Job* job) {
       job->room.wait(lock, [job] { return job->waiting < job->max_waiting || job->stop.load(); });
       job->waiting++;
     }
-    if (job->tsfn.NonBlockingCall(f.get()) != napi_ok) break;  // closing: nobody to tell
+    if (job->tsfn.NonBlockingCall(f.get()) != napi_ok) return;  // closing: already released for us
     f.release();  // CallJs owns it now
   }
   job->tsfn.Release();
@@ -121,10 +120,20 @@ void Taken(Job* job) {
   job->room.notify_all();
 }
 
+// Raw calls, statuses ignored: while the env is torn down they fail, and node-addon-api's
+// wrappers would then abort the process (Error::New is fatal there).
+void KeepThrown(napi_env env, Job* job, napi_value v) {
+  napi_value box = nullptr;
+  if (v != nullptr && napi_create_object(env, &box) == napi_ok && napi_set_element(env, box, 0, v) == napi_ok)
+    napi_create_reference(env, box, 1, &job->thrown);
+}
+
 void CallJs(Napi::Env env, Napi::Function on_bucket, Job* job, Finished* raw) {
   std::unique_ptr<Finished> f(raw);
+  // env == nullptr: Node empties the queue after Finish (job is gone, walkers joined).
+  if (env == nullptr) return;
   Taken(job);
-  if (env == nullptr || job->stop.load(std::memory_order_relaxed)) return;
+  if (job->stop.load(std::memory_order_relaxed)) return;
   try {
     Napi::Value buf = env.Null();
     if (f->ok) {
@@ -140,23 +149,38 @@ void CallJs(Napi::Env env, Napi::Function on_bucket, Job* job, Finished* raw) {
     Stop(job);
     if (!job->failed) {
       job->failed = true;
-      job->thrown = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+      KeepThrown(env, job, e.Value());
+    }
+  } catch (const std::exception& e) {
+    // bad_alloc building the Buffer or the error: must not escape into Node's queue drain
+    Stop(job);
+    if (!job->failed) {
+      job->failed = true;
+      napi_value msg = nullptr, err = nullptr;
+      if (napi_create_string_utf8(env, e.what(), NAPI_AUTO_LENGTH, &msg) == napi_ok && napi_create_error(env, nullptr, msg, &err) == napi_ok) KeepThrown(env, job, err);
     }
   }
 }
 
 // Runs on the main thread once every walker has released the function and its queue is empty.
 void Finish(Napi::Env env, void*, Job* job) {
+  Stop(job);  // env teardown: walkers may wait for room that no CallJs will make
   for (std::thread& t : job->threads) t.join();
-  if (job->failed) job->deferred.Reject(job->thrown.Value());
-  else job->deferred.Resolve(env.Undefined());
+  napi_value v = nullptr, box = nullptr;
+  if (!job->failed) {
+    if (napi_get_undefined(env, &v) == napi_ok) napi_resolve_deferred(env, job->deferred, v);
+  } else if (job->thrown != nullptr && napi_get_reference_value(env, job->thrown, &box) == napi_ok && box != nullptr &&
+             napi_get_element(env, box, 0, &v) == napi_ok) {
+    napi_reject_deferred(env, job->deferred, v);
+  }
+  if (job->thrown != nullptr) napi_delete_reference(env, job->thrown);
   delete job;
 }
 
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ArgReader a(info, "scanBuckets", 7, "(dirs, tailBytes, maxXattr, xattrNames, records, threads, onBucket)");
-  auto job = std::make_unique<Job>(env);
+  auto job = std::make_unique<Job>();
   if (!info[0].IsArray()) a.TypeFail("dirs must be an array of strings");
   Napi::Array dirs = info[0].As<Napi::Array>();
   if (dirs.Length() > kMaxDirs) a.RangeFail("dirs holds too many paths");
@@ -166,11 +190,13 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   const uint32_t want = static_cast<uint32_t>(a.Int(5, "threads", 1, kMaxThreads));
   if (!info[6].IsFunction()) a.TypeFail("onBucket must be a function");
   const size_t n = dirs.Length() == 0 ? 1 : std::min<size_t>(want, dirs.Length());
-  Napi::Promise promise = job->deferred.Promise();
-  Job* j = job.release();  // Finish deletes it
-  j->max_waiting = kQueuedPerThread * n;
-  j->tsfn = Tsfn::New(env, info[6].As<Napi::Function>(), "ecguard_native:scanBuckets", 0, n, j, Finish,
-                      static_cast<void*>(nullptr));
+  napi_value promise = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &job->deferred, &promise), Napi::Value());
+  job->max_waiting = kQueuedPerThread * n;
+  job->threads.reserve(n);  // emplace_back below then throws only system_error (no thread)
+  job->tsfn = Tsfn::New(env, info[6].As<Napi::Function>(), "ecguard_native:scanBuckets", 0, n, job.get(), Finish,
+                        static_cast<void*>(nullptr));
+  Job* j = job.release();  // Finish deletes it, from now on
   for (size_t t = 0; t < n; t++) {
     try {
       j->threads.emplace_back(Walk, j);
@@ -181,9 +207,9 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   if (j->threads.empty()) {
     // Nothing walks: Finish runs later (never inside this call) and rejects with this.
     j->failed = true;
-    j->thrown = Napi::Reference<Napi::Value>::New(Napi::Error::New(env, "scanBuckets: cannot start a walker thread").Value(), 1);
+    KeepThrown(env, j, Napi::Error::New(env, "scanBuckets: cannot start a walker thread").Value());
   }
-  return promise;
+  return Napi::Value(env, promise);
 }
 
 // Bad arguments reject the promise rather than throw, like scanDir.
