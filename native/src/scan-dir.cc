@@ -207,6 +207,9 @@ void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, Byte
 }  // namespace
 
 bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const char** syscall) {
+  const bool records = p.usual.enabled;
+  const size_t header = records ? kRecordsHeader : kScanHeader;
+  out->Reserve(header);  // before the directory is open: a bad_alloc here leaks nothing
   int dfd = open(p.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     *dir_errno = errno;
@@ -220,9 +223,6 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     close(dfd);
     return false;
   }
-  const bool records = p.usual.enabled;
-  const size_t header = records ? kRecordsHeader : kScanHeader;
-  out->Reserve(header);
   std::memset(out->End(), 0, header);
   PutI32(out->End(), static_cast<int32_t>(records ? kRecordsMagic : kScanMagic));
   out->Grow(header);
