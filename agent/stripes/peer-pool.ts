@@ -3,11 +3,12 @@
 // must prove it is the server id we dialled (its certificate's SAN URI).
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
+import type { StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { FLOW_WINDOW_BYTES } from '../../shared/grpc/receive-window.js';
 import { clientCredentials, isLoopbackAddress, type TlsFiles } from '../../shared/tls/tls-identity.js';
 import { CODE_TRAILER } from './archive-ref.js';
+import { FastStripesClient } from './stripes-service.js';
 
 export interface PeerPoolOptions {
   readonly tls?: TlsFiles;
@@ -35,7 +36,7 @@ export class PeerPool {
     }
     const creds = this.o.insecure ? grpc.credentials.createInsecure() : clientCredentials(this.o.tls as TlsFiles, { expectServerId: serverId });
     const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
-    const client = new StripesClient(address, creds, {
+    const client = new FastStripesClient(address, creds, {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
       'grpc.keepalive_time_ms': 30_000,

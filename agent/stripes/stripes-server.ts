@@ -4,7 +4,7 @@
 // parse of the directory (never at offsets a caller gives), and at most `maxStreams` entry
 // streams read the disks at once (extra calls wait, they are not refused).
 import * as grpc from '@grpc/grpc-js';
-import { StripesService, type EntryCredit, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
+import { type EntryCredit, type EntryData, type PlaceChunk, type PlaceReply, type ReadEntriesRequest, type StripesServer as StripesHandlers } from '../../proto/gen/ecguard/v1/stripes.js';
 import { EcguardError } from '../../shared/errors.js';
 import { bindWithWideWindows } from '../../shared/grpc/receive-window.js';
 import { getLogger } from '../../shared/logger.js';
@@ -17,6 +17,7 @@ import { localPlacementSink, type PlacementSink } from './placement-sink.js';
 import { placeMetadataCopy } from '../repair/metadata-copy.js';
 import { dosStampFromWire, headerFromWire, placedToWire } from './placement-wire.js';
 import { Semaphore } from './semaphore.js';
+import { FastStripesService } from './stripes-service.js';
 import type { StripesContext } from './stripes-context.js';
 
 export interface StripesServerOptions {
@@ -68,7 +69,7 @@ export class StripesServer {
     }
     const max = this.maxMessage;
     const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 30_000 });
-    server.addService(StripesService, this.handlers());
+    server.addService(FastStripesService, this.handlers());
     const creds = this.o.insecure ? grpc.ServerCredentials.createInsecure() : serverCredentials(this.o.tls as TlsFiles);
     // Holders receive whole rebuilt archives through PlaceArchive: 64 KiB windows throttled them.
     const port = await bindWithWideWindows(server, () => new Promise<number>((resolve, reject) =>
