@@ -42,7 +42,7 @@ export function encodeEntryData(m: EntryData): Buffer {
   if (dataLen > 0) {
     buf[at++] = 0x12; // field 2, length-delimited
     at = putVarint(buf, at, dataLen);
-    at += Buffer.from(m.data.buffer, m.data.byteOffset, dataLen).copy(buf, at);
+    Buffer.from(m.data.buffer, m.data.byteOffset, dataLen).copy(buf, at);
   }
   return buf;
 }
