@@ -85,7 +85,10 @@ if (want('repair')) {
   process.stdout.write(`\n== repair, 1 MiB chunks, ${rows[0]?.objectMiB ?? '?'} MiB objects, MB = 10^6 bytes ==\n` + repairTable(rows) + '\n');
   for (const r of rows) {
     const [n = 0, m = 0] = r.profile.split('+').map(Number);
-    targets.push({ name: `repair ${r.profile} lost ${r.lost}: rebuild time vs raw read of the same source bytes >= 0.8`, met: r.repairVsRaw >= 0.8, detail: `${r.repairVsRaw.toFixed(2)} (raw ${r.rawMBps.toFixed(0)} MB/s, repair reads ${r.repairSourceMBps.toFixed(0)} MB/s, rebuilds ${r.rebuiltMBps.toFixed(0)} MB/s)` });
+    // End-to-end throughput as the agent runs by default (repair throttle perAgentTasks tasks
+    // in flight), against the raw reads with as many in flight; one task at a time beside it.
+    const c = r.concurrent;
+    targets.push({ name: `repair ${r.profile} lost ${r.lost}: rebuild time vs raw read of the same source bytes >= 0.8 (${c.tasks} tasks in flight, the agent's default)`, met: c.ratio >= 0.8, detail: `${c.ratio.toFixed(2)} (raw ${c.rawMBps.toFixed(0)} MB/s, repair reads ${c.repairSourceMBps.toFixed(0)} MB/s); one task at a time: ${r.repairVsRaw.toFixed(2)} (raw ${r.rawMBps.toFixed(0)} MB/s, repair reads ${r.repairSourceMBps.toFixed(0)} MB/s, rebuilds ${r.rebuiltMBps.toFixed(0)} MB/s)` });
     targets.push({ name: `repair ${r.profile} lost ${r.lost}: I/O per lost archive <= (n+1)/(2n+m) of the copy procedure`, met: r.ioPerLostVsCopy <= r.ioTarget, detail: `${r.ioPerLostVsCopy.toFixed(4)}, target ${n + 1}/${2 * n + m} = ${r.ioTarget.toFixed(4)}` });
   }
 }
