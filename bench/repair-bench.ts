@@ -10,7 +10,9 @@
 // as when the sources are other machines). The lost archives stay in place and are only left out
 // of the plan; the rebuilt ones go to the two spare sites (executor: the first spare; with two
 // lost, the second archive is placed remotely). One task at a time; a loss's three measurements
-// (raw stream, raw block pattern, repair) run back to back in rotating order. Every repair is
+// (raw stream, raw block pattern, repair) run back to back in rotating order. Then the same
+// repairs with the agent's default tasks in flight against raw reads with as many in flight
+// (repair-bench-batch.ts): the target's figure. Every repair is
 // checked (done, placed and linked, entries equal to the lost archive's in name, size and CRC).
 // Run alone: node dist/bench/repair-bench.js [objectMiB] [objects] [child|in-process]
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
