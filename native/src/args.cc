@@ -42,7 +42,7 @@ int64_t ArgReader::Int64(size_t i, const char* name, int64_t min, int64_t max) c
   if (!std::isfinite(d) || std::floor(d) != d) TypeFail(std::string(name) + " must be an integer, got " + Num(d));
   if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
     RangeFail(std::string(name) + " must be in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-              std::to_string(static_cast<int64_t>(d)));
+              (std::fabs(d) < 9e18 ? std::to_string(static_cast<int64_t>(d)) : Num(d)));  // the cast is UB beyond int64
   }
   return static_cast<int64_t>(d);
 }
@@ -68,7 +68,7 @@ uint8_t* ArgReader::Bytes(size_t i, const char* name, size_t* length) const {
   return data;
 }
 
-BufferList ArgReader::Buffers(size_t i, const char* name, size_t count, size_t min_len) const {
+std::vector<Napi::Value> ArgReader::Elements(size_t i, const char* name, size_t count) const {
   Napi::Value v = info_[i];
   if (!v.IsArray()) TypeFail(std::string(name) + " must be an array of Buffers");
   Napi::Array arr = v.As<Napi::Array>();
@@ -76,20 +76,37 @@ BufferList ArgReader::Buffers(size_t i, const char* name, size_t count, size_t m
   if (have != count) {
     RangeFail(std::string(name) + " must hold " + std::to_string(count) + " buffers, got " + std::to_string(have));
   }
+  std::vector<Napi::Value> out;
+  out.reserve(count);
+  for (uint32_t j = 0; j < count; j++) out.push_back(arr.Get(j));
+  return out;
+}
+
+void ArgReader::RejectResizable(const std::vector<Napi::Value>& elems, const char* name) const {
+  for (size_t j = 0; j < elems.size(); j++) {
+    napi_value ab = nullptr;
+    if (napi_get_typedarray_info(Env(), elems[j], nullptr, nullptr, nullptr, &ab, nullptr) != napi_ok) continue;  // Views() reports it
+    Napi::Value resizable = Napi::Object(Env(), ab).Get("resizable");
+    if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value()) {
+      TypeFail(std::string(name) + "[" + std::to_string(j) + "] is backed by a resizable ArrayBuffer (not allowed in async calls)");
+    }
+  }
+}
+
+BufferList ArgReader::Views(const std::vector<Napi::Value>& elems, const char* name, size_t min_len) const {
   BufferList out;
-  out.ptrs.reserve(count);
-  out.owners.reserve(count);
-  for (uint32_t j = 0; j < count; j++) {
-    Napi::Value e = arr.Get(j);
+  out.ptrs.reserve(elems.size());
+  out.owners.reserve(elems.size());
+  for (size_t j = 0; j < elems.size(); j++) {
     uint8_t* data = nullptr;
     size_t length = 0;
-    if (!Uint8View(Env(), e, &data, &length)) TypeFail(std::string(name) + "[" + std::to_string(j) + "] must be a Buffer or Uint8Array");
+    if (!Uint8View(Env(), elems[j], &data, &length)) TypeFail(std::string(name) + "[" + std::to_string(j) + "] must be a Buffer or Uint8Array");
     if (length < min_len) {
       RangeFail(std::string(name) + "[" + std::to_string(j) + "] holds " + std::to_string(length) + " bytes, fewer than len " +
                 std::to_string(min_len));
     }
     out.ptrs.push_back(data);
-    out.owners.push_back(e.As<Napi::Object>());
+    out.owners.push_back(elems[j].As<Napi::Object>());
   }
   return out;
 }

@@ -26,8 +26,15 @@ class ArgReader {
   uint32_t Uint32Or(size_t i, const char* name, uint32_t fallback) const;
   // One Uint8Array (Buffer included); returns its pointer and byte length.
   uint8_t* Bytes(size_t i, const char* name, size_t* length) const;
-  // An array of exactly `count` Uint8Arrays of at least `min_len` bytes each.
-  BufferList Buffers(size_t i, const char* name, size_t count, size_t min_len) const;
+  // Buffer arguments are read in two phases. Elements() reads the array (element reads can run
+  // JS: index getters) and must run for every array argument before any View(): a getter could
+  // otherwise detach a buffer whose pointer was already taken.
+  std::vector<Napi::Value> Elements(size_t i, const char* name, size_t count) const;
+  // Async work: rejects views over a resizable ArrayBuffer (resize() decommits the pages while the
+  // pool thread uses them). May run JS (a getter), so call it between Elements() and Views().
+  void RejectResizable(const std::vector<Napi::Value>& elems, const char* name) const;
+  // Pointers and owners of Elements() output, each at least `min_len` bytes. Runs no JS.
+  BufferList Views(const std::vector<Napi::Value>& elems, const char* name, size_t min_len) const;
   // An array of stripe indices, each in [0, n).
   std::vector<int> Indices(size_t i, const char* name, int n) const;
 

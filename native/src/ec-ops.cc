@@ -38,6 +38,22 @@ void Adopt(Job& job, BufferList& list, std::vector<unsigned char*>& dst) {
   for (auto& o : list.owners) job.owners.push_back(o);
 }
 
+// ISA-L reads the sources once per group of up to 6 outputs and re-reads a tail block, so an
+// output overlapping a source gives wrong bytes (not ISA-L's contract either): reject it.
+void RejectOverlap(const ArgReader& a, const Job& job, const char* in_name, const char* out_name) {
+  const uintptr_t n = static_cast<uintptr_t>(job.len);
+  if (n == 0) return;
+  for (size_t r = 0; r < job.out.size(); r++) {
+    const uintptr_t o = reinterpret_cast<uintptr_t>(job.out[r]);
+    for (size_t j = 0; j < job.in.size(); j++) {
+      const uintptr_t i = reinterpret_cast<uintptr_t>(job.in[j]);
+      if (o < i + n && i < o + n) {
+        a.RangeFail(std::string(out_name) + "[" + std::to_string(r) + "] overlaps " + in_name + "[" + std::to_string(j) + "]");
+      }
+    }
+  }
+}
+
 int ReadK(const ArgReader& a) { return a.Int(0, "k", 1, kMaxStripes - 1); }
 
 int ReadM(const ArgReader& a, int k) {
@@ -46,22 +62,29 @@ int ReadM(const ArgReader& a, int k) {
   return m;
 }
 
-Job ParseEncode(const Napi::CallbackInfo& info, const char* fn) {
+Job ParseEncode(const Napi::CallbackInfo& info, const char* fn, bool async) {
   ArgReader a(info, fn, 5, "(k, m, data, parity, len)");
   Job job;
   job.k = ReadK(a);
   int m = ReadM(a, job.k);
   job.len = a.Int(4, "len", 0, INT_MAX);
   job.rows = m;
-  BufferList data = a.Buffers(2, "data", static_cast<size_t>(job.k), static_cast<size_t>(job.len));
-  BufferList parity = a.Buffers(3, "parity", static_cast<size_t>(m), static_cast<size_t>(job.len));
+  std::vector<Napi::Value> data_v = a.Elements(2, "data", static_cast<size_t>(job.k));
+  std::vector<Napi::Value> parity_v = a.Elements(3, "parity", static_cast<size_t>(m));
+  if (async) {
+    a.RejectResizable(data_v, "data");
+    a.RejectResizable(parity_v, "parity");
+  }
+  BufferList data = a.Views(data_v, "data", static_cast<size_t>(job.len));  // no JS runs from here on
+  BufferList parity = a.Views(parity_v, "parity", static_cast<size_t>(job.len));
   Adopt(job, data, job.in);
   Adopt(job, parity, job.out);
+  RejectOverlap(a, job, "data", "parity");
   job.tables = EncodeTables(job.k, m);
   return job;
 }
 
-Job ParseDecode(const Napi::CallbackInfo& info, const char* fn) {
+Job ParseDecode(const Napi::CallbackInfo& info, const char* fn, bool async) {
   ArgReader a(info, fn, 7, "(k, m, srcIdx, src, wantIdx, out, len)");
   Job job;
   job.k = ReadK(a);
@@ -78,10 +101,17 @@ Job ParseDecode(const Napi::CallbackInfo& info, const char* fn) {
   }
   std::vector<int> want_idx = a.Indices(4, "wantIdx", job.k + m);
   job.rows = static_cast<int>(want_idx.size());
-  BufferList src = a.Buffers(3, "src", src_idx.size(), static_cast<size_t>(job.len));
-  BufferList out = a.Buffers(5, "out", want_idx.size(), static_cast<size_t>(job.len));
+  std::vector<Napi::Value> src_v = a.Elements(3, "src", src_idx.size());
+  std::vector<Napi::Value> out_v = a.Elements(5, "out", want_idx.size());
+  if (async) {
+    a.RejectResizable(src_v, "src");
+    a.RejectResizable(out_v, "out");
+  }
+  BufferList src = a.Views(src_v, "src", static_cast<size_t>(job.len));  // no JS runs from here on
+  BufferList out = a.Views(out_v, "out", static_cast<size_t>(job.len));
   Adopt(job, src, job.in);
   Adopt(job, out, job.out);
+  RejectOverlap(a, job, "src", "out");
   if (job.rows > 0) {
     try {
       job.tables = DecodeTables(job.k, m, src_idx, want_idx);
@@ -92,7 +122,10 @@ Job ParseDecode(const Napi::CallbackInfo& info, const char* fn) {
   return job;
 }
 
-// Runs one Job on the thread pool; references pin the buffers until the promise settles.
+// Runs one Job on the thread pool; references keep the views alive until the promise settles.
+// They do not stop JS from detaching (transferring) an ArrayBuffer, which frees the memory the
+// pool thread uses; Node-API cannot prevent that, so callers must not transfer a buffer before
+// the promise settles (NativeCodec marks its inputs untransferable, and owns its outputs).
 class JobWorker : public Napi::AsyncWorker {
  public:
   JobWorker(Napi::Env env, Job job)
@@ -112,11 +145,11 @@ class JobWorker : public Napi::AsyncWorker {
 };
 
 // Async entry points report bad arguments as a rejected promise, not a synchronous throw.
-Napi::Value Async(const Napi::CallbackInfo& info, Job (*parse)(const Napi::CallbackInfo&, const char*), const char* fn) {
+Napi::Value Async(const Napi::CallbackInfo& info, Job (*parse)(const Napi::CallbackInfo&, const char*, bool), const char* fn) {
   Napi::Env env = info.Env();
   Job job;
   try {
-    job = parse(info, fn);
+    job = parse(info, fn, true);
   } catch (const Napi::Error& e) {
     auto d = Napi::Promise::Deferred::New(env);
     d.Reject(e.Value());
@@ -133,13 +166,13 @@ Napi::Value Async(const Napi::CallbackInfo& info, Job (*parse)(const Napi::Callb
 }
 
 Napi::Value EcEncode(const Napi::CallbackInfo& info) {
-  Job job = ParseEncode(info, "ecEncode");
+  Job job = ParseEncode(info, "ecEncode", false);
   Run(job);
   return info.Env().Undefined();
 }
 
 Napi::Value EcDecode(const Napi::CallbackInfo& info) {
-  Job job = ParseDecode(info, "ecDecode");
+  Job job = ParseDecode(info, "ecDecode", false);
   Run(job);
   return info.Env().Undefined();
 }

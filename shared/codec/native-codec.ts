@@ -2,6 +2,7 @@
 // its own arguments; this wrapper only picks decode sources and allocates output buffers.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { markAsUntransferable } from 'node:worker_threads';
 import type { ErasureCodec, IndexedChunk } from './codec.js';
 import { checkIndices, checkLen, checkProfile, pickSources } from './codec-args.js';
 import { packageRoot } from './package-root.js';
@@ -19,7 +20,12 @@ export interface IsalInfo {
   cpu: Record<string, boolean>;
 }
 
-/** The addon's exports (native/src/*.cc). Buffers are written in place. */
+/**
+ * The addon's exports (native/src/*.cc). Buffers are written in place. The *Async variants use
+ * the buffers on a pool thread until the promise settles: meanwhile the caller must not write,
+ * transfer (postMessage/structuredClone) or resize them; a transfer frees memory the pool thread
+ * still uses (resizable ArrayBuffers are rejected).
+ */
 export interface NativeAddon {
   ecEncode(k: number, m: number, data: readonly Uint8Array[], parity: readonly Uint8Array[], len: number): void;
   ecDecode(k: number, m: number, srcIdx: readonly number[], src: readonly Uint8Array[], wantIdx: readonly number[], out: readonly Uint8Array[], len: number): void;
@@ -50,6 +56,16 @@ export function loadNativeAddon(): NativeAddon {
 const ALIGNED_MIN_BYTES = 4096;
 const ALIGN = 64;
 
+/**
+ * Async inputs stay in use on a pool thread after the call returns; a transfer of their
+ * ArrayBuffer meanwhile would free that memory under it. Marking makes a later transfer copy
+ * instead (Node 20) or throw (newer Node). Outputs need nothing: no one else holds them yet.
+ */
+function pin(chunks: readonly unknown[]): void {
+  if (!Array.isArray(chunks)) return; // the addon rejects it
+  for (const c of chunks) if (c instanceof Uint8Array) markAsUntransferable(c.buffer);
+}
+
 export class NativeCodec implements ErasureCodec {
   readonly name = 'native' as const;
 
@@ -67,6 +83,7 @@ export class NativeCodec implements ErasureCodec {
 
   async encodeAsync(k: number, m: number, data: readonly Uint8Array[], len: number): Promise<Buffer[]> {
     const parity = this.allocate('encodeAsync', k, m, len);
+    pin(data);
     await this.addon.ecEncodeAsync(k, m, data, parity, len);
     return parity;
   }
@@ -89,6 +106,7 @@ export class NativeCodec implements ErasureCodec {
   async decodeAsync(k: number, m: number, available: readonly IndexedChunk[], want: readonly number[], len: number): Promise<Buffer[]> {
     const out = this.allocateFor('decodeAsync', k, m, want, len);
     const src = pickSources('decodeAsync', k, m, available, len);
+    pin(src.chunks);
     await this.addon.ecDecodeAsync(k, m, src.idx, src.chunks, want, out, len);
     return out;
   }
