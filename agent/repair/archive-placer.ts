@@ -13,7 +13,7 @@
 // (temp-cleanup.ts) once old) or a complete data file whose symlink is missing (a retry of the same task and slot
 // finds it and links it).
 import { randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fchownSync, fstatSync, fsyncSync, linkSync, lstatSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
 import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
@@ -22,7 +22,7 @@ import { ArchiveFileWriter } from '../../shared/xrdec/archive-writer.js';
 import { bucketOf, dataFileName } from '../../shared/xrdec/data-file-name.js';
 import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
-import { chownLike, fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
+import { fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
 import { openPartialForWrite, partialBucketByte, partialName, scanPartial } from './partial-archive.js';
 import { checkTaskSlot, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
@@ -103,12 +103,19 @@ export class ArchivePlacement {
   private entries: number;
   private done = false;
   private sealed = false;
+  /** OPEN no longer holds our key (aborted, suspended or published): the temp name is not ours to touch. */
+  private released = false;
   private tail = 0;
+  private readonly dev: number;
+  private readonly ino: number;
 
   private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number, private readonly key: string,
     private readonly writer: ArchiveFileWriter, readonly resumed: readonly LayoutEntry[]) {
     this.fd = fd;
     this.entries = resumed.length;
+    const st = fstatSync(fd);
+    this.dev = st.dev;
+    this.ino = st.ino;
   }
 
   /**
@@ -149,7 +156,8 @@ export class ArchivePlacement {
     }
     const fd = openPartialForWrite(temp, 0); // a stale partial of this (task, slot) starts over
     try {
-      chownLike(temp, bucketDir);
+      const like = statSync(bucketDir);
+      fchownSync(fd, like.uid, like.gid); // by fd: never a name swapped in meanwhile
     } catch (err) {
       closeSync(fd);
       rmSync(temp, { force: true });
@@ -212,12 +220,12 @@ export class ArchivePlacement {
 
   /** Steps 2-4 after seal(). On failure before the link step, nothing stays. */
   publishSealed(): PlacedArchive {
-    if (!this.sealed || this.done) throw new EcguardError('PLACEMENT_CLOSED', 'publish before seal, or twice');
+    if (!this.sealed || this.done || this.released) throw new EcguardError('PLACEMENT_CLOSED', 'publish before seal, after abort, or twice');
     const t = this.t;
     try {
       const finalPath = this.publish();
       this.done = true;
-      OPEN.delete(this.key);
+      this.release();
       faultPoint('repair-after-rename');
       const size = this.entries > 0 ? this.writer.size + this.tail : 0;
       let link;
@@ -242,7 +250,7 @@ export class ArchivePlacement {
       fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = undefined;
-      OPEN.delete(this.key);
+      this.release();
     } catch {
       this.abort();
     }
@@ -252,8 +260,26 @@ export class ArchivePlacement {
   abort(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    if (!this.done) rmSync(this.temp, { force: true });
+    // Once released, another run of this (task, slot) may own the temp name (and the OPEN key).
+    if (this.released) return;
+    if (!this.done && this.ownsTemp()) rmSync(this.temp, { force: true });
+    this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     OPEN.delete(this.key);
+  }
+
+  /** The temp name still names the file this placement created (not a later run's). */
+  private ownsTemp(): boolean {
+    try {
+      const st = lstatSync(this.temp);
+      return st.isFile() && st.dev === this.dev && st.ino === this.ino;
+    } catch {
+      return false;
+    }
   }
 
   /** Ledger record, then a no-replace link to a free xrootd-style name; returns the final path. */
@@ -265,6 +291,7 @@ export class ArchivePlacement {
       const name = dataFileName({ startTime: START_TIME, pid: process.pid, port: server.port, ipv4: server.ipv4, counter: this.counter }, t.diskPath, t.space);
       const finalPath = `${this.bucketDir}/${name}`;
       if (occupied(finalPath)) continue;
+      if (!this.ownsTemp()) throw new EcguardError('PLACEMENT_LOST', `${this.temp} is no longer the file this placement wrote: not publishing it`);
       writeLedgerRecord(t.diskPath, t.taskId, t.slot, finalPath.slice(t.diskPath.length + 1));
       try {
         linkSync(this.temp, finalPath);

@@ -1,7 +1,7 @@
 // Small filesystem steps a crash-safe placement needs: fsync of a directory (so a create,
 // rename or unlink in it survives a power cut) and ownership copied from the parent directory
 // (xrootd, not root, must own what it serves).
-import { chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 
@@ -22,14 +22,18 @@ export function chownLike(path: string, like: string): void {
 }
 
 /** Creates directory `path` (its parent must exist) owned like its parent; false when it already existed. */
-export function mkdirLikeParent(path: string, mode = 0o755): boolean {
+export function mkdirLikeParent(path: string, mode = 0o755, chown = true): boolean {
   try {
     mkdirSync(path, { mode });
   } catch (err) {
-    if (errnoCode(err) === 'EEXIST' && statSync(path).isDirectory()) return false;
-    throw err;
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    const st = lstatSync(path);
+    if (!st.isDirectory()) throw err; // a symlink (even to a directory) is not our directory
+    // A crash between mkdir and chown left it ours and empty: finish the chown now.
+    if (chown && st.uid === process.geteuid?.() && readdirSync(path).length === 0) chownLike(path, dirname(path));
+    return false;
   }
-  chownLike(path, dirname(path));
+  if (chown) chownLike(path, dirname(path));
   fsyncDir(dirname(path));
   return true;
 }

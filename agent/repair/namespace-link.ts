@@ -1,7 +1,7 @@
 // The namespace symlink of a placed archive, created last and never over anything: when
 // something already sits at the link path the coordinator decides, not us.
-import { lchownSync, lstatSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lchownSync, lstatSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { errnoCode, errorText, UsageError } from '../../shared/errors.js';
 import { fsyncDir, mkdirLikeParent } from './durable-fs.js';
 
@@ -63,13 +63,15 @@ export function createNamespaceLink(linkPath: string, target: string, namespaceR
       continue;
     }
     if (!st.isDirectory()) return { linked: false, problem: `${d} exists and is not a directory` };
+    mkdirLikeParent(d); // exists: only finishes the chown of one a crash left half made (ours, empty)
     break;
   }
   for (const d of missing) mkdirLikeParent(d);
   const parent = dirname(linkPath);
   if (replaceInto !== undefined && replaceableLink(linkPath, replaceInto)) {
     // Atomic swap: a new symlink under a temp name renamed over the old one.
-    const tmp = `${parent}/.ecguard-link-${process.pid}-${Date.now()}`;
+    const tmp = linkTempName(linkPath, target);
+    dropLinkTemp(linkPath, target); // left by a crash between symlink and rename
     symlinkSync(target, tmp);
     try {
       renameSync(tmp, linkPath);
@@ -92,6 +94,24 @@ export function createNamespaceLink(linkPath: string, target: string, namespaceR
   lchownSync(linkPath, p.uid, p.gid);
   fsyncDir(parent);
   return { linked: true };
+}
+
+/** The temp name of the swap link for `target` (fixed, so a crash leftover can be found again). */
+export function linkTempName(linkPath: string, target: string): string {
+  return `${dirname(linkPath)}/.ecguard-link-${basename(target)}`;
+}
+
+/** Removes a leftover swap link of ours (a symlink to `target` under its temp name), nothing else. */
+export function dropLinkTemp(linkPath: string, target: string): void {
+  const tmp = linkTempName(linkPath, target);
+  try {
+    if (lstatSync(tmp).isSymbolicLink() && readlinkSync(tmp) === target) {
+      unlinkSync(tmp);
+      fsyncDir(dirname(tmp));
+    }
+  } catch {
+    /* none there */
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 // bucket). The ledger record is written and fsync'ed BEFORE the rename that makes the data file
 // visible, so a final file always has its record; a record whose file is missing or does not
 // carry the matching xattr (a crash before the rename, a file removed since) counts as nothing.
-import { closeSync, existsSync, lstatSync, openSync, fsyncSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, fsyncSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { getAttributeSync } from 'fs-xattr';
 import { errnoCode, UsageError } from '../../shared/errors.js';
 import { fsyncDir, mkdirLikeParent, writeFully } from './durable-fs.js';
@@ -33,10 +33,11 @@ function recordPath(diskPath: string, taskId: string, slot: number): string {
 /** Records (durably) that (task, slot) is about to be published at `relPath` on this disk. */
 export function writeLedgerRecord(diskPath: string, taskId: string, slot: number, relPath: string): void {
   const dir = `${diskPath}/${LEDGER_DIR}`;
-  mkdirLikeParent(dir, 0o700);
+  mkdirLikeParent(dir, 0o700, false); // stays root's: nobody else may plant names in it
   const final = recordPath(diskPath, taskId, slot);
   const tmp = `${dir}/.${taskId}.${slot}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  rmSync(tmp, { force: true }); // a leftover (or planted) name: unlink never follows it
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeFully(fd, Buffer.from(relPath + '\n'), 0);
     fsyncSync(fd);

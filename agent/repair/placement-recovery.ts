@@ -5,7 +5,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import { createNamespaceLink } from './namespace-link.js';
+import { createNamespaceLink, dropLinkTemp } from './namespace-link.js';
 import { findPlaced, LEDGER_DIR } from './placement-ledger.js';
 
 const log = getLogger('repair');
@@ -35,6 +35,7 @@ export function recoverPlacements(disks: readonly RecoveryDisk[], linkFor: (lfn:
         if (!rec?.pfn || !rec.pfn.startsWith(localroot)) continue;
         const place = linkFor(rec.pfn.slice(localroot.length));
         if (place.linkPath !== rec.pfn) continue;
+        dropLinkTemp(place.linkPath, rec.path);
         let target: string | undefined;
         try {
           target = readlinkSync(place.linkPath);

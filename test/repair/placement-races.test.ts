@@ -1,0 +1,123 @@
+// The placer where another run, a crash or a planted name gets between its steps (found by
+// review): an aborted placement never publishes what now sits at its temp name; a directory a
+// crash left root's is finished, once; the ledger's temp name is never followed; a swap link
+// left by a crash is removed, and only ours.
+import assert from 'node:assert/strict';
+import { chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { getCodec } from '../../shared/codec/index.js';
+import { ArchivePlacement, type PlaceTarget } from '../../agent/repair/archive-placer.js';
+import { mkdirLikeParent } from '../../agent/repair/durable-fs.js';
+import { dropLinkTemp, linkTempName } from '../../agent/repair/namespace-link.js';
+import { findPlaced, LEDGER_DIR, writeLedgerRecord } from '../../agent/repair/placement-ledger.js';
+import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
+import { treeOf } from './repair-harness.js';
+
+const codec = getCodec();
+const data = Buffer.from('hello');
+const entry = { name: 'obj.0.0', data, crc: codec.crc32c(data) };
+const isCode = (code: string) => (e: Error & { code?: string }) => e.code === code;
+const asRoot = process.getuid?.() === 0;
+
+describe('repair: placement races and planted names', function () {
+  this.timeout(60_000);
+  let site: FakeSite;
+  let disk: string;
+  const target = (lfn: string, taskId: string, slot = 0): PlaceTarget => ({
+    diskPath: disk, space: 'public', linkPath: `${site.localroot}${lfn}`, namespaceRoot: site.nsRoot, taskId, slot,
+    version: { strpverText: '1700000000', filesizeText: '5' },
+  });
+  const tempOf = (taskId: string, slot = 0): string => {
+    const found = treeOf(disk).filter((p) => p.endsWith(`/.ecguard-tmp-${taskId}-${slot}.part`));
+    assert.equal(found.length, 1, `one temp file of ${taskId}`);
+    return join(disk, found[0] as string);
+  };
+  beforeEach(() => {
+    site = makeFakeSite({ disks: 1 });
+    disk = site.disks[0]?.path as string;
+  });
+  afterEach(() => site.cleanup());
+
+  it('a placement aborted after sealing never publishes, and leaves the next attempt of its (task, slot) alone', () => {
+    const t = target('/data/race.dat', 'race');
+    const first = ArchivePlacement.open(t);
+    first.append(entry);
+    first.seal();
+    first.abort(); // e.g. the task was cancelled while this holder verified
+    const second = ArchivePlacement.open(t); // the next attempt starts over on the same temp name
+    second.append(entry);
+    const temp = tempOf('race');
+    const before = readFileSync(temp);
+    assert.throws(() => first.publishSealed(), isCode('PLACEMENT_CLOSED'));
+    assert.throws(() => lstatSync(t.linkPath), isCode('ENOENT'), 'no link made');
+    assert.equal(findPlaced(disk, 'race', 0), undefined, 'no ledger record');
+    assert.ok(readFileSync(temp).equals(before), "the next attempt's partial is untouched");
+    first.abort(); // harmless again
+    assert.ok(readFileSync(temp).equals(before));
+    const placed = second.commit();
+    assert.equal(readlinkSync(t.linkPath), placed.path);
+  });
+
+  it('a sealed placement whose temp name now holds another file refuses to publish it', () => {
+    const t = target('/data/swapped.dat', 'swapped');
+    const p = ArchivePlacement.open(t);
+    p.append(entry);
+    p.seal();
+    const temp = tempOf('swapped');
+    const other = join(dirname(temp), 'other');
+    writeFileSync(other, 'not what was sealed');
+    renameSync(other, temp);
+    assert.throws(() => p.publishSealed(), isCode('PLACEMENT_LOST'));
+    assert.throws(() => lstatSync(t.linkPath), isCode('ENOENT'));
+    assert.equal(readFileSync(temp, 'utf8'), 'not what was sealed', 'not removed either: it is not ours');
+  });
+
+  it('mkdirLikeParent finishes the chown a crash skipped, only for an empty directory of ours, and refuses a symlink', function () {
+    if (!asRoot) this.skip(); // chown needs root; CI runs as root
+    const parent = join(disk, 'public');
+    chownSync(parent, 4242, 4343);
+    const half = join(parent, 'AB');
+    mkdirSync(half); // made, then the agent died before the chown: root's
+    assert.equal(mkdirLikeParent(half), false);
+    assert.deepEqual([statSync(half).uid, statSync(half).gid], [4242, 4343]);
+    const full = join(parent, 'AC');
+    mkdirSync(full);
+    writeFileSync(join(full, 'x%'), 'someone put a file here');
+    assert.equal(mkdirLikeParent(full), false);
+    assert.equal(statSync(full).uid, 0, 'not empty: not ours to change');
+    mkdirSync(join(disk, 'elsewhere'));
+    symlinkSync(join(disk, 'elsewhere'), join(parent, 'AD'));
+    assert.throws(() => mkdirLikeParent(join(parent, 'AD')), isCode('EEXIST'));
+  });
+
+  it("the ledger's temp name is never followed: a planted symlink there truncates nothing", () => {
+    const ledger = join(disk, LEDGER_DIR);
+    mkdirSync(ledger, { recursive: true });
+    const victim = join(disk, 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, join(ledger, '.T.0.tmp'));
+    writeLedgerRecord(disk, 'T', 0, 'public/01/y%');
+    assert.equal(readFileSync(victim, 'utf8'), 'precious');
+    assert.ok(readdirSync(ledger).some((n) => n.startsWith('T')), 'the record was written');
+  });
+
+  it('the ledger directory stays the agent\'s own, not the disk owner\'s', function () {
+    if (!asRoot) this.skip();
+    chownSync(disk, 4242, 4343);
+    writeLedgerRecord(disk, 'T', 1, 'public/01/z%');
+    assert.equal(statSync(join(disk, LEDGER_DIR)).uid, 0);
+  });
+
+  it('dropLinkTemp removes a swap link a crash left for this target, and nothing else', () => {
+    const linkPath = `${site.localroot}/data/swap.dat`;
+    mkdirSync(dirname(linkPath), { recursive: true });
+    const targetPath = join(disk, 'public', '0A', 'FILE%');
+    const tmp = linkTempName(linkPath, targetPath);
+    symlinkSync(targetPath, tmp);
+    dropLinkTemp(linkPath, targetPath);
+    assert.throws(() => lstatSync(tmp), isCode('ENOENT'));
+    symlinkSync('/somewhere/else', tmp); // same name, not ours
+    dropLinkTemp(linkPath, targetPath);
+    assert.ok(lstatSync(tmp).isSymbolicLink());
+  });
+});
