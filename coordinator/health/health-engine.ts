@@ -19,8 +19,10 @@ export interface ClassifyInput {
 }
 
 /** Key of an archive in ClassifyInput.replaced. */
-export function archiveKeyOf(a: { readonly serverId: string; readonly diskId: string; readonly dataPath: string }): string {
-  return `${a.serverId}\0${a.diskId}\0${a.dataPath}`;
+export function archiveKeyOf(a: { readonly serverId: string; readonly diskId: string; readonly dataPath: string; readonly strpver?: number }): string {
+  // the strpver belongs to the key: an overwrite rewrites the same data file in place with a new
+  // version, which is a real archive again, not the duplicate a repair replaced
+  return `${a.serverId}\0${a.diskId}\0${a.dataPath}\0${a.strpver ?? ''}`;
 }
 
 export interface ArchiveVerdict {
@@ -62,14 +64,19 @@ function usable(a: ArchiveRow): boolean {
 
 /** Distinct stripes per block covered by a set of archives, min over blocks. */
 export function minCoverage(archives: readonly ArchiveRow[], blocks: number): number {
-  if (blocks === 0) return archives.length;
-  const regular = archives.filter((a) => a.regular || !a.stripeMap).length;
-  if (regular === archives.length) return regular; // the common case: one stripe per block each
+  // Archives with the same central directory hold the same stripes (a copy of one placement on
+  // two servers or disks): they count once.
+  const digests = new Set<string>();
+  const distinct = archives.filter((a) => a.cdDigest === undefined || (!digests.has(a.cdDigest) && digests.add(a.cdDigest) !== undefined));
+  if (blocks === 0) return distinct.length;
+  const regular = distinct.filter((a) => a.regular || !a.stripeMap);
+  // the common case: one stripe per block each, for every block of the file
+  if (regular.length === distinct.length && regular.every((a) => a.nblocks >= blocks)) return regular.length;
   let min = Infinity;
   for (let b = 0; b < blocks; b++) {
     const extra = new Set<number>();
-    for (const a of archives) if (!a.regular && a.stripeMap) for (const s of a.stripeMap[b] ?? []) extra.add(s);
-    min = Math.min(min, regular + extra.size);
+    for (const a of distinct) if (!a.regular && a.stripeMap) for (const s of a.stripeMap[b] ?? []) extra.add(s);
+    min = Math.min(min, regular.filter((a) => b < a.nblocks).length + extra.size);
   }
   return min;
 }
@@ -83,9 +90,12 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
   for (const a of i.archives) {
     if (!usable(a)) verdicts.push({ archive: a, role: 'corrupt', reason: `archive unreadable as XrdEc (${a.parseStatus}${a.parseError ? `: ${a.parseError}` : ''})` });
     else if (a.strpver === undefined) verdicts.push({ archive: a, role: 'corrupt', reason: 'no xrdec.strpver: its version cannot be told' });
+    else if (a.parseStatus === 'empty' && (a.filesize ?? 0) > 0) verdicts.push({ archive: a, role: 'corrupt', reason: `0-byte archive but xrdec.filesize is ${a.filesize}: truncated to nothing` });
     else good.push(a);
   }
-  const latest = good.reduce<number | undefined>((m, a) => (m === undefined || (a.strpver as number) > m ? a.strpver : m), undefined);
+  // latest = max strpver seen, damaged archives included: the XrdEc reader picks the version from
+  // the xattrs alone (XRDEC-FORMAT.md §G), so a damaged newer archive hides every older one.
+  const latest = i.archives.reduce<number | undefined>((m, a) => (a.strpver !== undefined && (m === undefined || a.strpver > m) ? a.strpver : m), undefined);
   const base = { archives: verdicts, anomalies };
   if (latest === undefined) {
     return { ...base, state: i.archives.length > 0 ? 'lost' : undefined, redundancy: -1, available: 0, unavailable: 0, reason: i.archives.length > 0 ? 'no usable archive: every archive is damaged or unversioned' : 'no archives' };
@@ -95,6 +105,7 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
   const duplicates = good.filter((a) => a.strpver === latest && replacedBy(a) !== undefined);
   const current = good.filter((a) => a.strpver === latest && replacedBy(a) === undefined);
   const older = good.filter((a) => a.strpver !== latest);
+  if (current.length === 0 && duplicates.length === 0 && older.length > 0) anomalies.push(`strpver ${latest} is held only by damaged archives, and XrdEc readers use only the newest version: it hides the ${older.length} older archive(s)`);
   const sizes = [...new Set(current.map((a) => a.filesize).filter((s): s is number => s !== undefined))];
   if (sizes.length > 1) anomalies.push(`archives of strpver ${latest} disagree on xrdec.filesize (${sizes.join(', ')})`);
   const filesize = sizes.length === 1 ? sizes[0] : undefined;
@@ -138,6 +149,10 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
     state = 'incomplete';
     reason = `strpver ${latest} never reached ${n} archives (a failed write, or a leftover): ${parts}`;
   }
+  // debris only when the latest is healthy and consistent: with disagreeing xrdec.filesize the
+  // reader takes the size of whichever archive opens first
+  const latestSound = state === 'healthy' && sizes.length <= 1;
+  const notSound = state === 'healthy' ? 'healthy but its archives disagree on xrdec.filesize' : state;
   const loneLeftover = state === 'incomplete' && !i.wasComplete(latest);
   for (const a of current) {
     verdicts.push(loneLeftover
@@ -145,12 +160,12 @@ export function classifyFile(i: ClassifyInput): FileVerdict {
       : { archive: a, role: 'current', reason: `strpver ${latest}` });
   }
   for (const a of duplicates) {
-    verdicts.push({ archive: a, role: state === 'healthy' ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere while it was away: a duplicate, not counted` });
+    verdicts.push({ archive: a, role: latestSound ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere while it was away: a duplicate, not counted` });
   }
   for (const a of older) {
-    verdicts.push(state === 'healthy'
+    verdicts.push(latestSound
       ? { archive: a, role: 'debris', reason: `strpver ${a.strpver} superseded by ${latest}, which is healthy` }
-      : { archive: a, role: 'superseded', reason: `strpver ${a.strpver} superseded by ${latest}, which is ${state}: kept until the latest is healthy` });
+      : { archive: a, role: 'superseded', reason: `strpver ${a.strpver} superseded by ${latest}, which is ${notSound}: kept until the latest is healthy` });
   }
   return { ...base, state, redundancy: covA - n, latestStrpver: latest, ...(filesize !== undefined ? { filesize } : {}), available: avail.length, unavailable: unavail.length, reason };
 }

@@ -156,8 +156,10 @@ export class Reclassifier extends EventEmitter {
       let v = classifyFile({ ...input, tombstones: tlist });
       const deletingUntil = this.deleting.get(lfn);
       if (deletingUntil !== undefined) {
-        if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined) {
-          // Every available archive of the latest version was unlinked: the file was deleted.
+        if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined
+          && prev !== undefined && prev.latestStrpver === v.latestStrpver && prev.available > 0) {
+          // Every available archive of the latest version was unlinked: the file was deleted. (An
+          // unlink while none was available, e.g. of an old leftover, says nothing about it.)
           const t: Tombstone = { lfn, strpver: v.latestStrpver, at: now, reason: `deleted on every up server${v.unavailable ? ` while ${v.unavailable} archive(s) were on down servers` : ''}` };
           newTombs.push(t);
           tlist = [...tlist, t];

@@ -53,7 +53,8 @@ export type PlanDecision =
   | { readonly kind: 'impossible'; readonly reason: string };
 
 function usable(a: ArchiveRow): boolean {
-  return (a.parseStatus === 'ok' || a.parseStatus === 'empty') && a.strpver !== undefined;
+  // a 0-byte archive of a non-empty file was truncated to nothing: no source (as in classifyFile)
+  return (a.parseStatus === 'ok' || (a.parseStatus === 'empty' && (a.filesize ?? 0) === 0)) && a.strpver !== undefined;
 }
 
 export function planRepair(i: PlanInput): PlanDecision {

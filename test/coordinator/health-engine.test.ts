@@ -144,4 +144,22 @@ describe('health engine', () => {
     assert.equal(run(ten({ filesize: 0, nblocks: 0, nentries: 0, parseStatus: 'empty', size: 0 })).state, 'healthy');
     assert.equal(run(ten({ filesize: 0, nblocks: 0, nentries: 0, parseStatus: 'empty', size: 0 }).slice(2)).state, 'critical');
   });
+  it('review: a damaged newer version hides the older ones; copies, 0-byte and short archives add no coverage', () => {
+    const old = archive(11, { strpver: 1_600_000_000 });
+    const hidden = run([...ten(), archive(10, { strpver: 1_700_000_100, parseStatus: 'truncated', nentries: 0, regular: false }), old], { complete: false });
+    assert.equal(hidden.state, 'incomplete');
+    assert.ok(!hidden.archives.some((a) => a.role === 'debris'));
+    const copies = ten().map((a, i) => ({ ...a, cdDigest: `d${i}` }));
+    copies[9] = { ...(copies[9] as ArchiveRow), cdDigest: 'd8' };
+    assert.equal(run([...copies, old]).state, 'degraded');
+    assert.equal(run(ten().map((a, i) => (i < 2 ? { ...a, size: 0, parseStatus: 'empty', nblocks: 0, nentries: 0 } : a))).state, 'critical');
+    const short = ten();
+    short[0] = { ...(short[0] as ArchiveRow), nblocks: 1, nentries: 1, filesize: 8000 };
+    const v = run([...short, old]);
+    assert.equal(v.state, 'degraded');
+    assert.equal(v.archives.find((a) => a.archive.serverId === 'srv11')?.role, 'superseded');
+    // an old repair replaced srv3's archive of an older version; the file was rewritten in place since
+    const replaced = new Map([[archiveKeyOf({ ...(ten()[3] as ArchiveRow), strpver: 1_600_000_000 }), 'r0']]);
+    assert.equal(run(ten(), { replaced }).state, 'healthy');
+  });
 });

@@ -36,6 +36,16 @@ describe('repair planner', () => {
     assert.equal(planRepair(world()).kind, 'none');
   });
 
+  it('a 0-byte archive of a non-empty file (truncated to nothing) is no source', () => {
+    const w = world({ disks: { 's2:/data/disk0': 'failed' } });
+    const archives = w.archives.map((a) => (a.serverId === 's0' ? { ...a, size: 0, parseStatus: 'empty' as const, nblocks: 0, nentries: 0 } : a));
+    const d = planRepair({ ...w, archives });
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.ok(!d.plan.sources.some((x) => x.serverId === 's0'), 'not read from');
+    assert.equal(d.plan.sources.length, 4);
+  });
+
   it('a failed disk of an up server: rebuilt at once on that server\'s other disk, replacing the dangling link', () => {
     const d = planRepair(world({ disks: { 's2:/data/disk0': 'failed' } }));
     assert.equal(d.kind, 'plan');

@@ -42,7 +42,7 @@ export function archive(serverId: string, n: number, lfn: string, o: Partial<Arc
     filesize: 8 * 4096,
     xattrNamespace: 'user.U.',
     crcKind: 'crc32c',
-    cdDigest: 'd1g3st',
+    cdDigest: `d1g3st${serverId}${n}`, // distinct archives have distinct central directories
     ...o,
   });
 }

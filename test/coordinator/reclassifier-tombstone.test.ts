@@ -1,0 +1,78 @@
+// A tombstone says "deleted on every up server". It must come only from unlinks of the latest
+// version's available archives, never from an unrelated unlink while the file had none
+// available (found by review: removing an old leftover of an unavailable file deleted it and
+// called its surviving archives debris, for good).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
+import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
+import { ClusterState } from '../../coordinator/cluster-state.js';
+import { Reclassifier } from '../../coordinator/health/reclassifier.js';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+
+const P21 = { nbData: 2, nbParity: 1, chunkSize: 1024 };
+const V1 = 1_700_000_000;
+const V0 = 1_600_000_000;
+const LFN = '/data/f';
+
+const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
+  serverId: `s${s}`, diskId: `s${s}:/d`, space: 'public', dataPath: `public/00/f${s}%`, lfn: LFN, size: 5000, mtimeMs: Date.now() - 3600_000, inode: s,
+  strpver: V1, filesize: 6144, xattrNamespace: 'user.U.', nblocks: 3, nentries: 3, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: `d${s}`, ...o,
+});
+
+describe('reclassifier: tombstones only from the deletion of the latest version', () => {
+  let dir: string;
+  let store: CatalogStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ecguard-tomb-'));
+    store = openSqliteCatalog(join(dir, 'c.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function setup(states: { down: number[]; s1disk: 'online' | 'failed' }): Promise<Reclassifier> {
+    for (const s of [1, 2, 3, 4]) {
+      await store.putServer({ serverId: `s${s}`, state: states.down.includes(s) ? 'down' : 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
+      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: s === 1 ? states.s1disk : 'online', since: 0, evidence: [] });
+      await store.applyArchiveChanges(`s${s}`, [rec(s, s === 4 ? { strpver: V0 } : {})], []);
+    }
+    const cluster = new ClusterState(store);
+    await cluster.load();
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20 });
+    rc.mark([LFN]);
+    await rc.flush();
+    return rc;
+  }
+
+  it('an unavailable file stays unavailable when an old leftover of it is removed', async () => {
+    const rc = await setup({ down: [2, 3], s1disk: 'failed' });
+    assert.equal((await store.getFile(LFN))?.state, 'unavailable');
+    await store.applyArchiveChanges('s4', [], [{ diskId: 's4:/d', dataPath: 'public/00/f4%' }]);
+    rc.markUnlinked([LFN]);
+    await new Promise((r) => setTimeout(r, 60));
+    await rc.flush();
+    assert.deepEqual((await store.tombstonesFor([LFN])).get(LFN) ?? [], []);
+    const f = await store.getFile(LFN);
+    assert.equal(f?.state, 'unavailable');
+    const roles = await store.listArchiveRoles(['debris'], 10);
+    assert.deepEqual(roles, [], 'no archive of it is debris');
+  });
+
+  it('a file deleted on every up server while one was down gets its tombstone; the down server\'s archive is debris', async () => {
+    const rc = await setup({ down: [3], s1disk: 'online' });
+    assert.equal((await store.getFile(LFN))?.state, 'critical');
+    // rm on every up server: s1 and s2 (latest) and the old leftover on s4
+    for (const s of [1, 2, 4]) await store.applyArchiveChanges(`s${s}`, [], [{ diskId: `s${s}:/d`, dataPath: `public/00/f${s}%` }]);
+    rc.markUnlinked([LFN]);
+    await new Promise((r) => setTimeout(r, 60));
+    await rc.flush();
+    const t = (await store.tombstonesFor([LFN])).get(LFN) ?? [];
+    assert.equal(t.length, 1);
+    assert.equal(t[0]?.strpver, V1);
+    assert.deepEqual((await store.listArchiveRoles(['debris'], 10)).map((r) => r.serverId), ['s3']);
+  });
+});
