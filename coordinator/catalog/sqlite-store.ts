@@ -14,7 +14,7 @@ import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from '.
 import { archiveStatesOf, updateArchiveRoles } from './sqlite-archive-states.js';
 import { ArchiveWriter } from './sqlite-archive-writer.js';
 import { fileQuery } from './sqlite-file-query.js';
-import { eachForLfns } from './sqlite-lfn-batch.js';
+import { eachForLfns, isEmpty } from './sqlite-lfn-batch.js';
 import { InventoryTracker } from './sqlite-inventory.js';
 import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, cellsToFile, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
 import { applySchema } from './sqlite-schema.js';
@@ -270,6 +270,7 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async tombstonesFor(lfns: readonly string[]): Promise<Map<string, Tombstone[]>> {
     const out = new Map<string, Tombstone[]>(lfns.map((l) => [l, []]));
+    if (isEmpty(this.q, 'tombstones')) return out; // most catalogs: no probe per LFN at all
     eachForLfns(this.q, lfns, (list) => `SELECT lfn, strpver, at, reason FROM tombstones WHERE lfn IN (${list}) ORDER BY lfn, at, id`, (d) => out.get((d as TombstoneDbRow).lfn)?.push(rowToTombstone(d as TombstoneDbRow)));
     return out;
   }

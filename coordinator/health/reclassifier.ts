@@ -159,10 +159,10 @@ export class Reclassifier extends EventEmitter {
       }
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
-        replaced: replacedMap(replaced.get(lfn)),
+        replaced: replacedMap(replaced.get(lfn)), tombstones: tlist,
         wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
       };
-      let v = classifyFile({ ...input, tombstones: tlist });
+      let v = classifyFile(input);
       const deletingUntil = this.deleting.get(lfn);
       if (deletingUntil !== undefined) {
         if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined) {
