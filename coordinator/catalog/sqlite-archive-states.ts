@@ -9,9 +9,15 @@ import type { ArchiveRoleRow, ArchiveState } from './catalog-types.js';
 import { eachForLfns } from './sqlite-lfn-batch.js';
 import type { StatementCache } from './sqlite-statements.js';
 
-const SELECT = 'lfn, server_id, disk_id, data_path, mtime_ms, strpver, filesize, nblocks, regular, stripe_map, parse_status, parse_error, role, role_reason';
+// Each cell costs about as much as the next whatever it holds (NULL included), so the columns
+// that are nearly always the same (regular, parse status 'ok', no stripe map, no parse error, no
+// role) come as one cell: NULL in the common case, else a JSON array of the six.
+const RARE = `CASE WHEN regular = 1 AND parse_status = 'ok' AND stripe_map IS NULL AND parse_error IS NULL AND role IS NULL AND role_reason IS NULL
+  THEN NULL ELSE json_array(regular, parse_status, stripe_map, parse_error, role, role_reason) END`;
+const SELECT = `lfn, server_id, disk_id, data_path, mtime_ms, strpver, filesize, nblocks, ${RARE}`;
 
 type Cells = (string | number | null)[];
+type Rare = [number, ParseStatus, string | null, string | null, ArchiveRole | null, string | null];
 
 function cellsToState(d: Readonly<Cells>): ArchiveState {
   const r: { -readonly [K in keyof ArchiveState]: ArchiveState[K] } = {
@@ -21,15 +27,20 @@ function cellsToState(d: Readonly<Cells>): ArchiveState {
     dataPath: d[3] as string,
     mtimeMs: d[4] as number,
     nblocks: d[7] as number,
-    regular: d[8] === 1,
-    parseStatus: d[10] as ParseStatus,
+    regular: true,
+    parseStatus: 'ok',
   };
   if (d[5] !== null) r.strpver = d[5] as number;
   if (d[6] !== null) r.filesize = d[6] as number;
-  if (d[9] !== null) r.stripeMap = JSON.parse(d[9] as string) as Record<number, number[]>;
-  if (d[11] !== null) r.parseError = d[11] as string;
-  if (d[12] !== null) r.role = d[12] as ArchiveRole;
-  if (d[13] !== null) r.roleReason = d[13] as string;
+  if (d[8] !== null) {
+    const [regular, parseStatus, stripeMap, parseError, role, roleReason] = JSON.parse(d[8] as string) as Rare;
+    r.regular = regular === 1;
+    r.parseStatus = parseStatus;
+    if (stripeMap !== null) r.stripeMap = JSON.parse(stripeMap) as Record<number, number[]>;
+    if (parseError !== null) r.parseError = parseError;
+    if (role !== null) r.role = role;
+    if (roleReason !== null) r.roleReason = roleReason;
+  }
   return r;
 }
 

@@ -22,13 +22,14 @@ export function archiveStatesContract(c: ContractContext): void {
     const a2 = archive('srv02', 0, '/a');
     const a1 = fullArchive('srv01', 1, '/a');
     const a0 = archive('srv01', 0, '/a', { strpver: undefined, filesize: undefined });
-    const b = archive('srv01', 0, '/b');
+    const b = archive('srv01', 0, '/b', { parseStatus: 'bad-cd', parseError: 'odd: "q" \\ \n\t\u0001 é 𝄞 \u0000 end' });
     await s.applyArchiveChanges('srv02', [a2], []);
     await s.applyArchiveChanges('srv01', [a1, b, a0], []);
     const got = await s.archiveStatesOf(['/a', '/none', '/a']);
     assert.deepEqual([...got.keys()].sort(), ['/a', '/none']);
     assert.deepEqual(got.get('/none'), []);
     assert.deepEqual(got.get('/a'), [stateOf(a0), stateOf(a1), stateOf(a2)]);
+    assert.deepEqual((await s.archiveStatesOf(['/b'])).get('/b'), [stateOf(b)], 'any text comes back exactly');
     // the same archives, in the same order, as archivesOf
     const full = (await s.archivesOf(['/a'])).get('/a') ?? [];
     assert.deepEqual(full.map((x) => x.dataPath + x.serverId + x.diskId), (got.get('/a') ?? []).map((x) => x.dataPath + x.serverId + x.diskId));
