@@ -4,7 +4,7 @@
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
-import type { ArchiveRoleRow, ArchiveRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
+import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
 export interface ArchiveRemoval {
   readonly diskId: string;
@@ -39,6 +39,11 @@ export interface CatalogStore {
   endInventory(serverId: string, asOfSeq: number): Promise<string[]>;
   /** Archives of these LFNs, all servers. */
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>>;
+  /**
+   * What classification reads of the archives of these LFNs (every LFN asked has an entry, in
+   * archive key order like archivesOf), with each archive's stored role.
+   */
+  archiveStatesOf(lfns: readonly string[]): Promise<Map<string, ArchiveState[]>>;
   /** LFNs of these archives of a server, as the catalog has them now (before a removal). */
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]>;
   /** LFNs with an archive on this disk / server. */
@@ -68,6 +73,8 @@ export interface CatalogStore {
   fileCounts(): Promise<Record<FileState, StateCount>>;
   /** Replaces the roles of every archive of these LFNs. */
   putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void>;
+  /** Sets the roles of just these archives (one transaction); others keep theirs. */
+  updateArchiveRoles(rows: readonly ArchiveRoleRow[]): Promise<void>;
   listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]>;
 
   // --- tombstones (coordinator's own state)

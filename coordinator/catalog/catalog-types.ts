@@ -35,6 +35,16 @@ export interface ArchiveRow extends ArchiveRecord {
   readonly serverId: string;
 }
 
+/** The part of an archive classification reads: its key, version, shape and parse outcome. */
+export type ClassifiableArchive = Pick<ArchiveRow, 'serverId' | 'diskId' | 'dataPath' | 'lfn' | 'mtimeMs' | 'strpver' | 'filesize' | 'nblocks' | 'regular' | 'stripeMap' | 'parseStatus' | 'parseError' | 'cdDigest'>;
+
+/** An archive as the reclassifier reads it (archiveStatesOf): what it needs, and the role stored now. */
+export interface ArchiveState extends ClassifiableArchive {
+  /** The stored role; undefined for a current or never classified archive (stored as NULL). */
+  readonly role?: ArchiveRole;
+  readonly roleReason?: string;
+}
+
 export interface FileRow {
   readonly lfn: string;
   readonly state: FileState;

@@ -87,6 +87,7 @@ export class FaultyCatalogStore implements CatalogStore {
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]) { return this.call('inventoryBatch', () => this.inner.inventoryBatch(serverId, records)); }
   endInventory(serverId: string, asOfSeq: number) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq)); }
   archivesOf(lfns: readonly string[]) { return this.call('archivesOf', () => this.inner.archivesOf(lfns)); }
+  archiveStatesOf(lfns: readonly string[]) { return this.call('archiveStatesOf', () => this.inner.archiveStatesOf(lfns)); }
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]) { return this.call('lfnsOfArchives', () => this.inner.lfnsOfArchives(serverId, keys)); }
   lfnsOnDisk(diskId: string) { return this.call('lfnsOnDisk', () => this.inner.lfnsOnDisk(diskId)); }
   lfnsOnServer(serverId: string) { return this.call('lfnsOnServer', () => this.inner.lfnsOnServer(serverId)); }
@@ -102,6 +103,7 @@ export class FaultyCatalogStore implements CatalogStore {
   listFiles(filter: FileFilter) { return this.call('listFiles', () => this.inner.listFiles(filter)); }
   fileCounts() { return this.call('fileCounts', () => this.inner.fileCounts()); }
   putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]) { return this.call('putArchiveRoles', () => this.inner.putArchiveRoles(lfns, rows)); }
+  updateArchiveRoles(rows: readonly ArchiveRoleRow[]) { return this.call('updateArchiveRoles', () => this.inner.updateArchiveRoles(rows)); }
   listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number) { return this.call('listArchiveRoles', () => this.inner.listArchiveRoles(roles, limit)); }
   addTombstones(rows: readonly Tombstone[]) { return this.call('addTombstones', () => this.inner.addTombstones(rows)); }
   tombstonesFor(lfns: readonly string[]) { return this.call('tombstonesFor', () => this.inner.tombstonesFor(lfns)); }

@@ -28,3 +28,8 @@ export function eachForLfns(q: StatementCache, lfns: readonly string[], sql: (in
     for (const row of stmt.all(...chunk)) each(row);
   }
 }
+
+/** The table has no row (one probe): callers skip their per-LFN reads of tables that are usually empty. */
+export function isEmpty(q: StatementCache, table: 'tombstones' | 'replaced_archives'): boolean {
+  return q.get(`SELECT EXISTS (SELECT 1 FROM ${table})`).pluck().get() === 0;
+}

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import { REPAIR_TASK_STATES, type RepairTaskFilter, type RepairTaskRow, type RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { StatementCache } from './sqlite-statements.js';
-import { eachForLfns } from './sqlite-lfn-batch.js';
+import { eachForLfns, isEmpty } from './sqlite-lfn-batch.js';
 import type { ReplacedArchive } from './catalog-types.js';
 
 export const REPAIR_TASKS_SCHEMA = `
@@ -50,6 +50,7 @@ export class ReplacedArchiveTable {
 
   forLfns(lfns: readonly string[]): Map<string, ReplacedArchive[]> {
     const out = new Map<string, ReplacedArchive[]>(lfns.map((l) => [l, []]));
+    if (isEmpty(this.q, 'replaced_archives')) return out; // no repair has replaced anything yet
     const sql = (list: string): string => `SELECT server_id, disk_id, data_path, lfn, strpver, task_id, at FROM replaced_archives WHERE lfn IN (${list}) ORDER BY lfn, at, server_id, disk_id, data_path`;
     eachForLfns(this.q, lfns, sql, (row) => {
       const r = row as { server_id: string; disk_id: string; data_path: string; lfn: string; strpver: number; task_id: string; at: number };

@@ -110,6 +110,25 @@ export function rowToFile(d: FileDbRow): FileRow {
   return r;
 }
 
+/** A raw row of FILE_COLUMNS (better-sqlite3 .raw(): no object per row for the batch reads). */
+export function cellsToFile(d: readonly (string | number | null)[]): FileRow {
+  const r: { -readonly [K in keyof FileRow]: FileRow[K] } = {
+    lfn: d[0] as string,
+    state: d[1] as FileState,
+    redundancy: d[2] as number,
+    available: d[5] as number,
+    unavailable: d[6] as number,
+    reason: d[7] as string,
+    firstSeen: d[8] as number,
+    stateSince: d[10] as number,
+    bytes: d[11] as number,
+  };
+  if (d[3] !== null) r.latestStrpver = d[3] as number;
+  if (d[4] !== null) r.filesize = d[4] as number;
+  if (d[9] !== null) r.createdAt = d[9] as number;
+  return r;
+}
+
 export interface TombstoneDbRow {
   lfn: string;
   strpver: number | null;

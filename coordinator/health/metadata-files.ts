@@ -4,14 +4,14 @@
 // (no bogus "incomplete" file per object) and the planner learns from it that the object's
 // placement indices are tied to servers.
 import { METADATA_NOTE, METADATA_SUFFIX } from '../../shared/xrdec/mt-file.js';
-import type { ArchiveRow } from '../catalog/catalog-types.js';
+import type { ClassifiableArchive } from '../catalog/catalog-types.js';
 
 /** Every archive of `lfn` is an `.mt` file (and there is at least one). */
-export function isMetadataOnly(lfn: string, archives: readonly ArchiveRow[]): boolean {
+export function isMetadataOnly(lfn: string, archives: readonly ClassifiableArchive[]): boolean {
   return lfn.endsWith(METADATA_SUFFIX) && archives.length > 0 && archives.every(isMetadataRecord);
 }
 
-export function isMetadataRecord(a: ArchiveRow): boolean {
+export function isMetadataRecord(a: ClassifiableArchive): boolean {
   return a.parseStatus === 'not-ec' && a.strpver === undefined && (a.parseError ?? '').startsWith(METADATA_NOTE);
 }
 

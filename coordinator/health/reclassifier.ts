@@ -9,7 +9,8 @@ import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
-import type { ArchiveRoleRow, FileRow, ReplacedArchive, Tombstone } from '../catalog/catalog-types.js';
+import type { ArchiveRole } from '../../shared/domain/file-health.js';
+import type { ArchiveRoleRow, ArchiveState, FileRow, ReplacedArchive, Tombstone } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
 import { isMetadataOnly } from './metadata-files.js';
@@ -36,6 +37,11 @@ function sameFile(a: FileRow | undefined, b: FileRow): boolean {
   return a !== undefined && a.state === b.state && a.redundancy === b.redundancy && a.latestStrpver === b.latestStrpver && a.filesize === b.filesize
     && a.available === b.available && a.unavailable === b.unavailable && a.reason === b.reason && a.firstSeen === b.firstSeen
     && a.createdAt === b.createdAt && a.stateSince === b.stateSince && a.bytes === b.bytes;
+}
+
+/** The stored role differs from the verdict ('current' is stored as no role at all). */
+function roleChanged(a: ArchiveState, role: ArchiveRole, reason: string): boolean {
+  return role === 'current' ? a.role !== undefined : a.role !== role || a.roleReason !== reason;
 }
 
 const NONE: ReadonlyMap<string, string> = new Map();
@@ -128,7 +134,9 @@ export class Reclassifier extends EventEmitter {
 
   private async classify(lfns: string[]): Promise<void> {
     const now = Date.now();
-    const archives = await this.store.archivesOf(lfns);
+    // in key order: every read and write below then walks the indexes front to back
+    lfns.sort();
+    const archives = await this.store.archiveStatesOf(lfns);
     const tombs = await this.store.tombstonesFor(lfns);
     const replaced = await this.store.replacedFor(lfns);
     const prevRows = await this.store.filesOf(lfns);
@@ -146,14 +154,15 @@ export class Reclassifier extends EventEmitter {
       let tlist = tombs.get(lfn) ?? [];
       if (isMetadataOnly(lfn, list)) {
         if (prev) gone.push(lfn); // an older catalog took it for a file
+        for (const a of list) if (a.role !== undefined) roles.push({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath, lfn, role: 'current', reason: '' });
         continue;
       }
       const input = {
         lfn, archives: list, profile, serverState: this.cluster.serverState, diskState: this.cluster.diskState, nowMs: now,
-        replaced: replacedMap(replaced.get(lfn)),
+        replaced: replacedMap(replaced.get(lfn)), tombstones: tlist,
         wasComplete: (sv: number | undefined) => prev?.createdAt !== undefined && prev.latestStrpver === sv,
       };
-      let v = classifyFile({ ...input, tombstones: tlist });
+      let v = classifyFile(input);
       const deletingUntil = this.deleting.get(lfn);
       if (deletingUntil !== undefined) {
         if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined
@@ -181,7 +190,8 @@ export class Reclassifier extends EventEmitter {
         }
       } else this.settle.done(lfn);
       for (const a of v.archives) {
-        roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
+        // only roles that change are written (nearly every archive is current, stored as NULL)
+        if (roleChanged(a.archive, a.role, a.reason)) roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
       }
       if (v.state === undefined) {
         if (prev) gone.push(lfn);
@@ -206,9 +216,8 @@ export class Reclassifier extends EventEmitter {
     if (newTombs.length) await this.store.addTombstones(newTombs);
     if (puts.length) await this.store.putFiles(puts);
     if (gone.length) await this.store.deleteFiles(gone);
-    const held = new Set(deferred);
-    const done = deferred.length ? lfns.filter((l) => !held.has(l)) : lfns;
-    await this.store.putArchiveRoles(done, roles);
+    // deferred files have no role rows: theirs stay as they were
+    if (roles.length) await this.store.updateArchiveRoles(roles);
     if (deferred.length) for (const l of deferred) this.dirty.add(l);
     if (changes.length) this.emit('changes', changes);
     if (settling.length) {

@@ -3,6 +3,7 @@
 import type { CatalogStore } from '../../../coordinator/catalog/catalog-store.js';
 import type { ContractContext, MakeStore, StoreFixture } from './contract-context.js';
 import { archiveContract } from './contract-archives.js';
+import { archiveStatesContract } from './contract-archive-states.js';
 import { filesContract } from './contract-files.js';
 import { inventoryContract } from './contract-inventory.js';
 import { miscContract } from './contract-misc.js';
@@ -38,6 +39,7 @@ export function storeContract(makeStore: MakeStore, o: { persistent: boolean } =
   });
   describe('servers and disks', () => serversContract(ctx));
   describe('archives', () => archiveContract(ctx));
+  describe('archive states and role updates (reclassification)', () => archiveStatesContract(ctx));
   describe('full inventories (mark and sweep)', () => inventoryContract(ctx));
   describe('repair tasks', () => repairTaskContract(ctx));
   describe('files, counts and roles', () => filesContract(ctx));
