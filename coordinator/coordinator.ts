@@ -192,6 +192,7 @@ export class Coordinator implements SessionContext, AdminContext {
     const now = Date.now();
     this.seen(serverId);
     this.syncing.add(serverId);
+    this.safeMode.connected(serverId);
     const row: ServerRow = prev
       ? { ...prev, state: 'up', since: prev.state === 'up' ? prev.since : now, lastSeen: now, instanceId }
       : { serverId, state: 'up', since: now, lastSeen: now, appliedSeq: 0, instanceId, inventoried: false };

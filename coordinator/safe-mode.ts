@@ -40,6 +40,16 @@ export class SafeMode {
     this.evaluate();
   }
 
+  /**
+   * A server said hello: from now on it is one to wait for (a fresh catalog knows no server, and
+   * safe mode must not end after the first inventory while others are still sending theirs).
+   */
+  connected(serverId: string): void {
+    if (this.known.has(serverId)) return;
+    this.known.add(serverId);
+    this.lastJoin = Date.now();
+  }
+
   /** A server's view is complete (inventory done, or replay caught up). */
   reportedBy(serverId: string): void {
     if (!this.known.has(serverId)) this.lastJoin = Date.now();
