@@ -20,6 +20,9 @@ const BIG_DISK = `${srv(0)}:/disk0`;
 /** Server of archive i of file f: archive 0 on srv00 (the big disk), the others on srv01..srv11. */
 const serverOf = (f: number, i: number): number => (i === 0 ? 0 : 1 + ((f + i) % (SERVERS - 1)));
 
+/** Distinct per archive, as real directories are (copies of one directory count once). */
+const digestOf = (f: number, i: number): string => (f * 16 + i).toString(16).padStart(16, '0');
+
 function* records(files: number, server: number): Generator<ArchiveRecord> {
   for (let f = 0; f < files; f++) {
     for (let i = 0; i < 3; i++) {
@@ -28,7 +31,7 @@ function* records(files: number, server: number): Generator<ArchiveRecord> {
       yield {
         serverId: srv(server), diskId: `${srv(server)}:/disk${disk}`, space: 'public', dataPath: `public/${(f & 0xff).toString(16).padStart(2, '0').toUpperCase()}/f${f}%`,
         lfn: `/store/big${f % 1000}/file${f}.root`, size: 1_000_000, mtimeMs: 1, inode: f, strpver: 1_700_000_000, filesize: 2_000_000, xattrNamespace: 'user.U.',
-        nblocks: 1, nentries: 1, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: '0123456789abcdef',
+        nblocks: 1, nentries: 1, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: digestOf(f, i),
       };
     }
   }

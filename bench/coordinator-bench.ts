@@ -29,7 +29,7 @@ function* records(files: number, server: number): Generator<ArchiveRecord> {
     yield {
       serverId: srv(server), diskId: `${srv(server)}:/disk${disk}`, space: 'public', dataPath: `public/${(f & 0xff).toString(16).padStart(2, '0').toUpperCase()}/f${f}%`,
       lfn: `/store/run${f % 1000}/file${f}.root`, size: 3_000_000, mtimeMs: 1, inode: f, strpver: 1_700_000_000, filesize: 20_000_000, xattrNamespace: 'user.U.',
-      nblocks: 3, nentries: 3, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: '0123456789abcdef',
+      nblocks: 3, nentries: 3, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: (f * 16 + i).toString(16).padStart(16, '0'), // distinct, as real directories are
     };
   }
 }
