@@ -6,9 +6,17 @@ import type { ArchiveRow } from '../catalog/catalog-types.js';
 export type Confirmation =
   | { readonly kind: 'done' }
   | { readonly kind: 'waiting' }
-  | { readonly kind: 'mismatch'; readonly reason: string };
+  | { readonly kind: 'mismatch'; readonly reason: string; readonly code?: string };
 
 export function confirmPlaced(t: RepairTaskRow, archives: readonly ArchiveRow[]): Confirmation {
+  // Every planned target must be reported placed, where it was planned (an empty or foreign
+  // `placed` list from the agent is no evidence of anything).
+  for (const x of t.plan.targets) {
+    const p = t.placed.find((q) => q.slot === x.slot);
+    if (!p || p.serverId !== x.serverId || p.diskId !== x.diskId) {
+      return { kind: 'mismatch', code: 'PLACED_MISMATCH', reason: `the executor reported no archive placed for slot ${x.slot} on ${x.serverId} ${x.diskId}${p ? ` (it named ${p.serverId} ${p.diskId})` : ''}` };
+    }
+  }
   const have = new Map(archives.map((a) => [`${a.serverId}\0${a.diskId}\0${a.dataPath}`, a]));
   let waiting = false;
   for (const p of t.placed) {

@@ -21,6 +21,8 @@ const log = getLogger('repair');
 export class RepairDispatcher {
   /** When each verifying task asked for a rescan (once). */
   private readonly rescanAsked = new Set<string>();
+  /** Queued tasks that must wait (a down server's grace), not re-planned before this time. */
+  private readonly waitUntil = new Map<string, number>();
 
   constructor(private readonly host: RepairHost, private readonly planner: RepairPlanner, private readonly settings: RepairSettings) {}
 
@@ -46,10 +48,12 @@ export class RepairDispatcher {
       for (const t of verifying) {
         const c = confirmPlaced(t, archives.get(t.lfn) ?? []);
         if (c.kind === 'mismatch') {
-          changed.push(failed(t, { code: 'DIRECTORY_MISMATCH', error: c.reason, now, settings: this.settings }));
+          changed.push(failed(t, { code: c.code ?? 'DIRECTORY_MISMATCH', error: c.reason, now, settings: this.settings }));
         } else if (c.kind === 'done') {
           done.push(finished(t, 'done', now));
           this.rescanAsked.delete(t.taskId);
+        } else if (!t.placed.every((p) => this.host.session(p.serverId))) {
+          // A holder that is not connected cannot show its inventory: no evidence either way yet.
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs * 4) {
           changed.push(failed(t, { code: 'NOT_IN_INVENTORY', error: `the new archive(s) never showed in the inventory of ${t.placed.map((p) => p.serverId).join(', ')}`, now, settings: this.settings }));
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs && !this.rescanAsked.has(t.taskId)) {
@@ -89,7 +93,9 @@ export class RepairDispatcher {
     for (const t of running) perAgent.set(t.executor ?? '', (perAgent.get(t.executor ?? '') ?? 0) + 1);
     let cluster = running.length;
     if (cluster >= throttles.clusterTasks) return [];
-    const queued = await store.listRepairTasks({ states: ['queued'], limit: Math.max(200, throttles.clusterTasks * 8) });
+    for (const [id, until] of this.waitUntil) if (until <= now) this.waitUntil.delete(id);
+    // Tasks known to wait do not take the window's places (they would starve every task behind them).
+    const queued = await store.listRepairTasks({ states: ['queued'], limit: Math.max(200, throttles.clusterTasks * 8) + this.waitUntil.size });
     let blockedClass: number | undefined;
     const started: RepairTaskRow[] = [];
     const lfns = [...new Set(queued.map((t) => t.lfn))];
@@ -97,6 +103,15 @@ export class RepairDispatcher {
     for (const t of queued) {
       if (cluster >= throttles.clusterTasks) break;
       if (blockedClass !== undefined && t.redundancy > blockedClass) break;
+      if (this.waitUntil.has(t.taskId)) continue;
+      // Its last attempt's fate is unknown (lease expired) and its executor has not reconnected:
+      // that run may still be writing, so no other attempt (maybe onto other targets) starts yet.
+      if (t.errorCode === 'LEASE_EXPIRED' && t.executor !== undefined && !this.host.session(t.executor)) {
+        const x = this.host.cluster.server(t.executor);
+        // as long as a down server's grace: critical files wait only criticalAfter
+        const grace = t.redundancy <= 0 ? this.settings.criticalAfterMs : this.settings.lostAfterMs;
+        if (x && x.state !== 'lost' && (x.state !== 'down' || now < x.since + grace)) continue;
+      }
       const profile = this.host.profileFor(t.lfn) ?? t.plan.profile;
       const d = planRepair({
         lfn: t.lfn, ...evidenceFor(evidence, t.lfn), profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
@@ -107,7 +122,10 @@ export class RepairDispatcher {
         this.planner.active.delete(t.lfn);
         continue;
       }
-      if (d.kind === 'wait') continue;
+      if (d.kind === 'wait') {
+        this.waitUntil.set(t.taskId, Math.min(d.until, now + 5_000)); // re-checked soon: the server may come back
+        continue;
+      }
       if (d.kind === 'impossible') {
         await store.putRepairTasks([failed(t, { code: 'CANNOT_PLAN', error: d.reason, now, settings: this.settings, noAttempt: t.attempt > 0 })]);
         continue;
@@ -122,9 +140,16 @@ export class RepairDispatcher {
         blockedClass ??= t.redundancy;
         continue;
       }
-      const row = assigned(t, { executor, plan: d.plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs });
+      // Sources the executor cannot reach (a server up but not connected, or serving no Stripes):
+      // the agent refuses a task naming one, which would burn attempts until the task parks.
+      const reachable = (x: { serverId: string }): boolean => (this.host.session(x.serverId)?.stripesAddress ?? '') !== '';
+      const sources = d.plan.sources.filter(reachable);
+      const metadataSources = d.plan.metadataSources?.filter(reachable);
+      if (sources.length < profile.nbData || (d.plan.metadataSources !== undefined && d.plan.metadataSources.length > 0 && metadataSources?.length === 0)) continue;
+      const plan = { ...d.plan, sources, ...(metadataSources !== undefined ? { metadataSources } : {}) };
+      const row = assigned(t, { executor, plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs });
       const addresses = new Map<string, string>();
-      for (const s of [...d.plan.sources.map((x) => x.serverId), ...d.plan.targets.map((x) => x.serverId)]) addresses.set(s, this.host.session(s)?.stripesAddress ?? '');
+      for (const s of [...plan.sources.map((x) => x.serverId), ...(plan.metadataSources ?? []).map((x) => x.serverId), ...plan.targets.map((x) => x.serverId)]) addresses.set(s, this.host.session(s)?.stripesAddress ?? '');
       await store.putRepairTasks([row]);
       session.sendTask(repairOrderToWire({ taskId: row.taskId, attempt: row.attempt, plan: row.plan, addresses }));
       perAgent.set(executor, (perAgent.get(executor) ?? 0) + 1);

@@ -58,6 +58,11 @@ export class RepairManager {
     const saved = await this.host.store.getMeta(META_THROTTLES);
     if (saved) this.throttles = mergeThrottles(this.throttles, JSON.parse(saved) as Partial<RepairThrottleSettings>);
     await this.planner.loadActive();
+    // The time this coordinator was down is no silence of the agents: give them a full lease (and
+    // verifying tasks a full inventory wait) from now, so they can reconnect and say what they run.
+    const now = Date.now();
+    const inFlight = await this.host.store.listRepairTasks({ states: ['assigned', 'running', 'verifying'] });
+    await this.host.store.putRepairTasks(inFlight.map((t) => (t.state === 'verifying' ? { ...t, updatedAt: Math.max(t.updatedAt, now) } : { ...t, leaseUntil: Math.max(t.leaseUntil ?? 0, now + this.settings.leaseMs) })));
     this.timer = setInterval(() => void this.tick(), this.settings.tickMs);
     this.timer.unref();
   }
@@ -135,6 +140,8 @@ export class RepairManager {
     const now = Date.now();
     const mine = (await this.host.store.listRepairTasks({ states: ['assigned', 'running'] })).filter((t) => t.executor === s.serverId);
     const lost = mine.filter((t) => instanceChanged || !running.includes(t.taskId));
+    // Runs it still has that are no longer its (lease expired, reassigned): stop them now, not at their next report.
+    if (!instanceChanged) for (const id of running) if (!mine.some((t) => t.taskId === id)) s.cancelTask(id, 'the task is not assigned to this agent (any more)');
     if (lost.length === 0) return;
     const rows = lost.map((t) => failed(t, { code: 'EXECUTOR_RESTARTED', error: `executor ${s.serverId} restarted while running the task`, now, settings: this.settings }));
     await this.host.store.putRepairTasks(rows.map((r) => (r.state === 'failed' ? { ...r, nextAttemptAt: now } : r)));

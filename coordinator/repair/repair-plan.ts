@@ -121,6 +121,9 @@ export function planRepair(i: PlanInput): PlanDecision {
   }
   const chosen = mt.length > 0 ? chooseKeptTargets({ lost, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, metadata: mt, readable, ...(i.previousTargets ? { previous: i.previousTargets } : {}) }) : chooseTargets({ lfn: i.lfn, count: missing, lost, holders, available: new Set(avail.map((a) => a.serverId)), view: i.placement, archiveBytes, ...(i.previousTargets ? { previous: i.previousTargets } : {}) });
   if (chosen.kind === 'short') return { kind: 'impossible', reason: chosen.reason };
+  // (.mt objects rebuild only lost archives: stripes missing because an archive on an up server is
+  // unusable give no target.) A task without a target has no executor and would block its class.
+  if (chosen.targets.length === 0) return { kind: 'impossible', reason: `${missing} stripe(s) per block missing, but no archive can be rebuilt: the unusable ones stay on their servers (the object has .mt files); copy the file` };
 
   const sources: RepairSourceRef[] = avail.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
   const crcKind: CrcKind | undefined = current.find((a) => a.crcKind !== undefined)?.crcKind;

@@ -74,9 +74,12 @@ export class RepairPlanner {
     const refreshed: RepairTaskRow[] = [];
     for (const lfn of lfns) {
       if (this.active.has(lfn)) {
-        const task = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
-        if (task) {
-          const fresh = task.state === 'queued' && !o.dryRun ? this.refresh(task, evidenceFor(evidence, lfn), o.now, o.view) : undefined;
+        const found = (await this.host.store.listRepairTasks({ lfn, states: ACTIVE_TASK_STATES, limit: 1 }))[0];
+        if (found) {
+          // `repair run` ends the grace of a file whose task is already queued, too.
+          const forcing = o.force === true && !o.dryRun && found.state === 'queued' && !found.forced;
+          const task: RepairTaskRow = forcing ? { ...found, forced: true, updatedAt: o.now } : found;
+          const fresh = task.state === 'queued' && !o.dryRun ? (this.refresh(task, evidenceFor(evidence, lfn), o.now, o.view) ?? (forcing ? task : undefined)) : undefined;
           if (fresh) refreshed.push(fresh);
           out.push({ lfn, decision: { kind: 'queued', task: fresh ?? task } });
           continue;
@@ -94,8 +97,10 @@ export class RepairPlanner {
         lfn, ...evidenceFor(evidence, lfn), profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
       });
-      if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
-      else this.waiting.delete(lfn);
+      if (!o.dryRun) {
+        if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
+        else this.waiting.delete(lfn);
+      }
       if (decision.kind !== 'plan' || o.dryRun) {
         out.push({ lfn, decision });
         continue;

@@ -35,16 +35,18 @@ export function progressed(t: RepairTaskRow, p: ProgressReport, now: number, lea
 export function failed(t: RepairTaskRow, o: { code: string; error: string; now: number; settings: RepairSettings; noAttempt?: boolean }): RepairTaskRow {
   const { leaseUntil: _l, ...rest } = t;
   const attempts = o.noAttempt ? t.attempt : Math.max(t.attempt, 1);
-  const park = attempts >= o.settings.maxAttempts;
+  const counted = attempts - (t.attemptsBase ?? 0);
+  const park = counted >= o.settings.maxAttempts;
   return {
     ...rest, state: park ? 'parked' : 'failed', errorCode: o.code, error: o.error, updatedAt: o.now, attempt: attempts,
-    ...(park ? {} : { nextAttemptAt: o.now + backoffFor(o.settings, attempts) }),
+    ...(park ? {} : { nextAttemptAt: o.now + backoffFor(o.settings, Math.max(1, counted)) }),
   };
 }
 
 export function requeued(t: RepairTaskRow, now: number, resetAttempts = false): RepairTaskRow {
   const { nextAttemptAt: _n, leaseUntil: _l, ...rest } = t;
-  return { ...rest, state: 'queued', updatedAt: now, ...(resetAttempts ? { attempt: 0 } : {}) };
+  // A reset keeps the attempt number (it names the run to the agents: it must never repeat).
+  return { ...rest, state: 'queued', updatedAt: now, ...(resetAttempts ? { attemptsBase: t.attempt } : {}) };
 }
 
 export function finished(t: RepairTaskRow, state: 'done' | 'cancelled', now: number, why?: string): RepairTaskRow {

@@ -85,6 +85,8 @@ export interface RepairTaskRow {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly attempt: number;
+  /** `attempt` when an operator last retried it: attempts since then count toward parking (attempt numbers never repeat). */
+  readonly attemptsBase?: number;
   readonly executor?: string;
   readonly startedAt?: number;
   readonly finishedAt?: number;

@@ -30,4 +30,14 @@ describe('repair: confirming a placed archive from the inventory', () => {
     assert.equal(c.kind, 'mismatch');
     assert.match(c.kind === 'mismatch' ? c.reason : '', /s2 reports public\/0A\/new% with central directory fedcba9876543210, not 0123456789abcdef/);
   });
+
+  it('a done report naming no archive, or one elsewhere than planned, is no evidence (found by review)', () => {
+    const none = confirmPlaced({ ...task(), placed: [] }, [row('aaaaaaaaaaaaaaaa')]);
+    assert.equal(none.kind, 'mismatch');
+    assert.equal(none.kind === 'mismatch' ? none.code : '', 'PLACED_MISMATCH');
+    const survivor = { ...archive('s3', 0, '/data/f'), serverId: 's3', diskId: 's3:/d0', dataPath: 'public/0B/old%' };
+    const elsewhere = confirmPlaced({ ...task(), placed: [{ slot: 0, serverId: 's3', diskId: 's3:/d0', dataPath: 'public/0B/old%', size: 10, linked: true }] }, [survivor]);
+    assert.equal(elsewhere.kind, 'mismatch');
+    assert.match(elsewhere.kind === 'mismatch' ? elsewhere.reason : '', /slot 0 on s2 s2:\/d1 \(it named s3 s3:\/d0\)/);
+  });
 });
