@@ -17,7 +17,8 @@ import { scanSite, type SiteLayout } from './scan/site-scanner.js';
 import { openAgentDb, type AgentDb } from './state/agent-db.js';
 import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
 import { DiskStore } from './state/disk-store.js';
-import { Inventory } from './state/inventory.js';
+import { Inventory, type FresherKeys } from './state/inventory.js';
+import { archiveKey } from '../shared/domain/delta.js';
 import { ChangeQueue } from './watch/change-queue.js';
 import { DiskWatcher } from './watch/disk-watcher.js';
 
@@ -68,6 +69,10 @@ export class AgentRuntime extends EventEmitter {
   private scanTimer: NodeJS.Timeout | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<FullScanReport> | undefined;
+  /** A scan asked for while one runs (disk back, coordinator rescan): runs once it ends. */
+  private nextScan: Promise<FullScanReport> | undefined;
+  /** What the watcher examined since the running full scan started (newer than the scan). */
+  private watchedDuringScan: { keys: Set<string>; buckets: Set<string> } | undefined;
   private stopped = false;
   /** Findings of the last full scan (namespace check included). */
   lastFindings: Finding[] = [];
@@ -87,8 +92,9 @@ export class AgentRuntime extends EventEmitter {
 
   async start(): Promise<void> {
     this.checkDisks();
-    await this.fullScan('start');
+    // Watch first: a change made while the first scan runs is seen by one or the other.
     if (this.o.watch !== false) for (const d of this.o.layout.disks) this.startWatch(d.diskId);
+    await this.fullScan('start');
     this.scheduleScan();
     this.diskTimer = setInterval(() => this.checkDisks(), this.o.diskCheckIntervalMs ?? 5000);
     this.diskTimer.unref();
@@ -133,7 +139,13 @@ export class AgentRuntime extends EventEmitter {
         if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
         this.emit('disk', ev);
         if (h.state === 'online' && (from === 'missing' || from === 'failed' || h.replaced)) void this.fullScan(`disk ${disk.diskId} back`);
-        if (h.state === 'online' && from !== 'online' && this.o.watch !== false && !this.stopped) this.startWatch(disk.diskId);
+        if (h.state === 'online' && (from !== 'online' || h.replaced) && this.o.watch !== false && !this.stopped) {
+          // An unmount or a swapped disk leaves the old inotify watches dead without an error
+          // (IN_IGNORED, no 'error' event): a kept DiskWatcher would block a new one forever.
+          this.watchers.get(disk.diskId)?.close();
+          this.watchers.delete(disk.diskId);
+          this.startWatch(disk.diskId);
+        }
       }
     }
     return events;
@@ -146,7 +158,14 @@ export class AgentRuntime extends EventEmitter {
 
   /** Scans every usable disk and reports what changed since the last known inventory. */
   fullScan(reason: string): Promise<FullScanReport> {
-    if (this.scanning) return this.scanning;
+    // The running scan may have skipped (or already read) what this request is about.
+    if (this.scanning) {
+      this.nextScan ??= this.scanning.catch(() => undefined).then((prev) => {
+        this.nextScan = undefined;
+        return this.stopped && prev ? prev : this.fullScan(reason);
+      });
+      return this.nextScan;
+    }
     this.scanning = this.doFullScan(reason).finally(() => {
       this.scanning = undefined;
     });
@@ -156,28 +175,47 @@ export class AgentRuntime extends EventEmitter {
   private async doFullScan(reason: string): Promise<FullScanReport> {
     const disks = this.o.layout.disks.filter((d) => this.usable(d.diskId));
     const skipped = this.o.layout.disks.filter((d) => !this.usable(d.diskId)).map((d) => d.diskId);
-    const r = await scanSite({ ...this.o.layout, disks }, { workers: this.o.workers ?? 2 });
+    const fresher = { keys: new Set<string>(), buckets: new Set<string>() };
+    this.watchedDuringScan = fresher;
+    let r: Awaited<ReturnType<typeof scanSite>>;
+    try {
+      r = await scanSite({ ...this.o.layout, disks }, { workers: this.o.workers ?? 2 });
+    } finally {
+      this.watchedDuringScan = undefined;
+    }
     // A disk that failed during the scan gives no evidence of removals.
     this.checkDisks();
     const good = disks.filter((d) => this.usable(d.diskId) && !r.disks.find((x) => x.disk.diskId === d.diskId)?.error);
     const goodIds = new Set(good.map((d) => d.diskId));
     const badBuckets = new Set(r.findings.filter((f) => f.kind === 'unreadable' && f.diskId && /bucket directory/.test(f.reason)).map((f) => f.diskId));
-    const changes: NewDelta[] = [];
-    for (const d of good) {
-      const recs = r.records.filter((x) => x.diskId === d.diskId);
-      // With unreadable buckets, only remove keys from buckets that were read.
-      const within = badBuckets.has(d.diskId) ? new Set(recs.map((x) => `${x.diskId}\u0000${x.dataPath.slice(0, x.dataPath.lastIndexOf('/'))}`)) : undefined;
-      changes.push(...this.inventory.reconcile([d.diskId], recs, 'rescan', within));
-    }
-    const deltas = this.publish(changes);
+    const deltas = this.publish(() => {
+      const changes: NewDelta[] = [];
+      for (const d of good) {
+        const recs = r.records.filter((x) => x.diskId === d.diskId);
+        // With unreadable buckets, only remove keys from buckets that were read.
+        const within = badBuckets.has(d.diskId) ? new Set(recs.map((x) => `${x.diskId}\u0000${x.dataPath.slice(0, x.dataPath.lastIndexOf('/'))}`)) : undefined;
+        changes.push(...this.inventory.reconcile([d.diskId], recs, 'rescan', within, fresher as FresherKeys));
+      }
+      return changes;
+    });
     this.lastFindings = r.findings;
     const report = { reason, records: r.records.filter((x) => goodIds.has(x.diskId)).length, deltas: deltas.length, findings: r.findings.length, elapsedMs: r.elapsedMs, skippedDisks: skipped };
     this.emit('scan', report);
     return report;
   }
 
-  private publish(changes: NewDelta[]): Delta[] {
-    const deltas = this.journal.append(changes);
+  /**
+   * Updates the inventory (`change`) and journals what changed in ONE transaction: a crash
+   * between the two would leave the inventory ahead of the journal, and the change would never
+   * be reported (the next scan finds nothing different).
+   */
+  private publish(change: () => NewDelta[]): Delta[] {
+    let changes: NewDelta[] = [];
+    let deltas: Delta[] = [];
+    this.db.transaction(() => {
+      changes = change();
+      deltas = this.journal.append(changes);
+    })();
     if (deltas.length > 0) this.emit('deltas', deltas);
     if (changes.length > deltas.length) this.emit('overflow', this.journal.stats());
     return deltas;
@@ -202,11 +240,13 @@ export class AgentRuntime extends EventEmitter {
 
   /** Examines changed entries (or whole buckets) and journals what differs. */
   processChanges(keys: readonly string[]): Delta[] {
-    const changes: NewDelta[] = [];
     const site = { serverId: this.serverId, exports: this.o.layout.exports, ...(this.o.layout.localroot !== undefined ? { localroot: this.o.layout.localroot } : {}) };
-    this.db.transaction(() => {
+    return this.publish(() => {
+      const changes: NewDelta[] = [];
       for (const key of keys) {
         const [diskId, bucketRel, name] = key.split('\u0000') as [string, string, string | undefined];
+        if (name === undefined) this.watchedDuringScan?.buckets.add(`${diskId}\u0000${bucketRel}`);
+        else this.watchedDuringScan?.keys.add(archiveKey(diskId, `${bucketRel}/${name}`));
         const disk = this.o.layout.disks.find((d) => d.diskId === diskId);
         if (!disk || !this.usable(diskId)) continue;
         if (name === undefined) {
@@ -225,8 +265,8 @@ export class AgentRuntime extends EventEmitter {
         const d = this.inventory.upsert(this.withLink(built.record));
         if (d) changes.push(d);
       }
-    })();
-    return this.publish(changes);
+      return changes;
+    });
   }
 
   /** The namespace link for a watched file: the symlink at its Pfn, when it points back here. */
@@ -266,6 +306,7 @@ export class AgentRuntime extends EventEmitter {
     this.watchers.clear();
     this.queue.close();
     if (this.scanning) await this.scanning.catch(() => undefined);
+    if (this.nextScan) await this.nextScan.catch(() => undefined);
     this.db.close();
   }
 }

@@ -50,6 +50,8 @@ export class CoordinatorLink {
   private stream: Stream | undefined;
   private live = false;
   private sentSeq = 0;
+  /** as_of_seq of the full inventory sent on the current stream (its ack may end an overflow). */
+  private inventoryAsOf: number | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -62,6 +64,14 @@ export class CoordinatorLink {
     if (o.insecure) log.warn(insecureWarning('agent'));
     runtime.on('deltas', (d: Delta[]) => this.forward(d));
     runtime.on('disk', (e: DiskEvent) => this.sendDiskEvent(e));
+    // Dropped changes while streaming live: the coordinator must not go on acking later
+    // sequence numbers as if nothing was missing. Reconnect: the Hello reports the gap.
+    runtime.on('overflow', () => {
+      if (this.stream && this.live) {
+        log.warn('journal overflowed: reconnecting for a full inventory');
+        this.stream.cancel();
+      }
+    });
   }
 
   /** A session is established and streaming live. */
@@ -79,6 +89,7 @@ export class CoordinatorLink {
     if (this.stopped || !this.client) return;
     this.stats.connects++;
     this.live = false;
+    this.inventoryAsOf = undefined;
     const s = this.client.connect();
     this.stream = s;
     s.on('data', (m: CoordinatorMessage) => void this.onMessage(s, m));
@@ -121,7 +132,7 @@ export class CoordinatorLink {
         this.backoffMs = 500;
         return this.onWelcome(s, m.msg.value);
       case 'ack':
-        this.onAck(m.msg.value.seq);
+        this.onAck(s, m.msg.value.seq);
         return;
       case 'rescan':
         log.info(`coordinator asks for a rescan: ${m.msg.value.reason}`);
@@ -144,9 +155,11 @@ export class CoordinatorLink {
     }
   }
 
-  private onAck(seq: number): void {
+  private onAck(s: Stream, seq: number): void {
     const j = this.runtime.journal.stats();
-    if (j.overflowSince !== undefined && seq >= j.lastSeq) this.runtime.journal.reset(seq);
+    // Only the ack of a full inventory covers the changes the journal dropped; the ack of a live
+    // delta sent after the overflow says nothing about them.
+    if (j.overflowSince !== undefined && s === this.stream && seq === this.inventoryAsOf && (j.lastDropped ?? Infinity) <= seq) this.runtime.journal.reset(seq);
     else this.runtime.journal.ack(seq);
   }
 
@@ -160,11 +173,14 @@ export class CoordinatorLink {
       this.stats.fullInventories++;
       log.info(`sending full inventory (${w.reason})`);
       const snap = inventorySnapshot(this.o.stateDir);
+      this.runtime.journal.coveredBySnapshot(snap.asOfSeq);
       try {
         for (const batch of snap.batches(this.o.batch ?? 1000)) {
           if (this.stream !== s) return;
           await this.write(s, { msg: { $case: 'inventory', value: { records: batch.map(archiveRecordToWire) } } });
         }
+        if (this.stream !== s) return;
+        this.inventoryAsOf = snap.asOfSeq;
         await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq: snap.asOfSeq, diskIds: this.runtime.diskHealth().map((h) => h.diskId) } } });
         this.sentSeq = snap.asOfSeq;
       } finally {
@@ -175,6 +191,7 @@ export class CoordinatorLink {
       this.sentSeq = w.replayAfterSeq;
     }
     await this.replayFrom(s);
+    if (this.stream !== s) return; // dropped meanwhile: never mark a newer stream live
     // Deltas made while replaying were not forwarded: catch up, in order, before going live.
     this.live = true;
     this.sending = this.sending.then(() => this.replayFrom(s));
@@ -219,7 +236,9 @@ export class CoordinatorLink {
   private sendDiskEvent(e: DiskEvent): void {
     const s = this.stream;
     const spec = this.runtime.disk(e.diskId);
-    if (!s || !this.live) return; // the next Hello carries the disk states
+    // Hello (written first on every stream) carries the states as of connect(); anything later
+    // must be sent even during a full inventory or replay, or no later Hello may ever repeat it.
+    if (!s) return;
     void this.write(s, { msg: { $case: 'diskEvent', value: {
       disk: diskToWire({ diskId: e.diskId, path: e.path, space: spec?.space ?? '', state: e.to, evidence: e.evidence, ...(e.uuid ? { uuid: e.uuid } : {}) }),
       from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}),
@@ -229,7 +248,14 @@ export class CoordinatorLink {
   /** Writes with flow control: waits for 'drain' when the stream's buffer is full. */
   private async write(s: Stream, m: AgentMessage): Promise<void> {
     if (this.stream !== s) return;
-    if (!s.write(m)) await Promise.race([once(s, 'drain'), once(s, 'close')]);
+    if (s.write(m)) return;
+    try {
+      // once() rejects when the stream emits 'error' (coordinator gone): that must not reject
+      // the send chain (or go unhandled and end the process); dropped() reconnects.
+      await Promise.race([once(s, 'drain'), once(s, 'close')]);
+    } catch {
+      /* the stream failed */
+    }
   }
 
   stop(): void {

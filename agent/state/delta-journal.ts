@@ -16,6 +16,8 @@ export interface JournalStats {
   readonly maxEntries: number;
   /** Sequence of the first change that could not be stored; the journal has a gap after it. */
   readonly overflowSince?: number;
+  /** The last sequence number that could not be stored (with overflowSince). */
+  readonly lastDropped?: number;
 }
 
 export interface ReplayResult {
@@ -29,13 +31,29 @@ export class DeltaJournal {
   private ackedSeq: number;
   private pending: number;
   private overflowSince: number | undefined;
+  /** The last sequence number that could not be stored. */
+  private lastDropped: number;
+  /** Entries up to here were dropped unacknowledged because a full inventory covers them. */
+  private trimmedTo: number;
   private readonly insert;
 
   constructor(private readonly db: AgentDb, private readonly maxEntries: number) {
+    const stored = getMeta(db, 'lastSeq');
+    if (stored === undefined) {
+      // A new journal (first start, or a wiped/reinstalled state dir) must never look like the
+      // continuation of an older one the coordinator has applied: start above any sequence an
+      // earlier journal of this server can have reached (time-based), so Hello's ackedSeq
+      // exceeds the catalog's appliedSeq and the coordinator asks for a full inventory.
+      const base = Date.now() * 1000;
+      setMeta(db, 'lastSeq', String(base));
+      setMeta(db, 'ackedSeq', String(base));
+    }
     this.lastSeq = Number(getMeta(db, 'lastSeq') ?? 0);
     this.ackedSeq = Number(getMeta(db, 'ackedSeq') ?? 0);
     const o = getMeta(db, 'overflowSince');
     this.overflowSince = o === undefined || o === '' ? undefined : Number(o);
+    this.lastDropped = Number(getMeta(db, 'lastDropped') || 0);
+    this.trimmedTo = Number(getMeta(db, 'trimmedTo') || 0);
     this.pending = (db.prepare('SELECT count(*) AS n FROM journal').get() as { n: number }).n;
     this.insert = db.prepare('INSERT INTO journal (seq, at, kind, disk_id, data_path, payload) VALUES (?, ?, ?, ?, ?, ?)');
   }
@@ -54,6 +72,8 @@ export class DeltaJournal {
             this.overflowSince = seq;
             setMeta(this.db, 'overflowSince', String(seq));
           }
+          this.lastDropped = seq;
+          setMeta(this.db, 'lastDropped', String(seq));
           continue;
         }
         const d: Delta = c.kind === 'upsert'
@@ -84,7 +104,7 @@ export class DeltaJournal {
 
   /** Deltas after `afterSeq`, or gap=true when the journal cannot cover them. */
   replay(afterSeq: number): ReplayResult {
-    if (afterSeq < this.ackedSeq || (this.overflowSince !== undefined && afterSeq < this.lastSeq)) return { deltas: [], gap: true };
+    if (afterSeq < this.ackedSeq || afterSeq < this.trimmedTo || (this.overflowSince !== undefined && afterSeq < this.lastDropped)) return { deltas: [], gap: true };
     const rows = this.db.prepare('SELECT seq, at, kind, disk_id, data_path, payload FROM journal WHERE seq > ? ORDER BY seq').all(afterSeq) as {
       seq: number; at: number; kind: string; disk_id: string; data_path: string; payload: string;
     }[];
@@ -92,6 +112,22 @@ export class DeltaJournal {
       ? { seq: r.seq, at: r.at, kind: 'upsert', record: JSON.parse(r.payload) as ArchiveRecord }
       : { seq: r.seq, at: r.at, kind: 'remove', diskId: r.disk_id, dataPath: r.data_path, cause: (JSON.parse(r.payload) as { cause: RemoveCause }).cause });
     return { deltas, gap: false };
+  }
+
+  /**
+   * A full inventory as of `asOfSeq` is being sent. While the journal has a gap its entries up to
+   * there can never be replayed (every Hello asks for a full inventory), so free their room:
+   * otherwise a journal still full drops the changes made during the inventory, the replay after
+   * it finds a gap, and a busy server repeats full inventories forever.
+   */
+  coveredBySnapshot(asOfSeq: number): void {
+    if (this.overflowSince === undefined) return;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM journal WHERE seq <= ?').run(asOfSeq);
+      this.pending = (this.db.prepare('SELECT count(*) AS n FROM journal').get() as { n: number }).n;
+      this.trimmedTo = Math.max(this.trimmedTo, asOfSeq);
+      setMeta(this.db, 'trimmedTo', String(this.trimmedTo));
+    })();
   }
 
   /** After a full resync the coordinator holds everything: forget pending entries and the overflow. */
@@ -103,10 +139,12 @@ export class DeltaJournal {
       setMeta(this.db, 'ackedSeq', String(this.ackedSeq));
       this.overflowSince = undefined;
       setMeta(this.db, 'overflowSince', '');
+      this.lastDropped = 0;
+      setMeta(this.db, 'lastDropped', '0');
     })();
   }
 
   stats(): JournalStats {
-    return { lastSeq: this.lastSeq, ackedSeq: this.ackedSeq, pending: this.pending, maxEntries: this.maxEntries, ...(this.overflowSince !== undefined ? { overflowSince: this.overflowSince } : {}) };
+    return { lastSeq: this.lastSeq, ackedSeq: this.ackedSeq, pending: this.pending, maxEntries: this.maxEntries, ...(this.overflowSince !== undefined ? { overflowSince: this.overflowSince, lastDropped: this.lastDropped } : {}) };
   }
 }

@@ -11,6 +11,12 @@ function fingerprint(r: ArchiveRecord): string {
   return createHash('sha1').update(JSON.stringify(r)).digest('base64');
 }
 
+/** Archive keys and `<diskId>\0<space>/<XX>` buckets examined by the watcher during a full scan. */
+export interface FresherKeys {
+  readonly keys: ReadonlySet<string>;
+  readonly buckets: ReadonlySet<string>;
+}
+
 export class Inventory {
   private readonly byKey = new Map<string, { diskId: string; fp: string }>();
   private readonly put;
@@ -53,12 +59,17 @@ export class Inventory {
    * Reconciles a complete scan of some disks (or of some buckets of them: pass `within` to limit
    * removals to keys under those `<space>/<XX>` buckets) with what was known.
    */
-  reconcile(diskIds: readonly string[], records: readonly ArchiveRecord[], cause: RemoveCause = 'rescan', within?: ReadonlySet<string>): NewDelta[] {
+  reconcile(diskIds: readonly string[], records: readonly ArchiveRecord[], cause: RemoveCause = 'rescan', within?: ReadonlySet<string>, fresher?: FresherKeys): NewDelta[] {
     const out: NewDelta[] = [];
+    // Keys (or whole buckets) the watcher examined after this scan started: its view is newer
+    // than the scan's, which must neither re-add nor remove them.
+    const stale = (diskId: string, dataPath: string): boolean => fresher !== undefined
+      && (fresher.keys.has(archiveKey(diskId, dataPath)) || fresher.buckets.has(`${diskId}\u0000${dataPath.slice(0, dataPath.lastIndexOf('/'))}`));
     this.db.transaction(() => {
       const seen = new Set<string>();
       for (const r of records) {
         seen.add(archiveKey(r.diskId, r.dataPath));
+        if (stale(r.diskId, r.dataPath)) continue;
         const d = this.upsert(r);
         if (d) out.push(d);
       }
@@ -67,6 +78,7 @@ export class Inventory {
         if (!disks.has(v.diskId) || seen.has(key)) continue;
         const dataPath = key.slice(v.diskId.length + 1);
         if (within && !within.has(`${v.diskId}\u0000${dataPath.slice(0, dataPath.lastIndexOf('/'))}`)) continue;
+        if (stale(v.diskId, dataPath)) continue;
         const d = this.remove(v.diskId, dataPath, cause);
         if (d) out.push(d);
       }

@@ -32,6 +32,8 @@ export class AgentSession implements SessionHandle {
   private disks = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private rejected = 0;
+  /** The catalog holds this server's changes up to here: the next delta must be this + 1. */
+  private appliedSeq = 0;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
@@ -147,6 +149,7 @@ export class AgentSession implements SessionHandle {
     const canReplay = known !== undefined && known.inventoried && !h.journalGap && known.appliedSeq >= h.ackedSeq && known.appliedSeq <= h.lastSeq;
     if (canReplay) {
       this.phase = 'live';
+      this.appliedSeq = known.appliedSeq;
       this.ctx.synced(h.serverId, 'replay');
       this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_REPLAY, replayAfterSeq: known.appliedSeq, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `replay after ${known.appliedSeq}` } } });
       if (known.appliedSeq === h.lastSeq) this.ctx.reported(h.serverId);
@@ -188,6 +191,7 @@ export class AgentSession implements SessionHandle {
     const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq);
     this.ctx.reclassify(touched);
     this.phase = 'live';
+    this.appliedSeq = d.asOfSeq;
     this.send({ msg: { $case: 'ack', value: { seq: d.asOfSeq } } });
     this.ctx.reported(this.serverId);
   }
@@ -196,6 +200,13 @@ export class AgentSession implements SessionHandle {
     // The store applies upserts and removals as two sets: keep only the last change per archive
     // so a delete-and-recreate (or the reverse) within one batch ends as it did on disk.
     const last = new Map<string, { upsert?: ArchiveRecord; removal?: ArchiveRemoval; unlink?: boolean }>();
+    // Sequence numbers are contiguous: a hole means the agent lost changes (journal overflow),
+    // and acking past it would make the agent forget them. Refuse before storing anything.
+    let expect = this.appliedSeq + 1;
+    for (const w of b.deltas) {
+      if (w.seq !== expect) return this.fail('SEQ_GAP', `delta ${w.seq} where ${expect} was due: changes are missing; reconnect for a full inventory`);
+      expect++;
+    }
     let maxSeq = 0;
     for (const w of b.deltas) {
       maxSeq = Math.max(maxSeq, w.seq);
@@ -222,6 +233,7 @@ export class AgentSession implements SessionHandle {
     }
     const unlinkedLfns = unlinked.length ? await this.ctx.lfnsOfArchives(this.serverId, unlinked) : [];
     const touched = await this.ctx.store.applyArchiveChanges(this.serverId, upserts, removals, maxSeq || undefined);
+    if (maxSeq > 0) this.appliedSeq = maxSeq;
     if (unlinkedLfns.length) this.ctx.reclassifyUnlinked(unlinkedLfns);
     this.ctx.reclassify(touched);
     if (maxSeq > 0) {

@@ -50,7 +50,11 @@ describe('agent runtime', () => {
     r.on('disk', (e: DiskEvent) => disks.push(e));
     await r.start();
     assert.equal(deltas.length, 30);
-    assert.deepEqual(deltas.map((d) => d.seq), Array.from({ length: 30 }, (_, i) => i + 1));
+    // a new journal starts past any sequence number a catalog could have applied (a wiped state
+    // dir must not look like a continuation of the old journal)
+    const base = (deltas[0]?.seq ?? 0) - 1;
+    assert.ok(base >= (Date.now() - 60_000) * 1000, `starts at ${base + 1}`);
+    assert.deepEqual(deltas.map((d) => d.seq), Array.from({ length: 30 }, (_, i) => base + i + 1));
     assert.ok(deltas.every((d) => d.kind === 'upsert' && d.record.strpver === tpl.strpver && d.record.nsPath !== undefined));
     assert.deepEqual(disks.map((e) => [e.from, e.to]), [['unknown', 'online'], ['unknown', 'online']]);
     for (const d of site.disks) assert.match(JSON.parse(readFileSync(join(d.path, MARKER_FILE), 'utf8')).uuid, /^[0-9a-f-]{36}$/);
@@ -60,6 +64,7 @@ describe('agent runtime', () => {
     const paths = Array.from({ length: 30 }, (_, i) => site.store(`/data/f${i}`, i % 2, (p) => writeArchive(p, tpl)));
     const r1 = runtime();
     await r1.start();
+    const last1 = r1.journal.stats().lastSeq;
     await r1.stop();
     runtimes.splice(0);
     for (const p of paths.slice(0, 3)) unlinkSync(p);
@@ -70,7 +75,7 @@ describe('agent runtime', () => {
     assert.equal(deltas.length, 8);
     assert.equal(deltas.filter((d) => d.kind === 'remove' && d.cause === 'rescan').length, 3);
     assert.equal(deltas.filter((d) => d.kind === 'upsert').length, 5);
-    assert.equal(deltas[0]?.seq, 31);
+    assert.equal(deltas[0]?.seq, last1 + 1);
     assert.equal(r2.inventory.size, 32);
   });
 
@@ -83,21 +88,21 @@ describe('agent runtime', () => {
     });
     await r.start();
     const s = r.journal.stats();
+    const base = s.lastSeq - 30; // the new journal's start (see the first test)
     assert.equal(overflow, true);
     assert.equal(s.pending, 10);
-    assert.equal(s.lastSeq, 30);
-    assert.equal(s.overflowSince, 11);
-    assert.equal(r.journal.replay(0).gap, true, 'a journal with a hole cannot be replayed');
-    r.journal.reset(30);
+    assert.equal(s.overflowSince, base + 11);
+    assert.equal(r.journal.replay(base).gap, true, 'a journal with a hole cannot be replayed');
+    r.journal.reset(base + 30);
     assert.equal(r.journal.stats().pending, 0);
     assert.equal(r.journal.stats().overflowSince, undefined);
     site.store('/data/late', 0, (p) => writeArchive(p, tpl));
     await r.fullScan('test');
-    const rep = r.journal.replay(30);
+    const rep = r.journal.replay(base + 30);
     assert.equal(rep.gap, false);
-    assert.deepEqual(rep.deltas.map((d) => d.seq), [31]);
-    r.journal.ack(31);
-    assert.equal(r.journal.replay(20).gap, true, 'acked entries are gone');
+    assert.deepEqual(rep.deltas.map((d) => d.seq), [base + 31]);
+    r.journal.ack(base + 31);
+    assert.equal(r.journal.replay(base + 20).gap, true, 'acked entries are gone');
   });
 
   it('disk renamed away: missing with evidence, no removals; back: online again', async () => {
