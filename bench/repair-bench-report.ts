@@ -50,11 +50,13 @@ export interface RepairBenchRow {
   /** (n+1)/(2n+m). */
   ioTarget: number;
   /** The same repairs with `tasks` in flight (the agent's default), timed as a whole, vs the raw reads with as many in flight. */
-  concurrent: { tasks: number; rawSeconds: number; repairSeconds: number; rawMBps: number; repairSourceMBps: number; ratio: number };
+  concurrent: { tasks: number; rounds: number; rawSeconds: number; repairSeconds: number; rawMBps: number; repairSourceMBps: number; ratio: number };
 }
 
 export interface ConcurrentTimes {
   readonly tasks: number;
+  /** Rounds over all the objects (each round reads the same source bytes as the single repairs). */
+  readonly rounds: number;
   readonly rawSeconds: number;
   readonly repairSeconds: number;
 }
@@ -126,8 +128,8 @@ export class RepairSums {
       ioPerLostVsCopyAll: round(this.repairIOAll / this.copyIO, 6),
       ioTarget: round((p.nbData + 1) / (2 * p.nbData + p.nbParity), 6),
       concurrent: {
-        tasks: conc.tasks, rawSeconds: round(conc.rawSeconds, 3), repairSeconds: round(conc.repairSeconds, 3),
-        rawMBps: mbps(this.source, conc.rawSeconds), repairSourceMBps: mbps(this.source, conc.repairSeconds), ratio: round(conc.rawSeconds / conc.repairSeconds, 3),
+        tasks: conc.tasks, rounds: conc.rounds, rawSeconds: round(conc.rawSeconds, 3), repairSeconds: round(conc.repairSeconds, 3),
+        rawMBps: mbps(this.source * conc.rounds, conc.rawSeconds), repairSourceMBps: mbps(this.source * conc.rounds, conc.repairSeconds), ratio: round(conc.rawSeconds / conc.repairSeconds, 3),
       },
     };
   }

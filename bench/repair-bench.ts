@@ -43,6 +43,8 @@ export interface RepairBenchOptions {
   peers?: RepairBenchRow['peers'];
   /** Tasks in flight for the concurrent measurement (default: the repair throttle's perAgentTasks). */
   tasks?: number;
+  /** Rounds of the concurrent measurement over all objects (default 3). */
+  batchRounds?: number;
   /** Loss counts to measure (default 1 and 2). */
   losses?: readonly number[];
   /** Where the cluster lives (default /dev/shm, else the temp dir); removed afterwards. */
@@ -62,6 +64,7 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
   const peers = o.peers ?? 'child';
   const losses = o.losses ?? [1, 2];
   const tasks = o.tasks ?? DEFAULT_THROTTLES.perAgentTasks;
+  const batchRounds = o.batchRounds ?? 3;
   const codec = getCodec();
   const base = o.root ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const root = join(base, `ecguard-repair-bench-${process.pid}`);
@@ -95,12 +98,13 @@ export async function runRepairBench(o: RepairBenchOptions = {}): Promise<Repair
         // The same objects and losses with the agent's default number of tasks in flight.
         let batchRaw = 0;
         let batchRepair = 0;
-        for (let r = 0; r < rounds; r++) {
+        // several rounds: one round of 8 objects varied by ±0.2 between runs on this machine
+        for (let r = 0; r < batchRounds; r++) {
           const b = await measureBatch(cluster, stored, (i) => lostSet(k, lost, r * objects + i), targets, codec, tasks, `c${n}p${m}l${lost}r${r}`, r % 2 === 0);
           batchRaw += b.rawSeconds;
           batchRepair += b.repairSeconds;
         }
-        rows.push(sums.row(profile, lost, objectBytes, peers, { tasks, rawSeconds: batchRaw, repairSeconds: batchRepair }));
+        rows.push(sums.row(profile, lost, objectBytes, peers, { tasks, rounds: batchRounds, rawSeconds: batchRaw, repairSeconds: batchRepair }));
         const row = rows[rows.length - 1] as RepairBenchRow;
         log(`repair ${n}+${m} lost ${lost}: raw ${row.rawMBps.toFixed(0)} MB/s, repair reads ${row.repairSourceMBps.toFixed(0)} MB/s (${row.repairVsRaw.toFixed(2)}× one task at a time, ${row.concurrent.ratio.toFixed(2)}× with ${tasks} in flight), I/O ${row.ioPerLostVsCopy.toFixed(3)} of copy`);
       }
