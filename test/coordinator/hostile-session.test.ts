@@ -99,6 +99,21 @@ describe('hostile agent sessions', function () {
     client.close();
   });
 
+  it('a delta batch with a sequence gap is refused before anything is stored or acked (SEQ_GAP)', async () => {
+    const { s, got, client, ended } = await session('gappy');
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    await until(() => got.some((m) => m.msg?.$case === 'ack'));
+    const before = await coord.store.archiveCount();
+    // seq 1 was lost on the agent's side (say, a journal overflow): 2 and 3 must not be applied
+    s.write({ msg: { $case: 'deltas', value: { deltas: [2, 3].map((seq) => ({ seq, atMs: 1, change: { $case: 'upsert' as const, value: good(600 + seq) } })) } } });
+    assert.equal(await ended, 'end');
+    const r = got.find((m) => m.msg?.$case === 'refusal');
+    assert.match(r?.msg?.$case === 'refusal' ? `${r.msg.value.code}: ${r.msg.value.reason}` : '', /^SEQ_GAP: delta 2 where 1 was due/);
+    assert.equal(got.filter((m) => m.msg?.$case === 'ack').length, 1, 'only the inventory was acked');
+    assert.equal(await coord.store.archiveCount(), before);
+    client.close();
+  });
+
   it('protocol violations close the session with a Refusal saying why; the catalog is unchanged', async () => {
     const before = await coord.store.archiveCount();
     const { s, got, client, ended } = await session('evil2');
