@@ -162,7 +162,9 @@ export class AgentRuntime extends EventEmitter {
     if (this.scanning) {
       this.nextScan ??= this.scanning.catch(() => undefined).then((prev) => {
         this.nextScan = undefined;
-        return this.stopped && prev ? prev : this.fullScan(reason);
+        // stopped meanwhile: the state db is closing, scan nothing more
+        if (this.stopped) return prev ?? { reason, records: 0, deltas: 0, findings: 0, elapsedMs: 0, skippedDisks: this.o.layout.disks.map((d) => d.diskId) };
+        return this.fullScan(reason);
       });
       return this.nextScan;
     }

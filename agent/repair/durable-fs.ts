@@ -1,7 +1,7 @@
 // Small filesystem steps a crash-safe placement needs: fsync of a directory (so a create,
 // rename or unlink in it survives a power cut) and ownership copied from the parent directory
 // (xrootd, not root, must own what it serves).
-import { chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, opendirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 
@@ -29,8 +29,12 @@ export function mkdirLikeParent(path: string, mode = 0o755, chown = true): boole
     if (errnoCode(err) !== 'EEXIST') throw err;
     const st = lstatSync(path);
     if (!st.isDirectory()) throw err; // a symlink (even to a directory) is not our directory
-    // A crash between mkdir and chown left it ours and empty: finish the chown now.
-    if (chown && st.uid === process.geteuid?.() && readdirSync(path).length === 0) chownLike(path, dirname(path));
+    // A crash between mkdir and chown left it ours and empty: finish the chown now. The owner
+    // checks come first, so a directory already owned like its parent costs no listing.
+    if (chown && st.uid === process.geteuid?.()) {
+      const like = statSync(dirname(path));
+      if ((like.uid !== st.uid || like.gid !== st.gid) && isEmptyDir(path)) chownLike(path, dirname(path));
+    }
     return false;
   }
   if (chown) chownLike(path, dirname(path));
@@ -52,5 +56,15 @@ export function occupied(path: string): boolean {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return false;
     throw err;
+  }
+}
+
+/** Reads at most one entry: a bucket or namespace directory may hold many thousands. */
+function isEmptyDir(path: string): boolean {
+  const d = opendirSync(path);
+  try {
+    return d.readSync() === null;
+  } finally {
+    d.closeSync();
   }
 }

@@ -39,12 +39,16 @@ Napi::Value ScanDirSync(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// scanDir on the libuv pool; with `name`, readFileTail (that one file of the directory).
 class ScanWorker : public Napi::AsyncWorker {
  public:
-  ScanWorker(Napi::Env env, ScanParams p)
-      : Napi::AsyncWorker(env, "ecguard_native:scanDir"), p_(std::move(p)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  ScanWorker(Napi::Env env, ScanParams p, std::string name = std::string())
+      : Napi::AsyncWorker(env, name.empty() ? "ecguard_native:scanDir" : "ecguard_native:readFileTail"),
+        p_(std::move(p)), name_(std::move(name)), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override { ok_ = ScanDirectory(p_, &sink_, &err_, &syscall_); }
+  void Execute() override {
+    ok_ = name_.empty() ? ScanDirectory(p_, &sink_, &err_, &syscall_) : ScanOneFile(p_, name_, &sink_, &err_, &syscall_);
+  }
   void OnOK() override {
     if (ok_) deferred_.Resolve(ToBuffer(Env(), sink_));
     else deferred_.Reject(DirError(Env(), err_, syscall_, p_.dir));
@@ -53,6 +57,7 @@ class ScanWorker : public Napi::AsyncWorker {
 
  private:
   ScanParams p_;
+  std::string name_;
   ByteSink sink_;
   bool ok_ = false;
   int err_ = 0;
@@ -80,28 +85,6 @@ Napi::Value ScanDirAsync(const Napi::CallbackInfo& info) {
 // readFileTail(dirPath, tailBytes, maxXattr, xattrNames, name): one file of a directory in one
 // trip to the libuv pool (open dir, openat, fstat, fgetxattr×n, pread, close), as a scanDir
 // result of one record. What a peer's ReadDirectory costs otherwise: a dozen async fs calls.
-class OneFileWorker : public Napi::AsyncWorker {
- public:
-  OneFileWorker(Napi::Env env, ScanParams p, std::string name)
-      : Napi::AsyncWorker(env, "ecguard_native:readFileTail"), p_(std::move(p)), name_(std::move(name)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override { ok_ = ScanOneFile(p_, name_, &sink_, &err_, &syscall_); }
-  void OnOK() override {
-    if (ok_) deferred_.Resolve(ToBuffer(Env(), sink_));
-    else deferred_.Reject(DirError(Env(), err_, syscall_, p_.dir));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  ScanParams p_;
-  std::string name_;
-  ByteSink sink_;
-  bool ok_ = false;
-  int err_ = 0;
-  const char* syscall_ = "";
-  Napi::Promise::Deferred deferred_;
-};
-
 constexpr size_t kMaxFileName = 4096;
 
 Napi::Value ReadFileTailAsync(const Napi::CallbackInfo& info) {
@@ -122,7 +105,7 @@ Napi::Value ReadFileTailAsync(const Napi::CallbackInfo& info) {
     d.Reject(e.Value());
     return d.Promise();
   }
-  auto* worker = new OneFileWorker(env, std::move(p), std::move(name));
+  auto* worker = new ScanWorker(env, std::move(p), std::move(name));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
