@@ -1,5 +1,5 @@
 // What the scan reads per data file, before interpretation: the syscall results of one
-// open + fstat + fgetxattr×5 + pread(tail). Produced by the native batched walker or by the
+// open + fstat + flistxattr + fgetxattr of the listed names + pread(tail). Produced by the native batched walker or by the
 // JS fallback; turned into an ArchiveRecord by record-builder.ts.
 
 /** xattrs the scan reads, in this order. */

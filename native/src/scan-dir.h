@@ -1,5 +1,5 @@
 // The batched bucket walker behind scanDirSync / scanDir: one call reads a whole bucket
-// directory (getdents + per entry openat, fstat, fgetxattr×n, pread of the tail, close) and
+// directory (getdents + per entry openat, fstat, flistxattr, fgetxattr of the listed names, pread of the tail, close) and
 // packs every result into one byte block, decoded by agent/scan/bucket-reader-native.ts.
 //
 // Layout (little-endian, host order on the x86-64 / arm64 machines we run on):

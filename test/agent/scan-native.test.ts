@@ -48,6 +48,15 @@ function oddSite(): { site: FakeSite; buckets: string[] } {
   const bare = put('/data/no-xattrs-but-pfn', 0, (p) => writeFileSync(p, small.bytes));
   const bucket = join(bare, '..');
   writeFileSync(join(bucket, '0000000000000000000000000000000000000000AA0%'), small.bytes); // no xattrs at all
+  // The walker learns which names exist from one flistxattr (1 KiB); a longer list, or one
+  // holding none of the names, makes it ask for each name as before.
+  const unrelated = join(bucket, '0000000000000000000000000000000000000000BB0%');
+  writeFileSync(unrelated, small.bytes);
+  setAttributeSync(unrelated, 'user.XrdCks.adler32', Buffer.from('0'));
+  put('/data/long-xattr-list', 0, (p) => {
+    writeArchive(p, small);
+    for (let k = 0; k < 40; k++) setAttributeSync(p, `user.XrdCks.${'c'.repeat(30)}${k}`, Buffer.from('1'));
+  });
   put('/data/exactly-max', 0, (p) => writeArchive(p, small), { pfn: Buffer.alloc(MAX_XATTR_VALUE, 0x61) });
   put('/data/one-over-max', 0, (p) => writeArchive(p, small), { pfn: Buffer.alloc(MAX_XATTR_VALUE + 1, 0x61) });
   put('/data/huge-pfn', 1, (p) => writeArchive(p, small), { pfn: Buffer.alloc(65536 - 1, 0x62), symlink: false });
