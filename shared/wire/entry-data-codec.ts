@@ -7,26 +7,9 @@
 // (unknown fields and wrong wire types skipped, last value wins), but rejects truncation and
 // groups (never valid in proto3).
 import type { EntryData } from '../../proto/gen/ecguard/v1/stripes.js';
+import { ProtoReader, putVarint, varintSize } from './proto-bytes.js';
 
 const EMPTY = Buffer.alloc(0);
-
-const varintSize = (n: number): number => {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-};
-
-function putVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 0x80) {
-    buf[at++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
 
 export function encodeEntryData(m: EntryData): Buffer {
   const nameLen = Buffer.byteLength(m.name, 'utf8');
@@ -47,36 +30,8 @@ export function encodeEntryData(m: EntryData): Buffer {
   return buf;
 }
 
-class Reader {
-  at = 0;
-  constructor(readonly buf: Buffer) {}
-
-  varint(): number {
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.at >= this.buf.length) throw new RangeError('EntryData: truncated varint');
-      const b = this.buf[this.at++] as number;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (n > Number.MAX_SAFE_INTEGER) throw new RangeError('EntryData: varint past 2^53');
-        return n;
-      }
-      scale *= 128;
-    }
-    throw new RangeError('EntryData: varint longer than 10 bytes');
-  }
-
-  take(len: number): [number, number] {
-    const start = this.at;
-    if (len > this.buf.length - start) throw new RangeError(`EntryData: ${len}-byte field runs past the message end`);
-    this.at += len;
-    return [start, this.at];
-  }
-}
-
 export function decodeEntryData(buf: Buffer): EntryData {
-  const r = new Reader(buf);
+  const r = new ProtoReader(buf, 'EntryData');
   let name = '';
   let data: Buffer = EMPTY;
   while (r.at < buf.length) {
