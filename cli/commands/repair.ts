@@ -32,7 +32,11 @@ export function repairStatusText(s: RepairStatusReply, now = Date.now()): string
       running.map((t) => [t.taskId, t.lfn, t.executor, t.state === 'verifying' ? 'awaiting inventory' : t.phase || t.state, bar(t.blocksDone, t.blocksTotal), `${formatBytes(t.bytesWritten)}/${formatBytes(t.bytesPlanned)}`, eta(t, now)]));
   }
   const queued = s.tasks.filter((t) => t.state === 'queued');
-  if (queued.length) out += '\nqueue (by priority):\n' + table(['task', 'lfn', 'redundancy', 'targets', 'bytes'], queued.map((t) => [t.taskId, t.lfn, t.redundancy, t.targets.join(' '), formatBytes(t.bytesPlanned)]));
+  if (queued.length) {
+    const anyHeld = queued.some((t) => t.held !== '');
+    out += '\nqueue (by priority):\n' + table(['task', 'lfn', 'redundancy', 'targets', 'bytes', ...(anyHeld ? ['held because'] : [])],
+      queued.map((t) => [t.taskId, t.lfn, t.redundancy, t.targets.join(' '), formatBytes(t.bytesPlanned), ...(anyHeld ? [t.held || '-'] : [])]));
+  }
   const bad = s.tasks.filter((t) => t.state === 'failed' || t.state === 'parked');
   if (bad.length) {
     out += '\nfailed / parked:\n' + table(['task', 'lfn', 'state', 'attempt', 'error'], bad.map((t) => [t.taskId, t.lfn, t.state, t.attempt, t.error]));

@@ -12,12 +12,13 @@ const src = (s: { serverId: string; diskId: string; dataPath: string }): string 
 const wireThrottles = (t: RepairThrottleSettings) => ({ perAgentTasks: t.perAgentTasks, perSourceStreams: t.perSourceStreams, perAgentMbPerS: t.perAgentMBps, clusterTasks: t.clusterTasks });
 const tgt = (t: { serverId: string; diskId: string; slot: number }): string => `${t.diskId.startsWith(`${t.serverId}:`) ? t.diskId : `${t.serverId}:${t.diskId}`} (slot ${t.slot})`;
 
-export function taskInfo(t: RepairTaskRow): RepairTaskInfo {
+export function taskInfo(t: RepairTaskRow, held?: string): RepairTaskInfo {
   return {
     taskId: t.taskId, lfn: t.lfn, state: t.state, redundancy: t.redundancy, executor: t.executor ?? '', attempt: t.attempt, phase: t.progress?.phase ?? '',
     blocksDone: t.progress?.blocksDone ?? 0, blocksTotal: t.progress?.blocksTotal ?? 0, bytesRead: t.progress?.bytesRead ?? 0, bytesWritten: t.progress?.bytesWritten ?? 0,
     bytesPlanned: t.plan.bytesWritten, createdMs: t.createdAt, startedMs: t.startedAt ?? 0, updatedMs: t.updatedAt, error: t.error ? `${t.errorCode ? `${t.errorCode}: ` : ''}${t.error}` : '',
     sources: t.plan.sources.map(src), targets: t.plan.targets.map(tgt), degradedSinceMs: t.degradedSince, nextAttemptMs: t.nextAttemptAt ?? 0, sourceProblems: [...(t.sourceProblems ?? [])],
+    held: held ?? '',
   };
 }
 
@@ -38,7 +39,7 @@ export function repairHandlers(r: RepairManager, wrap: AdminWrap): RepairHandler
       const s = await r.status(Math.min(req.limit || 50, 10_000), req.includeFinished);
       return {
         paused: s.paused, gate: s.gate ?? '', tasksByState: REPAIR_TASK_STATES.map((st) => ({ state: st, count: s.counts[st], bytes: 0 })),
-        tasks: s.tasks.map(taskInfo), throttles: wireThrottles(s.throttles), bytesPerS: s.bytesPerSecond, bytesRebuilt: s.bytesRebuilt, tasksDone: s.counts.done,
+        tasks: s.tasks.map((t) => taskInfo(t, s.held.get(t.taskId))), throttles: wireThrottles(s.throttles), bytesPerS: s.bytesPerSecond, bytesRebuilt: s.bytesRebuilt, tasksDone: s.counts.done,
         waiting: s.waiting, waitingExamples: s.waitingExamples,
       };
     }),

@@ -23,6 +23,13 @@ export class RepairDispatcher {
   private readonly rescanAsked = new Set<string>();
   /** Queued tasks that must wait (a down server's grace), not re-planned before this time. */
   private readonly waitUntil = new Map<string, number>();
+  /** Why each queued task the last dispatch looked at was not started (`ecguard repair status`). */
+  private held = new Map<string, string>();
+
+  /** Why a queued task was not started at the last dispatch; undefined: its turn has not come. */
+  heldReason(taskId: string): string | undefined {
+    return this.held.get(taskId);
+  }
 
   constructor(private readonly host: RepairHost, private readonly planner: RepairPlanner, private readonly settings: RepairSettings) {}
 
@@ -98,19 +105,29 @@ export class RepairDispatcher {
     const queued = await store.listRepairTasks({ states: ['queued'], limit: Math.max(200, throttles.clusterTasks * 8) + this.waitUntil.size });
     let blockedClass: number | undefined;
     const started: RepairTaskRow[] = [];
+    const held = new Map<string, string>();
+    const hold = (t: RepairTaskRow, why: string): void => void held.set(t.taskId, why);
+    const previous = this.held;
+    this.held = held;
     const lfns = [...new Set(queued.map((t) => t.lfn))];
     const evidence = await loadPlanEvidence(store, lfns);
     for (const t of queued) {
       if (cluster >= throttles.clusterTasks) break;
       if (blockedClass !== undefined && t.redundancy > blockedClass) break;
-      if (this.waitUntil.has(t.taskId)) continue;
+      if (this.waitUntil.has(t.taskId)) {
+        hold(t, previous.get(t.taskId) ?? 'waiting for a down server\'s grace');
+        continue;
+      }
       // Its last attempt's fate is unknown (lease expired) and its executor has not reconnected:
       // that run may still be writing, so no other attempt (maybe onto other targets) starts yet.
       if (t.errorCode === 'LEASE_EXPIRED' && t.executor !== undefined && !this.host.session(t.executor)) {
         const x = this.host.cluster.server(t.executor);
         // as long as a down server's grace: critical files wait only criticalAfter
         const grace = t.redundancy <= 0 ? this.settings.criticalAfterMs : this.settings.lostAfterMs;
-        if (x && x.state !== 'lost' && (x.state !== 'down' || now < x.since + grace)) continue;
+        if (x && x.state !== 'lost' && (x.state !== 'down' || now < x.since + grace)) {
+          hold(t, `its last attempt on ${t.executor} may still be writing (lease expired, ${t.executor} not reconnected); no other attempt starts before it reconnects or its grace ends`);
+          continue;
+        }
       }
       const profile = this.host.profileFor(t.lfn) ?? t.plan.profile;
       const d = planRepair({
@@ -124,6 +141,7 @@ export class RepairDispatcher {
       }
       if (d.kind === 'wait') {
         this.waitUntil.set(t.taskId, Math.min(d.until, now + 5_000)); // re-checked soon: the server may come back
+        hold(t, d.reason);
         continue;
       }
       if (d.kind === 'impossible') {
@@ -138,6 +156,10 @@ export class RepairDispatcher {
       const session = executor !== undefined ? this.host.session(executor) : undefined;
       if (executor === undefined || !session) {
         blockedClass ??= t.redundancy;
+        const targets = [...new Set(d.plan.targets.map((x) => x.serverId))];
+        const busy = targets.filter((s) => (perAgent.get(s) ?? 0) >= throttles.perAgentTasks);
+        const away = targets.filter((s) => (this.host.session(s)?.stripesAddress ?? '') === '');
+        hold(t, `no target server can execute it: ${[busy.length > 0 ? `${busy.join(', ')} already run(s) ${throttles.perAgentTasks} task(s) (per-agent limit)` : '', away.length > 0 ? `${away.join(', ')} not connected or serving no Stripes` : ''].filter(Boolean).join('; ')}; less urgent tasks wait behind it`);
         continue;
       }
       // Sources the executor cannot reach (a server up but not connected, or serving no Stripes):
@@ -145,7 +167,13 @@ export class RepairDispatcher {
       const reachable = (x: { serverId: string }): boolean => (this.host.session(x.serverId)?.stripesAddress ?? '') !== '';
       const sources = d.plan.sources.filter(reachable);
       const metadataSources = d.plan.metadataSources?.filter(reachable);
-      if (sources.length < profile.nbData || (d.plan.metadataSources !== undefined && d.plan.metadataSources.length > 0 && metadataSources?.length === 0)) continue;
+      if (sources.length < profile.nbData || (d.plan.metadataSources !== undefined && d.plan.metadataSources.length > 0 && metadataSources?.length === 0)) {
+        const away = [...new Set([...d.plan.sources, ...(d.plan.metadataSources ?? [])].filter((x) => !reachable(x)).map((x) => x.serverId))];
+        hold(t, sources.length < profile.nbData
+          ? `only ${sources.length} of the ${profile.nbData} sources needed are reachable (${away.join(', ')} not connected or serving no Stripes)`
+          : `no server holding the object's .mt file is reachable (${away.join(', ')} not connected or serving no Stripes)`);
+        continue;
+      }
       const plan = { ...d.plan, sources, ...(metadataSources !== undefined ? { metadataSources } : {}) };
       const row = assigned(t, { executor, plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs });
       const addresses = new Map<string, string>();

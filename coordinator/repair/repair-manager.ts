@@ -24,6 +24,8 @@ export interface RepairStatus {
   readonly gate?: string;
   readonly counts: Record<RepairTaskState, number>;
   readonly tasks: RepairTaskRow[];
+  /** taskId → why that queued task was not started at the last dispatch. */
+  readonly held: ReadonlyMap<string, string>;
   readonly throttles: RepairThrottleSettings;
   readonly bytesPerSecond: number;
   readonly bytesRebuilt: number;
@@ -224,8 +226,13 @@ export class RepairManager {
     const order = (t: RepairTaskRow): number => (isRunning(t) || t.state === 'verifying' ? 0 : t.state === 'queued' ? 1 : 2);
     tasks.sort((a, b) => order(a) - order(b));
     const gate = this.gate();
+    const held = new Map<string, string>();
+    for (const t of tasks) {
+      const why = t.state === 'queued' ? this.dispatcher.heldReason(t.taskId) : undefined;
+      if (why !== undefined) held.set(t.taskId, why);
+    }
     return {
-      paused: this.paused, ...(gate ? { gate } : {}), counts, tasks, throttles: this.throttles, bytesPerSecond: this.throughput.rate(Date.now()),
+      paused: this.paused, ...(gate ? { gate } : {}), counts, tasks, held, throttles: this.throttles, bytesPerSecond: this.throughput.rate(Date.now()),
       // Since this coordinator started (summing every done task's archives would read them all).
       bytesRebuilt: this.throughput.total,
       waiting: this.planner.waiting.size, waitingExamples: [...this.planner.waiting].slice(0, 5).map(([lfn, w]) => `${lfn}: ${w.reason}`),

@@ -238,6 +238,11 @@ export interface RepairTaskInfo {
   nextAttemptMs: number;
   /** Sources skipped or entries refused (CRC mismatch, unreadable) in the last attempt. */
   sourceProblems: string[];
+  /**
+   * A queued task: why the last dispatch did not start it (sources unreachable, no executor
+   * slot, a down server's grace); empty when its turn has not come.
+   */
+  held: string;
 }
 
 export interface RepairThrottleSettings {
@@ -3545,6 +3550,7 @@ function createBaseRepairTaskInfo(): RepairTaskInfo {
     degradedSinceMs: 0,
     nextAttemptMs: 0,
     sourceProblems: [],
+    held: "",
   };
 }
 
@@ -3612,6 +3618,9 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     }
     for (const v of message.sourceProblems) {
       writer.uint32(170).string(v!);
+    }
+    if (message.held !== "") {
+      writer.uint32(178).string(message.held);
     }
     return writer;
   },
@@ -3797,6 +3806,14 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
             message.sourceProblems.push(reader.string());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.held = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3884,6 +3901,7 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
         : globalThis.Array.isArray(object?.source_problems)
         ? object.source_problems.map((e: any) => globalThis.String(e))
         : [],
+      held: isSet(object.held) ? globalThis.String(object.held) : "",
     };
   },
 
@@ -3952,6 +3970,9 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     if (message.sourceProblems?.length) {
       obj.sourceProblems = message.sourceProblems;
     }
+    if (message.held !== "") {
+      obj.held = message.held;
+    }
     return obj;
   },
 
@@ -3981,6 +4002,7 @@ export const RepairTaskInfo: MessageFns<RepairTaskInfo> = {
     message.degradedSinceMs = object.degradedSinceMs ?? 0;
     message.nextAttemptMs = object.nextAttemptMs ?? 0;
     message.sourceProblems = object.sourceProblems?.map((e) => e) || [];
+    message.held = object.held ?? "";
     return message;
   },
 };
