@@ -86,9 +86,16 @@ export class AgentSession implements SessionHandle {
     this.close(code, reason);
   }
 
+  /** Settles once the message being handled, if any, is done (the queue never rejects). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
   private end(): void {
-    if (this.serverId) this.ctx.registry.release(this);
     this.phase = 'closed';
+    // The server id stays claimed until the message in hand is done: a new stream of the server
+    // must not interleave with the end of this one's catalog write (say, an inventory batch).
+    if (this.serverId) void this.queue.then(() => this.ctx.registry.release(this));
   }
 
   private async handle(m: AgentMessage): Promise<void> {
@@ -128,7 +135,16 @@ export class AgentSession implements SessionHandle {
     }
     this.serverId = h.serverId;
     this.instanceId = h.instanceId || randomUUID();
-    const holder = this.ctx.registry.claim(this);
+    let holder = this.ctx.registry.claim(this);
+    if (holder && h.instanceId !== '' && holder.instanceId === h.instanceId) {
+      // The same agent process reconnected: it dropped the old stream (a network blip), which
+      // this side has not noticed yet (keepalive takes ~30 s). Refusing would leave the server
+      // looking silent, then down. Its last message finishes before this one goes on.
+      log.info(`session ${h.serverId}: the same agent instance reconnected from ${this.peer}; its old stream from ${holder.peer} is closed`);
+      holder.close('SUPERSEDED', `the same agent instance reconnected from ${this.peer}`);
+      await holder.idle();
+      holder = this.ctx.registry.claim(this);
+    }
     if (holder) {
       this.serverId = '';
       return this.fail('DUPLICATE_SERVER', `server ${h.serverId} is already connected from ${holder.peer} (instance ${holder.instanceId}) since ${new Date(holder.since).toISOString()}; refused`);

@@ -1,5 +1,6 @@
 // Which agent stream currently speaks for which server. One stream per server id: a second
-// agent claiming a connected server id is refused (an impersonator, or a misconfigured clone).
+// agent claiming a connected server id is refused (an impersonator, or a misconfigured clone),
+// unless it is the same agent instance reconnecting (agent-session.ts closes the old stream).
 import type { RepairSession } from '../repair/repair-host.js';
 
 export interface SessionHandle extends RepairSession {
@@ -8,6 +9,8 @@ export interface SessionHandle extends RepairSession {
   readonly instanceId: string;
   readonly since: number;
   close(code: string, reason: string): void;
+  /** Settles once the message it is handling, if any, is done. */
+  idle(): Promise<void>;
 }
 
 export class SessionRegistry {

@@ -15,7 +15,7 @@ import { coordinatorMetricsSource } from '../../coordinator/metrics/coordinator-
 import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
 import { scrape, valueOf } from '../helpers/prom-text.js';
 import type { EcguardEvent } from '../../shared/domain/event.js';
-import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
+import { AgentSessionClient, type AgentMessage, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
 import { placeObject, type PlacedObject } from '../helpers/ec-cluster-data.js';
 
@@ -237,6 +237,38 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     await until(async () => (await coord.store.archivesOf(['/data/with-mt.mt'])).get('/data/with-mt.mt')?.length === 6, 5000, 'the six .mt files in the catalog');
     await settled();
     assert.equal(await coord.store.getFile('/data/with-mt.mt'), undefined, 'no bogus file for the metadata');
+  });
+
+  it('the same agent instance reconnecting while its old stream still looks alive takes over; another instance is refused', async () => {
+    const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const open = (instanceId: string): { refusal: Promise<string>; stream: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage> } => {
+      const stream = client.connect();
+      const refusal = new Promise<string>((resolve) => {
+        stream.on('data', (m: CoordinatorMessage) => {
+          if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
+        });
+        stream.on('error', () => resolve('error'));
+      });
+      stream.write({ msg: { $case: 'hello', value: { serverId: 'srv9', instanceId, ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [] } } });
+      return { refusal, stream };
+    };
+    try {
+      // a half-dead stream: the agent gave up on it, the coordinator has not noticed
+      const old = open('inst-1');
+      await until(() => coord.registry.connected('srv9'), 5000, 'the first stream to claim srv9');
+      const first = coord.registry.get('srv9');
+      const again = open('inst-1');
+      assert.match(await old.refusal, /^SUPERSEDED: the same agent instance reconnected/);
+      await until(() => coord.registry.get('srv9') !== undefined && coord.registry.get('srv9') !== first, 5000, 'the new stream to hold srv9');
+      // a different instance (a clone, an impersonator) is still refused
+      const clone = open('inst-2');
+      assert.match(await clone.refusal, /^DUPLICATE_SERVER: server srv9 is already connected/);
+      const late = await Promise.race([again.refusal, new Promise<string>((r) => setTimeout(() => r('none'), 300))]);
+      assert.equal(late, 'none', 'the reconnected stream is kept');
+      again.stream.end();
+    } finally {
+      client.close();
+    }
   });
 
   it('an agent claiming a connected server id is refused; a hostile Hello is refused cleanly', async () => {
