@@ -20,6 +20,10 @@ export interface BucketListing {
 // ignoreBOM: keep a leading U+FEFF in the name, or we would open another file than listed.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// O_NOATIME: a scan must not mark what it reads as accessed (see native/src/scan-dir.cc); only
+// the owner and root may ask, anyone else gets EPERM and opens without it.
+const NOATIME = constants.O_NOATIME ?? 0;
+let noatime = NOATIME !== 0;
 
 export function readBucketJs(bucketDir: string): BucketListing {
   let names: Buffer[];
@@ -47,11 +51,23 @@ function failed(name: string, step: ScanStep, err: unknown): RawDataFile {
   return { name, error: { code: errnoCode(err) ?? 'EIO', step }, isFile: false, ino: 0, size: 0, mtimeMs: 0, xattrs: [], tail: Buffer.alloc(0) };
 }
 
+function openEntry(path: string): number {
+  if (noatime) {
+    try {
+      return openSync(path, OPEN_FLAGS | NOATIME);
+    } catch (err) {
+      if (errnoCode(err) !== 'EPERM') throw err;
+      noatime = false; // not the files' owner: never allowed, do not ask again
+    }
+  }
+  return openSync(path, OPEN_FLAGS);
+}
+
 export function readOne(dir: string, name: string): RawDataFile {
   const path = `${dir}/${name}`;
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS);
+    fd = openEntry(path);
   } catch (err) {
     // ELOOP: a symlink where a data file should be (O_NOFOLLOW): report, never follow.
     return failed(name, 'open', err);

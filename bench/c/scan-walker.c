@@ -1,7 +1,7 @@
 // Reference walker for the scan bench: the syscalls the agent's scan makes, nothing else.
 // usage: scan-walker SPACE_DIR THREADS
 // SPACE_DIR holds the <XX> bucket directories; threads take buckets from a shared counter and,
-// per entry: openat(O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC) + fstat + (regular files)
+// per entry: openat(O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC|O_NOATIME) + fstat + (regular files)
 // flistxattr (1 KiB) + fgetxattr of each of the 5 SCAN_XATTRS the list holds (all 5 when it holds
 // none or the list failed; asking for 256 bytes, then 8 KiB for a longer value, as the native
 // walker does) + pread of the last min(size, 16 KiB) + close.
@@ -46,7 +46,7 @@ static void scan_bucket(const char* path, char* xbuf, char* tail) {
     const char* n = e->d_name;
     if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
     files++;
-    int fd = openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(dfd, n, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOATIME);
     if (fd < 0) continue;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {

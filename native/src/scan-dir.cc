@@ -128,11 +128,25 @@ bool PresentXattrs(int fd, const std::vector<std::string>& names, std::vector<bo
   return false;
 }
 
+// O_NOATIME: a scan must not touch what it reads. With relatime the first read of a day marks
+// every data file accessed, which dirties each inode (a write per file on a real disk) and
+// misleads atime-based purging. Allowed to the file's owner and to root; any other agent gets
+// EPERM, and then opens without it (once per bucket: files of a bucket share an owner).
+int OpenEntry(int dfd, const char* name, bool* noatime) {
+  constexpr int kFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  if (*noatime) {
+    int fd = openat(dfd, name, kFlags | O_NOATIME);
+    if (fd >= 0 || errno != EPERM) return fd;
+    *noatime = false;
+  }
+  return openat(dfd, name, kFlags);
+}
+
 void PutI32(uint8_t* p, int32_t v) { std::memcpy(p, &v, 4); }
 void PutF64(uint8_t* p, double v) { std::memcpy(p, &v, 8); }
 
 // Appends one record for `name`; never throws except on allocation failure.
-void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, ByteSink* out) {
+void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, ByteSink* out, bool* noatime) {
   const size_t nx = p.xattr_names.size();
   const size_t fixed = kRecordFixed + 4 * nx;
   out->Reserve(fixed + nlen + 8);
@@ -153,7 +167,7 @@ void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, Byte
     flags |= kFlagBadName;
     step = kStepOpen;
     err = EILSEQ;
-  } else if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+  } else if ((fd = OpenEntry(dfd, name, noatime)) < 0) {
     step = kStepOpen;
     err = errno;
   } else if (fstat(fd, &st) != 0) {
@@ -267,6 +281,7 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
   text.Truncate(0);
   if (text.Capacity() > (4u << 20)) text = ByteSink();
   uint32_t count = 0;
+  bool noatime = true;
   for (;;) {
     errno = 0;
     struct dirent* e = readdir(d);
@@ -281,7 +296,7 @@ bool ScanDirectory(const ScanParams& p, ByteSink* out, int* dir_errno, const cha
     if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
     try {
       const size_t rec = out->Size();
-      ScanEntry(dfd, n, std::strlen(n), p, out);
+      ScanEntry(dfd, n, std::strlen(n), p, out, &noatime);
       if (records) CompactUsual(p.usual, p.xattr_names.size(), out, rec, &text);
     } catch (...) {
       closedir(d);
@@ -314,7 +329,8 @@ bool ScanOneFile(const ScanParams& p, const std::string& name, ByteSink* out, in
   std::memcpy(out->End() + 4, &one, 4);
   out->Grow(kScanHeader);
   try {
-    ScanEntry(dfd, name.c_str(), name.size(), p, out);
+    bool noatime = true;
+    ScanEntry(dfd, name.c_str(), name.size(), p, out, &noatime);
   } catch (...) {
     close(dfd);
     throw;

@@ -4,7 +4,7 @@
 // deleted between readdir and open, a file shrinking during the read, EACCES (tests run as root).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setAttributeSync } from 'fs-xattr';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
@@ -121,6 +121,31 @@ describe('native bucket walker', () => {
     assert.ok(all.some((f) => f.tail.length === SCAN_TAIL_BYTES && f.size > SCAN_TAIL_BYTES));
     assert.ok(all.some((f) => f.isFile && f.size === 0 && f.tail.length === 0));
     assert.ok(all.some((f) => !f.error && !f.isFile));
+  });
+
+  it('leaves every data file\'s atime as it was (O_NOATIME), native and JS reader alike', async () => {
+    const a = addon();
+    const odd = oddSite();
+    site = odd.site;
+    // atime before mtime: under relatime (how /dev/shm is mounted) any plain read updates it
+    const past = new Date('2020-01-01T00:00:00Z');
+    // (names that are not UTF-8 cannot be named from JS: left out)
+    const files = odd.buckets.flatMap((d) => readdirSync(d).filter((n) => !n.includes('\uFFFD')).map((n) => join(d, n))).filter((p) => lstatSync(p).isFile());
+    assert.ok(files.length > 30);
+    for (const p of files) utimesSync(p, past, new Date());
+    const atimes = (): number[] => files.map((p) => lstatSync(p).atimeMs);
+    const before = atimes();
+    assert.ok(before.every((t) => t === past.getTime()));
+    const native = nativeBucketReader(a);
+    for (const dir of odd.buckets) {
+      native(dir);
+      await a.scanDir(dir, SCAN_TAIL_BYTES, MAX_XATTR_VALUE, SCAN_XATTRS);
+      readBucketJs(dir);
+    }
+    assert.deepEqual(atimes(), before);
+    // the check can fail: a plain read does move it
+    readFileSync(files[0] as string);
+    assert.notEqual(lstatSync(files[0] as string).atimeMs, past.getTime());
   });
 
   it('reports a bucket it cannot list like the JS reader, and throws / rejects with the errno code', async () => {
