@@ -12,7 +12,7 @@ import type { EcProfile } from '../shared/xrdec/profile.js';
 import type { AdminContext } from './admin/admin-context.js';
 import { adminHandlers } from './admin/admin-service.js';
 import type { ArchiveRemoval, CatalogStore } from './catalog/catalog-store.js';
-import type { ServerRow } from './catalog/catalog-types.js';
+import type { DiskRow, ServerRow } from './catalog/catalog-types.js';
 import { ClusterState } from './cluster-state.js';
 import { DiskSpaceBook, type DiskSpaceReport } from './disk-space.js';
 import { LivenessMonitor } from './liveness-monitor.js';
@@ -119,6 +119,7 @@ export class Coordinator implements SessionContext, AdminContext {
       log.warn(insecureWarning('coordinator'));
     }
     await this.cluster.load();
+    await this.reclassifyDamaged();
     const profileMeta = await this.store.getMeta('profile');
     if (!this.profiles.hasDefault() && profileMeta) this.profiles.setDefault(JSON.parse(profileMeta) as EcProfile);
     this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId)); // time to reconnect
@@ -147,6 +148,29 @@ export class Coordinator implements SessionContext, AdminContext {
     await this.repair.start();
     log.info(`listening on ${host}:${port} (${this.insecure ? 'INSECURE' : 'mTLS'}), cluster ${this.o.cluster}`);
     return port;
+  }
+
+  /**
+   * The files on every disk that is not online and every server that is not up are classified
+   * again at start: a crash between such a state change and the reclassification it triggered
+   * would otherwise leave them in their old state for good (after a restart the state no longer
+   * changes), e.g. healthy on a failed disk, and never repaired.
+   */
+  private async reclassifyDamaged(): Promise<void> {
+    let n = 0;
+    for (const d of this.cluster.listDisks()) {
+      if (d.state === 'online') continue;
+      const lfns = await this.store.lfnsOnDisk(d.diskId);
+      n += lfns.length;
+      this.reclassify(lfns);
+    }
+    for (const s of this.cluster.listServers()) {
+      if (s.state === 'up') continue;
+      const lfns = await this.store.lfnsOnServer(s.serverId);
+      n += lfns.length;
+      this.reclassify(lfns);
+    }
+    if (n > 0) log.info(`classifying again ${n} file(s) with archives on disks not online or servers not up`);
   }
 
   async stop(): Promise<void> {
@@ -208,17 +232,22 @@ export class Coordinator implements SessionContext, AdminContext {
   async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined): Promise<void> {
     const prev = this.cluster.disk(d.diskId);
     const now = Date.now();
-    await this.cluster.putDisk({ diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) });
-    if (prev && (prev.state !== d.state || replacedUuid)) {
-      // the files whose counted archive was there first (from the index, before any state is
-      // recomputed), then every other LFN on the disk (roles may change too)
-      const damaged = await this.store.lfnsCountedOnDisk(d.diskId);
-      const lfns = await this.store.lfnsOnDisk(d.diskId);
-      log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}; ${damaged.length} file(s) with a counted archive there`);
-      this.events?.disk(prev, this.cluster.disk(d.diskId) as NonNullable<ReturnType<ClusterState['disk']>>, replacedUuid, lfns.length);
-      this.reclassify(damaged);
-      this.reclassify(lfns);
+    const next: DiskRow = { diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) };
+    if (!prev || (prev.state === d.state && !replacedUuid)) {
+      await this.cluster.putDisk(next);
+      return;
     }
+    // the files whose counted archive was there first (from the index, before any state is
+    // recomputed), then every other LFN on the disk (roles may change too)
+    const damaged = await this.store.lfnsCountedOnDisk(d.diskId);
+    const lfns = await this.store.lfnsOnDisk(d.diskId);
+    // The event is stored before the state: a crash in between leaves the old state, so the
+    // agent's next report makes the change (and its event) again: at least once, never lost.
+    this.events?.disk(prev, next, replacedUuid, lfns.length);
+    await this.cluster.putDisk(next);
+    log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}; ${damaged.length} file(s) with a counted archive there`);
+    this.reclassify(damaged);
+    this.reclassify(lfns);
   }
 
   reported(serverId: string): void {
@@ -281,13 +310,14 @@ export class Coordinator implements SessionContext, AdminContext {
     const up = new Map(this.cluster.listServers().filter((s) => s.state === 'up').map((s) => [s.serverId, s]));
     for (const { serverId, silentMs } of this.liveness.silent(up.keys())) {
       const lastSeen = this.liveness.lastSeenOf(serverId) ?? up.get(serverId)?.lastSeen ?? 0;
+      const lfns = await this.store.lfnsOnServer(serverId);
+      // event before state, as for disks: a crash in between finds the server up and silent again
+      this.events?.server(serverId, 'server.down', { lastSeen, archives: lfns.length });
       await this.cluster.updateServer(serverId, { state: 'down', since: now });
       // A session that stayed open but went silent (a stalled agent) is closed: the agent
       // reconnects with a new Hello and comes back up through the normal path.
       this.registry.get(serverId)?.close('SILENT', `no message for ${Math.round(this.downAfterMs / 1000)} s: marked down; reconnect`);
       log.warn(`server ${serverId} down: no message for ${Math.round(silentMs / 1000)} s`);
-      const lfns = await this.store.lfnsOnServer(serverId);
-      this.events?.server(serverId, 'server.down', { lastSeen, archives: lfns.length });
       this.reclassify(lfns);
       down.push(serverId);
     }

@@ -121,7 +121,12 @@ export function registerDaemons(program: Command): void {
       let relay: OutboxRelay | undefined;
       if (f.nats) {
         publisher = new JetStreamPublisher({ servers: f.nats.split(',') });
-        relay = new OutboxRelay({ pending: async (n) => eventLog.pending(n), markPublished: async (ids) => eventLog.markPublished(ids), countPending: async () => eventLog.backlog() }, publisher);
+        const skipped = eventLog.beginPublishing();
+        if (skipped > 0) log.info(`event publishing starts now: the ${skipped} event(s) logged before NATS was configured stay in the log only`);
+        relay = new OutboxRelay({
+          pending: async (n) => eventLog.pending(n), markPublished: async (ids) => eventLog.markPublished(ids), countPending: async () => eventLog.backlog(),
+          markRefused: async (id, error) => eventLog.markRefused(id, error),
+        }, publisher);
         publisher.onReady(() => relay?.kick());
         publisher.start();
         relay.start();

@@ -2,7 +2,7 @@
 // SQLite file, its own table), then published from here in order; `published_at` marks what
 // JetStream has acknowledged. Kept and queryable by `ecguard events`.
 import Database from 'better-sqlite3';
-import type { EcguardEvent, EventType } from '../../shared/domain/event.js';
+import { observeEventId, type EcguardEvent, type EventType } from '../../shared/domain/event.js';
 
 export interface StoredEvent {
   readonly seq: number;
@@ -28,11 +28,17 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_unpublished ON events (seq) WHERE published_at IS NULL;
 CREATE INDEX IF NOT EXISTS events_time ON events (time_ms);
+CREATE TABLE IF NOT EXISTS events_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+/** Events up to this seq were logged before publishing was ever configured: never published. */
+const PUBLISH_FROM = 'publishFromSeq';
 
 export class EventLog {
   private readonly db: Database.Database;
   private readonly insert;
+  /** Set by beginPublishing(): without a publisher nothing is "pending" (no backlog to alert on). */
+  private publishFrom: number | undefined;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -40,7 +46,31 @@ export class EventLog {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // logs made before publish refusals were recorded
+    const cols = this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'publish_error')) this.db.exec('ALTER TABLE events ADD COLUMN publish_error TEXT');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events (id, time_ms, type, body) VALUES (?, ?, ?, ?)');
+    // New ids sort after every stored one, even when the clock stepped back since (or another
+    // host wrote them): consumers may checkpoint by id.
+    const last = this.db.prepare('SELECT id FROM events ORDER BY seq DESC LIMIT 1').get() as { id: string } | undefined;
+    if (last) observeEventId(last.id);
+  }
+
+  /**
+   * A publisher will drain the outbox from now on. The first time ever, events logged before
+   * (a coordinator run without NATS) are left out: a new subscriber would otherwise get months
+   * of old alerts as new messages. Returns how many were left out this call.
+   */
+  beginPublishing(): number {
+    const row = this.db.prepare('SELECT value FROM events_meta WHERE key = ?').get(PUBLISH_FROM) as { value: string } | undefined;
+    if (row) {
+      this.publishFrom = Number(row.value);
+      return 0;
+    }
+    const max = (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM events').get() as { m: number }).m;
+    this.db.prepare('INSERT INTO events_meta (key, value) VALUES (?, ?)').run(PUBLISH_FROM, String(max));
+    this.publishFrom = max;
+    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL').get() as { n: number }).n;
   }
 
   /** Stores events durably (one transaction); they are published afterwards. */
@@ -51,10 +81,20 @@ export class EventLog {
     })();
   }
 
-  /** Unpublished events, oldest first (the outbox). */
+  /** Unpublished events, oldest first (the outbox); none before beginPublishing(). */
   pending(limit: number): EcguardEvent[] {
-    const rows = this.db.prepare('SELECT body FROM events WHERE published_at IS NULL ORDER BY seq LIMIT ?').all(limit) as { body: string }[];
+    if (this.publishFrom === undefined) return [];
+    const rows = this.db.prepare('SELECT body FROM events WHERE published_at IS NULL AND publish_error IS NULL AND seq > ? ORDER BY seq LIMIT ?').all(this.publishFrom, limit) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as EcguardEvent);
+  }
+
+  /** The stream refuses this event for good (too large, invalid): kept in the log, not retried. */
+  markRefused(id: string, error: string): void {
+    this.db.prepare('UPDATE events SET publish_error = ? WHERE id = ? AND published_at IS NULL').run(error.slice(0, 2000), id);
+  }
+
+  refusedCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE publish_error IS NOT NULL').get() as { n: number }).n;
   }
 
   markPublished(ids: readonly string[]): void {
@@ -65,8 +105,10 @@ export class EventLog {
     })();
   }
 
+  /** Events waiting for the publisher; 0 without one (nothing is late when nothing publishes). */
   backlog(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL').get() as { n: number }).n;
+    if (this.publishFrom === undefined) return 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL AND publish_error IS NULL AND seq > ?').get(this.publishFrom) as { n: number }).n;
   }
 
   query(q: EventQuery): StoredEvent[] {

@@ -87,7 +87,7 @@ export class EventRecorder {
     if (replacedUuid) {
       events.push(this.safeMake(this.cluster, 'disk.replaced', subject, `a different disk is mounted at ${next.path}: the old one's archives are gone`, { path: next.path, oldUuid: replacedUuid, ...(next.uuid ? { newUuid: next.uuid } : {}), archivesLost: archives }));
     }
-    if (prev && prev.state !== next.state && (next.state === 'failed' || next.state === 'missing')) {
+    if (prev && prev.state !== next.state && (next.state === 'failed' || next.state === 'missing') && prev.state !== 'failed' && prev.state !== 'missing') {
       events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, previousState: prev.state, error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
     }
     if (prev && prev.state !== next.state && next.state === 'downgraded') {

@@ -2,7 +2,9 @@
 // at a time, each marked published only after JetStream acked it. On any failure it stops at
 // that event, waits (backoff capped at a few seconds) and resumes from the same event, so NATS
 // being down loses nothing; a crash between ack and mark republishes the event, which the
-// stream drops as a duplicate (same Nats-Msg-Id inside the duplicate window).
+// stream drops as a duplicate (same Nats-Msg-Id inside the duplicate window). An event the
+// stream itself refuses several times in a row is set aside (kept in the log) so it cannot
+// hold back all later events.
 import type { PubAck } from '@nats-io/jetstream';
 import type { EcguardEvent } from '../../shared/domain/event.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
@@ -13,6 +15,8 @@ export interface OutboxSource {
   /** Unpublished events, oldest first, at most `limit`. */
   pending(limit: number): Promise<EcguardEvent[]>;
   markPublished(ids: string[]): Promise<void>;
+  /** The stream refuses this event for good: keep it in the log, stop retrying it. */
+  markRefused?(id: string, error: string): Promise<void>;
   /** Unpublished count, for backlog(); without it backlog() counts what it has read. */
   countPending?(): Promise<number>;
 }
@@ -30,7 +34,12 @@ export interface OutboxRelayOptions {
   readonly maxBackoffMs?: number;
   /** Look at the outbox this often even without kick(). Default 5 s. */
   readonly idlePollMs?: number;
+  /** Refusals of one event by the stream (not outages) before it is set aside. Default 3. */
+  readonly refusalsBeforeSkip?: number;
 }
+
+/** Errors that say the stream answered and refused this very event (not that NATS is away). */
+const REFUSED = new Set(['NATS_PUBLISH_FAILED', 'BAD_EVENT']);
 
 export interface OutboxRelayStatus {
   readonly running: boolean;
@@ -38,6 +47,8 @@ export interface OutboxRelayStatus {
   readonly published: number;
   readonly duplicates: number;
   readonly consecutiveFailures: number;
+  /** Events set aside because the stream kept refusing them (see the log's publish errors). */
+  readonly refused: number;
   readonly lastError?: string;
   readonly lastPublishedId?: string;
 }
@@ -57,6 +68,10 @@ export class OutboxRelay {
   private published = 0;
   private duplicates = 0;
   private failures = 0;
+  private refused = 0;
+  private readonly refusalsBeforeSkip: number;
+  private refusedTries?: { id: string; count: number };
+  private warned?: string;
   private lastError?: string;
   private lastPublishedId?: string;
 
@@ -69,6 +84,7 @@ export class OutboxRelay {
     this.minBackoffMs = o.minBackoffMs ?? 100;
     this.maxBackoffMs = o.maxBackoffMs ?? 3000;
     this.idlePollMs = o.idlePollMs ?? 5000;
+    this.refusalsBeforeSkip = o.refusalsBeforeSkip ?? 3;
   }
 
   start(): void {
@@ -95,6 +111,7 @@ export class OutboxRelay {
       published: this.published,
       duplicates: this.duplicates,
       consecutiveFailures: this.failures,
+      refused: this.refused,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.lastPublishedId === undefined ? {} : { lastPublishedId: this.lastPublishedId }),
     };
@@ -133,7 +150,25 @@ export class OutboxRelay {
   }
 
   private async publishOne(event: EcguardEvent): Promise<void> {
-    const ack = await this.publisher.publish(event);
+    let ack: PubAck;
+    try {
+      ack = await this.publisher.publish(event);
+    } catch (err) {
+      if (!(err instanceof EcguardError && REFUSED.has(err.code) && this.source.markRefused)) throw err;
+      // The same event refused again and again (too large for the stream, invalid): set it
+      // aside so it does not hold back every event after it, forever.
+      const tries = this.refusedTries?.id === event.id ? this.refusedTries.count + 1 : 1;
+      this.refusedTries = { id: event.id, count: tries };
+      if (tries < this.refusalsBeforeSkip) throw err;
+      await this.source.markRefused(event.id, errorText(err));
+      this.refused++;
+      this.refusedTries = undefined;
+      this.known = Math.max(0, this.known - 1);
+      log.error(`event ${event.id} (${event.type}) set aside after ${tries} refusals by the stream [${err.code}]: ${errorText(err)}; it stays in the log (ecguard events), publishing goes on`);
+      return;
+    }
+    this.refusedTries = undefined;
+    if (this.failures > 0) this.recovered(); // a long batch after an outage: count from here
     if (ack.duplicate) this.duplicates++;
     // A failure here leaves the event pending: the next round republishes it as a duplicate.
     await this.source.markPublished([event.id]);
@@ -146,15 +181,19 @@ export class OutboxRelay {
     this.failures++;
     this.lastError = errorText(err);
     const code = err instanceof EcguardError ? ` [${err.code}]` : '';
-    // One warning per outage, not one per retry.
-    if (this.failures === 1) log.warn(`event publishing paused${code}: ${this.lastError}; retrying with backoff, ${this.known} event(s) waiting`);
+    // One warning per outage and cause, not one per retry: a new cause (NATS back but the
+    // stream refusing) is worth a line of its own.
+    const said = `${code} ${this.lastError}`;
+    if (this.warned !== said) log.warn(`event publishing paused${code}: ${this.lastError}; retrying with backoff, ${this.known} event(s) waiting`);
     else log.debug(`event publishing still failing (${this.failures} tries)${code}: ${this.lastError}`);
+    this.warned = said;
   }
 
   private recovered(): void {
     if (this.failures > 0) log.info(`event publishing resumed after ${this.failures} failed tries`);
     this.failures = 0;
     this.lastError = undefined;
+    this.warned = undefined;
   }
 
   /** Waits `ms`; a kick ends an idle wait early, never a backoff (no hammering a down NATS). */

@@ -91,7 +91,8 @@ export const REQUIRED_SUBJECT: Readonly<Record<EventType, readonly SubjectKey[]>
 // ---- data schemas, specversion 1 ----
 const count = z.int().min(0);
 const name = z.string().min(1).max(256);
-const text = z.string().min(1).max(2000);
+const MAX_TEXT = 2000;
+const text = z.string().min(1).max(MAX_TEXT);
 const isoTime = z.iso.datetime();
 const relPath = z.string().min(1).max(4096);
 const profile = z.strictObject({ nbData: z.int().min(1), nbParity: z.int().min(0), chunkSize: z.int().min(1) });
@@ -186,9 +187,26 @@ export class EventIdGenerator {
     }
     return b32(BigInt(this.lastMs), 13) + b32(this.lastRand, 13);
   }
+
+  /** Later ids sort after `id` (one read back from a log): seeds the clock and counter. */
+  observe(id: string): void {
+    if (!ID_RE.test(id)) return;
+    const ms = eventIdTimeMs(id);
+    let rand = 0n;
+    for (const c of id.slice(13)) rand = rand * 32n + BigInt(B32.indexOf(c));
+    if (ms > this.lastMs || (ms === this.lastMs && rand > this.lastRand)) {
+      this.lastMs = ms;
+      this.lastRand = rand;
+    }
+  }
 }
 
 const ids = new EventIdGenerator();
+
+/** New ids of the process-wide generator sort after `id`. */
+export function observeEventId(id: string): void {
+  ids.observe(id);
+}
 
 /** A new event id from the process-wide generator. */
 export function newEventId(nowMs = Date.now()): string {
@@ -271,6 +289,9 @@ export function makeEvent<T extends EventType>(
 ): EcguardEvent<T> {
   clusterToken(cluster);
   const now = Date.now();
-  const event = { specversion: EVENT_SPECVERSION, id: newEventId(now), time: new Date(now).toISOString(), cluster, type, severity, subject, reason, data };
+  // Reasons quote LFNs (up to 4096 bytes), evidence and errors: a long one is cut, never a
+  // reason to lose the event.
+  const said = reason.length > MAX_TEXT ? `${reason.slice(0, MAX_TEXT - 1)}…` : reason;
+  const event = { specversion: EVENT_SPECVERSION, id: newEventId(now), time: new Date(now).toISOString(), cluster, type, severity, subject, reason: said, data };
   return parseEvent(event) as EcguardEvent<T>;
 }

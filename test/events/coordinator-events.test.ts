@@ -47,6 +47,7 @@ describe('events: coordinator → event log → NATS JetStream', function () {
     sites = Array.from({ length: 6 }, (_, i) => makeFakeSite({ serverId: `srv${i}` }));
     objects = Array.from({ length: 12 }, (_, i) => placeObject(sites, `/data/e${i}`, 3000 + i, PROFILE, { disk: () => i % 2 }));
     log = new EventLog(join(dir, 'catalog.db'));
+    log.beginPublishing();
     publisher = new JetStreamPublisher({ servers: [nats.url] });
     relay = new OutboxRelay({ pending: async (n) => log.pending(n), markPublished: async (ids) => log.markPublished(ids), countPending: async () => log.backlog() }, publisher, { maxBackoffMs: 500 });
     publisher.onReady(() => relay.kick());

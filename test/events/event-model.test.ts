@@ -126,6 +126,22 @@ describe('event model', () => {
     assert.throws(() => makeEvent('', 'server.up', { serverId: 's' }, 'up', EXAMPLES['server.up'].data), /cluster name is empty/);
   });
 
+  it('a reason over 2000 characters is cut, the event still made (it quotes LFNs of up to 4096)', () => {
+    const e = makeEvent('prod', 'file.lost', { lfn: `/data/${'x'.repeat(3000)}` }, `lost: /data/${'x'.repeat(3000)}`, EXAMPLES['file.lost'].data);
+    assert.equal(e.reason.length, 2000);
+    assert.ok(e.reason.endsWith('…'));
+  });
+
+  it('ids sort after an observed one, even one from a clock ahead of ours', () => {
+    const gen = new EventIdGenerator();
+    const ahead = new EventIdGenerator().next(Date.now() + 3_600_000);
+    gen.observe(ahead);
+    const next = gen.next();
+    assert.ok(next > ahead);
+    gen.observe('not-an-id');
+    assert.ok(gen.next() > next);
+  });
+
   it('every type requires its subject ids', () => {
     for (const type of EVENT_TYPES) {
       const e = JSON.parse(JSON.stringify(example(type))) as { subject: Record<string, unknown> };

@@ -33,6 +33,13 @@ class MemoryOutbox implements OutboxSource {
     for (const id of ids) this.published.add(id);
   }
 
+  readonly refused = new Map<string, string>();
+
+  async markRefused(id: string, error: string): Promise<void> {
+    this.refused.set(id, error);
+    this.published.add(id); // out of pending(), as the log does it
+  }
+
   async countPending(): Promise<number> {
     return this.events.length - this.published.size;
   }
@@ -95,6 +102,36 @@ describe('OutboxRelay', function () {
       );
       assert.equal(r.backlog(), 0);
       assert.equal(r.status().published, 10);
+    });
+
+    it('an event the stream keeps refusing is set aside after 3 tries; the ones after it go out; an outage never sets one aside', async () => {
+      const box = new MemoryOutbox();
+      for (let i = 0; i < 4; i++) box.add(fileCreated());
+      const poison = (box.events[1] as EcguardEvent).id;
+      const sent: string[] = [];
+      let tries = 0;
+      let outage = 5; // first: NATS away for 5 tries, which must not count as refusals
+      const pub: EventPublisher = {
+        async publish(e) {
+          if (outage > 0) {
+            outage--;
+            throw new EcguardError('NATS_UNAVAILABLE', 'not connected');
+          }
+          if (e.id === poison) {
+            tries++;
+            throw new EcguardError('NATS_PUBLISH_FAILED', `stream ECGUARD refused event ${e.id}: message size exceeds maximum allowed`);
+          }
+          sent.push(e.id);
+          return ack(sent.length);
+        },
+      };
+      const r = relay(box, pub, { minBackoffMs: 5, maxBackoffMs: 20 });
+      await until(() => box.published.size === 4, 5000, 'every event handled');
+      assert.deepEqual(sent, box.events.filter((e) => e.id !== poison).map((e) => e.id));
+      assert.equal(tries, 3);
+      assert.match(box.refused.get(poison) ?? '', /message size exceeds maximum allowed/);
+      assert.equal(r.status().refused, 1);
+      assert.equal(r.status().consecutiveFailures, 0);
     });
 
     it('caps the backoff, counts failures, and kick() wakes an idle relay', async () => {
