@@ -90,8 +90,12 @@ export function adminHandlers(c: AdminContext): AdminServer {
       if (!logBook) throw new EcguardError('NO_EVENT_LOG', 'this coordinator keeps no event log');
       const bad = req.types.filter((t) => !EVENT_TYPES.includes(t as EventType));
       if (bad.length) throw new EcguardError('USAGE', `unknown event type(s) ${bad.join(', ')}; known: ${EVENT_TYPES.join(', ')}`);
-      const rows = logBook.query({ types: req.types as EventType[], limit: req.limit || 1000, ...(req.afterSeq !== undefined ? { afterSeq: req.afterSeq } : {}), ...(req.sinceMs !== undefined ? { sinceMs: req.sinceMs } : {}) });
-      return { events: rows.map((r) => ({ seq: r.seq, json: JSON.stringify(r.event), published: r.publishedAt !== undefined })), backlog: logBook.backlog() };
+      // A page is at most 1000 events (a few MB): larger replies passed gRPC's message limit.
+      const limit = Math.min(req.limit || 1000, 1000);
+      const q = { types: req.types as EventType[], ...(req.afterSeq !== undefined ? { afterSeq: req.afterSeq } : {}), ...(req.sinceMs !== undefined ? { sinceMs: req.sinceMs } : {}) };
+      const rows = logBook.query({ ...q, limit: req.newest ? limit : limit + 1, newest: req.newest });
+      const more = !req.newest && rows.length > limit;
+      return { events: rows.slice(0, limit).map((r) => ({ seq: r.seq, json: JSON.stringify(r.event), published: r.publishedAt !== undefined })), backlog: logBook.backlog(), more };
     }),
     ...repairHandlers(c.repair, wrap),
   };

@@ -15,6 +15,8 @@ export interface EventQuery {
   readonly sinceMs?: number;
   readonly types?: readonly EventType[];
   readonly limit?: number;
+  /** The newest `limit` matches (returned oldest first) instead of the oldest. */
+  readonly newest?: boolean;
 }
 
 const SCHEMA = `
@@ -126,8 +128,9 @@ export class EventLog {
       where.push(`type IN (${q.types.map(() => '?').join(',')})`);
       args.push(...q.types);
     }
-    const sql = `SELECT seq, body, published_at FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    const sql = `SELECT seq, body, published_at FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${q.newest ? 'DESC' : ''} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, Math.min(q.limit ?? 1000, 100_000)) as { seq: number; body: string; published_at: number | null }[];
+    if (q.newest) rows.reverse();
     return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.body) as EcguardEvent, ...(r.published_at !== null ? { publishedAt: r.published_at } : {}) }));
   }
 

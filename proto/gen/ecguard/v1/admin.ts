@@ -199,7 +199,10 @@ export interface ListEventsRequest {
   afterSeq?: number | undefined;
   sinceMs?: number | undefined;
   types: string[];
+  /** At most this many per reply (and never more than 1000: page with after_seq). */
   limit: number;
+  /** The newest `limit` matching events (still oldest first) instead of the oldest. */
+  newest: boolean;
 }
 
 export interface EventInfo {
@@ -212,6 +215,8 @@ export interface EventInfo {
 export interface ListEventsReply {
   events: EventInfo[];
   backlog: number;
+  /** More matching events follow the last one returned. */
+  more: boolean;
 }
 
 export interface RepairTaskInfo {
@@ -3217,7 +3222,7 @@ export const ConfirmLfnsReply: MessageFns<ConfirmLfnsReply> = {
 };
 
 function createBaseListEventsRequest(): ListEventsRequest {
-  return { afterSeq: undefined, sinceMs: undefined, types: [], limit: 0 };
+  return { afterSeq: undefined, sinceMs: undefined, types: [], limit: 0, newest: false };
 }
 
 export const ListEventsRequest: MessageFns<ListEventsRequest> = {
@@ -3233,6 +3238,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(32).uint32(message.limit);
+    }
+    if (message.newest !== false) {
+      writer.uint32(40).bool(message.newest);
     }
     return writer;
   },
@@ -3282,6 +3290,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.newest = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3308,6 +3324,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         : undefined,
       types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => globalThis.String(e)) : [],
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      newest: isSet(object.newest) ? globalThis.Boolean(object.newest) : false,
     };
   },
 
@@ -3325,6 +3342,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.newest !== false) {
+      obj.newest = message.newest;
+    }
     return obj;
   },
 
@@ -3337,6 +3357,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     message.sinceMs = object.sinceMs ?? undefined;
     message.types = object.types?.map((e) => e) || [];
     message.limit = object.limit ?? 0;
+    message.newest = object.newest ?? false;
     return message;
   },
 };
@@ -3443,7 +3464,7 @@ export const EventInfo: MessageFns<EventInfo> = {
 };
 
 function createBaseListEventsReply(): ListEventsReply {
-  return { events: [], backlog: 0 };
+  return { events: [], backlog: 0, more: false };
 }
 
 export const ListEventsReply: MessageFns<ListEventsReply> = {
@@ -3453,6 +3474,9 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
     }
     if (message.backlog !== 0) {
       writer.uint32(16).uint64(message.backlog);
+    }
+    if (message.more !== false) {
+      writer.uint32(24).bool(message.more);
     }
     return writer;
   },
@@ -3486,6 +3510,14 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
             message.backlog = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3502,6 +3534,7 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
     return {
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => EventInfo.fromJSON(e)) : [],
       backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
     };
   },
 
@@ -3513,6 +3546,9 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
     if (message.backlog !== 0) {
       obj.backlog = Math.round(message.backlog);
     }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
     return obj;
   },
 
@@ -3523,6 +3559,7 @@ export const ListEventsReply: MessageFns<ListEventsReply> = {
     const message = createBaseListEventsReply();
     message.events = object.events?.map((e) => EventInfo.fromPartial(e)) || [];
     message.backlog = object.backlog ?? 0;
+    message.more = object.more ?? false;
     return message;
   },
 };
