@@ -99,7 +99,7 @@ export class Coordinator implements SessionContext, AdminContext {
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
-    this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.()) : undefined;
+    this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), { ...DEFAULT_REPAIR, ...o.repair }.lostAfterMs) : undefined;
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),

@@ -14,6 +14,14 @@ import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.j
 const log = getLogger('events');
 const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
 
+// Raised indicators: files one loss from data loss or unreadable page someone; the others warn.
+const INDICATOR_SEVERITY: Record<IndicatorChange['indicator'], 'warning' | 'critical'> = {
+  'low-durability': 'critical',
+  'last-copy-offline': 'critical',
+  'insufficient-storage': 'warning',
+  'disk-failing': 'warning',
+};
+
 export class EventRecorder {
   private readonly held = new Map<string, { prev?: FileRow; next?: FileRow }>();
 
@@ -23,6 +31,8 @@ export class EventRecorder {
     private readonly profileFor: (lfn: string) => EcProfile | undefined,
     private readonly inSafeMode: () => boolean,
     private readonly appended: () => void,
+    /** server.lostAfter: when a down server's archives stop counting (server.down's lostAt). */
+    private readonly lostAfterMs = 3_600_000,
   ) {}
 
   private write(events: EcguardEvent[]): void {
@@ -98,15 +108,15 @@ export class EventRecorder {
 
   indicator(c: IndicatorChange): void {
     const e = this.safeMake(this.cluster, 'health.changed', { indicator: c.indicator }, `${c.indicator} ${c.active ? 'raised' : 'cleared'}: ${c.details}`,
-      { active: c.active, since: new Date(c.since).toISOString(), ...(c.count !== undefined ? { count: c.count } : {}), details: c.details.slice(0, 2000) }, c.active ? 'critical' : 'info');
+      { active: c.active, since: new Date(c.since).toISOString(), ...(c.count !== undefined ? { count: c.count } : {}), details: c.details.slice(0, 2000) }, c.active ? INDICATOR_SEVERITY[c.indicator] : 'info');
     if (e) this.write([e]);
   }
 
   server(serverId: string, type: 'server.down' | 'server.up' | 'server.lost', detail: { lastSeen?: number; since?: number; archives?: number; previousState?: 'down' | 'lost'; by?: 'timeout' | 'operator' }): void {
     const iso = (ms: number | undefined): string => new Date(ms ?? Date.now()).toISOString();
     let e: EcguardEvent | undefined;
-    // lostAt: when its archives stop counting unless it returns (server.lostAfter, default 1 h).
-    if (type === 'server.down') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} stopped reporting: its archives are unavailable, not lost`, { lastSeen: iso(detail.lastSeen), lostAt: iso(Date.now() + 3600_000), archives: detail.archives ?? 0 });
+    // lostAt: when its archives stop counting unless it returns (server.lostAfter).
+    if (type === 'server.down') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} stopped reporting: its archives are unavailable, not lost`, { lastSeen: iso(detail.lastSeen), lostAt: iso(Date.now() + this.lostAfterMs), archives: detail.archives ?? 0 });
     else if (type === 'server.up') e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} is reporting again`, { downSince: iso(detail.since), previousState: detail.previousState ?? 'down' });
     else e = this.safeMake(this.cluster, type, { serverId }, `server ${serverId} declared lost: its archives no longer count`, { ...(detail.lastSeen !== undefined ? { lastSeen: iso(detail.lastSeen) } : {}), by: detail.by ?? 'operator', archives: detail.archives ?? 0 });
     if (e) this.write([e]);
