@@ -3,6 +3,7 @@
 // JetStream has acknowledged. Kept and queryable by `ecguard events`.
 import Database from 'better-sqlite3';
 import { observeEventId, type EcguardEvent, type EventType } from '../../shared/domain/event.js';
+import { HELD_SCHEMA, HeldFileChanges } from './held-file-changes.js';
 
 export interface StoredEvent {
   readonly seq: number;
@@ -42,16 +43,21 @@ export class EventLog {
   /** Set by beginPublishing(): without a publisher nothing is "pending" (no backlog to alert on). */
   private publishFrom: number | undefined;
 
+  /** File changes held during safe mode (held-file-changes.ts). */
+  readonly held: HeldFileChanges;
+
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.db.exec(HELD_SCHEMA);
     // logs made before publish refusals were recorded
     const cols = this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
     if (!cols.some((c) => c.name === 'publish_error')) this.db.exec('ALTER TABLE events ADD COLUMN publish_error TEXT');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO events (id, time_ms, type, body) VALUES (?, ?, ?, ?)');
+    this.held = new HeldFileChanges(this.db, (events) => this.insertAll(events));
     // New ids sort after every stored one, even when the clock stepped back since (or another
     // host wrote them): consumers may checkpoint by id.
     const last = this.db.prepare('SELECT id FROM events ORDER BY seq DESC LIMIT 1').get() as { id: string } | undefined;
@@ -78,9 +84,11 @@ export class EventLog {
   /** Stores events durably (one transaction); they are published afterwards. */
   append(events: readonly EcguardEvent[]): void {
     if (events.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of events) this.insert.run(e.id, Date.parse(e.time), e.type, JSON.stringify(e));
-    })();
+    this.db.transaction(() => this.insertAll(events))();
+  }
+
+  private insertAll(events: readonly EcguardEvent[]): void {
+    for (const e of events) this.insert.run(e.id, Date.parse(e.time), e.type, JSON.stringify(e));
   }
 
   /** Unpublished events, oldest first (the outbox); none before beginPublishing(). */

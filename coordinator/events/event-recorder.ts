@@ -23,7 +23,6 @@ const INDICATOR_SEVERITY: Record<IndicatorChange['indicator'], 'warning' | 'crit
 };
 
 export class EventRecorder {
-  private readonly held = new Map<string, { prev?: FileRow; next?: FileRow }>();
 
   constructor(
     private readonly cluster: string,
@@ -51,22 +50,14 @@ export class EventRecorder {
   }
 
   fileChanges(changes: readonly FileChange[]): void {
-    if (this.inSafeMode()) {
-      for (const c of changes) {
-        const h = this.held.get(c.lfn);
-        this.held.set(c.lfn, { ...(h ? (h.prev ? { prev: h.prev } : {}) : c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}) });
-      }
-      return;
-    }
-    this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next)));
+    // held on disk: a restart during safe mode must not lose them (nor memory hold a catalog's worth)
+    if (this.inSafeMode()) this.log.held.hold(changes.map((c) => ({ lfn: c.lfn, ...(c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}) })));
+    else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next)));
   }
 
-  /** Safe mode ended: record each held file's net change. */
+  /** Safe mode ended: record each held file's net change (with a restart's held ones too). */
   releaseHeld(): void {
-    const events: EcguardEvent[] = [];
-    for (const [lfn, h] of this.held) events.push(...this.fileEvents(lfn, h.prev, h.next));
-    this.held.clear();
-    this.write(events);
+    if (this.log.held.release((c) => this.fileEvents(c.lfn, c.prev, c.next)) > 0) this.appended();
   }
 
   private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined): EcguardEvent[] {

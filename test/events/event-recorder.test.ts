@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { EventRecorder } from '../../coordinator/events/event-recorder.js';
+import { file } from '../coordinator/catalog/catalog-fixtures.js';
+import type { FileRow } from '../../coordinator/catalog/catalog-types.js';
+import type { FileChange } from '../../coordinator/health/reclassifier.js';
 
 describe('EventRecorder', () => {
   let dir: string;
@@ -26,6 +29,28 @@ describe('EventRecorder', () => {
     const [e] = log.query({ limit: 10 }).map((x) => x.event);
     const lostAt = Date.parse((e?.data as { lostAt: string }).lostAt);
     assert.ok(lostAt >= t0 + 600_000 && lostAt < t0 + 610_000, `lostAt ${new Date(lostAt).toISOString()}`);
+  });
+
+  it('file changes held in safe mode survive a restart; the net change is recorded when safe mode ends', () => {
+    const P = { nbData: 4, nbParity: 2, chunkSize: 4096 };
+    let safe = true;
+    const r = new EventRecorder('t', log, () => P, () => safe, () => undefined);
+    const healthy = file('/d/a', { state: 'healthy' });
+    const change = (lfn: string, prev: FileRow, next: FileRow): FileChange => ({ lfn, prev, next, anomalies: [] });
+    r.fileChanges([change('/d/a', healthy, file('/d/a', { state: 'critical', reason: 'r1' })), change('/d/b', file('/d/b'), file('/d/b', { state: 'degraded', reason: 'r2' }))]);
+    r.fileChanges([change('/d/a', file('/d/a', { state: 'critical' }), file('/d/a', { state: 'degraded', reason: 'r3' })), change('/d/b', file('/d/b', { state: 'degraded' }), file('/d/b'))]);
+    assert.equal(log.query({ limit: 10 }).length, 0, 'nothing recorded in safe mode');
+    log.close();
+    // the coordinator restarts, still in safe mode, then leaves it
+    log = new EventLog(join(dir, 'c.db'));
+    const again = new EventRecorder('t', log, () => P, () => safe, () => undefined);
+    safe = false;
+    again.releaseHeld();
+    // /d/a: healthy -> degraded (its critical moment is not replayed); /d/b: back to healthy, nothing
+    assert.deepEqual(log.query({ limit: 10 }).map((x) => `${x.event.type} ${x.event.subject.lfn} ${x.event.reason}`), ['file.degraded /d/a r3']);
+    assert.equal(log.held.count(), 0);
+    again.releaseHeld();
+    assert.equal(log.query({ limit: 10 }).length, 1, 'released once');
   });
 
   it('indicators: low-durability and last-copy-offline are critical, the others warnings, a clear is info', () => {

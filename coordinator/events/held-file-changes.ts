@@ -1,0 +1,57 @@
+// File changes held while the coordinator is in safe mode (their evidence is incomplete, so
+// alerting on them would cry wolf): each file's first previous row and latest row, kept in the
+// event log's SQLite file so a restart in safe mode loses none. When safe mode ends each file's
+// net change becomes its events, written in the same transaction that clears what was held.
+import type Database from 'better-sqlite3';
+import type { EcguardEvent } from '../../shared/domain/event.js';
+import type { FileRow } from '../catalog/catalog-types.js';
+
+export const HELD_SCHEMA = `
+CREATE TABLE IF NOT EXISTS held_file_changes (
+  lfn TEXT PRIMARY KEY,
+  prev TEXT,
+  next TEXT
+) WITHOUT ROWID;
+`;
+
+export interface HeldChange {
+  readonly lfn: string;
+  readonly prev?: FileRow;
+  readonly next?: FileRow;
+}
+
+export class HeldFileChanges {
+  private readonly upsert;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly insertEvents: (events: readonly EcguardEvent[]) => void,
+  ) {
+    // the first change's prev stays: the net change runs from before safe mode to now
+    this.upsert = db.prepare('INSERT INTO held_file_changes (lfn, prev, next) VALUES (?, ?, ?) ON CONFLICT (lfn) DO UPDATE SET next = excluded.next');
+  }
+
+  hold(changes: readonly HeldChange[]): void {
+    if (changes.length === 0) return;
+    this.db.transaction(() => {
+      for (const c of changes) this.upsert.run(c.lfn, c.prev ? JSON.stringify(c.prev) : null, c.next ? JSON.stringify(c.next) : null);
+    })();
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM held_file_changes').get() as { n: number }).n;
+  }
+
+  /** Turns every held change into its events (`eventsOf`) and forgets it, atomically; returns how many events. */
+  release(eventsOf: (c: HeldChange) => EcguardEvent[]): number {
+    let n = 0;
+    this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT lfn, prev, next FROM held_file_changes').all() as { lfn: string; prev: string | null; next: string | null }[];
+      const events = rows.flatMap((r) => eventsOf({ lfn: r.lfn, ...(r.prev ? { prev: JSON.parse(r.prev) as FileRow } : {}), ...(r.next ? { next: JSON.parse(r.next) as FileRow } : {}) }));
+      this.insertEvents(events);
+      this.db.prepare('DELETE FROM held_file_changes').run();
+      n = events.length;
+    })();
+    return n;
+  }
+}
