@@ -361,9 +361,15 @@ export class Coordinator implements SessionContext, AdminContext {
 
   /** Forgets what agents told and has every connected agent send a full inventory again. */
   async rebuildCatalog(): Promise<string> {
+    this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
+    // What was announced stays the baseline: after the rebuild only real differences are events.
+    const held = this.o.eventLog?.held;
+    for (let after: string | undefined, page = held ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
+      held?.baseline(page);
+      after = page[page.length - 1]?.lfn;
+    }
     await this.store.clearAgentData();
     for (const s of this.cluster.listServers()) await this.cluster.updateServer(s.serverId, { appliedSeq: 0, inventoried: false });
-    this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
     const n = this.registry.size;
     for (const s of this.registry.all()) s.close('RESYNC', 'catalog rebuilt: reconnect and send a full inventory');

@@ -38,6 +38,21 @@ export class HeldFileChanges {
     })();
   }
 
+  /**
+   * Files as announced before a catalog rebuild: the baseline their changes are measured from
+   * (the rebuild drops every file row, and each would otherwise be announced as created again).
+   * A file already held keeps what it has; one never seen again stays unchanged (no event).
+   */
+  baseline(rows: readonly FileRow[]): void {
+    const st = this.db.prepare('INSERT OR IGNORE INTO held_file_changes (lfn, prev, next) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const f of rows) {
+        const j = JSON.stringify(f);
+        st.run(f.lfn, j, j);
+      }
+    })();
+  }
+
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM held_file_changes').get() as { n: number }).n;
   }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
+import { EventLog } from '../../coordinator/events/event-log.js';
 import { archive, disk, file, server } from './catalog/catalog-fixtures.js';
 
 const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
@@ -41,6 +42,24 @@ describe('coordinator start after a crash mid disk failure', () => {
       assert.deepEqual(states, { '/d/a': 'degraded', '/d/b': 'degraded', '/d/c': 'healthy' });
     } finally {
       await coord.stop();
+    }
+  });
+
+  it('a catalog rebuild keeps what was announced as the baseline of the events that follow', async () => {
+    const path = join(dir, 'catalog.db');
+    const store = openCatalogStore(path);
+    await store.putFiles(Array.from({ length: 7 }, (_, i) => file(`/d/f${i}`, { createdAt: 1 })));
+    await store.close();
+    const eventLog = new EventLog(path);
+    const coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(path), insecure: true, eventLog });
+    await coord.start();
+    try {
+      await coord.rebuildCatalog();
+      assert.equal(eventLog.held.count(), 7);
+      assert.equal((await coord.store.listFiles({ limit: 10 })).length, 0, 'the file rows are gone until the inventories are back');
+    } finally {
+      await coord.stop();
+      eventLog.close();
     }
   });
 });

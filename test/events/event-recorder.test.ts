@@ -53,6 +53,17 @@ describe('EventRecorder', () => {
     assert.equal(log.query({ limit: 10 }).length, 1, 'released once');
   });
 
+  it('after a catalog rebuild only real differences are events: files are not announced as created again', () => {
+    const P = { nbData: 4, nbParity: 2, chunkSize: 4096 };
+    const r = new EventRecorder('t', log, () => P, () => true, () => undefined);
+    const rows = Array.from({ length: 5 }, (_, i) => file(`/d/f${i}`, { state: 'healthy', createdAt: 1, latestStrpver: 7 }));
+    log.held.baseline(rows);
+    // the rebuild dropped every file row: the inventories bring them back as new
+    r.fileChanges(rows.map((f, i) => ({ lfn: f.lfn, next: i === 3 ? { ...f, state: 'degraded' as const, reason: 'one archive lost meanwhile' } : f, anomalies: [] })));
+    new EventRecorder('t', log, () => P, () => false, () => undefined).releaseHeld();
+    assert.deepEqual(log.query({ limit: 100 }).map((x) => `${x.event.type} ${x.event.subject.lfn}`), ['file.degraded /d/f3']);
+  });
+
   it('indicators: low-durability and last-copy-offline are critical, the others warnings, a clear is info', () => {
     const r = new EventRecorder('t', log, () => undefined, () => false, () => undefined);
     for (const indicator of ['low-durability', 'last-copy-offline', 'insufficient-storage', 'disk-failing'] as const) {
