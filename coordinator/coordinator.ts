@@ -83,6 +83,7 @@ export class Coordinator implements SessionContext, AdminContext {
   private livenessTimer: NodeJS.Timeout | undefined;
   readonly events: EventRecorder | undefined;
   private safeWasActive = true;
+  private readonly lostAfterMs: number;
   indicators: HealthIndicators = new HealthIndicators({ raiseAfterMs: 0, clearAfterMs: 0 });
   private indicatorTimer: NodeJS.Timeout | undefined;
   readonly repair: RepairManager;
@@ -93,13 +94,14 @@ export class Coordinator implements SessionContext, AdminContext {
     this.store = o.store;
     this.insecure = o.insecure === true;
     this.heartbeatMs = o.heartbeatMs ?? 5000;
+    this.lostAfterMs = { ...DEFAULT_REPAIR, ...o.repair }.lostAfterMs;
     this.downAfterMs = o.downAfterMs ?? 30_000;
     this.liveness = new LivenessMonitor({ downAfterMs: this.downAfterMs, intervalMs: this.livenessEveryMs() });
     this.profiles = new ProfileMap(o.profile);
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
-    this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), { ...DEFAULT_REPAIR, ...o.repair }.lostAfterMs) : undefined;
+    this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
@@ -322,6 +324,7 @@ export class Coordinator implements SessionContext, AdminContext {
       down.push(serverId);
     }
     if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
+    await this.expireDown(now);
     this.safeMode.evaluate(now);
     if (this.safeWasActive && !this.safeMode.isActive) {
       await this.reclassifier.flush();
@@ -352,11 +355,26 @@ export class Coordinator implements SessionContext, AdminContext {
     const s = this.cluster.server(serverId);
     if (!s) throw new EcguardError('UNKNOWN_SERVER', `no server ${serverId} in the catalog (see ecguard servers)`);
     if (this.registry.connected(serverId)) throw new EcguardError('SERVER_CONNECTED', `server ${serverId} is connected right now: it is not lost`);
-    await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now() });
+    const n = await this.declareLost(serverId, s.lastSeen, 'operator');
+    return `server ${serverId} declared lost: ${n} file(s) reclassified; its archives no longer count`;
+  }
+
+  private async declareLost(serverId: string, lastSeen: number, by: 'operator' | 'timeout'): Promise<number> {
     const lfns = await this.store.lfnsOnServer(serverId);
-    this.events?.server(serverId, 'server.lost', { lastSeen: s.lastSeen, archives: lfns.length, by: 'operator' });
+    // event before state, as for server.down
+    this.events?.server(serverId, 'server.lost', { lastSeen, archives: lfns.length, by });
+    await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now() });
     this.reclassify(lfns);
-    return `server ${serverId} declared lost: ${lfns.length} file(s) reclassified; its archives no longer count`;
+    return lfns.length;
+  }
+
+  /** Servers down for longer than server.lostAfter become lost (docs/events.md server.lost). */
+  private async expireDown(now: number): Promise<void> {
+    for (const s of this.cluster.listServers()) {
+      if (s.state !== 'down' || now < s.since + this.lostAfterMs || this.registry.connected(s.serverId)) continue;
+      log.warn(`server ${s.serverId} down for longer than server.lostAfter (${Math.round(this.lostAfterMs / 60_000)} min): declared lost; its archives no longer count`);
+      await this.declareLost(s.serverId, s.lastSeen, 'timeout');
+    }
   }
 
   /** Forgets what agents told and has every connected agent send a full inventory again. */
