@@ -15,7 +15,9 @@
         "src/scan-usual.cc",
         "src/scan-args.cc",
         "src/scan-buckets.cc",
-        "src/scan-dir-js.cc"
+        "src/scan-dir-js.cc",
+        "src/ns-walk.cc",
+        "src/ns-walk-js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -2,12 +2,12 @@
 // Never overwrites anything: an existing entry at the link path is left alone and reported,
 // and a link the kernel refuses (EEXIST: it appeared meanwhile) is reported too. Ambiguous
 // cases (two data files claiming one LFN, hostile or missing Pfn) are skipped with the reason.
-import { existsSync, lstatSync, lchownSync, mkdirSync, chownSync, statSync, symlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, lstatSync } from 'node:fs';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import { absDataPath } from './namespace-check.js';
+import { writeNamespaceLink } from './safe-namespace-write.js';
 
 export interface RebuildAction {
   readonly lfn: string;
@@ -26,12 +26,16 @@ export interface RebuildSkip {
 export interface RebuildPlan {
   readonly actions: RebuildAction[];
   readonly skipped: RebuildSkip[];
+  /** The namespace roots planned against: apply walks from them, never from a path. */
+  readonly nsRoots: readonly string[];
 }
 
 export interface RebuildOutcome {
   readonly created: RebuildAction[];
   readonly skipped: RebuildSkip[];
   readonly failed: { action: RebuildAction; error: string }[];
+  /** Existing directories an interrupted run had left root's (empty): given their parent's owner. */
+  readonly fixedOwners: string[];
 }
 
 /** `confirm` (coordinator mode) may veto an LFN; standalone --trust-pfn passes none. */
@@ -71,6 +75,33 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
       skip(veto);
       continue;
     }
+    // Down from the root, never through a symlink: one planted in the namespace would lead
+    // outside it. Below the first missing directory every one is created, outermost first.
+    const createDirs: string[] = [];
+    let blocked: string | undefined;
+    const parts = r.pfn.slice(root.length + 1).split('/');
+    let d = root;
+    for (const c of parts.slice(0, -1)) {
+      d = `${d}/${c}`;
+      if (createDirs.length > 0) {
+        createDirs.push(d);
+        continue;
+      }
+      let st;
+      try {
+        st = lstatSync(d);
+      } catch {
+        createDirs.push(d);
+        continue;
+      }
+      if (st.isSymbolicLink()) blocked = `${d} is a symlink, where a directory should be: nothing is created through it`;
+      else if (!st.isDirectory()) blocked = `${d} exists and is not a directory`;
+      if (blocked) break;
+    }
+    if (blocked) {
+      skip(blocked);
+      continue;
+    }
     let exists = false;
     try {
       lstatSync(r.pfn);
@@ -82,52 +113,31 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
       skip(`something already exists at ${r.pfn}: never overwritten`);
       continue;
     }
-    const createDirs: string[] = [];
-    let blocked: string | undefined;
-    // Walk up to the first existing ancestor; every missing one is created, outermost first.
-    for (let d = dirname(r.pfn); !nsRoots.includes(d) && d !== '/'; d = dirname(d)) {
-      let st;
-      try {
-        st = lstatSync(d);
-      } catch {
-        createDirs.unshift(d);
-        continue;
-      }
-      if (!st.isDirectory()) blocked = `${d} exists and is not a directory`;
-      break;
-    }
-    if (blocked) {
-      skip(blocked);
-      continue;
-    }
     actions.push({ lfn: r.lfn, linkPath: r.pfn, target, createDirs });
   }
-  return { actions, skipped };
+  return { actions, skipped, nsRoots };
 }
 
-/** Creates directories and symlinks owned like their parent directory (xrootd must manage them). */
+/**
+ * Creates directories and symlinks owned like their parent directory (xrootd must manage them),
+ * walking from the namespace root by directory descriptors: a symlink swapped in since the plan
+ * makes the action fail instead of leading outside the namespace or having root chown through it.
+ */
 export function applyRebuild(plan: RebuildPlan): RebuildOutcome {
   const created: RebuildAction[] = [];
   const failed: { action: RebuildAction; error: string }[] = [];
+  const fixedOwners: string[] = [];
   for (const a of plan.actions) {
     try {
-      for (const d of a.createDirs) {
-        try {
-          mkdirSync(d, { mode: 0o755 });
-        } catch (err) {
-          if (errnoCode(err) !== 'EEXIST') throw err;
-          continue;
-        }
-        const p = statSync(dirname(d));
-        chownSync(d, p.uid, p.gid);
-      }
-      symlinkSync(a.target, a.linkPath);
-      const p = statSync(dirname(a.linkPath));
-      lchownSync(a.linkPath, p.uid, p.gid);
-      created.push(a);
+      const root = plan.nsRoots.find((x) => a.linkPath.startsWith(x + '/'));
+      if (root === undefined) throw new Error(`${a.linkPath} is outside the namespace roots ${plan.nsRoots.join(', ')}`);
+      const r = writeNamespaceLink({ root, linkPath: a.linkPath, target: a.target });
+      fixedOwners.push(...r.fixed);
+      if (r.link === 'exists') failed.push({ action: a, error: `${a.linkPath} appeared meanwhile: not overwritten` });
+      else created.push({ ...a, createDirs: r.created });
     } catch (err) {
       failed.push({ action: a, error: errnoCode(err) === 'EEXIST' ? `${a.linkPath} appeared meanwhile: not overwritten` : String((err as Error).message) });
     }
   }
-  return { created, skipped: [...plan.skipped], failed };
+  return { created, skipped: [...plan.skipped], failed, fixedOwners };
 }

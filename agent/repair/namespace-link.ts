@@ -1,9 +1,10 @@
 // The namespace symlink of a placed archive, created last and never over anything: when
 // something already sits at the link path the coordinator decides, not us.
-import { lchownSync, lstatSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { errnoCode, errorText, UsageError } from '../../shared/errors.js';
-import { fsyncDir, mkdirLikeParent } from './durable-fs.js';
+import { EcguardError, errnoCode, errorText, UsageError } from '../../shared/errors.js';
+import { NOT_A_DIRECTORY, writeNamespaceLink } from '../namespace/safe-namespace-write.js';
+import { fsyncDir } from './durable-fs.js';
 
 /** What occupies `linkPath`, in words; undefined when it is free. */
 export function linkOccupant(linkPath: string): string | undefined {
@@ -43,7 +44,8 @@ export interface LinkOutcome {
 /**
  * Creates `linkPath` → `target`, with missing parent directories below the namespace root,
  * each owned like its parent. The namespace root itself is never created (missing, it may be
- * an unmounted filesystem).
+ * an unmounted filesystem). Nothing below the root is followed through a symlink
+ * (agent/namespace/safe-namespace-write.ts): the namespace owner could plant one.
  */
 export function createNamespaceLink(linkPath: string, target: string, namespaceRoot: string, replaceInto?: string): LinkOutcome {
   checkLinkPath(linkPath, namespaceRoot);
@@ -53,46 +55,18 @@ export function createNamespaceLink(linkPath: string, target: string, namespaceR
   } catch {
     return { linked: false, problem: `namespace root ${root} does not exist (not mounted?)` };
   }
-  const missing: string[] = [];
-  for (let d = dirname(linkPath); d !== root; d = dirname(d)) {
-    let st;
-    try {
-      st = lstatSync(d);
-    } catch {
-      missing.unshift(d);
-      continue;
-    }
-    if (!st.isDirectory()) return { linked: false, problem: `${d} exists and is not a directory` };
-    mkdirLikeParent(d); // exists: only finishes the chown of one a crash left half made (ours, empty)
-    break;
-  }
-  for (const d of missing) mkdirLikeParent(d);
-  const parent = dirname(linkPath);
-  if (replaceInto !== undefined && replaceableLink(linkPath, replaceInto)) {
-    // Atomic swap: a new symlink under a temp name renamed over the old one.
-    const tmp = linkTempName(linkPath, target);
-    dropLinkTemp(linkPath, target); // left by a crash between symlink and rename
-    symlinkSync(target, tmp);
-    try {
-      renameSync(tmp, linkPath);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
-    const p = statSync(parent);
-    lchownSync(linkPath, p.uid, p.gid);
-    fsyncDir(parent);
-    return { linked: true };
-  }
+  let r;
   try {
-    symlinkSync(target, linkPath);
+    r = writeNamespaceLink({
+      root, linkPath, target, durable: true,
+      // Atomic swap: a new symlink under a temp name renamed over the old one.
+      ...(replaceInto !== undefined ? { replaceInto, tempName: basename(linkTempName(linkPath, target)) } : {}),
+    });
   } catch (err) {
-    if (errnoCode(err) === 'EEXIST') return { linked: false, problem: `${linkOccupant(linkPath) ?? `${linkPath} appeared meanwhile`}: not overwritten` };
+    if (err instanceof EcguardError && err.code === NOT_A_DIRECTORY) return { linked: false, problem: err.message };
     throw err;
   }
-  const p = statSync(parent);
-  lchownSync(linkPath, p.uid, p.gid);
-  fsyncDir(parent);
+  if (r.link === 'exists') return { linked: false, problem: `${linkOccupant(linkPath) ?? `${linkPath} appeared meanwhile`}: not overwritten` };
   return { linked: true };
 }
 

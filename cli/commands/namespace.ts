@@ -64,12 +64,17 @@ export function registerNamespace(program: Command): void {
       const outcome = f.apply ? applyRebuild(plan) : undefined;
       process.exitCode = outcome && outcome.failed.length > 0 ? EXIT.PROBLEMS : EXIT.OK;
       if (f.json) {
-        printJson({ mode: f.apply ? 'apply' : 'dry-run', planned: plan.actions, skipped: plan.skipped, ...(outcome ? { created: outcome.created.length, failed: outcome.failed } : {}) });
+        printJson({
+          mode: f.apply ? 'apply' : 'dry-run', planned: plan.actions, skipped: plan.skipped,
+          ...(outcome ? { created: outcome.created.length, failed: outcome.failed } : {}),
+          ...(outcome && outcome.fixedOwners.length > 0 ? { fixedOwners: outcome.fixedOwners } : {}),
+        });
         return;
       }
       const verb = f.apply ? 'created' : 'would create';
       for (const a of outcome ? outcome.created : plan.actions) process.stdout.write(`${verb} ${a.linkPath} -> ${a.target}${a.createDirs.length ? ` (+${a.createDirs.length} dirs)` : ''}\n`);
       for (const s of plan.skipped) process.stdout.write(`skipped ${s.lfn ?? s.path}: ${s.reason}\n`);
+      for (const d of outcome?.fixedOwners ?? []) process.stdout.write(`fixed the owner of ${d} (left root's by an interrupted run)\n`);
       for (const x of outcome?.failed ?? []) process.stdout.write(`FAILED ${x.action.linkPath}: ${x.error}\n`);
     });
 }

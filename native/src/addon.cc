@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "isal.h"
+#include "ns-walk.h"
 #include "ops.h"
 #include "scan-dir.h"
 
@@ -16,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ecg::RegisterEcOps(env, exports);
   ecg::RegisterCrcOps(env, exports);
   ecg::RegisterScanOps(env, exports);
+  ecg::RegisterNsOps(env, exports);
   return exports;
 }
 
