@@ -21,7 +21,7 @@ import type { EventLog } from './events/event-log.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { HealthIndicators, type IndicatorState } from './health/health-indicators.js';
 import type { HealthIndicator } from '../shared/domain/event.js';
-import { Reclassifier } from './health/reclassifier.js';
+import { Reclassifier, type DebrisFound } from './health/reclassifier.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
 import type { SessionContext } from './session/session-context.js';
@@ -103,6 +103,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
+    if (this.events) this.reclassifier.on('debris', (d: DebrisFound[]) => this.events?.debrisFound(d));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
       gate: () => this.repairGate(),

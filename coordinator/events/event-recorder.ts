@@ -6,7 +6,7 @@ import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
-import type { FileChange } from '../health/reclassifier.js';
+import type { DebrisFound, FileChange } from '../health/reclassifier.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
@@ -53,6 +53,13 @@ export class EventRecorder {
     // held on disk: a restart during safe mode must not lose them (nor memory hold a catalog's worth)
     if (this.inSafeMode()) this.log.held.hold(changes.map((c) => ({ lfn: c.lfn, ...(c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}) })));
     else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next)));
+  }
+
+  /** Archives that just became debris (an older version, or left behind by a deletion). */
+  debrisFound(found: readonly DebrisFound[]): void {
+    this.write(found.flatMap((d) => this.safeMake(this.cluster, 'debris.found', { lfn: d.lfn, serverId: d.serverId, diskId: d.diskId }, `${d.diskId} holds debris of ${d.lfn}: ${d.reason}`, {
+      dataPath: d.dataPath, kind: d.kind, size: d.size, ...(d.strpver !== undefined ? { strpver: d.strpver } : {}), ...(d.latestStrpver !== undefined ? { latestStrpver: d.latestStrpver } : {}),
+    }) ?? []));
   }
 
   /** Safe mode ended: record each held file's net change (with a restart's held ones too). */

@@ -24,6 +24,19 @@ export interface FileChange {
   readonly anomalies: readonly string[];
 }
 
+/** An archive newly found to be debris (the debris.found event). */
+export interface DebrisFound {
+  readonly lfn: string;
+  readonly serverId: string;
+  readonly diskId: string;
+  readonly dataPath: string;
+  readonly size: number;
+  readonly kind: 'superseded' | 'deleted';
+  readonly reason: string;
+  readonly strpver?: number;
+  readonly latestStrpver?: number;
+}
+
 export interface ReclassifierOptions {
   readonly batch?: number;
   readonly flushMs?: number;
@@ -147,6 +160,7 @@ export class Reclassifier extends EventEmitter {
     const changes: FileChange[] = [];
     const deferred: string[] = [];
     const settling: { lfn: string; until: number }[] = [];
+    const debris: Omit<DebrisFound, 'size'>[] = [];
     for (const lfn of lfns) {
       const prev = prevRows.get(lfn);
       const profile = this.profileFor(lfn) as EcProfile;
@@ -192,6 +206,12 @@ export class Reclassifier extends EventEmitter {
       for (const a of v.archives) {
         // only roles that change are written (nearly every archive is current, stored as NULL)
         if (roleChanged(a.archive, a.role, a.reason)) roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
+        if (a.role === 'debris' && a.archive.role !== 'debris') {
+          debris.push({
+            lfn, serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, kind: v.state === undefined ? 'deleted' : 'superseded', reason: a.reason,
+            ...(a.archive.strpver !== undefined ? { strpver: a.archive.strpver } : {}), ...(v.latestStrpver !== undefined ? { latestStrpver: v.latestStrpver } : {}),
+          });
+        }
       }
       if (v.state === undefined) {
         if (prev) gone.push(lfn);
@@ -220,6 +240,7 @@ export class Reclassifier extends EventEmitter {
     if (roles.length) await this.store.updateArchiveRoles(roles);
     if (deferred.length) for (const l of deferred) this.dirty.add(l);
     if (changes.length) this.emit('changes', changes);
+    if (debris.length && this.listenerCount('debris') > 0) this.emit('debris', await this.withSizes(debris));
     if (settling.length) {
       // come back when the first of them settles; the others re-arm then
       const wait = Math.max(10, Math.min(...settling.map((x) => x.until)) - now);
@@ -231,5 +252,13 @@ export class Reclassifier extends EventEmitter {
       for (const l of deferred) this.dirty.delete(l);
       setTimeout(() => this.mark(deferred), wait).unref();
     }
+  }
+
+  /** Sizes for the debris events (rare: read only for archives that just became debris). */
+  private async withSizes(found: readonly Omit<DebrisFound, 'size'>[]): Promise<DebrisFound[]> {
+    const rows = await this.store.archivesOf([...new Set(found.map((d) => d.lfn))]);
+    const size = new Map<string, number>();
+    for (const list of rows.values()) for (const a of list) size.set(`${a.serverId}\0${a.diskId}\0${a.dataPath}`, a.size);
+    return found.map((d) => ({ ...d, size: size.get(`${d.serverId}\0${d.diskId}\0${d.dataPath}`) ?? 0 }));
   }
 }

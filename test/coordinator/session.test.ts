@@ -203,6 +203,10 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     assert.equal(await fileState(victim.lfn), undefined, 'a deleted file does not come back');
     assert.deepEqual(eventsOf('file.deleted').map((e) => e.subject.lfn), [victim.lfn]);
     assert.equal(eventsOf('file.lost').length, 0, 'a deletion is never reported as a loss');
+    const found = eventsOf('debris.found').filter((e) => e.subject.lfn === victim.lfn);
+    assert.equal(found.length, 1, 'one debris.found for the leftover');
+    assert.deepEqual([found[0]?.subject.serverId, (found[0]?.data as { kind: string }).kind], ['srv1', 'deleted']);
+    assert.ok(((found[0]?.data as { size: number }).size ?? 0) > 0, 'with its size');
   });
 
   it('a file whose archives arrive one by one is "being written", never degraded; still short after the settle window: degraded', async () => {
