@@ -6,6 +6,7 @@ import { registerRepair } from './commands/repair.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDisk } from './commands/disk.js';
 import { registerEncode } from './commands/encode.js';
 import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerRepair(program);
   registerDaemons(program);
+  registerDisk(program);
   registerEvents(program);
   registerDemo(program);
   return program;

@@ -3,7 +3,7 @@
 // operator fixes the file in one go. Unknown keys are errors: a misspelt throttle silently
 // falling back to its default is worse than a refusal to start.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration, tryParseDuration } from '../../shared/config/duration.js';
@@ -64,6 +64,32 @@ const duration = z.string({ error: `expected ${DURATION_HINT}` }).transform((s, 
   return ms;
 });
 
+// oss.space PATH as xrootd reads it: trailing slashes dropped (else the disk id changes), and
+// a path ending in the space name is the space directory, its parent the disk (as
+// xrootd-config.ts does). `.`/`..` and `//` would give one disk two ids: refused.
+const spaceSchema = z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected an oss.space name' }), path: absPath }).transform((s, ctx) => {
+  const path = s.path.replace(/\/+$/, '');
+  const bad = path === '' ? 'must not be the filesystem root' : path.includes('//') ? 'must not contain "//"' : path.split('/').some((c) => c === '.' || c === '..') ? 'must not contain "." or ".." components' : undefined;
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: bad, path: ['path'], input: s.path });
+    return z.NEVER;
+  }
+  if (basename(path) !== s.name) return { name: s.name, path };
+  if (dirname(path) === '/') {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s.path)} is the space directory ${s.name} itself, at the filesystem root: give the disk directory that holds it`, path: ['path'] });
+    return z.NEVER;
+  }
+  return { name: s.name, path: dirname(path) };
+});
+
+const spacesSchema = z.array(spaceSchema).min(1).superRefine((spaces, ctx) => {
+  // One disk listed twice would be scanned twice.
+  spaces.forEach((s, i) => {
+    const first = spaces.findIndex((o) => o.name === s.name && o.path === s.path);
+    if (first < i) ctx.addIssue({ code: 'custom', message: `the same disk and space as spaces[${first}] (${s.name} on ${s.path}): list it once`, path: [i, 'path'] });
+  });
+});
+
 const ecProfileSchema = z
   .strictObject({ pluginConfig: filePath.optional(), nbData: z.int().min(1).optional(), nbParity: z.int().min(1).optional(), chunkSize: z.int().min(1).optional() })
   .superRefine((p, ctx) => {
@@ -101,7 +127,7 @@ export const agentConfigSchema = z.strictObject({
   instance: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected an xrootd instance name (xrootd -n NAME)' }).optional(),
   host: z.string().regex(HOST_RE, { error: 'expected a host name' }).optional(),
   ecProfile: ecProfileSchema.prefault({ pluginConfig: DEFAULT_PLUGIN_CONFIG }),
-  spaces: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected an oss.space name' }), path: absPath })).min(1).optional(),
+  spaces: spacesSchema.optional(),
   coordinator: coordinatorSchema,
   scan: z
     .strictObject({ fullScanInterval: duration.default(parseDuration(DEFAULT_FULL_SCAN_INTERVAL)), jitter: z.number().min(0).max(1).default(0.1), workers: count(2, 64), progress: z.boolean().default(false) })

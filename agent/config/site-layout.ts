@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { UsageError } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import type { SiteLayout } from '../scan/site-scanner.js';
-import { parseXrootdConfig } from './xrootd-config.js';
+import { chkmountMarker, parseXrootdConfig } from './xrootd-config.js';
 
 export interface SiteLayoutInput {
   readonly xrootdConfig: string;
@@ -29,7 +29,8 @@ export function siteLayout(i: SiteLayoutInput): SiteLayoutResult {
   const cfg = parseXrootdConfig(i.xrootdConfig, { host, ...(i.instance !== undefined ? { instance: i.instance } : {}), env: process.env as Record<string, string> });
   const warnings = cfg.diagnostics.map((d) => `${d.file}:${d.line}: ${d.severity}: ${d.message}`);
   const serverId = i.serverId ?? cfg.sitename ?? host;
-  const spaces = i.spaces ?? cfg.spaces;
+  const spaces: readonly { readonly name: string; readonly path: string; readonly chkmount?: string }[] =
+    i.spaces ?? cfg.spaces.map((s) => ({ name: s.name, path: s.path, ...(s.chkmount ? { chkmount: chkmountMarker(s) as string } : {}) }));
   const perPath = new Map<string, number>();
   for (const s of spaces) perPath.set(s.path, (perPath.get(s.path) ?? 0) + 1);
   let disks: DiskSpec[] = spaces.map((s) => ({
@@ -37,6 +38,7 @@ export function siteLayout(i: SiteLayoutInput): SiteLayoutResult {
     diskId: (perPath.get(s.path) ?? 0) > 1 ? `${serverId}:${s.path}#${s.name}` : `${serverId}:${s.path}`,
     space: s.name,
     path: s.path,
+    ...(s.chkmount !== undefined ? { chkmount: s.chkmount } : {}),
   }));
   if (i.spacePath !== undefined) {
     const want = i.spacePath.replace(/\/+$/, '');

@@ -60,8 +60,9 @@ export interface XrootdSiteConfig {
 export function parseXrootdConfig(path: string, opts: XrootdEvalOptions): XrootdSiteConfig {
   const read = readXrootdConfig(path, opts);
   const diagnostics = read.diagnostics;
-  const diag = (d: XrootdDirective, severity: 'error' | 'warning', message: string): void => {
-    diagnostics.push({ severity, file: d.file, line: d.line, message });
+  // `arg`: the offending word's index in d.args, so a continued directive names its own line.
+  const diag: Diag = (d, severity, message, arg) => {
+    diagnostics.push({ severity, file: d.file, line: (arg !== undefined ? d.argLines[arg] : undefined) ?? d.line, message });
   };
   const exports: XrootdExport[] = [];
   const spaces: XrootdSpace[] = [];
@@ -73,15 +74,15 @@ export function parseXrootdConfig(path: string, opts: XrootdEvalOptions): Xrootd
       const [p, ...options] = d.args;
       if (p === undefined) diag(d, 'error', 'all.export without a path');
       else {
-        if (!p.startsWith('/')) diag(d, 'warning', `all.export ${p}: not an absolute path`);
+        if (!p.startsWith('/')) diag(d, 'warning', `all.export ${p}: not an absolute path`, 0);
         exports.push({ path: p, options, file: d.file, line: d.line });
       }
     } else if (name === 'oss.localroot') {
       const p = d.args[0];
       if (p === undefined) diag(d, 'error', 'oss.localroot without a directory');
-      else if (!p.startsWith('/')) diag(d, 'error', `oss.localroot ${p}: not an absolute path; ignored`);
+      else if (!p.startsWith('/')) diag(d, 'error', `oss.localroot ${p}: not an absolute path; ignored`, 0);
       else {
-        if (localroot !== undefined) diag(d, 'warning', `oss.localroot given again: ${p} replaces ${localroot}`);
+        if (localroot !== undefined) diag(d, 'warning', `oss.localroot given again: ${p} replaces ${localroot}`, 0);
         localroot = p.replace(/\/+$/, '');
       }
     } else if (name === 'oss.space') {
@@ -114,7 +115,7 @@ export function chkmountMarker(space: Pick<XrootdSpace, 'configuredPath' | 'chkm
   return join(dir, `${space.chkmount.id}.${basename(dir)}`);
 }
 
-type Diag = (d: XrootdDirective, severity: 'error' | 'warning', message: string) => void;
+type Diag = (d: XrootdDirective, severity: 'error' | 'warning', message: string, arg?: number) => void;
 
 /** `oss.space NAME PATH [chkmount ID [nofail]]`; a PATH ending in `*` names every matching directory. */
 function spaceDisks(d: XrootdDirective, diag: Diag): XrootdSpace[] {
@@ -124,7 +125,7 @@ function spaceDisks(d: XrootdDirective, diag: Diag): XrootdSpace[] {
     return [];
   }
   if (!path.startsWith('/') || path.replace(/\/+$/, '').length < 2) {
-    diag(d, 'error', `oss.space ${name} ${path}: invalid space path (XRootD refuses it)`);
+    diag(d, 'error', `oss.space ${name} ${path}: invalid space path (XRootD refuses it)`, 1);
     return [];
   }
   let chkmount: XrootdSpace['chkmount'];
@@ -133,14 +134,14 @@ function spaceDisks(d: XrootdDirective, diag: Diag): XrootdSpace[] {
     if (o === 'chkmount') {
       const id = opts[i + 1];
       if (id === undefined) {
-        diag(d, 'error', `oss.space ${name} ${path}: chkmount without an id`);
+        diag(d, 'error', `oss.space ${name} ${path}: chkmount without an id`, 2 + i);
         return [];
       }
       const nofail = opts[i + 2] === 'nofail';
       chkmount = { id, nofail };
       i += nofail ? 2 : 1;
     } else {
-      diag(d, 'warning', `oss.space ${name} ${path}: '${o}' is not an option (XRootD ignores it too)`);
+      diag(d, 'warning', `oss.space ${name} ${path}: '${o}' is not an option (XRootD ignores it too)`, 2 + i);
     }
   }
   const disk = (configured: string, pattern?: string): XrootdSpace => ({
@@ -153,7 +154,7 @@ function spaceDisks(d: XrootdDirective, diag: Diag): XrootdSpace[] {
     line: d.line,
   });
   if (!path.endsWith('*')) {
-    if (path.includes('*')) diag(d, 'warning', `oss.space ${name} ${path}: '*' is a wildcard only at the end of the path; taken literally`);
+    if (path.includes('*')) diag(d, 'warning', `oss.space ${name} ${path}: '*' is a wildcard only at the end of the path; taken literally`, 1);
     return [disk(path.replace(/\/+$/, ''))];
   }
   return expandPattern(path, d, diag).map((p) => disk(p, path));
@@ -168,7 +169,7 @@ function expandPattern(pattern: string, d: XrootdDirective, diag: Diag): string[
   try {
     names = readdirSync(dir);
   } catch (err) {
-    diag(d, 'error', `oss.space ${pattern}: cannot list ${dir}: ${errorText(err)} (XRootD refuses the config)`);
+    diag(d, 'error', `oss.space ${pattern}: cannot list ${dir}: ${errorText(err)} (XRootD refuses the config)`, 1);
     return [];
   }
   const out: string[] = [];
@@ -181,7 +182,7 @@ function expandPattern(pattern: string, d: XrootdDirective, diag: Diag): string[
       /* dangling link: not a space directory */
     }
   }
-  if (out.length === 0) diag(d, 'warning', `oss.space ${pattern}: no directory matches (XRootD: no space directories found)`);
+  if (out.length === 0) diag(d, 'warning', `oss.space ${pattern}: no directory matches (XRootD: no space directories found)`, 1);
   return out;
 }
 

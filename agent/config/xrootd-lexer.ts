@@ -8,6 +8,8 @@ export interface LogicalLine {
   readonly line: number;
   /** Raw words (no substitution yet), the continuation backslashes removed. */
   readonly words: readonly string[];
+  /** Physical line of each word (1-based, parallel to `words`): problems name the word's own line. */
+  readonly wordLines: readonly number[];
   /** How many of `words` are on the first physical line (`set` reads no further). */
   readonly firstLineWords: number;
   /** Physical line numbers of blank lines a continuation skipped over (XRootD joins across them). */
@@ -32,11 +34,13 @@ export function logicalLines(text: string): LogicalLine[] {
     }
     const start = i + 1;
     const all: string[] = [];
+    const allLines: number[] = [];
     const blanks: number[] = [];
     let firstLineWords = -1;
     while (true) {
       const cont = takeContinuation(words);
       all.push(...words);
+      for (const _ of words) allLines.push(i + 1);
       if (firstLineWords < 0) firstLineWords = all.length;
       if (!cont) break;
       let j = i + 1;
@@ -52,7 +56,7 @@ export function logicalLines(text: string): LogicalLine[] {
       words = wordsOf(phys[j] as string);
       i = j;
     }
-    out.push({ line: start, words: all, firstLineWords, joinedAcrossBlank: blanks });
+    out.push({ line: start, words: all, wordLines: allLines, firstLineWords, joinedAcrossBlank: blanks });
     i++;
   }
   return out;

@@ -125,13 +125,23 @@ class ConfigReader {
 
   /** Substitutes every word, reporting problems; words that end up empty are dropped, as XRootD does. */
   private substituted(file: string, line: number, words: readonly string[]): string[] {
+    return this.substitutedAt(file, words, words.map(() => line)).words;
+  }
+
+  /** The same, each word reported at and kept with its own physical line. */
+  private substitutedAt(file: string, words: readonly string[], lines: readonly number[]): { words: string[]; lines: number[] } {
     const out: string[] = [];
-    for (const w of words) {
+    const outLines: number[] = [];
+    words.forEach((w, k) => {
+      const line = lines[k] as number;
       const s = substitute(w, (name) => this.vars.get(name));
       for (const p of s.problems) this.diag('error', file, line, p);
-      if (s.text !== '') out.push(s.text);
-    }
-    return out;
+      if (s.text !== '') {
+        out.push(s.text);
+        outLines.push(line);
+      }
+    });
+    return { words: out, lines: outLines };
   }
 
   private condition(file: string, line: number, raw: readonly string[], label: string): Tri {
@@ -206,20 +216,21 @@ class ConfigReader {
   }
 
   private addDirective(file: string, ll: LogicalLine): void {
-    const words = this.substituted(file, ll.line, ll.words);
+    const { words, lines } = this.substitutedAt(file, ll.words, ll.wordLines);
     const first = words[0];
     if (first === undefined) return;
     const args = words.slice(1);
+    const argLines = lines.slice(1);
     const hash = args.findIndex((a) => a.startsWith('#'));
     if (hash >= 0) {
-      this.diag('warning', file, ll.line, `'#' after a directive is not a comment in XRootD: '${args.slice(hash).join(' ')}' is passed to ${first}`);
+      this.diag('warning', file, argLines[hash] ?? ll.line, `'#' after a directive is not a comment in XRootD: '${args.slice(hash).join(' ')}' is passed to ${first}`);
     }
     const dot = first.indexOf('.');
     if (dot <= 0) {
       this.diag('warning', file, ll.line, `'${first}' is not a component.directive word; XRootD's components ignore this line`);
       return;
     }
-    this.directives.push({ component: first.slice(0, dot), directive: first.slice(dot + 1), args, file, line: ll.line });
+    this.directives.push({ component: first.slice(0, dot), directive: first.slice(dot + 1), args, argLines, file, line: ll.line });
   }
 
   /** Handles a continue line: whether reading switched to other files, stayed here, or cannot be known. */

@@ -20,6 +20,8 @@ export interface XrootdDirective {
   readonly file: string;
   /** First physical line of the (possibly continued) directive, 1-based. */
   readonly line: number;
+  /** Physical line of each of `args` (a continued directive spans several). */
+  readonly argLines: readonly number[];
 }
 
 export interface XrootdEvalOptions {

@@ -1,25 +1,19 @@
 // Disk health and identity for one oss.space path. Each space path carries a marker file
 // `.ecguard-disk` with a UUID: a swapped or reformatted disk shows a new or missing marker, so
 // its old archives are known to be gone. States: online, missing (path gone, no longer a mount
-// point, or marker gone), failed (EIO, unreadable for xrootd, read-only), downgraded (set by
-// scrub; kept here).
+// point, not mounted yet, chkmount marker absent, or marker gone), failed (EIO, unreadable for
+// xrootd, read-only, a marker that is not a regular file), downgraded (set by scrub; kept here).
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
+import { MARKER_FILE, readMarker, type DiskMarker } from './disk-marker.js';
 import { userCanEnter, type ServiceUser } from './service-user.js';
 
-export const MARKER_FILE = '.ecguard-disk';
+export { MARKER_FILE, type DiskMarker } from './disk-marker.js';
 
 export type DiskState = 'online' | 'missing' | 'failed' | 'downgraded';
-
-export interface DiskMarker {
-  readonly uuid: string;
-  readonly createdAt: string;
-  readonly serverId: string;
-  readonly path: string;
-}
 
 /** What was known about the disk before this check (from the agent's state). */
 export interface KnownDisk {
@@ -60,6 +54,14 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
     return code === 'ENOENT' ? fail('missing', [`${disk.path} does not exist`]) : fail('failed', [`lstat ${disk.path}: ${code}`]);
   }
   if (!st.isDirectory()) return fail('missing', [`${disk.path} is no longer a directory (${st.isSymbolicLink() ? 'a symlink' : 'a file'})`]);
+  if (disk.chkmount !== undefined) {
+    // xrootd does not use the disk without it (or refuses to start): neither do we.
+    try {
+      statSync(disk.chkmount);
+    } catch (err) {
+      return fail('missing', [`chkmount marker ${disk.chkmount} is absent (${errnoCode(err) ?? 'error'}): xrootd skips this disk too; mount the disk`]);
+    }
+  }
   let mountPoint = false;
   try {
     mountPoint = statSync(dirname(disk.path)).dev !== st.dev;
@@ -68,6 +70,11 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   }
   if (known.mountPoint && !mountPoint) {
     return fail('missing', [`${disk.path} is not a mount point any more (same st_dev ${st.dev} as its parent): the disk is not mounted`]);
+  }
+  if (known.uuid === undefined && !known.mountPoint && !mountPoint && !exists(`${disk.path}/${disk.space}`)) {
+    // First sight of an empty mount point on the parent filesystem: a marker written now would
+    // be hidden under the real disk once it is mounted, and that disk would be missing for good.
+    return fail('missing', [`${disk.path} is not a mount point and holds no ${disk.space} directory: not mounted? mount it (a disk that really is a directory of its parent filesystem: mkdir ${disk.path}/${disk.space})`]);
   }
   const spaceDir = `${disk.path}/${disk.space}`;
   for (const dir of [disk.path, spaceDir]) {
@@ -93,18 +100,14 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   const markerPath = `${disk.path}/${MARKER_FILE}`;
   let marker: DiskMarker | undefined;
   let markerProblem: string | undefined;
-  try {
-    const parsed = JSON.parse(readFileSync(markerPath, 'utf8')) as Partial<DiskMarker>;
-    if (typeof parsed.uuid === 'string' && /^[0-9a-f-]{36}$/.test(parsed.uuid)) marker = parsed as DiskMarker;
-    else markerProblem = `${markerPath} has no valid uuid`;
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EIO') return fail('failed', [`reading ${markerPath}: EIO`], mountPoint);
-    markerProblem = code === 'ENOENT' ? `${markerPath} is missing` : `${markerPath} is unreadable or not JSON (${code ?? 'parse error'})`;
-  }
+  const read = readMarker(markerPath);
+  if (read.kind === 'io-error') return fail('failed', [`reading ${markerPath}: EIO`], mountPoint);
+  if (read.kind === 'not-regular') return fail('failed', [`${markerPath} is not a regular file (${read.what}): remove it`], mountPoint);
+  if (read.kind === 'ok') marker = read.marker;
+  else markerProblem = read.kind === 'absent' ? `${markerPath} is missing` : read.problem;
   const evidence: string[] = [];
   if (!marker) {
-    if (known.uuid) return fail('missing', [`${markerProblem}; it held ${known.uuid}: the disk was replaced, reformatted or not mounted`], mountPoint);
+    if (known.uuid) return fail('missing', [`${markerProblem}; it held ${known.uuid}: the disk was replaced, reformatted or not mounted`, acceptHint(disk.path, known.uuid)], mountPoint);
     if (!o.createMarker) {
       evidence.push(`${markerProblem} (not created: read-only check)`);
       return { ...base, state: known.downgraded ? 'downgraded' : 'online', mountPoint, evidence };
@@ -121,4 +124,18 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
     return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [`marker uuid changed from ${known.uuid} to ${marker.uuid}: a different disk is mounted here; the old disk's archives are gone`], replaced: { oldUuid: known.uuid, newUuid: marker.uuid } };
   }
   return { ...base, state: known.downgraded ? 'downgraded' : 'online', uuid: marker.uuid, mountPoint, evidence };
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the operator does when the disk now mounted here is the right one. */
+function acceptHint(path: string, uuid: string): string {
+  return `if the right disk is mounted at ${path}, run \`ecguard disk accept ${path} --config AGENT.yaml\` on this host: it writes the marker again with ${uuid}, and the agent rescans the disk; a new disk: add --replaced (the old disk's archives are then gone)`;
 }

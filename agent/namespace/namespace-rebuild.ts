@@ -6,6 +6,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
+import { rootOf } from './namespace-roots.js';
 import { absDataPath } from './namespace-check.js';
 import { writeNamespaceLink } from './safe-namespace-write.js';
 
@@ -60,7 +61,7 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
       skip(`the archive is damaged (${r.parseStatus}): not made visible`);
       continue;
     }
-    const root = nsRoots.find((x) => (r.pfn as string).startsWith(x + '/'));
+    const root = rootOf(r.pfn, nsRoots);
     if (!root) {
       skip(`Pfn ${r.pfn} is outside the namespace roots ${nsRoots.join(', ')}`);
       continue;

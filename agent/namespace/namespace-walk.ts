@@ -33,7 +33,8 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
   let directories = 0;
   const root = nsRoot.replace(/\/+$/, '');
   const lr = localroot?.replace(/\/+$/, '') ?? '';
-  const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
+  // '' is the filesystem root (`all.export /` without a localroot).
+  const stack: { dir: string; depth: number }[] = [{ dir: root || '/', depth: 0 }];
   while (stack.length > 0) {
     const { dir, depth } = stack.pop() as { dir: string; depth: number };
     let st;
@@ -62,10 +63,10 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
       try {
         name = utf8.decode(e.name);
       } catch {
-        findings.push({ kind: 'unexpected-entry', severity: 'warning', path: `${dir}/${e.name.toString('latin1')}`, reason: 'name is not valid UTF-8: not walked', evidence: { nameHex: e.name.toString('hex') } });
+        findings.push({ kind: 'unexpected-entry', severity: 'warning', path: `${dir === '/' ? '' : dir}/${e.name.toString('latin1')}`, reason: 'name is not valid UTF-8: not walked', evidence: { nameHex: e.name.toString('hex') } });
         continue;
       }
-      const path = `${dir}/${name}`;
+      const path = `${dir === '/' ? '' : dir}/${name}`;
       if (e.isDirectory()) {
         if (depth + 1 > MAX_DEPTH) findings.push({ kind: 'unexpected-entry', severity: 'warning', path, reason: `deeper than ${MAX_DEPTH} levels: not walked` });
         else stack.push({ dir: path, depth: depth + 1 });

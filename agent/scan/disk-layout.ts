@@ -10,6 +10,8 @@ export interface DiskSpec {
   readonly space: string;
   /** The disk directory (oss.space PATH). */
   readonly path: string;
+  /** oss.space … chkmount: the file that must exist for xrootd to use the disk. */
+  readonly chkmount?: string;
 }
 
 const BUCKET_RE = /^[0-9A-F]{2}$/;

@@ -3,6 +3,7 @@
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { checkNamespace } from '../namespace/namespace-check.js';
 import { walkNamespace, type NamespaceLink } from '../namespace/namespace-walk.js';
+import { isUnder, namespaceRootProblem, namespaceRoots } from '../namespace/namespace-roots.js';
 import type { BucketResult, BucketTask } from './bucket-scan.js';
 import { getCodec } from '../../shared/codec/index.js';
 import { loadScanAddon } from './bucket-reader-native.js';
@@ -58,10 +59,7 @@ export interface SiteScanResult {
   readonly elapsedMs: number;
 }
 
-export function namespaceRoots(layout: Pick<SiteLayout, 'localroot' | 'exports'>): string[] {
-  const lr = layout.localroot?.replace(/\/+$/, '') ?? '';
-  return layout.exports.map((e) => lr + e.replace(/\/+$/, ''));
-}
+export { namespaceRoots } from '../namespace/namespace-roots.js';
 
 export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): Promise<SiteScanResult> {
   const started = Date.now();
@@ -110,14 +108,23 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
   let links: NamespaceLink[] = [];
   let checked = records;
   if (opts.namespace !== false) {
+    const broken: string[] = [];
     for (const root of namespaceRoots(layout)) {
+      const problem = namespaceRootProblem(root);
+      if (problem !== undefined) {
+        // Not walked: its files would all look unlinked, which says nothing about them.
+        broken.push(root);
+        findings.push({ kind: 'unreadable', severity: 'error', path: root, reason: problem });
+        continue;
+      }
       const w = walkNamespace(root, layout.localroot);
       links = links.concat(w.links);
       findings.push(...w.findings);
     }
     const c = checkNamespace({ records, links, disks: layout.disks, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) });
     checked = c.records;
-    findings.push(...c.findings);
+    const unknown = (f: Finding): boolean => f.kind === 'data-without-symlink' && f.lfn !== undefined && broken.some((b) => isUnder((layout.localroot ?? '') + f.lfn, b));
+    findings.push(...c.findings.filter((f) => !unknown(f)));
   }
   return {
     records: checked,

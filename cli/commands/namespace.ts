@@ -4,7 +4,8 @@
 // mode, which asks the other servers to confirm each LFN, is the safe one.
 import type { Command } from 'commander';
 import { applyRebuild, planRebuild } from '../../agent/namespace/namespace-rebuild.js';
-import { namespaceRoots, scanSite } from '../../agent/scan/site-scanner.js';
+import { namespaceRootProblem } from '../../agent/namespace/namespace-roots.js';
+import { namespaceRoots, scanSite, type SiteLayout } from '../../agent/scan/site-scanner.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { EcguardError, UsageError } from '../../shared/errors.js';
 import { addConnectionOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
@@ -13,7 +14,13 @@ import { printJson, table } from '../output.js';
 import { layoutFromFlags, type LayoutFlags } from '../site-layout.js';
 import { addLayoutOptions } from './scan.js';
 
-const NS_KINDS = new Set(['data-without-symlink', 'dangling-symlink', 'stale-pfn', 'duplicate-lfn', 'hostile-pfn', 'foreign-symlink', 'missing-pfn']);
+const NS_KINDS = new Set(['unreadable', 'data-without-symlink', 'dangling-symlink', 'stale-pfn', 'duplicate-lfn', 'hostile-pfn', 'foreign-symlink', 'missing-pfn']);
+
+/** A namespace root that cannot be walked makes every data file look unlinked: stop before that. */
+function requireNamespaceRoots(layout: SiteLayout): void {
+  const problems = namespaceRoots(layout).map(namespaceRootProblem).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) throw new EcguardError('NAMESPACE_ROOT_UNUSABLE', `${problems.join('; ')}; nothing was checked or changed`);
+}
 
 const TRUST_WARNING = 'Rebuilding from Pfns alone trusts every data file: a file a user deleted while its disk was away still has a valid-looking Pfn and comes back (what `frm_admin audit -fix` did). Use it only when the namespace itself was lost; prefer the coordinator, which confirms each LFN with the other servers.';
 
@@ -24,6 +31,7 @@ export function registerNamespace(program: Command): void {
     .action(async (f: LayoutFlags & { json?: boolean }) => {
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
+      requireNamespaceRoots(layout);
       const r = await scanSite(layout, {});
       const findings = r.findings.filter((x) => NS_KINDS.has(x.kind));
       process.exitCode = findings.some((x) => x.severity !== 'info') ? EXIT.PROBLEMS : EXIT.OK;
@@ -47,6 +55,7 @@ export function registerNamespace(program: Command): void {
       if (f.trustPfn) process.stderr.write(`ecguard: warning: ${TRUST_WARNING}\n`);
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
+      requireNamespaceRoots(layout);
       const r = await scanSite(layout, {});
       const unlinked = r.records.filter((x) => x.nsPath === undefined);
       let confirm: ((rec: ArchiveRecord) => string | undefined) | undefined;

@@ -137,6 +137,27 @@ describe('agent config', () => {
     ]);
   });
 
+  it('spaces[].path as xrootd reads oss.space: trailing slashes dropped, the space directory named means its parent', () => {
+    const spaces = (body: string) => parseAgentConfig(`${MINIMAL}spaces:\n${body}`, 'agent.yaml').spaces;
+    assert.deepEqual(spaces('  - { name: public, path: /disk/sda/ }\n  - { name: public, path: "/disk/sdb//" }\n'), [{ name: 'public', path: '/disk/sda' }, { name: 'public', path: '/disk/sdb' }]);
+    assert.deepEqual(spaces('  - { name: public, path: /disk/sda/public }\n'), [{ name: 'public', path: '/disk/sda' }]);
+    // One disk serving two spaces is allowed (xrootd keeps each under PATH/NAME/).
+    assert.deepEqual(spaces('  - { name: public, path: /disk/sda }\n  - { name: other, path: /disk/sda }\n'), [{ name: 'public', path: '/disk/sda' }, { name: 'other', path: '/disk/sda' }]);
+  });
+
+  it('spaces[].path: "..", "//", the root and duplicates are refused with file, line and key', () => {
+    assert.deepEqual(problems(`${MINIMAL}spaces:\n  - { name: public, path: /disk/sda }\n  - { name: public, path: /disk/sda/ }\n  - { name: public, path: /disk/sda/public }\n`), [
+      'agent.yaml:8: spaces[1].path: the same disk and space as spaces[0] (public on /disk/sda): list it once',
+      'agent.yaml:9: spaces[2].path: the same disk and space as spaces[0] (public on /disk/sda): list it once',
+    ]);
+    assert.deepEqual(problems(`${MINIMAL}spaces:\n  - { name: public, path: /disk/../sdb }\n  - { name: public, path: "/disk//sdc" }\n  - { name: public, path: / }\n  - { name: public, path: /public }\n`), [
+      'agent.yaml:7: spaces[0].path: must not contain "." or ".." components, got "/disk/../sdb"',
+      'agent.yaml:8: spaces[1].path: must not contain "//", got "/disk//sdc"',
+      'agent.yaml:9: spaces[2].path: must not be the filesystem root, got "/"',
+      'agent.yaml:10: spaces[3].path: "/public" is the space directory public itself, at the filesystem root: give the disk directory that holds it',
+    ]);
+  });
+
   it('unknown keys are refused, with a suggestion or the known keys', () => {
     assert.deepEqual(problems(`${MINIMAL}scan:\n  fullscanInterval: 1h\n  colour: red\nlogLevel: debug\n`), [
       'agent.yaml:7: scan.fullscanInterval: unknown key; did you mean fullScanInterval?',

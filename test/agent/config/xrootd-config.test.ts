@@ -115,6 +115,18 @@ describe('xrootd config: language', () => {
     assert.deepEqual(c.diagnostics, []);
   });
 
+  it('a problem on a continued line names that line, not the directive\'s first', () => {
+    const c = parse(['all.export /data', 'oss.space public \\', '  /disk/sde \\', '# a comment', '  chkmount', 'oss.space public \\', '  /disk/sdf bogus', 'oss.space \\', '  public relative/path', 'oss.localroot \\', '  $(undefinedvar)/ns', 'all.export /d \\', '  r/o # passed on'].join('\n'));
+    assert.deepEqual(c.diagnostics.map((d) => [d.line, d.message.replace(/ \(.*$/, '')]).sort((a, b) => (a[0] as number) - (b[0] as number)), [
+      [5, 'oss.space public /disk/sde: chkmount without an id'],
+      [7, "oss.space public /disk/sdf: 'bogus' is not an option"],
+      [9, 'oss.space public relative/path: invalid space path'],
+      [11, "variable 'undefinedvar' is undefined"],
+      [13, "'#' after a directive is not a comment in XRootD: '# passed on' is passed to all.export"],
+    ]);
+    assert.deepEqual(c.directives.find((d) => d.directive === 'space')?.argLines, [2, 3, 5]);
+  });
+
   it('a continuation across a blank line is joined as XRootD does, with a warning', () => {
     const c = parse('all.export /data \\\n\noss.space public /disk/sda\n');
     assert.deepEqual(c.exports[0]?.options, ['oss.space', 'public', '/disk/sda']);

@@ -1,0 +1,62 @@
+// Reading a disk's `.ecguard-disk` marker safely. The disk directory belongs to the xrootd
+// account, so the marker may be anything it made: a symlink (to a file elsewhere), a FIFO (a
+// blocking read would freeze the agent's event loop: no heartbeats), /dev/zero (a read without
+// end). It is opened without following links and without blocking, and read only when it is a
+// small regular file.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { errnoCode } from '../../shared/errors.js';
+
+export const MARKER_FILE = '.ecguard-disk';
+/** A marker is a few lines of JSON: anything bigger is not ours. */
+const MARKER_MAX_BYTES = 4096;
+
+export interface DiskMarker {
+  readonly uuid: string;
+  readonly createdAt: string;
+  readonly serverId: string;
+  readonly path: string;
+}
+
+export type MarkerRead =
+  | { readonly kind: 'ok'; readonly marker: DiskMarker }
+  | { readonly kind: 'absent' }
+  /** EIO: the disk itself is failing. */
+  | { readonly kind: 'io-error' }
+  /** A symlink, FIFO, device, directory or an oversized file: the disk is failed until removed. */
+  | { readonly kind: 'not-regular'; readonly what: string }
+  | { readonly kind: 'invalid'; readonly problem: string };
+
+export function readMarker(markerPath: string): MarkerRead {
+  let fd: number;
+  try {
+    fd = openSync(markerPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return { kind: 'absent' };
+    if (code === 'EIO') return { kind: 'io-error' };
+    // O_NOFOLLOW on a symlink fails with ELOOP.
+    if (code === 'ELOOP') return { kind: 'not-regular', what: 'a symlink' };
+    return { kind: 'invalid', problem: `${markerPath} is unreadable (${code ?? 'error'})` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'not-regular', what: st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : 'a device' };
+    if (st.size > MARKER_MAX_BYTES) return { kind: 'not-regular', what: `${st.size} bytes (a marker is under ${MARKER_MAX_BYTES})` };
+    const buf = Buffer.alloc(MARKER_MAX_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, n)) > 0;) n += r;
+    if (n > MARKER_MAX_BYTES) return { kind: 'not-regular', what: `over ${MARKER_MAX_BYTES} bytes` };
+    let parsed: Partial<DiskMarker>;
+    try {
+      parsed = JSON.parse(buf.subarray(0, n).toString('utf8')) as Partial<DiskMarker>;
+    } catch {
+      return { kind: 'invalid', problem: `${markerPath} is not JSON` };
+    }
+    if (typeof parsed === 'object' && parsed !== null && typeof parsed.uuid === 'string' && /^[0-9a-f-]{36}$/.test(parsed.uuid)) return { kind: 'ok', marker: parsed as DiskMarker };
+    return { kind: 'invalid', problem: `${markerPath} has no valid uuid` };
+  } catch (err) {
+    return errnoCode(err) === 'EIO' ? { kind: 'io-error' } : { kind: 'invalid', problem: `${markerPath} is unreadable (${errnoCode(err) ?? 'error'})` };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,28 @@
+// `ecguard disk accept PATH`: on a data server, accept the disk mounted at PATH as the one the
+// agent knew there after its marker went missing (see agent/disk/disk-accept.ts).
+import type { Command } from 'commander';
+import { loadAgentConfig } from '../../agent/config/agent-config.js';
+import { siteLayout } from '../../agent/config/site-layout.js';
+import { acceptDisk } from '../../agent/disk/disk-accept.js';
+import { printJson } from '../output.js';
+
+export function registerDisk(program: Command): void {
+  const disk = program.command('disk').description('actions on this data server\'s disks (run on the agent host)');
+  disk.command('accept').argument('<path>', 'the oss.space disk path')
+    .description('the disk mounted at PATH is the one the agent knew: write its marker again (the agent then rescans it)')
+    .requiredOption('--config <yaml>', 'the agent config (its state directory and disks)')
+    .option('--replaced', 'the disk is a new one (swapped, reformatted): give it a new identity; the agent reports the old disk\'s archives gone')
+    .option('--json', 'machine-readable output')
+    .action((path: string, f: { config: string; replaced?: boolean; json?: boolean }) => {
+      const cfg = loadAgentConfig(f.config);
+      const { layout } = siteLayout({
+        xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
+        ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
+      });
+      const r = acceptDisk(layout.disks, path, cfg.stateDir, layout.serverId, { replaced: f.replaced === true });
+      if (f.json) printJson(r);
+      else process.stdout.write(r.written
+        ? `${r.path}: marker written with ${r.uuid}; the agent sees ${r.diskIds.join(', ')} online at its next disk check and rescans it\n`
+        : `${r.path}: the marker already holds ${r.uuid}: nothing to do\n`);
+    });
+}
