@@ -5,6 +5,7 @@
 import { existsSync, lstatSync } from 'node:fs';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
+import { METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import { rootOf } from './namespace-roots.js';
 import { absDataPath } from './namespace-check.js';
@@ -39,6 +40,15 @@ export interface RebuildOutcome {
   readonly fixedOwners: string[];
 }
 
+/** Why a data file that is not a sound XrdEc archive gets no link, and what to do instead. */
+function notRebuilt(r: ArchiveRecord, target: string): string {
+  const byHand = `if it is live, link it by hand: ln -s '${target}' '${r.pfn ?? ''}' (then chown -h it like its directory)`;
+  // .mt files carry no version of their own: no other server can confirm one by strpver
+  if (r.parseStatus === 'not-ec' && (r.parseError ?? '').startsWith(METADATA_NOTE)) return `an XrdEc metadata (.mt) file: not rebuilt (no version to confirm it by); once its object is linked, ${byHand}`;
+  if (r.parseStatus === 'not-zip') return `not an XrdEc archive (a plain file): no other server can confirm it; ${byHand}`;
+  return `the archive is damaged (${r.parseStatus}${r.parseError ? `: ${r.parseError}` : ''}): not made visible`;
+}
+
 /** `confirm` (coordinator mode) may veto an LFN; standalone --trust-pfn passes none. */
 export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readonly Finding[], disks: readonly DiskSpec[], nsRoots: readonly string[], confirm?: (r: ArchiveRecord) => string | undefined): RebuildPlan {
   const actions: RebuildAction[] = [];
@@ -58,7 +68,7 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
       continue;
     }
     if (r.parseStatus !== 'ok' && r.parseStatus !== 'empty') {
-      skip(`the archive is damaged (${r.parseStatus}): not made visible`);
+      skip(notRebuilt(r, target));
       continue;
     }
     const root = rootOf(r.pfn, nsRoots);

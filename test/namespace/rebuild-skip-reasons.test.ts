@@ -1,0 +1,27 @@
+// Rebuild skips what no other server can confirm, saying what it is and what to do: a .mt file
+// and a plain file were both called "the archive is damaged".
+import assert from 'node:assert/strict';
+import { planRebuild } from '../../agent/namespace/namespace-rebuild.js';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
+
+const base = (lfn: string, o: Partial<ArchiveRecord>): ArchiveRecord => ({
+  serverId: 's1', diskId: 's1:/d0', space: 'public', dataPath: `public/0A/${lfn.replace(/\//g, '_')}%`, pfn: lfn, lfn, size: 10, mtimeMs: 1, inode: 1,
+  nblocks: 0, nentries: 0, regular: true, parseStatus: 'ok', ...o,
+});
+
+describe('namespace rebuild: why a file is not linked', () => {
+  it('names .mt files and plain files for what they are, with the command to link them by hand', () => {
+    const disks = [{ diskId: 's1:/d0', space: 'public', path: '/d0' }];
+    const plan = planRebuild([
+      base('/data/obj.mt', { parseStatus: 'not-ec', parseError: `${METADATA_NOTE} of /data/obj: 6 members` }),
+      base('/data/plain.txt', { parseStatus: 'not-zip', parseError: 'no end of central directory' }),
+      base('/data/torn', { parseStatus: 'truncated', parseError: 'EIO: short read' }),
+    ], [], disks, ['/ns/data']);
+    assert.deepEqual(plan.actions, []);
+    const why = Object.fromEntries(plan.skipped.map((s) => [s.lfn, s.reason]));
+    assert.match(why['/data/obj.mt'] ?? '', /^an XrdEc metadata \(\.mt\) file: not rebuilt .* ln -s '\/d0\/public\/0A\/_data_obj\.mt%' '\/data\/obj\.mt'/);
+    assert.match(why['/data/plain.txt'] ?? '', /^not an XrdEc archive \(a plain file\): no other server can confirm it; if it is live, link it by hand/);
+    assert.equal(why['/data/torn'], 'the archive is damaged (truncated: EIO: short read): not made visible');
+  });
+});
