@@ -51,8 +51,13 @@ export class EventRecorder {
 
   fileChanges(changes: readonly FileChange[]): void {
     // held on disk: a restart during safe mode must not lose them (nor memory hold a catalog's worth)
-    if (this.inSafeMode()) this.log.held.hold(changes.map((c) => ({ lfn: c.lfn, ...(c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}) })));
-    else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next)));
+    if (this.inSafeMode()) {
+      this.log.held.hold(changes.map((c) => ({
+        lfn: c.lfn, ...(c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}),
+        ...(c.servers ? { servers: c.servers } : {}), ...(c.serversAway ? { serversAway: c.serversAway } : {}),
+      })));
+    }
+    else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
   }
 
   /** Archives that just became debris (an older version, or left behind by a deletion). */
@@ -64,19 +69,19 @@ export class EventRecorder {
 
   /** Safe mode ended: record each held file's net change (with a restart's held ones too). */
   releaseHeld(): void {
-    if (this.log.held.release((c) => this.fileEvents(c.lfn, c.prev, c.next)) > 0) this.appended();
+    if (this.log.held.release((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)) > 0) this.appended();
   }
 
-  private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined): EcguardEvent[] {
+  private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined, servers: readonly string[] = [], serversAway: readonly string[] = []): EcguardEvent[] {
     const out: (EcguardEvent | undefined)[] = [];
     const profile = this.profileFor(lfn);
     if (!profile) return [];
     if (!next) {
-      if (prev) out.push(this.safeMake(this.cluster, 'file.deleted', { lfn }, `${lfn} was deleted`, { ...(prev.latestStrpver !== undefined ? { strpver: prev.latestStrpver } : {}), ...(prev.filesize !== undefined ? { filesize: prev.filesize } : {}), serversAway: [] }));
+      if (prev) out.push(this.safeMake(this.cluster, 'file.deleted', { lfn }, `${lfn} was deleted`, { ...(prev.latestStrpver !== undefined ? { strpver: prev.latestStrpver } : {}), ...(prev.filesize !== undefined ? { filesize: prev.filesize } : {}), serversAway: [...serversAway] }));
       return out.filter((e): e is EcguardEvent => e !== undefined);
     }
     if (next.createdAt !== undefined && (prev?.createdAt === undefined || prev.latestStrpver !== next.latestStrpver)) {
-      out.push(this.safeMake(this.cluster, 'file.created', { lfn }, `${lfn} (strpver ${next.latestStrpver}) is complete`, { ...(next.latestStrpver !== undefined ? { strpver: next.latestStrpver } : {}), filesize: next.filesize ?? next.bytes, profile, servers: [] }));
+      out.push(this.safeMake(this.cluster, 'file.created', { lfn }, `${lfn} (strpver ${next.latestStrpver}) is complete`, { ...(next.latestStrpver !== undefined ? { strpver: next.latestStrpver } : {}), filesize: next.filesize ?? next.bytes, profile, servers: [...servers] }));
     }
     if (ALERT_STATES.has(next.state) && prev?.state !== next.state) {
       const data = {

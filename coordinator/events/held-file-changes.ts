@@ -10,7 +10,8 @@ export const HELD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS held_file_changes (
   lfn TEXT PRIMARY KEY,
   prev TEXT,
-  next TEXT
+  next TEXT,
+  servers TEXT
 ) WITHOUT ROWID;
 `;
 
@@ -18,6 +19,9 @@ export interface HeldChange {
   readonly lfn: string;
   readonly prev?: FileRow;
   readonly next?: FileRow;
+  /** With the latest change: the servers of the latest version, and those of them away. */
+  readonly servers?: readonly string[];
+  readonly serversAway?: readonly string[];
 }
 
 export class HeldFileChanges {
@@ -28,13 +32,16 @@ export class HeldFileChanges {
     private readonly insertEvents: (events: readonly EcguardEvent[]) => void,
   ) {
     // the first change's prev stays: the net change runs from before safe mode to now
-    this.upsert = db.prepare('INSERT INTO held_file_changes (lfn, prev, next) VALUES (?, ?, ?) ON CONFLICT (lfn) DO UPDATE SET next = excluded.next');
+    this.upsert = db.prepare('INSERT INTO held_file_changes (lfn, prev, next, servers) VALUES (?, ?, ?, ?) ON CONFLICT (lfn) DO UPDATE SET next = excluded.next, servers = excluded.servers');
   }
 
   hold(changes: readonly HeldChange[]): void {
     if (changes.length === 0) return;
     this.db.transaction(() => {
-      for (const c of changes) this.upsert.run(c.lfn, c.prev ? JSON.stringify(c.prev) : null, c.next ? JSON.stringify(c.next) : null);
+      for (const c of changes) {
+        const servers = c.servers || c.serversAway ? JSON.stringify({ servers: c.servers ?? [], serversAway: c.serversAway ?? [] }) : null;
+        this.upsert.run(c.lfn, c.prev ? JSON.stringify(c.prev) : null, c.next ? JSON.stringify(c.next) : null, servers);
+      }
     })();
   }
 
@@ -44,7 +51,7 @@ export class HeldFileChanges {
    * A file already held keeps what it has; one never seen again stays unchanged (no event).
    */
   baseline(rows: readonly FileRow[]): void {
-    const st = this.db.prepare('INSERT OR IGNORE INTO held_file_changes (lfn, prev, next) VALUES (?, ?, ?)');
+    const st = this.db.prepare('INSERT OR IGNORE INTO held_file_changes (lfn, prev, next, servers) VALUES (?, ?, ?, NULL)');
     this.db.transaction(() => {
       for (const f of rows) {
         const j = JSON.stringify(f);
@@ -61,8 +68,11 @@ export class HeldFileChanges {
   release(eventsOf: (c: HeldChange) => EcguardEvent[]): number {
     let n = 0;
     this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT lfn, prev, next FROM held_file_changes').all() as { lfn: string; prev: string | null; next: string | null }[];
-      const events = rows.flatMap((r) => eventsOf({ lfn: r.lfn, ...(r.prev ? { prev: JSON.parse(r.prev) as FileRow } : {}), ...(r.next ? { next: JSON.parse(r.next) as FileRow } : {}) }));
+      const rows = this.db.prepare('SELECT lfn, prev, next, servers FROM held_file_changes').all() as { lfn: string; prev: string | null; next: string | null; servers: string | null }[];
+      const events = rows.flatMap((r) => eventsOf({
+        lfn: r.lfn, ...(r.prev ? { prev: JSON.parse(r.prev) as FileRow } : {}), ...(r.next ? { next: JSON.parse(r.next) as FileRow } : {}),
+        ...(r.servers ? (JSON.parse(r.servers) as { servers: string[]; serversAway: string[] }) : {}),
+      }));
       this.insertEvents(events);
       this.db.prepare('DELETE FROM held_file_changes').run();
       n = events.length;

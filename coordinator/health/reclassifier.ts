@@ -22,6 +22,10 @@ export interface FileChange {
   /** undefined: the file is gone (deleted). */
   readonly next?: FileRow;
   readonly anomalies: readonly string[];
+  /** Servers holding an archive of the latest version (file.created's `servers`). */
+  readonly servers?: readonly string[];
+  /** Of those, the ones down when the file was deleted (file.deleted's `serversAway`). */
+  readonly serversAway?: readonly string[];
 }
 
 /** An archive newly found to be debris (the debris.found event). */
@@ -215,7 +219,10 @@ export class Reclassifier extends EventEmitter {
       }
       if (v.state === undefined) {
         if (prev) gone.push(lfn);
-        if (prev) changes.push({ lfn, prev, anomalies: v.anomalies });
+        if (prev) {
+          const away = [...new Set(list.filter((a) => a.strpver === prev.latestStrpver && this.cluster.serverState(a.serverId) !== 'up').map((a) => a.serverId))].sort();
+          changes.push({ lfn, prev, anomalies: v.anomalies, serversAway: away });
+        }
         continue;
       }
       const complete = v.available + v.unavailable >= profile.nbData && v.state !== 'incomplete';
@@ -230,7 +237,8 @@ export class Reclassifier extends EventEmitter {
       };
       if (!sameFile(prev, next)) puts.push(next);
       if (!prev || prev.state !== next.state || prev.latestStrpver !== next.latestStrpver || prev.available !== next.available || prev.unavailable !== next.unavailable) {
-        changes.push({ lfn, ...(prev ? { prev } : {}), next, anomalies: v.anomalies });
+        const servers = [...new Set(list.filter((a) => a.strpver === v.latestStrpver).map((a) => a.serverId))].sort();
+        changes.push({ lfn, ...(prev ? { prev } : {}), next, anomalies: v.anomalies, servers });
       }
     }
     if (newTombs.length) await this.store.addTombstones(newTombs);

@@ -202,6 +202,9 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
     }, 10_000, 'the leftover to be debris');
     assert.equal(await fileState(victim.lfn), undefined, 'a deleted file does not come back');
     assert.deepEqual(eventsOf('file.deleted').map((e) => e.subject.lfn), [victim.lfn]);
+    assert.deepEqual((eventsOf('file.deleted')[0]?.data as { serversAway: string[] }).serversAway, ['srv1'], 'the server that still holds an archive');
+    const created = eventsOf('file.created').find((e) => e.subject.lfn === victim.lfn);
+    assert.deepEqual((created?.data as { servers: string[] }).servers, sites.map((x) => x.serverId).sort());
     assert.equal(eventsOf('file.lost').length, 0, 'a deletion is never reported as a loss');
     const found = eventsOf('debris.found').filter((e) => e.subject.lfn === victim.lfn);
     assert.equal(found.length, 1, 'one debris.found for the leftover');
