@@ -7,6 +7,7 @@ import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { DebrisFound, FileChange } from '../health/reclassifier.js';
+import type { CorruptSource } from '../repair/corrupt-sources.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
@@ -58,6 +59,15 @@ export class EventRecorder {
       })));
     }
     else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
+  }
+
+  corruptionFound(lfn: string, found: readonly CorruptSource[]): void {
+    this.write(found.flatMap((c) => {
+      const first = c.entries.slice(0, 3).map((e) => `block ${e.block}, stripe ${e.stripe}`).join('; ');
+      return this.safeMake(this.cluster, 'corruption.found', { lfn, serverId: c.serverId, diskId: c.diskId },
+        `a repair found ${c.entries.length} stripe(s) of ${lfn} on ${c.diskId} with a CRC that does not match (${first}${c.entries.length > 3 ? '; …' : ''}): the disk may be failing`,
+        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe })) }) ?? [];
+    }));
   }
 
   /** Archives that just became debris (an older version, or left behind by a deletion). */

@@ -1,5 +1,6 @@
 // What the repair planner and dispatcher need from the coordinator, as an interface so they can
 // be driven in tests without gRPC.
+import type { CorruptSource } from './corrupt-sources.js';
 import type { RepairTask as WireTask, RepairThrottles as WireThrottles } from '../../proto/gen/ecguard/v1/repair.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
@@ -22,6 +23,8 @@ export interface RepairSession {
 export interface RepairEvents {
   repaired(task: RepairTaskRow, file: FileRow | undefined, placed: readonly PlacedRef[]): void;
   repairFailed(task: RepairTaskRow): void;
+  /** Source stripes whose CRC did not match (corruption.found, detected by repair). */
+  corruptionFound?(lfn: string, found: readonly CorruptSource[]): void;
 }
 
 export interface RepairHost {

@@ -8,6 +8,7 @@ import { EcguardError, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ProgressReport } from '../../shared/wire/repair-wire.js';
 import type { RepairHost, RepairSession } from './repair-host.js';
+import { corruptSources } from './corrupt-sources.js';
 import { RepairDispatcher } from './repair-dispatcher.js';
 import { REPAIRABLE, RepairPlanner, type PlanOutcome } from './repair-planner.js';
 import { DEFAULT_THROTTLES, mergeThrottles, type RepairSettings, type RepairThrottleSettings } from './repair-settings.js';
@@ -157,6 +158,10 @@ export class RepairManager {
       // Not (or no longer) this agent's: stop it, unless it already finished.
       if (p.phase !== 'done' && p.phase !== 'failed') this.host.session(serverId)?.cancelTask(p.taskId, 'the task is not assigned to this agent (any more)');
       return;
+    }
+    if ((p.phase === 'failed' || p.phase === 'done') && p.sourceProblems.length > 0) {
+      const found = corruptSources(t.plan, t.executor, p.sourceProblems);
+      if (found.length > 0) this.host.events?.corruptionFound?.(t.lfn, found);
     }
     if (p.phase === 'failed') {
       const row = failed(t, { code: p.errorCode ?? 'FAILED', error: p.error ?? 'failed without a reason', now, settings: this.settings });
