@@ -75,10 +75,13 @@ export class EventLog {
       this.publishFrom = Number(row.value);
       return 0;
     }
-    const max = (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM events').get() as { m: number }).m;
+    // A log that was published from before this marker existed (an upgrade) keeps its backlog:
+    // publishing resumes after the last event JetStream acknowledged.
+    const lastPublished = (this.db.prepare('SELECT max(seq) AS m FROM events WHERE published_at IS NOT NULL').get() as { m: number | null }).m;
+    const max = lastPublished ?? (this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM events').get() as { m: number }).m;
     this.db.prepare('INSERT INTO events_meta (key, value) VALUES (?, ?)').run(PUBLISH_FROM, String(max));
     this.publishFrom = max;
-    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL').get() as { n: number }).n;
+    return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL AND seq <= ?').get(max) as { n: number }).n;
   }
 
   /** Stores events durably (one transaction); they are published afterwards. */

@@ -42,6 +42,17 @@ describe('EventLog (outbox)', () => {
     log.close();
   });
 
+  it('a log published from before the marker existed (an upgrade) keeps its unpublished backlog', () => {
+    const path = join(dir, 'c.db');
+    const log = new EventLog(path);
+    const [a, b, c] = [up('a'), up('b'), up('c')];
+    log.append([a, b, c]);
+    log.markPublished([a.id]);
+    assert.equal(log.beginPublishing(), 0);
+    assert.deepEqual(log.pending(10).map((e) => e.id), [b.id, c.id]);
+    log.close();
+  });
+
   it('new ids sort after the newest stored one, even when it came from a clock ahead', () => {
     const path = join(dir, 'c.db');
     const log = new EventLog(path);
