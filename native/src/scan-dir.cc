@@ -108,24 +108,24 @@ ssize_t GetXattr(int fd, const char* name, uint8_t* buf, size_t max) {
 // surface as before.
 constexpr size_t kXattrListMax = 1024;
 
-bool PresentXattrs(int fd, const std::vector<std::string>& names, std::vector<bool>* present) {
+// `present` gets bit i set for names[i] (at most 64 names: more are never looked up this way).
+bool PresentXattrs(int fd, const std::vector<std::string>& names, uint64_t* present) {
+  if (names.size() > 64) return false;
   char list[kXattrListMax];
   const ssize_t n = flistxattr(fd, list, sizeof list);
   if (n < 0) return false;
-  present->assign(names.size(), false);
+  uint64_t bits = 0;
   for (ssize_t at = 0; at < n;) {
     const char* name = list + at;
     const size_t len = strnlen(name, static_cast<size_t>(n - at));
     for (size_t i = 0; i < names.size(); i++) {
-      if (names[i].size() == len && std::memcmp(names[i].data(), name, len) == 0) (*present)[i] = true;
+      if (names[i].size() == len && std::memcmp(names[i].data(), name, len) == 0) bits |= uint64_t{1} << i;
     }
     at += static_cast<ssize_t>(len) + 1;
   }
+  *present = bits;
   // None listed: ask each, so a filesystem without user xattrs still reports its EOPNOTSUPP.
-  for (bool b : *present) {
-    if (b) return true;
-  }
-  return false;
+  return bits != 0;
 }
 
 // O_NOATIME: a scan must not touch what it reads. With relatime the first read of a day marks
@@ -180,11 +180,11 @@ void ScanEntry(int dfd, const char* name, size_t nlen, const ScanParams& p, Byte
     PutF64(out->At(rec + 32), static_cast<double>(st.st_mtim.tv_nsec));
     if (S_ISREG(st.st_mode)) {
       flags |= kFlagFile;
-      thread_local std::vector<bool> present;
+      uint64_t present = 0;
       const bool listed = PresentXattrs(fd, p.xattr_names, &present);
       for (size_t i = 0; i < nx && step == kStepOk; i++) {
         int32_t len;
-        if (listed && !present[i]) {
+        if (listed && (present & (uint64_t{1} << i)) == 0) {
           PutI32(out->At(rec + kRecordFixed + 4 * i), kXattrAbsent);
           continue;
         }
