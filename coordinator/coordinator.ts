@@ -236,7 +236,12 @@ export class Coordinator implements SessionContext, AdminContext {
     const prev = this.cluster.disk(d.diskId);
     const now = Date.now();
     const next: DiskRow = { diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) };
-    if (!prev || (prev.state === d.state && !replacedUuid)) {
+    if (!prev) {
+      if (d.state === 'failed' || d.state === 'missing') this.events?.disk(undefined, next, undefined, 0);
+      await this.cluster.putDisk(next);
+      return;
+    }
+    if (prev.state === d.state && !replacedUuid) {
       await this.cluster.putDisk(next);
       return;
     }

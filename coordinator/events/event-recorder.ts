@@ -110,8 +110,11 @@ export class EventRecorder {
     if (replacedUuid) {
       events.push(this.safeMake(this.cluster, 'disk.replaced', subject, `a different disk is mounted at ${next.path}: the old one's archives are gone`, { path: next.path, oldUuid: replacedUuid, ...(next.uuid ? { newUuid: next.uuid } : {}), archivesLost: archives }));
     }
-    if (prev && prev.state !== next.state && (next.state === 'failed' || next.state === 'missing') && prev.state !== 'failed' && prev.state !== 'missing') {
-      events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, previousState: prev.state, error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
+    const down = (s: string | undefined): boolean => s === 'failed' || s === 'missing';
+    // a disk first reported unusable (configured but not mounted, say) is announced too
+    if (down(next.state) && !down(prev?.state)) {
+      const first = prev === undefined ? ' since its agent first reported it' : '';
+      events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}${first}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, ...(prev ? { previousState: prev.state } : {}), error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
     }
     if (prev && prev.state !== next.state && next.state === 'downgraded') {
       events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: 0, by: 'corruption' }));

@@ -123,7 +123,7 @@ const DATA_V1 = {
   }),
   'debris.found': z.strictObject({ dataPath: relPath, kind: z.enum(['superseded', 'deleted']), size: count, strpver: count.optional(), latestStrpver: count.optional() }),
   'debris.quarantined': z.strictObject({ dataPath: relPath, quarantinePath: relPath, size: count, purgeAfter: isoTime }),
-  'disk.failed': z.strictObject({ path: relPath, previousState: diskState, error: text, archives: count }),
+  'disk.failed': z.strictObject({ path: relPath, previousState: diskState.optional(), error: text, archives: count }),
   'disk.downgraded': z.strictObject({ path: relPath, previousState: diskState, corruptStripes: count, by: z.enum(['corruption', 'operator']) }),
   'disk.replaced': z.strictObject({ path: relPath, oldUuid: name.optional(), newUuid: name.optional(), archivesLost: count }),
   'server.down': z.strictObject({ lastSeen: isoTime, lostAt: isoTime, archives: count }),

@@ -64,6 +64,18 @@ describe('EventRecorder', () => {
     assert.deepEqual(log.query({ limit: 100 }).map((x) => `${x.event.type} ${x.event.subject.lfn}`), ['file.degraded /d/f3']);
   });
 
+  it('a disk first reported missing (never seen usable) is announced, without a previous state; failed -> missing is not a second one', () => {
+    const r = new EventRecorder('t', log, () => undefined, () => false, () => undefined);
+    const d = { diskId: 's1:/d0', serverId: 's1', path: '/d0', space: 'public', since: 1, evidence: ['not a mount point and holds no public directory: not mounted? mount it'] };
+    r.disk(undefined, { ...d, state: 'missing' }, undefined, 0);
+    r.disk({ ...d, state: 'failed' }, { ...d, state: 'missing' }, undefined, 3);
+    r.disk(undefined, { ...d, state: 'online' }, undefined, 0);
+    const got = log.query({ limit: 10 }).map((x) => x.event);
+    assert.deepEqual(got.map((e) => e.type), ['disk.failed']);
+    assert.equal((got[0]?.data as { previousState?: string }).previousState, undefined);
+    assert.match(got[0]?.reason ?? '', /missing since its agent first reported it: not a mount point/);
+  });
+
   it('indicators: low-durability and last-copy-offline are critical, the others warnings, a clear is info', () => {
     const r = new EventRecorder('t', log, () => undefined, () => false, () => undefined);
     for (const indicator of ['low-durability', 'last-copy-offline', 'insufficient-storage', 'disk-failing'] as const) {
