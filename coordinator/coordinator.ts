@@ -376,6 +376,8 @@ export class Coordinator implements SessionContext, AdminContext {
 
   /** Servers down for longer than server.lostAfter become lost (docs/events.md server.lost). */
   private async expireDown(now: number): Promise<void> {
+    // not while evidence is pending (just started: a server down before may be reconnecting)
+    if (this.safeMode.isActive) return;
     for (const s of this.cluster.listServers()) {
       if (s.state !== 'down' || now < s.since + this.lostAfterMs || this.registry.connected(s.serverId)) continue;
       log.warn(`server ${s.serverId} down for longer than server.lostAfter (${Math.round(this.lostAfterMs / 60_000)} min): declared lost; its archives no longer count`);
