@@ -136,9 +136,9 @@ export class OutboxRelay {
           await this.sleep(this.idlePollMs, true);
           continue;
         }
-        for (const event of batch) {
+        for (let i = 0; i < batch.length; i++) {
           if (!this.running) return;
-          await this.publishOne(event);
+          if ((await this.publishOne(batch[i] as EcguardEvent, batch[i + 1])) === 'probed') i++;
         }
       } catch (err) {
         ok = false;
@@ -149,24 +149,32 @@ export class OutboxRelay {
     }
   }
 
-  private async publishOne(event: EcguardEvent): Promise<void> {
+  /** 'probed': `next` was published too (it showed that the stream refuses `event` alone). */
+  private async publishOne(event: EcguardEvent, next?: EcguardEvent): Promise<'ok' | 'probed'> {
     let ack: PubAck;
     try {
       ack = await this.publisher.publish(event);
     } catch (err) {
       if (!(err instanceof EcguardError && REFUSED.has(err.code) && this.source.markRefused)) throw err;
-      // The same event refused again and again (too large for the stream, invalid): set it
-      // aside so it does not hold back every event after it, forever.
+      // The same event refused again and again (too large for the stream, invalid) must not
+      // hold back every event after it, forever. But a stream refusing everything (storage
+      // full) must not make us drop events one by one: the next event decides.
       const tries = this.refusedTries?.id === event.id ? this.refusedTries.count + 1 : 1;
       this.refusedTries = { id: event.id, count: tries };
-      if (tries < this.refusalsBeforeSkip) throw err;
+      if (tries < this.refusalsBeforeSkip || next === undefined) throw err;
+      await this.markDone(next, await this.publisher.publish(next).catch(() => Promise.reject(err)));
       await this.source.markRefused(event.id, errorText(err));
       this.refused++;
       this.refusedTries = undefined;
       this.known = Math.max(0, this.known - 1);
-      log.error(`event ${event.id} (${event.type}) set aside after ${tries} refusals by the stream [${err.code}]: ${errorText(err)}; it stays in the log (ecguard events), publishing goes on`);
-      return;
+      log.error(`event ${event.id} (${event.type}) set aside after ${tries} refusals by the stream, which takes the next event [${err.code}]: ${errorText(err)}; it stays in the log (ecguard events), publishing goes on`);
+      return 'probed';
     }
+    await this.markDone(event, ack);
+    return 'ok';
+  }
+
+  private async markDone(event: EcguardEvent, ack: PubAck): Promise<void> {
     this.refusedTries = undefined;
     if (this.failures > 0) this.recovered(); // a long batch after an outage: count from here
     if (ack.duplicate) this.duplicates++;

@@ -134,6 +134,29 @@ describe('OutboxRelay', function () {
       assert.equal(r.status().consecutiveFailures, 0);
     });
 
+    it('a stream refusing every event (storage full) sets none aside: they wait until it takes them again', async () => {
+      const box = new MemoryOutbox();
+      for (let i = 0; i < 5; i++) box.add(fileCreated());
+      let full = true;
+      let tries = 0;
+      const pub: EventPublisher = {
+        async publish() {
+          if (full) {
+            tries++;
+            throw new EcguardError('NATS_PUBLISH_FAILED', 'stream ECGUARD refused event: insufficient resources');
+          }
+          return ack(1);
+        },
+      };
+      const r = relay(box, pub, { minBackoffMs: 5, maxBackoffMs: 20 });
+      await until(() => tries >= 12, 5000, 'many refusals');
+      assert.equal(box.refused.size, 0, 'nothing set aside');
+      full = false;
+      await until(() => box.published.size === 5, 5000, 'all published once the stream takes them');
+      assert.equal(box.refused.size, 0);
+      assert.equal(r.status().refused, 0);
+    });
+
     it('caps the backoff, counts failures, and kick() wakes an idle relay', async () => {
       const box = new MemoryOutbox();
       box.add(fileCreated());
