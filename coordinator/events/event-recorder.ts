@@ -25,6 +25,8 @@ const INDICATOR_SEVERITY: Record<IndicatorChange['indicator'], 'warning' | 'crit
 
 export class EventRecorder {
 
+  private readonly announcedDebris = new Set<string>();
+
   constructor(
     private readonly cluster: string,
     private readonly log: EventLog,
@@ -72,7 +74,16 @@ export class EventRecorder {
 
   /** Archives that just became debris (an older version, or left behind by a deletion). */
   debrisFound(found: readonly DebrisFound[]): void {
-    this.write(found.flatMap((d) => this.safeMake(this.cluster, 'debris.found', { lfn: d.lfn, serverId: d.serverId, diskId: d.diskId }, `${d.diskId} holds debris of ${d.lfn}: ${d.reason}`, {
+    // An archive's role flaps debris -> superseded -> debris while a server of its file is down
+    // and back: announce each archive once per coordinator run.
+    const fresh = found.filter((d) => {
+      const key = `${d.serverId}\0${d.diskId}\0${d.dataPath}\0${d.strpver ?? ''}`;
+      if (this.announcedDebris.has(key)) return false;
+      if (this.announcedDebris.size >= 200_000) this.announcedDebris.clear(); // bounded memory
+      this.announcedDebris.add(key);
+      return true;
+    });
+    this.write(fresh.flatMap((d) => this.safeMake(this.cluster, 'debris.found', { lfn: d.lfn, serverId: d.serverId, diskId: d.diskId }, `${d.diskId} holds debris of ${d.lfn}: ${d.reason}`, {
       dataPath: d.dataPath, kind: d.kind, size: d.size, ...(d.strpver !== undefined ? { strpver: d.strpver } : {}), ...(d.latestStrpver !== undefined ? { latestStrpver: d.latestStrpver } : {}),
     }) ?? []));
   }

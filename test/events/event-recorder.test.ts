@@ -76,6 +76,14 @@ describe('EventRecorder', () => {
     assert.match(got[0]?.reason ?? '', /missing since its agent first reported it: not a mount point/);
   });
 
+  it('debris.found once per archive, though its role flaps while a server of its file is away', () => {
+    const r = new EventRecorder('t', log, () => undefined, () => false, () => undefined);
+    const d = { lfn: '/d/f', serverId: 's1', diskId: 's1:/d0', dataPath: 'public/0A/x%', size: 9, kind: 'superseded' as const, reason: 'older', strpver: 1, latestStrpver: 2 };
+    r.debrisFound([d]);
+    r.debrisFound([d, { ...d, dataPath: 'public/0B/y%' }]);
+    assert.deepEqual(log.query({ limit: 10 }).map((x) => (x.event.data as { dataPath: string }).dataPath), ['public/0A/x%', 'public/0B/y%']);
+  });
+
   it('indicators: low-durability and last-copy-offline are critical, the others warnings, a clear is info', () => {
     const r = new EventRecorder('t', log, () => undefined, () => false, () => undefined);
     for (const indicator of ['low-durability', 'last-copy-offline', 'insufficient-storage', 'disk-failing'] as const) {
