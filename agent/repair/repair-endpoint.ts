@@ -106,7 +106,7 @@ export class RepairEndpoint implements LinkRepair {
     this.executor.cancel(taskId, reason);
     if (discardSlots.length === 0) return;
     const removed = discardPartials(this.o.layout.disks, taskId, discardSlots);
-    if (removed.length > 0) log.info(`task ${taskId} given up: removed ${removed.length} partial archive(s)`);
+    if (removed.length > 0) log.info(`task ${taskId} (${reason}): removed ${removed.length} partial archive(s)`);
   }
 
   onThrottles(t: Parameters<LinkRepair['onThrottles']>[0]): void {

@@ -92,6 +92,18 @@ export class RepairDispatcher {
     if (changed.length > 0) await store.putRepairTasks(changed);
   }
 
+  /**
+   * Targets an earlier attempt had that this one does not (their disk failed, their server is
+   * full): their partial archives would stay until that agent restarts. Servers with no slot in
+   * the new plan drop them now (one with a slot may run the new attempt: not told to cancel).
+   */
+  private dropLeftTargets(prev: RepairTaskRow, targets: RepairTaskRow['plan']['targets']): void {
+    const staying = new Set(targets.map((x) => x.serverId));
+    const left = new Map<string, number[]>();
+    for (const x of prev.plan.targets) if (!staying.has(x.serverId)) left.set(x.serverId, [...(left.get(x.serverId) ?? []), x.slot]);
+    for (const [serverId, slots] of left) this.host.session(serverId)?.cancelTask(prev.taskId, 'no longer a target of this task: drop its partial archive', slots);
+  }
+
   /** Starts queued tasks within the throttles. */
   async dispatch(now: number, throttles: RepairThrottleSettings, view: PlacementView): Promise<RepairTaskRow[]> {
     const store = this.host.store;
@@ -179,6 +191,7 @@ export class RepairDispatcher {
       const addresses = new Map<string, string>();
       for (const s of [...plan.sources.map((x) => x.serverId), ...(plan.metadataSources ?? []).map((x) => x.serverId), ...plan.targets.map((x) => x.serverId)]) addresses.set(s, this.host.session(s)?.stripesAddress ?? '');
       await store.putRepairTasks([row]);
+      this.dropLeftTargets(t, plan.targets);
       session.sendTask(repairOrderToWire({ taskId: row.taskId, attempt: row.attempt, plan: row.plan, addresses }));
       perAgent.set(executor, (perAgent.get(executor) ?? 0) + 1);
       cluster++;

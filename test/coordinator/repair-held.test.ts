@@ -35,6 +35,7 @@ describe('repair: why a queued task is held', () => {
 
   async function manager(connected: Set<string>, sent: string[], lfns = ['/d/f']): Promise<RepairManager> {
     const cluster = new ClusterState(store);
+    clusterOf = cluster;
     for (const s of SERVERS) {
       await cluster.putServer(server(s, { state: 'up', lastSeen: Date.now(), inventoried: true }));
       await store.putDisk(disk(s, 0));
@@ -44,7 +45,10 @@ describe('repair: why a queued task is held', () => {
     for (const s of SERVERS.slice(0, 5)) await store.applyArchiveChanges(s, lfns.map((l) => archive(s, 0, l)), []);
     await store.putFiles(lfns.map((l) => file(l, { state: 'degraded', redundancy: 1 })));
     const session = (serverId: string): RepairSession | undefined => connected.has(serverId)
-      ? { serverId, stripesAddress: `127.0.0.1:1${serverId.slice(1)}`, sendTask: (t) => void sent.push(`${serverId} ${t.taskId}`), cancelTask: () => undefined, sendThrottles: () => undefined, requestRescan: () => undefined }
+      ? {
+        serverId, stripesAddress: `127.0.0.1:1${serverId.slice(1)}`, sendTask: (t) => void sent.push(`${serverId} ${t.taskId}`),
+        cancelTask: (id, _why, slots) => void sent.push(`${serverId} cancel ${id} [${(slots ?? []).join(',')}]`), sendThrottles: () => undefined, requestRescan: () => undefined,
+      }
       : undefined;
     const m = new RepairManager({
       store, cluster, profileFor: () => P42, gate: () => undefined, session, sessions: () => [...connected].map((s) => session(s) as RepairSession),
@@ -64,6 +68,7 @@ describe('repair: why a queued task is held', () => {
     }
     return m.status(10, false);
   }
+  let clusterOf: ClusterState | undefined;
 
   it('names the unreachable sources, then starts the task once they are back', async () => {
     const connected = new Set(['s0', 's5', 's6']); // s1..s4 hold sources but are not connected
@@ -103,5 +108,24 @@ describe('repair: why a queued task is held', () => {
     assert.equal(queued.length, 1);
     assert.equal(sent.length, 1);
     assert.match(s.held.get(queued[0]?.taskId ?? '') ?? '', /no target server can execute it: s5 already run\(s\) 1 task\(s\) \(per-agent limit\)/);
+  });
+
+  it('a target an earlier attempt had and this one has not is told to drop its partial archive', async () => {
+    const connected = new Set(['s0', 's1', 's2', 's3', 's4', 's5']); // one spare: s5
+    const sent: string[] = [];
+    const m = await manager(connected, sent);
+    await m.run({ lfn: '/d/f' });
+    let s = await settled(m, (x) => x.tasks[0]?.state === 'assigned');
+    const first = s.tasks[0];
+    assert.deepEqual(first?.plan.targets.map((x) => x.serverId), ['s5']);
+    // the attempt fails; meanwhile s5's disk fails and s6 comes: the next attempt writes to s6
+    await clusterOf?.putDisk({ ...(clusterOf.disk('s5:/data/disk0') as NonNullable<ReturnType<ClusterState['disk']>>), state: 'failed' });
+    connected.add('s6');
+    await m.progress('s5', { taskId: first?.taskId ?? '', attempt: first?.attempt ?? 0, phase: 'failed', blocksDone: 0, blocksTotal: 2, bytesRead: 0, bytesWritten: 10, placed: [], sourceProblems: [], errorCode: 'IO', error: 'EIO' });
+    sent.length = 0;
+    s = await settled(m, (x) => x.tasks[0]?.state === 'assigned' && x.tasks[0]?.attempt !== first?.attempt);
+    assert.deepEqual(s.tasks[0]?.plan.targets.map((x) => x.serverId), ['s6']);
+    assert.ok(sent.includes(`s5 cancel ${first?.taskId} [${first?.plan.targets[0]?.slot}]`), sent.join('; '));
+    assert.ok(sent.some((x) => x.startsWith('s6 ') && !x.includes('cancel')), 'the new attempt goes to s6');
   });
 });
