@@ -40,10 +40,13 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    }
     const json = argv.includes('--json');
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.OK;
+      // commander already wrote its message to stderr; scripts asked for JSON get it too
+      if (json) process.stdout.write(JSON.stringify({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } }, null, 2) + '\n');
+      return EXIT.USAGE;
+    }
     const code = err instanceof UsageError ? EXIT.USAGE : err instanceof EcguardError ? EXIT.PROBLEMS : EXIT.INTERNAL;
     const errCode = err instanceof EcguardError ? err.code : 'INTERNAL';
     if (json) process.stdout.write(JSON.stringify({ error: { code: errCode, message: errorText(err) } }, null, 2) + '\n');
