@@ -64,7 +64,9 @@ export function call<Req, Res>(client: AdminClient, method: Method<Req, Res>, re
         reject(new EcguardError('COORDINATOR_UNREACHABLE', `cannot reach the coordinator at ${address} (${(err.details || err.message).replace(/\s*Resolution note:\s*$/, '')}): start it (ecguard coordinator) or give the right --coordinator HOST:PORT (env ECGUARD_COORDINATOR) and TLS files`, { cause: err }));
         return;
       }
-      reject(new EcguardError('COORDINATOR', `coordinator at ${address}: ${err.details || err.message}`, { cause: err }));
+      // the Admin API sends "CODE: message" for its own errors: keep that stable code for scripts
+      const own = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(err.details ?? '');
+      reject(new EcguardError(own?.[1] ?? 'COORDINATOR', `coordinator at ${address}: ${own?.[2] ?? (err.details || err.message)}`, { cause: err }));
     });
   });
 }
