@@ -34,6 +34,10 @@ export function buildProgram(): Command {
   return program;
 }
 
+// A config file named on the command line that cannot be read or makes no sense is bad input
+// like a bad flag (exit 2, nothing done); these errors keep their own codes.
+const INPUT_ERRORS = new Set(['CONFIG_UNREADABLE', 'CONFIG_INVALID']);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -47,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(JSON.stringify({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } }, null, 2) + '\n');
       return EXIT.USAGE;
     }
-    const code = err instanceof UsageError ? EXIT.USAGE : err instanceof EcguardError ? EXIT.PROBLEMS : EXIT.INTERNAL;
+    const code = err instanceof UsageError || (err instanceof EcguardError && INPUT_ERRORS.has(err.code)) ? EXIT.USAGE : err instanceof EcguardError ? EXIT.PROBLEMS : EXIT.INTERNAL;
     const errCode = err instanceof EcguardError ? err.code : 'INTERNAL';
     if (json) process.stdout.write(JSON.stringify({ error: { code: errCode, message: errorText(err) } }, null, 2) + '\n');
     process.stderr.write(`ecguard: ${errCode}: ${errorText(err)}\n`);

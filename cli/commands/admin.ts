@@ -40,7 +40,7 @@ export function registerAdmin(program: Command): void {
     });
 
   addAdminOptions(program.command('files').description('files, filtered by state, server, disk, LFN prefix or creation time'))
-    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete)')
+    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete, pending)')
     .option('--server <id>', 'files with an archive on this server')
     .option('--disk <id>', 'files with an archive on this disk (server:path)')
     .option('--prefix <lfn>', 'LFN prefix')

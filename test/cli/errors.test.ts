@@ -94,6 +94,21 @@ describe('ecguard CLI errors', () => {
     assert.doesNotMatch(noInput.stderr, /at openSync/); // no stack trace
   });
 
+  it('a config file that cannot be read is bad input: exit 2, its code kept, the file named', async () => {
+    const nope = join(root, 'nope.cfg');
+    for (const args of [['scan', '--xrootd-config', nope], ['namespace', 'check', '--xrootd-config', nope], ['disk', 'accept', root, '--config', nope], ['agent', '--config', nope]]) {
+      const r = await runCliAsync([...args, ...(args[0] === 'agent' ? [] : ['--json'])]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, new RegExp(`CONFIG_UNREADABLE: cannot read .*${nope}`));
+      if (args[0] !== 'agent') assert.equal(jsonError(r).code, 'CONFIG_UNREADABLE');
+    }
+    const bad = join(root, 'agent.yaml');
+    writeFileSync(bad, 'nosuchkey: 1\n');
+    const invalid = await runCliAsync(['disk', 'accept', root, '--config', bad]);
+    assert.equal(invalid.code, 2);
+    assert.match(invalid.stderr, /CONFIG_INVALID/);
+  });
+
   it('decode and inspect: a missing archive or a bad --out is a usage error and leaves no partial file', async () => {
     const dirs = ['d0', 'd1', 'd2'].map((d) => join(root, d));
     for (const d of dirs) mkdirSync(d);
