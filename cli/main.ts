@@ -34,9 +34,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-// A config file named on the command line that cannot be read or makes no sense is bad input
-// like a bad flag (exit 2, nothing done); these errors keep their own codes.
-const INPUT_ERRORS = new Set(['CONFIG_UNREADABLE', 'CONFIG_INVALID']);
+// A config or TLS file named on the command line that cannot be read or makes no sense is bad
+// input like a bad flag (exit 2, nothing done); these errors keep their own codes.
+const INPUT_ERRORS = new Set(['CONFIG_UNREADABLE', 'CONFIG_INVALID', 'TLS_FILES']);
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -17,6 +17,7 @@ import { agentMetrics } from '../../agent/metrics/agent-metrics.js';
 import { agentMetricsSource } from '../../agent/metrics/agent-source.js';
 import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
 import { UsageError } from '../../shared/errors.js';
+import { serverCredentials } from '../../shared/tls/tls-identity.js';
 import { getLogger } from '../../shared/logger.js';
 import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
@@ -122,6 +123,10 @@ export function registerDaemons(program: Command): void {
     .action(async (f: CoordinatorFlags) => {
       const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
       if (!tls && !f.insecure) throw new UsageError('give --tls-ca, --tls-cert and --tls-key (deploy/make-certs.sh makes them), or --insecure for a loopback demo');
+      if (tls && (!f.tlsCa || !f.tlsCert || !f.tlsKey)) {
+        throw new UsageError(`TLS needs all three of --tls-ca, --tls-cert and --tls-key; missing ${[['--tls-ca', f.tlsCa], ['--tls-cert', f.tlsCert], ['--tls-key', f.tlsKey]].filter(([, v]) => !v).map(([k]) => k).join(', ')} (deploy/make-certs.sh makes them)`);
+      }
+      if (tls) serverCredentials(tls); // unreadable or mismatched files fail now (TLS_FILES), before the catalog is touched
       const quorum = Number(f.safeModeQuorum);
       if (!(quorum > 0 && quorum <= 1)) throw new UsageError(`--safe-mode-quorum wants a fraction in (0, 1], got ${f.safeModeQuorum}`);
       const specs = f.profile.map((s) => ProfileMap.parseSpec(s));

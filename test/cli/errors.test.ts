@@ -75,6 +75,17 @@ describe('ecguard CLI errors', () => {
       assert.match(r.stderr, want);
       assert.equal(existsSync(join(root, 'cat')), false, 'the catalog directory was created');
     }
+    const partial = await runCliAsync(['coordinator', '--db', db, '--tls-ca', join(root, 'ca.pem')]);
+    assert.equal(partial.code, 2);
+    assert.match(partial.stderr, /missing --tls-cert, --tls-key/);
+    const nope = ['ca', 'cert', 'key'].flatMap((k) => [`--tls-${k}`, join(root, `nope.${k}`)]);
+    const unreadable = await runCliAsync(['coordinator', '--db', db, ...nope]);
+    assert.equal(unreadable.code, 2);
+    assert.match(unreadable.stderr, /TLS_FILES: TLS .* file .*nope\.ca cannot be read/);
+    assert.equal(existsSync(join(root, 'cat')), false, 'the catalog directory was created');
+    const client = await runCliAsync(['status', '--coordinator', '127.0.0.1:1', ...nope, '--json']);
+    assert.equal(client.code, 2);
+    assert.equal(jsonError(client).code, 'TLS_FILES');
   });
 
   it('encode: a missing INPUT or output directory is a usage error and nothing is written', async () => {
