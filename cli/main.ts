@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .description('keeps XRootD erasure-coded (XrdEc) storage healthy')
     .version('0.1.0')
     .exitOverride()
+    .enablePositionalOptions() // needed for the command groups' own --json (requireSubcommand)
     .showHelpAfterError('(run with --help for usage)');
   registerInspect(program);
   registerDecode(program);
@@ -31,7 +32,21 @@ export function buildProgram(): Command {
   registerDisk(program);
   registerEvents(program);
   registerDemo(program);
+  for (const group of program.commands.filter((c) => c.commands.length > 0)) requireSubcommand(group);
   return program;
+}
+
+/** A command group (repair, namespace, …) run without a known subcommand: a usage error that
+ *  lists the subcommands, as JSON with --json (commander alone called --json an unknown option). */
+function requireSubcommand(group: Command): void {
+  // positional: a --json after the subcommand is the subcommand's, not the group's
+  group.enablePositionalOptions().option('--json', 'machine-readable error').allowExcessArguments().action(() => {
+    const names = group.commands.map((c) => c.name()).join(', ');
+    const sub = group.args[0];
+    throw new UsageError(sub === undefined
+      ? `ecguard ${group.name()} needs a subcommand: ${names} (ecguard ${group.name()} SUBCOMMAND --help)`
+      : `ecguard ${group.name()} has no subcommand ${JSON.stringify(sub)}; it has ${names}`);
+  });
 }
 
 // A config or TLS file named on the command line that cannot be read or makes no sense is bad

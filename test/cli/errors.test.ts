@@ -33,6 +33,21 @@ describe('ecguard CLI errors', () => {
     assert.match(plain.stderr, /unknown option '--bogus'/);
   });
 
+  it('a command group without a known subcommand: a usage error listing them (JSON with --json)', async () => {
+    const bare = await runCliAsync(['repair']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /ecguard repair needs a subcommand: status, run, pause, resume, retry, throttle/);
+    const json = await runCliAsync(['namespace', '--json']);
+    assert.equal(json.code, 2);
+    assert.match(jsonError(json).message, /ecguard namespace needs a subcommand: check, rebuild/);
+    const unknown = await runCliAsync(['disk', 'eject', '--json']);
+    assert.equal(unknown.code, 2);
+    assert.match(jsonError(unknown).message, /ecguard disk has no subcommand "eject"; it has accept/);
+    // the subcommand's own --json still belongs to it
+    const sub = await runCliAsync(['repair', 'status', '--coordinator', '127.0.0.1:1', '--insecure', '--json']);
+    assert.equal(jsonError(sub).code, 'COORDINATOR_UNREACHABLE');
+  });
+
   it('a coordinator that does not answer: the message names the address and what to do', async () => {
     for (const args of [['status'], ['files', '--state', 'lost'], ['repair', 'status'], ['events'], ['safemode', 'leave']]) {
       const r = await runCliAsync([...args, ...NOWHERE, '--json']);
