@@ -29,14 +29,26 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--insecure', 'no TLS (loopback demos only)');
 }
 
+// The address each client was made for, so a failed call can name it.
+const addresses = new WeakMap<AdminClient, string>();
+
 export function adminClient(f: AdminFlags): AdminClient {
   const address = f.coordinator ?? process.env.ECGUARD_COORDINATOR ?? 'localhost:7443';
-  if (f.insecure) return new AdminClient(address, grpc.credentials.createInsecure());
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):[0-9]{1,5}$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) > 65535) {
+    throw new UsageError(`${f.coordinator !== undefined ? '--coordinator' : 'ECGUARD_COORDINATOR'} wants HOST:PORT (e.g. coord.example.org:7443), got ${JSON.stringify(address)}`);
+  }
+  if (f.insecure) {
+    const c = new AdminClient(address, grpc.credentials.createInsecure());
+    addresses.set(c, address);
+    return c;
+  }
   const ca = f.tlsCa ?? process.env.ECGUARD_TLS_CA;
   const cert = f.tlsCert ?? process.env.ECGUARD_TLS_CERT;
   const key = f.tlsKey ?? process.env.ECGUARD_TLS_KEY;
   if (!ca || !cert || !key) throw new UsageError('the coordinator needs TLS: give --tls-ca, --tls-cert and --tls-key (an admin certificate from deploy/make-certs.sh --admin NAME), or --insecure for a loopback demo');
-  return new AdminClient(address, clientCredentials({ ca, cert, key }));
+  const c = new AdminClient(address, clientCredentials({ ca, cert, key }));
+  addresses.set(c, address);
+  return c;
 }
 
 type Method<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
@@ -46,8 +58,15 @@ export function call<Req, Res>(client: AdminClient, method: Method<Req, Res>, re
   return new Promise((resolve, reject) => {
     method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
       if (!err) return resolve(res);
-      const hint = err.code === grpc.status.UNAVAILABLE ? ' (is the coordinator running, and are the address and TLS files right?)' : '';
-      reject(new EcguardError('COORDINATOR', `${err.details || err.message}${hint}`, { cause: err }));
+      const address = addresses.get(client) ?? 'the given address';
+      if (err.code === grpc.status.UNAVAILABLE) {
+        // gRPC's own text ("No connection established. Last error: …") says neither where nor what next
+        reject(new EcguardError('COORDINATOR_UNREACHABLE', `cannot reach the coordinator at ${address} (${(err.details || err.message).replace(/\s*Resolution note:\s*$/, '')}): start it (ecguard coordinator) or give the right --coordinator HOST:PORT (env ECGUARD_COORDINATOR) and TLS files`, { cause: err }));
+        return;
+      }
+      // the Admin API sends "CODE: message" for its own errors: keep that stable code for scripts
+      const own = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(err.details ?? '');
+      reject(new EcguardError(own?.[1] ?? 'COORDINATOR', `coordinator at ${address}: ${own?.[2] ?? (err.details || err.message)}`, { cause: err }));
     });
   });
 }

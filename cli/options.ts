@@ -1,5 +1,7 @@
 // Parsing helpers for command-line values: every bad value names the flag and what it wanted.
-import { UsageError } from '../shared/errors.js';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoCode, UsageError } from '../shared/errors.js';
 import type { EcProfile } from '../shared/xrdec/profile.js';
 import { validateProfile } from '../shared/xrdec/profile.js';
 
@@ -19,4 +21,34 @@ export function profileFromFlags(o: { nbdata?: string; nbparity?: string; chunks
     nbParity: parseIntFlag('--nbparity', o.nbparity, 1),
     chunkSize: parseIntFlag('--chunksize', o.chunksize, 1),
   });
+}
+
+function kindOf(path: string): string {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch (err) {
+    return errnoCode(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(err) ?? String(err)})`;
+  }
+}
+
+/** An input file named on the command line: checked before anything is written, so a typo is a usage error. */
+export function requireFile(what: string, path: string): void {
+  const k = kindOf(path);
+  if (k === 'file') return;
+  throw new UsageError(`${what} ${path} ${k === 'dir' ? 'is a directory, not a file' : k === 'other' ? 'is not a regular file' : k}`);
+}
+
+export function requireDir(what: string, path: string): void {
+  const k = kindOf(path);
+  if (k === 'dir') return;
+  throw new UsageError(`${what} ${path} ${k === 'file' || k === 'other' ? 'is not a directory' : k}${k === 'does not exist' ? ' (create it first)' : ''}`);
+}
+
+/** An output file: its directory must exist and the path must not be a directory. */
+export function requireOutputPath(flag: string, path: string): void {
+  if (kindOf(path) === 'dir') throw new UsageError(`${flag} ${path} is a directory; give a file name`);
+  const dir = dirname(path);
+  const k = kindOf(dir);
+  if (k !== 'dir') throw new UsageError(`${flag} ${path}: directory ${dir} ${k === 'file' || k === 'other' ? 'is not a directory' : k}${k === 'does not exist' ? ' (create it first)' : ''}`);
 }

@@ -2,6 +2,7 @@
 // server lost, safemode leave, catalog rebuild.
 import type { Command } from 'commander';
 import type { FileInfo, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import { FILE_STATES } from '../../shared/domain/file-health.js';
 import { UsageError } from '../../shared/errors.js';
 import { diskStateWire } from '../../shared/wire/enums.js';
 import { addAdminOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
@@ -39,7 +40,7 @@ export function registerAdmin(program: Command): void {
     });
 
   addAdminOptions(program.command('files').description('files, filtered by state, server, disk, LFN prefix or creation time'))
-    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete)')
+    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete, pending)')
     .option('--server <id>', 'files with an archive on this server')
     .option('--disk <id>', 'files with an archive on this disk (server:path)')
     .option('--prefix <lfn>', 'LFN prefix')
@@ -47,6 +48,11 @@ export function registerAdmin(program: Command): void {
     .option('--limit <n>', 'at most this many (default: all, paged)')
     .option('--format <fmt>', 'table | paths', 'table')
     .action(async (f: AdminFlags & { state?: string; server?: string; disk?: string; prefix?: string; createdSince?: string; limit?: string; format: string }) => {
+      // an unknown state would silently match nothing: an empty list that looks like good news
+      const states = f.state !== undefined ? f.state.split(',').map((x) => x.trim()).filter((x) => x !== '') : [];
+      const unknown = states.filter((x) => !(FILE_STATES as readonly string[]).includes(x));
+      if (unknown.length > 0) throw new UsageError(`--state: unknown state ${unknown.map((x) => JSON.stringify(x)).join(', ')}; states are ${FILE_STATES.join(', ')}`);
+      if (f.format !== 'table' && f.format !== 'paths') throw new UsageError(`--format wants table or paths, got ${JSON.stringify(f.format)}`);
       const c = adminClient(f);
       let since: number | undefined;
       if (f.createdSince !== undefined) {
@@ -59,7 +65,7 @@ export function registerAdmin(program: Command): void {
       let pending: boolean;
       do {
         const r = await call(c, c.listFiles, {
-          states: f.state ? f.state.split(',') : [], limit: Math.min(10_000, max - files.length),
+          states, limit: Math.min(10_000, max - files.length),
           ...(f.server ? { serverId: f.server } : {}), ...(f.disk ? { diskId: f.disk } : {}), ...(f.prefix ? { prefix: f.prefix } : {}),
           ...(since !== undefined ? { createdSinceMs: since } : {}), ...(after !== undefined ? { after } : {}),
         });

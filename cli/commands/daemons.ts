@@ -17,8 +17,9 @@ import { agentMetrics } from '../../agent/metrics/agent-metrics.js';
 import { agentMetricsSource } from '../../agent/metrics/agent-source.js';
 import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
 import { UsageError } from '../../shared/errors.js';
+import { serverCredentials } from '../../shared/tls/tls-identity.js';
 import { getLogger } from '../../shared/logger.js';
-import { parseDuration } from '../../shared/config/duration.js';
+import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
 
 const log = getLogger('cli');
@@ -71,6 +72,19 @@ function positiveInt(flag: string, v: string): number {
   return n;
 }
 
+/** A duration flag's value; the error names the flag (parseDuration alone cannot). */
+function duration(flag: string, v: string): number {
+  const n = tryParseDuration(v);
+  if (n === undefined) throw new UsageError(`${flag} wants ${DURATION_HINT}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function hostPort(flag: string, v: string): void {
+  const i = v.lastIndexOf(':');
+  const port = v.slice(i + 1);
+  if (i <= 0 || !/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw new UsageError(`${flag} wants HOST:PORT (e.g. 0.0.0.0:7443), got ${JSON.stringify(v)}`);
+}
+
 function positiveNumber(flag: string, v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} wants a positive number, got ${v}`);
@@ -109,11 +123,33 @@ export function registerDaemons(program: Command): void {
     .action(async (f: CoordinatorFlags) => {
       const tls = f.tlsCa || f.tlsCert || f.tlsKey ? { ca: f.tlsCa ?? '', cert: f.tlsCert ?? '', key: f.tlsKey ?? '' } : undefined;
       if (!tls && !f.insecure) throw new UsageError('give --tls-ca, --tls-cert and --tls-key (deploy/make-certs.sh makes them), or --insecure for a loopback demo');
+      if (tls && (!f.tlsCa || !f.tlsCert || !f.tlsKey)) {
+        throw new UsageError(`TLS needs all three of --tls-ca, --tls-cert and --tls-key; missing ${[['--tls-ca', f.tlsCa], ['--tls-cert', f.tlsCert], ['--tls-key', f.tlsKey]].filter(([, v]) => !v).map(([k]) => k).join(', ')} (deploy/make-certs.sh makes them)`);
+      }
+      if (tls) serverCredentials(tls); // unreadable or mismatched files fail now (TLS_FILES), before the catalog is touched
       const quorum = Number(f.safeModeQuorum);
       if (!(quorum > 0 && quorum <= 1)) throw new UsageError(`--safe-mode-quorum wants a fraction in (0, 1], got ${f.safeModeQuorum}`);
       const specs = f.profile.map((s) => ProfileMap.parseSpec(s));
       const profile = specs.find((s) => s.prefix === undefined)?.profile;
       const profilesByPrefix = specs.filter((s) => s.prefix !== undefined).map((s) => ({ prefix: s.prefix as string, profile: s.profile }));
+      // Every flag is checked before the catalog is opened: a typo must not create or touch it.
+      const ms = (flag: string, v: string): number => duration(flag, v);
+      const timing = {
+        heartbeatMs: ms('--heartbeat', f.heartbeat), downAfterMs: ms('--down-after', f.downAfter), safeModeTimeoutMs: ms('--safe-mode-timeout', f.safeModeTimeout),
+        safeModeSettleMs: ms('--safe-mode-settle', f.safeModeSettle), writeSettleMs: ms('--write-settle', f.writeSettle),
+      };
+      const repair = {
+        auto: f.repairAuto, lostAfterMs: ms('--server-lost-after', f.serverLostAfter), criticalAfterMs: ms('--server-critical-after', f.serverCriticalAfter),
+        leaseMs: ms('--repair-lease', f.repairLease), maxAttempts: positiveInt('--repair-attempts', f.repairAttempts), backoffMs: ms('--repair-backoff', f.repairBackoff),
+      };
+      const repairThrottles = {
+        ...(f.repairTasksPerAgent !== undefined ? { perAgentTasks: positiveInt('--repair-tasks-per-agent', f.repairTasksPerAgent) } : {}),
+        ...(f.repairClusterTasks !== undefined ? { clusterTasks: positiveInt('--repair-cluster-tasks', f.repairClusterTasks) } : {}),
+        ...(f.repairSourceStreams !== undefined ? { perSourceStreams: positiveInt('--repair-source-streams', f.repairSourceStreams) } : {}),
+        ...(f.repairMbps !== undefined ? { perAgentMBps: positiveNumber('--repair-mbps', f.repairMbps) } : {}),
+      };
+      hostPort('--listen', f.listen);
+      if (f.metrics !== undefined) hostPort('--metrics', f.metrics);
       const store = openCatalogStore(f.db);
       const eventLog = new EventLog(f.db.replace(/^sqlite:/, ''));
       // Events are always logged first; with --nats an outbox relay publishes them in order.
@@ -138,18 +174,9 @@ export function registerDaemons(program: Command): void {
       }
       const c = new Coordinator({
         cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
-        heartbeatMs: parseDuration(f.heartbeat), downAfterMs: parseDuration(f.downAfter), safeModeTimeoutMs: parseDuration(f.safeModeTimeout), safeModeQuorum: quorum, safeModeSettleMs: parseDuration(f.safeModeSettle), writeSettleMs: parseDuration(f.writeSettle),
+        ...timing, safeModeQuorum: quorum,
         ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
-        repair: {
-          auto: f.repairAuto, lostAfterMs: parseDuration(f.serverLostAfter), criticalAfterMs: parseDuration(f.serverCriticalAfter), leaseMs: parseDuration(f.repairLease),
-          maxAttempts: positiveInt('--repair-attempts', f.repairAttempts), backoffMs: parseDuration(f.repairBackoff),
-        },
-        repairThrottles: {
-          ...(f.repairTasksPerAgent ? { perAgentTasks: positiveInt('--repair-tasks-per-agent', f.repairTasksPerAgent) } : {}),
-          ...(f.repairClusterTasks ? { clusterTasks: positiveInt('--repair-cluster-tasks', f.repairClusterTasks) } : {}),
-          ...(f.repairSourceStreams ? { perSourceStreams: positiveInt('--repair-source-streams', f.repairSourceStreams) } : {}),
-          ...(f.repairMbps ? { perAgentMBps: positiveNumber('--repair-mbps', f.repairMbps) } : {}),
-        },
+        repair, repairThrottles,
       });
       const port = await c.start();
       process.stdout.write(`coordinator listening on port ${port}\n`);

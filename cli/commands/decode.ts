@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { getCodec } from '../../shared/codec/index.js';
 import { decodeObject } from '../../shared/xrdec/object-decoder.js';
-import { parseIntFlag, profileFromFlags } from '../options.js';
+import { parseIntFlag, profileFromFlags, requireFile, requireOutputPath } from '../options.js';
 import { printJson, Progress } from '../output.js';
 
 interface DecodeFlags {
@@ -31,6 +31,9 @@ export function registerDecode(program: Command): void {
     .action(async (paths: string[], f: DecodeFlags) => {
       const profile = profileFromFlags(f);
       const size = f.size === undefined ? undefined : parseIntFlag('--size', f.size);
+      // a mistyped path must not turn into "too few stripes", nor a bad --out leave a partial file
+      for (const p of paths) requireFile('ARCHIVE', p);
+      requireOutputPath('--out', f.out);
       const progress = new Progress('decode', !f.json);
       const report = await decodeObject({
         profile, archivePaths: paths, output: f.out, codec: getCodec(), overwrite: f.force === true,

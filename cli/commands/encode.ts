@@ -9,7 +9,7 @@ import { encodeObject } from '../../shared/xrdec/object-encoder.js';
 import { randomPlacement, seededRandom, type Placement } from '../../shared/xrdec/placement.js';
 import { stripeCount } from '../../shared/xrdec/profile.js';
 import { XATTR_NAMESPACES, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
-import { parseIntFlag, profileFromFlags } from '../options.js';
+import { parseIntFlag, profileFromFlags, requireDir, requireFile } from '../options.js';
 import { printJson, Progress } from '../output.js';
 
 interface EncodeFlags {
@@ -49,7 +49,9 @@ export function registerEncode(program: Command): void {
       if (!XATTR_NAMESPACES.includes(f.xattrNamespace as XattrNamespace)) {
         throw new UsageError(`--xattr-namespace must be one of ${XATTR_NAMESPACES.join(', ')}, got ${JSON.stringify(f.xattrNamespace)}`);
       }
+      requireFile('INPUT', input);
       const dirs = f.outDirs.split(',').filter((d) => d.length > 0);
+      for (const d of dirs) requireDir('--out-dirs: directory', d);
       if (dirs.length < stripeCount(profile)) {
         throw new UsageError(`--out-dirs names ${dirs.length} directories; ${profile.nbData}+${profile.nbParity} needs at least ${stripeCount(profile)}`);
       }

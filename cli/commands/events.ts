@@ -1,7 +1,7 @@
 // `ecguard events`: the data-safety log — every event the coordinator recorded, in order,
 // whether or not NATS was reachable; --follow keeps reading as new ones arrive.
 import type { Command } from 'commander';
-import type { EcguardEvent } from '../../shared/domain/event.js';
+import { EVENT_TYPES, type EcguardEvent } from '../../shared/domain/event.js';
 import { UsageError } from '../../shared/errors.js';
 import { addAdminOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
 import { parseIntFlag } from '../options.js';
@@ -25,6 +25,9 @@ export function registerEvents(program: Command): void {
         if (!Number.isFinite(since)) throw new UsageError(`--since wants an ISO time or Unix milliseconds, got ${JSON.stringify(f.since)}`);
       }
       const types = f.type ? f.type.split(',').map((t) => t.trim()).filter((t) => t !== '') : [];
+      // an unknown type would match nothing, and --follow would wait for it forever
+      const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+      if (unknown.length > 0) throw new UsageError(`--type: unknown event type ${unknown.map((t) => JSON.stringify(t)).join(', ')}; types are ${EVENT_TYPES.join(', ')}`);
       const limit = parseIntFlag('--limit', f.limit ?? (f.follow ? '10' : '1000'), 0);
       const c = adminClient(f);
       const collected: EcguardEvent[] = [];

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { getCodec } from '../../shared/codec/index.js';
 import { inspectArchive, type InspectReport } from '../../shared/xrdec/archive-inspect.js';
 import { EXIT } from '../exit-codes.js';
+import { requireFile } from '../options.js';
 import { printJson, table } from '../output.js';
 
 export function registerInspect(program: Command): void {
@@ -13,6 +14,7 @@ export function registerInspect(program: Command): void {
     .option('--verify', 'read every entry and check its CRC')
     .option('--json', 'machine-readable output')
     .action(async (paths: string[], opts: { verify?: boolean; json?: boolean }) => {
+      for (const p of paths) requireFile('ARCHIVE', p);
       const codec = getCodec();
       const reports: InspectReport[] = [];
       for (const p of paths) reports.push(await inspectArchive(p, codec, opts.verify === true));

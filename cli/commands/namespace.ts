@@ -5,14 +5,14 @@
 import type { Command } from 'commander';
 import { applyRebuild, planRebuild } from '../../agent/namespace/namespace-rebuild.js';
 import { namespaceRootProblem } from '../../agent/namespace/namespace-roots.js';
-import { namespaceRoots, scanSite, type SiteLayout } from '../../agent/scan/site-scanner.js';
+import { namespaceRoots, type SiteLayout } from '../../agent/scan/site-scanner.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { EcguardError, UsageError } from '../../shared/errors.js';
 import { addConnectionOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, table } from '../output.js';
 import { layoutFromFlags, type LayoutFlags } from '../site-layout.js';
-import { addLayoutOptions } from './scan.js';
+import { addLayoutOptions, scanWithProgress } from './scan.js';
 
 const NS_KINDS = new Set(['unreadable', 'data-without-symlink', 'dangling-symlink', 'stale-pfn', 'duplicate-lfn', 'hostile-pfn', 'foreign-symlink', 'missing-pfn']);
 
@@ -32,7 +32,7 @@ export function registerNamespace(program: Command): void {
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
       requireNamespaceRoots(layout);
-      const r = await scanSite(layout, {});
+      const r = await scanWithProgress('namespace check', layout, f.json === true);
       const findings = r.findings.filter((x) => NS_KINDS.has(x.kind));
       process.exitCode = findings.some((x) => x.severity !== 'info') ? EXIT.PROBLEMS : EXIT.OK;
       if (f.json) printJson({ dataFiles: r.records.length, symlinks: r.links.length, findings });
@@ -56,7 +56,7 @@ export function registerNamespace(program: Command): void {
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
       requireNamespaceRoots(layout);
-      const r = await scanSite(layout, {});
+      const r = await scanWithProgress('namespace rebuild', layout, f.json === true);
       const unlinked = r.records.filter((x) => x.nsPath === undefined);
       let confirm: ((rec: ArchiveRecord) => string | undefined) | undefined;
       if (!f.trustPfn) {

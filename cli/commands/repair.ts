@@ -104,7 +104,7 @@ export function registerRepair(program: Command): void {
     .option('--source-streams <n>', 'read streams one agent serves to repairing peers')
     .action(async (f: AdminFlags & { tasksPerAgent?: string; clusterTasks?: string; mbps?: string; sourceStreams?: string }) => {
       const mbps = f.mbps !== undefined ? Number(f.mbps) : undefined;
-      if (mbps !== undefined && !(mbps > 0)) throw new UsageError(`--mbps wants a positive number, got ${f.mbps}`);
+      if (mbps !== undefined && !(mbps > 0 && Number.isFinite(mbps))) throw new UsageError(`--mbps wants a positive number, got ${f.mbps}`);
       const c = adminClient(f);
       const r = await call(c, c.repairThrottle, {
         ...(f.tasksPerAgent !== undefined ? { perAgentTasks: parseIntFlag('--tasks-per-agent', f.tasksPerAgent, 1) } : {}),

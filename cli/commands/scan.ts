@@ -3,7 +3,7 @@
 // when the namespace is gone. Reads only; never writes (no disk markers either).
 import type { Command } from 'commander';
 import type { Finding } from '../../shared/domain/archive-record.js';
-import { scanSite, type SiteScanResult } from '../../agent/scan/site-scanner.js';
+import { scanSite, type SiteLayout, type SiteScanResult } from '../../agent/scan/site-scanner.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes, printJson, table } from '../output.js';
 import { parseIntFlag } from '../options.js';
@@ -34,12 +34,7 @@ export function registerScan(program: Command): void {
     .action(async (f: ScanFlags) => {
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
-      const tty = process.stderr.isTTY === true && !f.json;
-      const result = await scanSite(layout, {
-        workers: parseIntFlag('--workers', f.workers ?? '2'),
-        onProgress: tty ? (p) => process.stderr.write(`\rscan: ${p.bucketsDone}/${p.bucketsTotal} buckets, ${p.files} files`) : undefined,
-      });
-      if (tty) process.stderr.write('\n');
+      const result = await scanWithProgress('scan', layout, f.json === true, parseIntFlag('--workers', f.workers ?? '2', 1));
       const errors = result.findings.filter((x) => x.severity === 'error').length;
       process.exitCode = errors > 0 ? EXIT.PROBLEMS : EXIT.OK;
       if (f.lfns) return printLfns(result, f.json === true);
@@ -49,6 +44,17 @@ export function registerScan(program: Command): void {
       }
       process.stdout.write(describe(result, f.records === true));
     });
+}
+
+/** scanSite with a progress line on a terminal (never with --json or when stderr is not a TTY). */
+export async function scanWithProgress(label: string, layout: SiteLayout, json: boolean, workers?: number): Promise<SiteScanResult> {
+  const tty = process.stderr.isTTY === true && !json;
+  const result = await scanSite(layout, {
+    ...(workers !== undefined ? { workers } : {}),
+    onProgress: tty ? (p) => process.stderr.write(`\r${label}: ${p.bucketsDone}/${p.bucketsTotal} buckets, ${p.files} files`) : undefined,
+  });
+  if (tty) process.stderr.write('\n');
+  return result;
 }
 
 function summarize(r: SiteScanResult): Record<string, unknown> {

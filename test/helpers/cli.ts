@@ -1,5 +1,5 @@
 // Runs the real `ecguard` executable (bin/ecguard.js) as a child process.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +29,17 @@ export function runCliJson<T = Record<string, unknown>>(args: string[], env: Rec
     throw new Error(`ecguard ${args.join(' ')} --json printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
   return { code: r.code, json, stderr: r.stderr };
+}
+
+/** Like runCli, without blocking the test process (several runs can go at once). */
+export function runCliAsync(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ecguard.js'), ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
