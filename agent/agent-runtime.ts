@@ -31,6 +31,8 @@ export interface AgentRuntimeOptions {
   readonly fullScanJitter?: number;
   readonly diskCheckIntervalMs?: number;
   readonly workers?: number;
+  /** Log a full scan's progress (buckets, files) this often (agent YAML scan.progress: 10 s). */
+  readonly scanProgressEveryMs?: number;
   readonly watch?: boolean;
   readonly serviceUser?: ServiceUser;
 }
@@ -181,7 +183,18 @@ export class AgentRuntime extends EventEmitter {
     this.watchedDuringScan = fresher;
     let r: Awaited<ReturnType<typeof scanSite>>;
     try {
-      r = await scanSite({ ...this.o.layout, disks }, { workers: this.o.workers ?? 2 });
+      let said = Date.now();
+      const every = this.o.scanProgressEveryMs;
+      r = await scanSite({ ...this.o.layout, disks }, {
+        workers: this.o.workers ?? 2,
+        ...(every !== undefined ? {
+          onProgress: (p: { bucketsDone: number; bucketsTotal: number; files: number }) => {
+            if (Date.now() - said < every) return;
+            said = Date.now();
+            log.info(`full scan (${reason}): ${p.bucketsDone} of ${p.bucketsTotal} bucket directories, ${p.files} files so far`);
+          },
+        } : {}),
+      });
     } finally {
       this.watchedDuringScan = undefined;
     }

@@ -204,7 +204,7 @@ export function registerDaemons(program: Command): void {
       const serviceUser = lookupServiceUser('xrootd');
       const runtime = new AgentRuntime({
         layout, stateDir: cfg.stateDir, journalMaxEntries: cfg.journal.maxEntries, fullScanIntervalMs: cfg.scan.fullScanIntervalMs,
-        fullScanJitter: cfg.scan.jitter, workers: cfg.scan.workers, watch: cfg.watch.enabled, ...(serviceUser ? { serviceUser } : {}),
+        fullScanJitter: cfg.scan.jitter, workers: cfg.scan.workers, ...(cfg.scan.progress ? { scanProgressEveryMs: 10_000 } : {}), watch: cfg.watch.enabled, ...(serviceUser ? { serviceUser } : {}),
       });
       await runtime.start();
       const repair = new RepairEndpoint({
