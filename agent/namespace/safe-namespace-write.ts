@@ -4,10 +4,11 @@
 // could be steered outside the namespace or chown a root file to xrootd. The addon's nsLinkSync
 // (native/src/ns-walk.h) walks by directory descriptors from the root; without the addon a
 // TypeScript fallback narrows, but does not close, the same races.
-import { closeSync, constants, fchownSync, fstatSync, fsyncSync, lchownSync, lstatSync, mkdirSync, openSync, opendirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { loadNativeAddon } from '../../shared/codec/native-codec.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
+import { fsyncDir, isEmptyDir } from '../repair/durable-fs.js';
 
 export interface NamespaceLinkRequest {
   /** The namespace root (admin configuration, trusted; it may itself be a symlink). Never created. */
@@ -133,7 +134,7 @@ export function writeNamespaceLinkJs(req: NamespaceLinkRequest): NamespaceLinkRe
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
     }
-    if (made && req.durable) fsyncPath(here);
+    if (made && req.durable) fsyncDir(here);
     parent = ownLikeParent(p, made, parent, fixed);
     here = p;
   }
@@ -164,7 +165,7 @@ export function writeNamespaceLinkJs(req: NamespaceLinkRequest): NamespaceLinkRe
     }
   }
   lchownSync(linkPath, parent.uid, parent.gid);
-  if (req.durable) fsyncPath(here);
+  if (req.durable) fsyncDir(here);
   return { created, fixed, link };
 }
 
@@ -205,23 +206,5 @@ function replaceable(linkPath: string, prefix: string): boolean {
     return lstatSync(linkPath).isSymbolicLink() && readlinkSync(linkPath).startsWith(prefix);
   } catch {
     return false;
-  }
-}
-
-function fsyncPath(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isEmptyDir(path: string): boolean {
-  const d = opendirSync(path);
-  try {
-    return d.readSync() === null;
-  } finally {
-    d.closeSync();
   }
 }

@@ -81,7 +81,7 @@ export function occupied(path: string): boolean {
 }
 
 /** Reads at most one entry: a bucket or namespace directory may hold many thousands. */
-function isEmptyDir(path: string): boolean {
+export function isEmptyDir(path: string): boolean {
   const d = opendirSync(path);
   try {
     return d.readSync() === null;
