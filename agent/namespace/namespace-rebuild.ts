@@ -41,8 +41,11 @@ export interface RebuildOutcome {
 }
 
 /** Why a data file that is not a sound XrdEc archive gets no link, and what to do instead. */
+/** One shell word: file names come from clients, and an operator may paste the command as root. */
+const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
 function notRebuilt(r: ArchiveRecord, target: string): string {
-  const byHand = `if it is live, link it by hand: ln -s '${target}' '${r.pfn ?? ''}' (then chown -h it like its directory)`;
+  const byHand = `if it is live, link it by hand: ln -s -- ${shellWord(target)} ${shellWord(r.pfn ?? '')} (then chown -h it like its directory)`;
   // .mt files carry no version of their own: no other server can confirm one by strpver
   if (r.parseStatus === 'not-ec' && (r.parseError ?? '').startsWith(METADATA_NOTE)) return `an XrdEc metadata (.mt) file: not rebuilt (no version to confirm it by); once its object is linked, ${byHand}`;
   if (r.parseStatus === 'not-zip') return `not an XrdEc archive (a plain file): no other server can confirm it; ${byHand}`;

@@ -1,6 +1,7 @@
 // Rebuild skips what no other server can confirm, saying what it is and what to do: a .mt file
 // and a plain file were both called "the archive is damaged".
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { planRebuild } from '../../agent/namespace/namespace-rebuild.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
@@ -20,8 +21,17 @@ describe('namespace rebuild: why a file is not linked', () => {
     ], [], disks, ['/ns/data']);
     assert.deepEqual(plan.actions, []);
     const why = Object.fromEntries(plan.skipped.map((s) => [s.lfn, s.reason]));
-    assert.match(why['/data/obj.mt'] ?? '', /^an XrdEc metadata \(\.mt\) file: not rebuilt .* ln -s '\/d0\/public\/0A\/_data_obj\.mt%' '\/data\/obj\.mt'/);
+    assert.match(why['/data/obj.mt'] ?? '', /^an XrdEc metadata \(\.mt\) file: not rebuilt .* ln -s -- '\/d0\/public\/0A\/_data_obj\.mt%' '\/data\/obj\.mt'/);
     assert.match(why['/data/plain.txt'] ?? '', /^not an XrdEc archive \(a plain file\): no other server can confirm it; if it is live, link it by hand/);
     assert.equal(why['/data/torn'], 'the archive is damaged (truncated: EIO: short read): not made visible');
+  });
+
+  it('the printed command quotes client-chosen names: a quote in an LFN stays one word for the shell', () => {
+    const lfn = "/data/x'; touch /tmp/ecguard-pwned #";
+    const plan = planRebuild([base(lfn, { parseStatus: 'not-zip' })], [], [{ diskId: 's1:/d0', space: 'public', path: '/d0' }], ['/ns/data']);
+    const cmd = /ln -s -- (.*) \(then chown/.exec(plan.skipped[0]?.reason ?? '')?.[1] ?? '';
+    // the shell splits the two arguments back exactly, and runs nothing else
+    const words = execFileSync('sh', ['-c', `printf '%s\\n' ${cmd}`], { encoding: 'utf8' }).split('\n').slice(0, -1);
+    assert.deepEqual(words, [`/d0/public/0A/${lfn.replace(/\//g, '_')}%`, lfn]);
   });
 });
