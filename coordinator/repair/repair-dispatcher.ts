@@ -60,7 +60,14 @@ export class RepairDispatcher {
           done.push(finished(t, 'done', now));
           this.rescanAsked.delete(t.taskId);
         } else if (!t.placed.every((p) => this.host.session(p.serverId))) {
-          // A holder that is not connected cannot show its inventory: no evidence either way yet.
+          // A holder that is not connected cannot show its inventory: no evidence either way yet,
+          // unless it is gone for good (lost, or down past server.lostAfter): then the task is
+          // retried, or it would stay verifying (and its file never planned again) forever.
+          const gone = t.placed.map((p) => p.serverId).filter((id) => {
+            const x = this.host.cluster.server(id);
+            return !this.host.session(id) && (x === undefined || x.state === 'lost' || (x.state === 'down' && now >= x.since + this.settings.lostAfterMs));
+          });
+          if (gone.length > 0) changed.push(failed(t, { code: 'HOLDER_LOST', error: `the server(s) holding the new archive(s) are gone before their inventory showed them: ${[...new Set(gone)].join(', ')}`, now, settings: this.settings }));
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs * 4) {
           changed.push(failed(t, { code: 'NOT_IN_INVENTORY', error: `the new archive(s) never showed in the inventory of ${t.placed.map((p) => p.serverId).join(', ')}`, now, settings: this.settings }));
         } else if (now - t.updatedAt > this.settings.inventoryWaitMs && !this.rescanAsked.has(t.taskId)) {

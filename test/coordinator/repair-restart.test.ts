@@ -65,4 +65,30 @@ describe('repair after a coordinator restart', () => {
     assert.deepEqual(states, { '/d/running': 'running', '/d/last': 'running', '/d/verifying': 'verifying' });
     assert.deepEqual(failures, []);
   });
+
+  it('a verifying task whose holder is gone for good is retried; one whose holder is briefly away waits', async () => {
+    const now = Date.now();
+    const cluster = new ClusterState(store);
+    await cluster.putServer({ serverId: 'gone', state: 'lost', since: now - 10_000, lastSeen: now - 20_000, appliedSeq: 0, instanceId: 'i-g', inventoried: true });
+    await cluster.putServer({ serverId: 'away', state: 'down', since: now - 10_000, lastSeen: now - 20_000, appliedSeq: 0, instanceId: 'i-a', inventoried: true });
+    await cluster.load();
+    const verifyingOn = (lfn: string, holder: string): RepairTaskRow => {
+      const p = { ...plan(lfn), targets: [{ slot: 0, serverId: holder, diskId: diskId(holder) }] };
+      const { leaseUntil: _l, ...v } = assigned(newTask({ lfn, plan: p, redundancy: 1, degradedSince: 0, now: now - 60_000 }), { executor: holder, plan: p, redundancy: 1, now: now - 30_000, leaseMs: 60_000 });
+      return { ...v, state: 'verifying', updatedAt: now - 30_000, placed: [{ slot: 0, serverId: holder, diskId: diskId(holder), dataPath: 'public/0A/new%', size: 1, linked: true }] };
+    };
+    await store.putRepairTasks([verifyingOn('/d/gone', 'gone'), verifyingOn('/d/away', 'away')]);
+    const m = new RepairManager({
+      store, cluster, profileFor: () => P42, gate: () => 'safe mode', session: () => undefined, sessions: () => [],
+      reclassify: () => undefined, flushReclassify: async () => undefined,
+    }, { ...DEFAULT_REPAIR, tickMs: 3_600_000 });
+    await m.start();
+    try {
+      await m.tick();
+    } finally {
+      m.stop();
+    }
+    const rows = Object.fromEntries((await store.listRepairTasks({})).map((t) => [t.lfn, `${t.state} ${t.errorCode ?? ''}`.trim()]));
+    assert.deepEqual(rows, { '/d/gone': 'failed HOLDER_LOST', '/d/away': 'verifying' });
+  });
 });
