@@ -379,7 +379,9 @@ export class Coordinator implements SessionContext, AdminContext {
     // not while evidence is pending (just started: a server down before may be reconnecting)
     if (this.safeMode.isActive) return;
     for (const s of this.cluster.listServers()) {
-      if (s.state !== 'down' || now < s.since + this.lostAfterMs || this.registry.connected(s.serverId)) continue;
+      // The grace counts from this coordinator's start at the earliest: the time it was itself
+      // down is no silence of the server (as repair leases get a fresh one at start).
+      if (s.state !== 'down' || now < Math.max(s.since, this.startedAt) + this.lostAfterMs || this.registry.connected(s.serverId)) continue;
       log.warn(`server ${s.serverId} down for longer than server.lostAfter (${Math.round(this.lostAfterMs / 60_000)} min): declared lost; its archives no longer count`);
       await this.declareLost(s.serverId, s.lastSeen, 'timeout');
     }
