@@ -22,6 +22,8 @@ import { getLogger } from '../../shared/logger.js';
 import { eventSubject, parseEvent, type EcguardEvent } from '../../shared/domain/event.js';
 
 export const STREAM_NAME = 'ECGUARD';
+/** JetStream's "message size exceeds maximum allowed", the client's "max_payload size exceeded". */
+const TOO_LARGE = /message size exceeds maximum|max_payload/i;
 export const STREAM_SUBJECT = 'ecguard.>';
 
 const HOUR = 3_600_000;
@@ -147,6 +149,9 @@ export class JetStreamPublisher {
         expect: { streamName: STREAM_NAME },
       });
     } catch (err) {
+      // Too large for the stream or the server is this event's own fault: it will never go
+      // through (EVENT_REFUSED). Any other refusal (storage full, limits) may pass later.
+      if (TOO_LARGE.test(errorText(err))) throw new EcguardError('EVENT_REFUSED', `stream ${STREAM_NAME} refuses event ${e.id} for good: ${errorText(err)}`, { cause: err });
       if (err instanceof JetStreamApiError) {
         throw new EcguardError('NATS_PUBLISH_FAILED', `stream ${STREAM_NAME} refused event ${e.id}: ${errorText(err)}`, { cause: err });
       }

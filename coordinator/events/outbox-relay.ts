@@ -2,9 +2,9 @@
 // at a time, each marked published only after JetStream acked it. On any failure it stops at
 // that event, waits (backoff capped at a few seconds) and resumes from the same event, so NATS
 // being down loses nothing; a crash between ack and mark republishes the event, which the
-// stream drops as a duplicate (same Nats-Msg-Id inside the duplicate window). An event the
-// stream itself refuses several times in a row is set aside (kept in the log) so it cannot
-// hold back all later events.
+// stream drops as a duplicate (same Nats-Msg-Id inside the duplicate window). An event that
+// can never go through (too large, invalid: EVENT_REFUSED, BAD_EVENT) is set aside after a few
+// tries (kept in the log) so it cannot hold back all later events.
 import type { PubAck } from '@nats-io/jetstream';
 import type { EcguardEvent } from '../../shared/domain/event.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
@@ -38,8 +38,8 @@ export interface OutboxRelayOptions {
   readonly refusalsBeforeSkip?: number;
 }
 
-/** Errors that say the stream answered and refused this very event (not that NATS is away). */
-const REFUSED = new Set(['NATS_PUBLISH_FAILED', 'BAD_EVENT']);
+/** Errors about this very event (too large, invalid), not about NATS or the stream's state. */
+const REFUSED = new Set(['EVENT_REFUSED', 'BAD_EVENT']);
 
 export interface OutboxRelayStatus {
   readonly running: boolean;
@@ -136,9 +136,9 @@ export class OutboxRelay {
           await this.sleep(this.idlePollMs, true);
           continue;
         }
-        for (let i = 0; i < batch.length; i++) {
+        for (const event of batch) {
           if (!this.running) return;
-          if ((await this.publishOne(batch[i] as EcguardEvent, batch[i + 1])) === 'probed') i++;
+          await this.publishOne(event);
         }
       } catch (err) {
         ok = false;
@@ -149,29 +149,25 @@ export class OutboxRelay {
     }
   }
 
-  /** 'probed': `next` was published too (it showed that the stream refuses `event` alone). */
-  private async publishOne(event: EcguardEvent, next?: EcguardEvent): Promise<'ok' | 'probed'> {
+  private async publishOne(event: EcguardEvent): Promise<void> {
     let ack: PubAck;
     try {
       ack = await this.publisher.publish(event);
     } catch (err) {
       if (!(err instanceof EcguardError && REFUSED.has(err.code) && this.source.markRefused)) throw err;
-      // The same event refused again and again (too large for the stream, invalid) must not
-      // hold back every event after it, forever. But a stream refusing everything (storage
-      // full) must not make us drop events one by one: the next event decides.
+      // An event that can never go through (too large, invalid) must not hold back every event
+      // after it, forever. Only such errors count: a full stream is waited out, never skipped.
       const tries = this.refusedTries?.id === event.id ? this.refusedTries.count + 1 : 1;
       this.refusedTries = { id: event.id, count: tries };
-      if (tries < this.refusalsBeforeSkip || next === undefined) throw err;
-      await this.markDone(next, await this.publisher.publish(next).catch(() => Promise.reject(err)));
+      if (tries < this.refusalsBeforeSkip) throw err;
       await this.source.markRefused(event.id, errorText(err));
       this.refused++;
       this.refusedTries = undefined;
       this.known = Math.max(0, this.known - 1);
-      log.error(`event ${event.id} (${event.type}) set aside after ${tries} refusals by the stream, which takes the next event [${err.code}]: ${errorText(err)}; it stays in the log (ecguard events), publishing goes on`);
-      return 'probed';
+      log.error(`event ${event.id} (${event.type}) set aside after ${tries} refusals [${err.code}]: ${errorText(err)}; it stays in the log (ecguard events), publishing goes on`);
+      return;
     }
     await this.markDone(event, ack);
-    return 'ok';
   }
 
   private async markDone(event: EcguardEvent, ack: PubAck): Promise<void> {

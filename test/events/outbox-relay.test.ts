@@ -2,6 +2,12 @@
 // (dedupe by Nats-Msg-Id). With a real nats-server for the outage and crash cases, and a fake
 // publisher for ordering and backoff details.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { EventLog } from '../../coordinator/events/event-log.js';
 import type { PubAck } from '@nats-io/jetstream';
 import { JetStreamPublisher, STREAM_NAME } from '../../coordinator/events/jetstream-publisher.js';
 import { OutboxRelay, type EventPublisher, type OutboxSource } from '../../coordinator/events/outbox-relay.js';
@@ -104,7 +110,7 @@ describe('OutboxRelay', function () {
       assert.equal(r.status().published, 10);
     });
 
-    it('an event the stream keeps refusing is set aside after 3 tries; the ones after it go out; an outage never sets one aside', async () => {
+    it('an event that can never go through is set aside after 3 tries; the ones after it go out; an outage never sets one aside', async () => {
       const box = new MemoryOutbox();
       for (let i = 0; i < 4; i++) box.add(fileCreated());
       const poison = (box.events[1] as EcguardEvent).id;
@@ -119,7 +125,7 @@ describe('OutboxRelay', function () {
           }
           if (e.id === poison) {
             tries++;
-            throw new EcguardError('NATS_PUBLISH_FAILED', `stream ECGUARD refused event ${e.id}: message size exceeds maximum allowed`);
+            throw new EcguardError('EVENT_REFUSED', `stream ECGUARD refuses event ${e.id} for good: message size exceeds maximum allowed`);
           }
           sent.push(e.id);
           return ack(sent.length);
@@ -244,6 +250,32 @@ describe('OutboxRelay', function () {
         got.map((m) => m.seq),
         box.events.map((_, i) => i + 1),
       );
+    });
+
+    it('an event too large for the stream is set aside (kept in the log with its error); the others are published in order', async () => {
+      // an operator capped the message size on the stream (ensureStream leaves it alone)
+      const nc = await connect({ servers: nats.url });
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(STREAM_NAME);
+      await jsm.streams.update(STREAM_NAME, { ...info.config, max_msg_size: 2048 });
+      await nc.close();
+      const dir = mkdtempSync(join(tmpdir(), 'ecguard-poison-'));
+      const log = new EventLog(join(dir, 'c.db'));
+      try {
+        log.beginPublishing();
+        const big = makeEvent('prod', 'file.created', { lfn: `/data/${'b'.repeat(1800)}` }, 'a big one', { filesize: 1, profile: { nbData: 4, nbParity: 2, chunkSize: 1048576 }, servers: [] });
+        const events = [fileCreated(), big, fileCreated(), fileCreated()];
+        log.append(events);
+        const r = relay({ pending: async (n) => log.pending(n), markPublished: async (ids) => log.markPublished(ids), countPending: async () => log.backlog(), markRefused: async (id, e) => log.markRefused(id, e) }, publisher, { minBackoffMs: 5, maxBackoffMs: 20 });
+        await until(() => log.backlog() === 0, 10_000, 'the outbox drained');
+        const got = await readStream(nats.url, STREAM_NAME);
+        assert.deepEqual(got.map((m) => m.msgId), events.filter((e) => e !== big).map((e) => e.id));
+        assert.equal(log.refusedCount(), 1);
+        assert.equal(r.status().refused, 1);
+      } finally {
+        log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('a relay stopped between publish and markPublished: the next one republishes, the stream keeps one copy', async () => {
