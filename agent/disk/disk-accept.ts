@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
+import { fsyncDir } from '../repair/durable-fs.js';
 import { MARKER_FILE, readMarker, type DiskMarker } from './disk-marker.js';
 
 export interface DiskAcceptResult {
@@ -21,17 +22,30 @@ export interface DiskAcceptResult {
   readonly written: boolean;
 }
 
-/** Stored identity of these disks (the agent's state DB, read-only: the agent may be running). */
-function storedUuid(stateDir: string, diskIds: readonly string[]): string | undefined {
+interface Stored {
+  readonly uuid?: string;
+  /** The agent saw the disk as a mount point: then only a mount point is accepted. */
+  readonly mountPoint: boolean;
+}
+
+/** What the agent stored of these disks (its state DB, read-only: the agent may be running). */
+function stored(stateDir: string, diskIds: readonly string[]): Stored {
   const file = join(stateDir, 'agent.sqlite');
-  if (!existsSync(file)) return undefined;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  if (!existsSync(file)) return { mountPoint: false };
+  let db: Database.Database;
   try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new EcguardError('STATE_UNREADABLE', `cannot read the agent's state ${file}: ${errnoCode(err) ?? String(err)}: check stateDir in the agent config`, { cause: err });
+  }
+  try {
+    let mountPoint = false;
     for (const id of diskIds) {
-      const r = db.prepare('SELECT uuid FROM disks WHERE disk_id = ?').get(id) as { uuid: string | null } | undefined;
-      if (r?.uuid) return r.uuid;
+      const r = db.prepare('SELECT uuid, mount_point FROM disks WHERE disk_id = ?').get(id) as { uuid: string | null; mount_point: number } | undefined;
+      mountPoint ||= r?.mount_point === 1;
+      if (r?.uuid) return { uuid: r.uuid, mountPoint };
     }
-    return undefined;
+    return { mountPoint };
   } finally {
     db.close();
   }
@@ -48,15 +62,26 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   } catch (err) {
     throw new EcguardError('DISK_NOT_MOUNTED', `${want}: ${errnoCode(err) ?? 'cannot stat'}: mount the disk first`);
   }
-  const mounted = statSync(dirname(want)).dev !== st.dev || mine.some((d) => existsSync(join(want, d.space)));
-  if (!mounted) throw new EcguardError('DISK_NOT_MOUNTED', `${want} is not a mount point and holds no space directory: mount the disk first`);
-  const uuid = o.replaced ? randomUUID() : storedUuid(stateDir, diskIds);
+  const known = stored(stateDir, diskIds);
+  const mountPoint = statSync(dirname(want)).dev !== st.dev;
+  // A disk the agent knew as a mount point must be one again: a stale space directory under an
+  // unmounted mount point is not the disk (the marker would land on the root filesystem).
+  if (known.mountPoint && !mountPoint) throw new EcguardError('DISK_NOT_MOUNTED', `${want} is not a mount point, and the agent knew it as one: mount the disk first`);
+  if (!mountPoint && !mine.some((d) => existsSync(join(want, d.space)))) throw new EcguardError('DISK_NOT_MOUNTED', `${want} is not a mount point and holds no space directory: mount the disk first`);
+  for (const d of mine) {
+    if (d.chkmount !== undefined && !existsSync(d.chkmount)) throw new EcguardError('DISK_NOT_MOUNTED', `the chkmount file ${d.chkmount} is absent: xrootd would not use this disk; mount it first`);
+  }
+  const uuid = o.replaced ? randomUUID() : known.uuid;
   if (uuid === undefined) throw new EcguardError('DISK_NO_IDENTITY', `the agent (state ${stateDir}) knows no identity for ${want}: nothing to accept; it writes the marker itself once the disk is mounted (a new disk: --replaced)`);
   const markerPath = join(want, MARKER_FILE);
   const cur = readMarker(markerPath);
   if (cur.kind === 'not-regular') throw new EcguardError('DISK_MARKER_NOT_FILE', `${markerPath} is not a regular file (${cur.what}): remove it first`);
+  if (cur.kind === 'invalid' || cur.kind === 'io-error') throw new EcguardError('DISK_MARKER_INVALID', `${markerPath} cannot be read as a marker${cur.kind === 'invalid' ? ` (${cur.problem})` : ' (EIO)'}: nothing written; look at it, then remove it if it is not ours`);
   if (cur.kind === 'ok' && o.replaced) throw new EcguardError('DISK_HAS_MARKER', `${markerPath} holds ${cur.marker.uuid}: the disk has an identity; remove the marker first if this really is a new disk`);
-  if (cur.kind === 'ok' && cur.marker.uuid === uuid) return { diskIds, path: want, uuid, written: false };
+  if (cur.kind === 'ok' && cur.marker.uuid !== uuid) {
+    throw new EcguardError('DISK_OTHER_IDENTITY', `${markerPath} holds ${cur.marker.uuid}, the agent knew ${uuid} here: this is another disk, not accepted (a new disk: remove its marker, then --replaced)`);
+  }
+  if (cur.kind === 'ok') return { diskIds, path: want, uuid, written: false };
   const marker: DiskMarker = { uuid, createdAt: new Date().toISOString(), serverId, path: want };
   // Temp file then rename: the marker is never half written, and a link at its name is replaced, not followed.
   const tmp = join(want, `${MARKER_FILE}.${randomUUID()}.tmp`);
@@ -73,5 +98,6 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
     unlinkSync(tmp);
     throw err;
   }
+  fsyncDir(want); // the rename survives a power cut
   return { diskIds, path: want, uuid, written: true };
 }

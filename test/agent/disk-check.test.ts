@@ -3,7 +3,7 @@
 // gates xrootd, and a marker that is not a small regular file never blocks or follows a link.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
@@ -165,6 +165,33 @@ describe('disk accept', () => {
     db.close();
     symlinkSync('/dev/zero', join(path, MARKER_FILE));
     assert.throws(() => acceptDisk([disk], path, state, 'srv1'), { code: 'DISK_MARKER_NOT_FILE' });
+  });
+
+  it('never overwrites another disk\'s marker or one it cannot read, and never accepts a directory where a mount point was', () => {
+    const path = join(root, 'disk1');
+    mkdirSync(join(path, 'public'), { recursive: true });
+    const disk = { diskId: 'srv1:d1', space: 'public', path };
+    const known = '11111111-1111-1111-1111-111111111111';
+    const db = openAgentDb(state);
+    new DiskStore(db).put(disk.diskId, path, { diskId: disk.diskId, path, state: 'missing', uuid: known, mountPoint: false, evidence: [] }, false);
+    db.close();
+    const marker = join(path, MARKER_FILE);
+    const other = JSON.stringify({ uuid: '22222222-2222-2222-2222-222222222222', createdAt: 'x', serverId: 'srv9', path });
+    writeFileSync(marker, other);
+    assert.throws(() => acceptDisk([disk], path, state, 'srv1'), { code: 'DISK_OTHER_IDENTITY' });
+    assert.equal(readFileSync(marker, 'utf8'), other, 'the other disk\'s marker is untouched');
+    writeFileSync(marker, 'garbage');
+    assert.throws(() => acceptDisk([disk], path, state, 'srv1'), { code: 'DISK_MARKER_INVALID' });
+    assert.equal(readFileSync(marker, 'utf8'), 'garbage');
+    unlinkSync(marker);
+    // the agent knew it as a mount point: a plain directory with a stale space dir is not the disk
+    const db2 = openAgentDb(state);
+    new DiskStore(db2).put(disk.diskId, path, { diskId: disk.diskId, path, state: 'missing', uuid: known, mountPoint: true, evidence: [] }, true);
+    db2.close();
+    assert.throws(() => acceptDisk([disk], path, state, 'srv1'), { code: 'DISK_NOT_MOUNTED' });
+    assert.ok(!existsSync(marker), 'no marker written');
+    // chkmount file absent: xrootd would skip the disk, so is it
+    assert.throws(() => acceptDisk([{ ...disk, chkmount: join(path, 'mounted') }], path, state, 'srv1'), { code: 'DISK_NOT_MOUNTED' });
   });
 });
 
