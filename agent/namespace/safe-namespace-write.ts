@@ -58,7 +58,7 @@ export function loadNsWalkAddon(): { addon?: NsWalkAddon; problem?: string } {
     loaded = { problem: `the ecguard_native addon does not load: ${errorText(err).split('\n')[0]}` };
   }
   if (loaded.problem !== undefined) {
-    getLogger('namespace').warn(`${loaded.problem}; namespace links are made by plain path calls, which a namespace owner racing them can still misdirect`);
+    getLogger('namespace').warn(`${loaded.problem}; namespace links can only be made by a non-root agent (plain path calls), root refuses to write them`);
   }
   return loaded;
 }
@@ -80,6 +80,7 @@ function split(req: NamespaceLinkRequest): Split {
   if (parts.length === 0 || parts.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
     throw new EcguardError('NAMESPACE_BAD_PATH', `link path ${JSON.stringify(req.linkPath)} is not a clean path below the namespace root ${root}`);
   }
+  if (req.replaceInto !== undefined && (!req.tempName || req.tempName.includes('/'))) throw new EcguardError('NAMESPACE_BAD_PATH', `replacing a link into ${req.replaceInto} needs a plain temp name, got ${JSON.stringify(req.tempName ?? '')}`);
   return { root, dirs: parts.slice(0, -1), name: parts[parts.length - 1] as string };
 }
 
@@ -93,11 +94,16 @@ const replacePrefix = (dir: string): string => dir.replace(/\/+$/, '') + '/';
  * not a directory; other failures throw Node's errno errors.
  */
 export function writeNamespaceLink(req: NamespaceLinkRequest): NamespaceLinkResult {
-  const { addon } = loadNsWalkAddon();
-  if (!addon) return writeNamespaceLinkJs(req);
+  const { addon, problem } = loadNsWalkAddon();
+  if (!addon) {
+    // As root, path calls a namespace owner races can misdirect anywhere: no namespace write
+    // without the descriptor walk. Others write with their own rights: the fallback is fine.
+    if (process.geteuid?.() === 0) throw new EcguardError('NAMESPACE_UNSAFE', `${problem ?? 'the native addon is missing'}: root writes no namespace link without it; nothing was written`);
+    return writeNamespaceLinkJs(req);
+  }
   const s = split(req);
   const opts = {
-    ...(req.replaceInto !== undefined ? { replaceInto: replacePrefix(req.replaceInto), tempName: req.tempName ?? '' } : {}),
+    ...(req.replaceInto !== undefined ? { replaceInto: replacePrefix(req.replaceInto), tempName: req.tempName as string } : {}),
     ...(req.durable ? { durable: true } : {}),
   };
   let r;

@@ -3,9 +3,12 @@
 // NAMESPACE_NOT_DIRECTORY, nothing made past the symlink, nothing chowned through it; a
 // crash-left directory is fixed only when ours and empty; an existing link is never overwritten.
 import assert from 'node:assert/strict';
-import { chownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNsWalkAddon, NOT_A_DIRECTORY, writeNamespaceLink, writeNamespaceLinkJs, type NamespaceLinkRequest, type NamespaceLinkResult } from '../../agent/namespace/safe-namespace-write.js';
+import { repoRoot } from '../helpers/cli.js';
 import { asRoot, makeHostileNamespace, withMkdirSwappedForSymlink, type HostileNamespace } from '../helpers/hostile-namespace.js';
 
 const TARGET = '/disk1/public/00/X%';
@@ -132,5 +135,24 @@ describe('namespace: safe namespace link writer', function () {
   it('a directory swapped for a symlink to a root file between mkdir and chown is refused by the fallback, the file untouched', () => {
     assert.throws(() => withMkdirSwappedForSymlink(ns.victim, () => writeNamespaceLinkJs({ root: ns.nsRoot, linkPath: join(ns.nsRoot, 'new/link'), target: TARGET })), refused(join(ns.nsRoot, 'new')));
     assert.deepEqual(ownerOf(ns.victim), [0, 0]);
+  });
+});
+
+describe('namespace writes without the native addon', () => {
+  it('root refuses to write a link (NAMESPACE_UNSAFE) and creates nothing', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ecguard-nsunsafe-'));
+    try {
+      // a child process whose addon does not load (ECGUARD_NATIVE_ADDON points nowhere)
+      const script = `
+        import { writeNamespaceLink } from ${JSON.stringify(join(repoRoot, 'dist/agent/namespace/safe-namespace-write.js'))};
+        try { writeNamespaceLink({ root: process.argv[1], linkPath: process.argv[1] + '/a/b', target: '/nowhere' }); console.log('written'); }
+        catch (e) { console.log(e.code); }`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, '--', root], { encoding: 'utf8', env: { ...process.env, ECGUARD_NATIVE_ADDON: join(root, 'missing.node') } });
+      assert.equal(process.geteuid?.(), 0, 'this test runs as root, as the agent does');
+      assert.equal(r.stdout.trim(), 'NAMESPACE_UNSAFE', r.stderr);
+      assert.deepEqual(readdirSync(root), []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
