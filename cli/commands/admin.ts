@@ -39,8 +39,9 @@ export function registerAdmin(program: Command): void {
       process.exitCode = bad.length ? EXIT.PROBLEMS : EXIT.OK;
     });
 
+  const FILTERABLE = FILE_STATES.filter((x) => x !== 'pending');
   addAdminOptions(program.command('files').description('files, filtered by state, server, disk, LFN prefix or creation time'))
-    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete, pending)')
+    .option('--state <states>', 'comma-separated states (healthy, degraded, critical, unavailable, lost, incomplete)')
     .option('--server <id>', 'files with an archive on this server')
     .option('--disk <id>', 'files with an archive on this disk (server:path)')
     .option('--prefix <lfn>', 'LFN prefix')
@@ -51,7 +52,9 @@ export function registerAdmin(program: Command): void {
       // an unknown state would silently match nothing: an empty list that looks like good news
       const states = f.state !== undefined ? f.state.split(',').map((x) => x.trim()).filter((x) => x !== '') : [];
       const unknown = states.filter((x) => !(FILE_STATES as readonly string[]).includes(x));
-      if (unknown.length > 0) throw new UsageError(`--state: unknown state ${unknown.map((x) => JSON.stringify(x)).join(', ')}; states are ${FILE_STATES.join(', ')}`);
+      if (unknown.length > 0) throw new UsageError(`--state: unknown state ${unknown.map((x) => JSON.stringify(x)).join(', ')}; states are ${FILTERABLE.join(', ')}`);
+      // 'pending' is how safe mode shows a state, never one stored: filtering by it finds nothing
+      if (states.includes('pending')) throw new UsageError(`--state pending: files are shown as pending while safe mode waits for evidence; filter by the state they have (${FILTERABLE.join(', ')})`);
       if (f.format !== 'table' && f.format !== 'paths') throw new UsageError(`--format wants table or paths, got ${JSON.stringify(f.format)}`);
       const c = adminClient(f);
       let since: number | undefined;

@@ -15,9 +15,9 @@ import { coordinatorMetrics } from '../../coordinator/metrics/coordinator-metric
 import { coordinatorMetricsSource } from '../../coordinator/metrics/coordinator-source.js';
 import { agentMetrics } from '../../agent/metrics/agent-metrics.js';
 import { agentMetricsSource } from '../../agent/metrics/agent-source.js';
-import { startMetricsServer } from '../../shared/metrics/metrics-server.js';
+import { parseListen, startMetricsServer } from '../../shared/metrics/metrics-server.js';
 import { UsageError } from '../../shared/errors.js';
-import { serverCredentials } from '../../shared/tls/tls-identity.js';
+import { isLoopbackAddress, serverCredentials } from '../../shared/tls/tls-identity.js';
 import { getLogger } from '../../shared/logger.js';
 import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
@@ -149,7 +149,16 @@ export function registerDaemons(program: Command): void {
         ...(f.repairMbps !== undefined ? { perAgentMBps: positiveNumber('--repair-mbps', f.repairMbps) } : {}),
       };
       hostPort('--listen', f.listen);
-      if (f.metrics !== undefined) hostPort('--metrics', f.metrics);
+      const listen = f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen;
+      // before anything is created, as every other flag (the coordinator would refuse it later)
+      if (f.insecure && !isLoopbackAddress(listen.slice(0, listen.lastIndexOf(':')))) throw new UsageError(`--insecure listens on loopback only; --listen ${listen} is not loopback (drop --insecure and give TLS files, or listen on 127.0.0.1)`);
+      if (f.metrics !== undefined) {
+        try {
+          parseListen(f.metrics); // the metrics server's own rule (':9464' is all interfaces)
+        } catch {
+          throw new UsageError(`--metrics wants HOST:PORT or :PORT (e.g. 127.0.0.1:9464, :9464), got ${JSON.stringify(f.metrics)}`);
+        }
+      }
       const store = openCatalogStore(f.db);
       const eventLog = new EventLog(f.db.replace(/^sqlite:/, ''));
       // Events are always logged first; with --nats an outbox relay publishes them in order.
@@ -173,7 +182,7 @@ export function registerDaemons(program: Command): void {
         log.warn('catalog cleared: every agent will send a full inventory');
       }
       const c = new Coordinator({
-        cluster: f.cluster, listen: f.insecure && f.listen === '0.0.0.0:7443' ? '127.0.0.1:7443' : f.listen, store, insecure: f.insecure === true,
+        cluster: f.cluster, listen, store, insecure: f.insecure === true,
         ...timing, safeModeQuorum: quorum,
         ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
         repair, repairThrottles,

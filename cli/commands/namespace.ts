@@ -56,11 +56,12 @@ export function registerNamespace(program: Command): void {
       const { layout, warnings } = layoutFromFlags(f);
       for (const w of warnings) process.stderr.write(`ecguard: config: ${w}\n`);
       requireNamespaceRoots(layout);
+      // the coordinator address and TLS files are checked before the scan (which may take hours)
+      const c = f.trustPfn ? undefined : adminClient(f);
       const r = await scanWithProgress('namespace rebuild', layout, f.json === true);
       const unlinked = r.records.filter((x) => x.nsPath === undefined);
       let confirm: ((rec: ArchiveRecord) => string | undefined) | undefined;
-      if (!f.trustPfn) {
-        const c = adminClient(f);
+      if (c) {
         const reply = await call(c, c.confirmLfns, { serverId: layout.serverId, candidates: unlinked.filter((x) => x.lfn !== undefined).map((x) => ({ lfn: x.lfn as string, ...(x.strpver !== undefined ? { strpver: x.strpver } : {}) })) });
         if (reply.pendingEvidence) throw new EcguardError('PENDING_EVIDENCE', 'the coordinator is in safe mode: it cannot confirm LFNs until every server has reported (see ecguard status); nothing was changed');
         const verdicts = new Map(reply.verdicts.map((v) => [v.lfn, v]));

@@ -1,10 +1,11 @@
 // Bad input and an unreachable coordinator: exit 2 (or 1) with a message naming the flag, value
 // or file; with --json the error is the only thing on stdout; nothing is created or changed.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCliAsync, type CliResult } from '../helpers/cli.js';
+import { repoRoot, runCliAsync, type CliResult } from '../helpers/cli.js';
 
 const NOWHERE = ['--coordinator', '127.0.0.1:1', '--insecure'];
 
@@ -66,6 +67,9 @@ describe('ecguard CLI errors', () => {
     const state = await runCliAsync(['files', '--state', 'healthy,bogus', ...NOWHERE, '--json']);
     assert.equal(state.code, 2);
     assert.match(jsonError(state).message, /--state: unknown state "bogus"/);
+    const pending = await runCliAsync(['files', '--state', 'pending', ...NOWHERE]);
+    assert.equal(pending.code, 2);
+    assert.match(pending.stderr, /--state pending: files are shown as pending while safe mode waits/);
     const format = await runCliAsync(['files', '--format', 'csv', ...NOWHERE]);
     assert.equal(format.code, 2);
     assert.match(format.stderr, /--format wants table or paths, got "csv"/);
@@ -84,6 +88,7 @@ describe('ecguard CLI errors', () => {
       [['--repair-lease', 'soon'], /--repair-lease wants a duration/],
       [['--listen', 'bogus'], /--listen wants HOST:PORT.*"bogus"/],
       [['--metrics', '127.0.0.1:99999'], /--metrics wants HOST:PORT/],
+      [['--listen', '0.0.0.0:0'], /--insecure listens on loopback only; --listen 0\.0\.0\.0:0 is not loopback/],
     ] as const) {
       const r = await runCliAsync(['coordinator', '--insecure', '--db', db, ...flags]);
       assert.equal(r.code, 2, flags.join(' '));
@@ -98,6 +103,20 @@ describe('ecguard CLI errors', () => {
     assert.equal(unreadable.code, 2);
     assert.match(unreadable.stderr, /TLS_FILES: TLS .* file .*nope\.ca cannot be read/);
     assert.equal(existsSync(join(root, 'cat')), false, 'the catalog directory was created');
+    // ':PORT' (all interfaces) is a metrics address, as the metrics server documents it
+    const metrics = spawn(process.execPath, [join(repoRoot, 'bin', 'ecguard.js'), 'coordinator', '--insecure', '--listen', '127.0.0.1:0', '--db', join(root, 'm', 'catalog.db'), '--metrics', ':0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => metrics.once('exit', r));
+    const started = await new Promise<string>((resolve) => {
+      let out = '';
+      metrics.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/listening on port/.test(out)) resolve(out);
+      });
+      metrics.on('exit', (code) => resolve(`exited ${code}`));
+    });
+    metrics.kill('SIGTERM');
+    await exited;
+    assert.match(started, /coordinator listening on port \d+/);
     const client = await runCliAsync(['status', '--coordinator', '127.0.0.1:1', ...nope, '--json']);
     assert.equal(client.code, 2);
     assert.equal(jsonError(client).code, 'TLS_FILES');

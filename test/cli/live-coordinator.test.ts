@@ -27,8 +27,11 @@ describe('ecguard operator commands against a live coordinator', () => {
     });
     conn = ['--coordinator', `127.0.0.1:${port}`, '--insecure'];
   });
-  after(() => {
+  after(async () => {
+    // its catalog files are removed once it has closed them
+    const exited = coordinator.exitCode !== null ? Promise.resolve() : new Promise((r) => coordinator.once('exit', r));
     coordinator.kill('SIGTERM');
+    await exited;
     rmSync(root, { recursive: true, force: true });
   });
 

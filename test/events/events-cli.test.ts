@@ -10,29 +10,19 @@ import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { makeEvent, type EcguardEvent } from '../../shared/domain/event.js';
-import { repoRoot, type CliResult } from '../helpers/cli.js';
-
-function runCliAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin', 'ecguard.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { repoRoot, runCliAsync } from '../helpers/cli.js';
 
 describe('ecguard events (CLI)', function () {
   this.timeout(60_000);
   let dir: string;
   let coord: Coordinator;
   let addr: string;
+  let log: EventLog;
   const made: EcguardEvent[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ecguard-evcli-'));
-    const log = new EventLog(join(dir, 'catalog.db'));
+    log = new EventLog(join(dir, 'catalog.db'));
     for (let i = 0; i < 2500; i++) {
       made.push(i % 500 === 7
         ? makeEvent('t', 'disk.failed', { serverId: 's1', diskId: 's1:/d' }, `disk number ${i}`, { path: '/d', previousState: 'online', error: 'EIO', archives: 1 })
@@ -72,5 +62,32 @@ describe('ecguard events (CLI)', function () {
   it('--type takes a list written with spaces', async () => {
     const r = await events('--since', '0', '--type', 'disk.failed, server.lost');
     assert.deepEqual(r.events.map((e) => e.reason), ['disk number 7', 'disk number 507', 'disk number 1007', 'disk number 1507', 'disk number 2007']);
+  });
+
+  it('--follow shows the newest --limit first, then each new event once, as it is recorded', async () => {
+    const p = spawn(process.execPath, [join(repoRoot, 'bin', 'ecguard.js'), 'events', '--coordinator', addr, '--insecure', '--json', '--follow', '--limit', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let buf = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const parts = buf.split('\n');
+      buf = parts.pop() ?? '';
+      lines.push(...parts.filter((x) => x !== ''));
+    });
+    const until = async (n: number): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (lines.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    };
+    try {
+      await until(2);
+      const later = makeEvent('t', 'server.up', { serverId: 'late' }, 'recorded after the follow began', { downSince: '2026-01-01T00:00:00.000Z', previousState: 'down' });
+      log.append([later]);
+      await until(3);
+      await new Promise((r) => setTimeout(r, 1500)); // another poll: nothing is printed twice
+      const ids = lines.map((l) => (JSON.parse(l) as EcguardEvent).id);
+      assert.deepEqual(ids, [...made.slice(-2).map((e) => e.id), later.id]);
+    } finally {
+      p.kill('SIGTERM');
+    }
   });
 });
