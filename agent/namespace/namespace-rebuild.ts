@@ -93,8 +93,8 @@ export function planRebuild(unlinked: readonly ArchiveRecord[], findings: readon
     // outside it. Below the first missing directory every one is created, outermost first.
     const createDirs: string[] = [];
     let blocked: string | undefined;
-    const parts = r.pfn.slice(root.length + 1).split('/');
-    let d = root;
+    const parts = r.pfn.slice(root === '/' ? 1 : root.length + 1).split('/');
+    let d = root === '/' ? '' : root; // a root of '/' (all.export / without a localroot)
     for (const c of parts.slice(0, -1)) {
       d = `${d}/${c}`;
       if (createDirs.length > 0) {
@@ -143,7 +143,7 @@ export function applyRebuild(plan: RebuildPlan): RebuildOutcome {
   const fixedOwners: string[] = [];
   for (const a of plan.actions) {
     try {
-      const root = plan.nsRoots.find((x) => a.linkPath.startsWith(x + '/'));
+      const root = rootOf(a.linkPath, plan.nsRoots);
       if (root === undefined) throw new Error(`${a.linkPath} is outside the namespace roots ${plan.nsRoots.join(', ')}`);
       const r = writeNamespaceLink({ root, linkPath: a.linkPath, target: a.target });
       fixedOwners.push(...r.fixed);

@@ -2,7 +2,10 @@
 // and a plain file were both called "the archive is damaged".
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { planRebuild } from '../../agent/namespace/namespace-rebuild.js';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyRebuild, planRebuild } from '../../agent/namespace/namespace-rebuild.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { METADATA_NOTE } from '../../shared/xrdec/mt-file.js';
 
@@ -33,5 +36,23 @@ describe('namespace rebuild: why a file is not linked', () => {
     // the shell splits the two arguments back exactly, and runs nothing else
     const words = execFileSync('sh', ['-c', `printf '%s\\n' ${cmd}`], { encoding: 'utf8' }).split('\n').slice(0, -1);
     assert.deepEqual(words, [`/d0/public/0A/${lfn.replace(/\//g, '_')}%`, lfn]);
+  });
+});
+
+describe('namespace rebuild with the namespace root /', () => {
+  it('plans and creates the right directories and link (all.export / without a localroot)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecguard-rootns-'));
+    try {
+      const lfn = `${dir}/run1/f.root`;
+      const disks = [{ diskId: 's1:/d0', space: 'public', path: '/d0' }];
+      const plan = planRebuild([base(lfn, {})], [], disks, ['/']);
+      assert.deepEqual(plan.skipped, []);
+      assert.deepEqual(plan.actions.map((a) => [a.linkPath, a.createDirs]), [[lfn, [`${dir}/run1`]]]);
+      const out = applyRebuild(plan);
+      assert.deepEqual(out.failed, []);
+      assert.equal(readlinkSync(lfn), plan.actions[0]?.target);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
