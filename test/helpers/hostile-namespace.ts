@@ -48,15 +48,27 @@ export function makeHostileNamespace(): HostileNamespace {
 export function withMkdirSwappedForSymlink<T>(to: string, fn: () => T): T {
   const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
   const real = fs.mkdirSync;
+  let swapped = 0;
   fs.mkdirSync = ((path: string, opts?: { mode?: number }) => {
     const r = real(path, opts);
     rmdirSync(path);
     symlinkSync(to, path);
+    swapped++;
     return r;
   }) as typeof fs.mkdirSync;
   syncBuiltinESMExports();
   try {
-    return fn();
+    let out: T | undefined;
+    let failure: unknown;
+    try {
+      out = fn();
+    } catch (err) {
+      failure = err;
+    }
+    // a test whose code never called fs.mkdirSync (the native walk uses mkdirat) proves nothing
+    if (swapped === 0) throw new Error('withMkdirSwappedForSymlink: fs.mkdirSync was never called, no race was staged');
+    if (failure !== undefined) throw failure;
+    return out as T;
   } finally {
     fs.mkdirSync = real;
     syncBuiltinESMExports();

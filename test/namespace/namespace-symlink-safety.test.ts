@@ -9,6 +9,7 @@ import { applyRebuild, planRebuild, type RebuildPlan } from '../../agent/namespa
 import { chownLike, mkdirLikeParent } from '../../agent/repair/durable-fs.js';
 import { createNamespaceLink } from '../../agent/repair/namespace-link.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import { writeNamespaceLinkJs } from '../../agent/namespace/safe-namespace-write.js';
 import { asRoot, makeHostileNamespace, withMkdirSwappedForSymlink, type HostileNamespace } from '../helpers/hostile-namespace.js';
 
 const DISK = { diskId: 'srv1:/disk1', space: 'public', path: '/disk1' };
@@ -61,11 +62,11 @@ describe('namespace: root never follows a symlink the namespace owner planted', 
     assert.deepEqual(readdirSync(ns.outside), ['ssl'], 'no directory made outside');
   });
 
-  it('rebuild: a new directory swapped for a symlink to a root file right after mkdir does not give root\'s file away', () => {
+  // The native walk (mkdirat, then openat O_NOFOLLOW) cannot be raced from here: its openat is
+  // what the "planted meanwhile" test above proves. This stages the race on the path-based writer.
+  it('path-based writer: a new directory swapped for a symlink to a root file right after mkdir does not give root\'s file away', () => {
     const pfn = join(ns.nsRoot, 'd/x');
-    const plan = planRebuild([unlinked(pfn, ns.nsRoot)], [], [DISK], [ns.nsRoot]);
-    assert.deepEqual(plan.actions[0]?.createDirs, [join(ns.nsRoot, 'd')]);
-    withMkdirSwappedForSymlink(ns.victim, () => applyRebuild(plan));
+    assert.throws(() => withMkdirSwappedForSymlink(ns.victim, () => writeNamespaceLinkJs({ root: ns.nsRoot, linkPath: pfn, target: TARGET })));
     assert.deepEqual(ownerOf(ns.victim), [0, 0], 'the victim file keeps its owner');
     assert.equal(statSync(ns.victim).mode & 0o777, 0o600);
   });
