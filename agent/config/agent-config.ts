@@ -8,6 +8,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration, tryParseDuration } from '../../shared/config/duration.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
+import { isLoopbackAddress } from '../../shared/tls/tls-identity.js';
 import { validateProfile, type EcProfile } from '../../shared/xrdec/profile.js';
 import { loadEcProfile } from './ec-profile-config.js';
 import { formatIssues, type YamlSource } from './yaml-issues.js';
@@ -139,11 +140,21 @@ export const agentConfigSchema = z.strictObject({
   // The Stripes service: peers read survivors from it and write rebuilt archives to it.
   stripes: z
     .strictObject({
-      listen: z.string().refine((s) => isHostPort(s) || /:0$/.test(s), { error: 'expected host:port like 0.0.0.0:7444 (port 0: any free port)' }).default('0.0.0.0:7444'),
+      // Default: every interface with TLS; loopback only in insecure mode (plaintext never leaves the host).
+      listen: z.string().refine((s) => isHostPort(s) || /:0$/.test(s), { error: 'expected host:port like 0.0.0.0:7444 (port 0: any free port)' }).optional(),
       advertise: hostPort.optional(),
       dataFileAddress: z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/, { error: 'expected the IPv4:port xrootd serves on, like 10.0.0.7:1094' }).optional(),
     })
     .prefault({}),
+}).superRefine((c, ctx) => {
+  // Checked here, not when the service starts: that comes after the first full scan (minutes).
+  if (!c.coordinator.insecure || c.coordinator.tls !== undefined) return; // both given: reported above
+  if (c.stripes.listen !== undefined && !isLoopbackAddress(c.stripes.listen)) {
+    ctx.addIssue({ code: 'custom', path: ['stripes', 'listen'], message: `coordinator.insecure: true listens on loopback only, not ${c.stripes.listen} (give coordinator.tls instead, or listen on 127.0.0.1)` });
+  }
+  if (!isLoopbackAddress(c.coordinator.address)) {
+    ctx.addIssue({ code: 'custom', path: ['coordinator', 'address'], message: `coordinator.insecure: true talks to a loopback coordinator only, not ${c.coordinator.address} (give coordinator.tls instead)` });
+  }
 });
 
 /** Reads, validates and completes the agent config at `path`. */
@@ -201,7 +212,7 @@ export function parseAgentConfig(source: string, file: string): AgentConfig {
     throttles: c.throttles,
     metrics: c.metrics.listen !== undefined ? { listen: c.metrics.listen } : {},
     stripes: {
-      listen: c.stripes.listen,
+      listen: c.stripes.listen ?? (c.coordinator.insecure ? '127.0.0.1:7444' : '0.0.0.0:7444'),
       ...(c.stripes.advertise !== undefined ? { advertise: c.stripes.advertise } : {}),
       ...(c.stripes.dataFileAddress !== undefined ? { dataFileAddress: ipv4Port(c.stripes.dataFileAddress) } : {}),
     },

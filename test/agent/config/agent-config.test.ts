@@ -9,7 +9,7 @@ import { EcguardError } from '../../../shared/errors.js';
 import { repoRoot, sharedConfigs, TempTree } from './config-paths.js';
 
 const example = join(repoRoot, 'deploy', 'agent.example.yaml');
-const MINIMAL = 'serverId: srv07\nxrootdConfig: /etc/xrootd/xrootd-clustered.cfg\ncoordinator:\n  address: coord.example.org:7443\n  insecure: true\n';
+const MINIMAL = 'serverId: srv07\nxrootdConfig: /etc/xrootd/xrootd-clustered.cfg\ncoordinator:\n  address: 127.0.0.1:7443\n  insecure: true\n';
 
 /** The CONFIG_INVALID problems for `yaml` as `agent.yaml:LINE: key: message` lines. */
 function problems(yaml: string): string[] {
@@ -51,14 +51,27 @@ describe('agent config', () => {
       stateDir: '/var/lib/ecguard',
       xrootdConfig: '/etc/xrootd/xrootd-clustered.cfg',
       ecProfile: { kind: 'plugin', pluginConfig: '/etc/xrootd/client.plugins.d/xrdec.conf' },
-      coordinator: { address: 'coord.example.org:7443', insecure: true },
+      coordinator: { address: '127.0.0.1:7443', insecure: true },
       scan: { fullScanIntervalMs: 21_600_000, jitter: 0.1, workers: 2, progress: false },
       watch: { enabled: true },
       journal: { maxEntries: 1_000_000 },
       throttles: { repairTasks: 2, repairMBps: 100, peerStreams: 4 },
       metrics: {},
-      stripes: { listen: '0.0.0.0:7444' },
+      stripes: { listen: '127.0.0.1:7444' }, // insecure: loopback
     });
+  });
+
+  it('insecure mode is loopback only, refused at load (not after the first scan): Stripes listen and coordinator address', () => {
+    const TLS = 'serverId: srv07\nxrootdConfig: /x\ncoordinator:\n  address: coord.example.org:7443\n  tls: { ca: a, cert: b, key: c }\n';
+    assert.equal(parseAgentConfig(TLS, '/a.yaml').stripes.listen, '0.0.0.0:7444', 'with TLS the default listens everywhere');
+    assert.equal(parseAgentConfig(`${MINIMAL}stripes: { listen: "[::1]:0" }\n`, '/a.yaml').stripes.listen, '[::1]:0');
+    assert.equal(parseAgentConfig(MINIMAL.replace('127.0.0.1:7443', 'localhost:7443'), '/a.yaml').coordinator.address, 'localhost:7443');
+    assert.deepEqual(problems(`${MINIMAL}stripes:\n  listen: 0.0.0.0:7444\n`), [
+      'agent.yaml:7: stripes.listen: coordinator.insecure: true listens on loopback only, not 0.0.0.0:7444 (give coordinator.tls instead, or listen on 127.0.0.1)',
+    ]);
+    assert.deepEqual(problems(MINIMAL.replace('127.0.0.1:7443', 'coord.example.org:7443')), [
+      'agent.yaml:4: coordinator.address: coordinator.insecure: true talks to a loopback coordinator only, not coord.example.org:7443 (give coordinator.tls instead)',
+    ]);
   });
 
   it('given values win; durations in every unit; relative paths are taken from the config directory', () => {
