@@ -84,6 +84,35 @@ describe('hostile agent sessions', function () {
     client.close();
   });
 
+  it('superseded in the middle of a full inventory: the new stream\'s inventory alone defines the catalog, the old stream\'s later messages change nothing', async () => {
+    const old = await session('mid');
+    old.s.write({ msg: { $case: 'inventory', value: { records: [good(701), good(703)] } } });
+    await until(() => coord.registry.get('mid') !== undefined);
+    const applied = async (): Promise<string[]> => (await coord.store.lfnsOnServer('mid')).sort();
+    const end = Date.now() + 5000;
+    while ((await applied()).length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await applied(), ['/data/f701', '/data/f703'], 'the old stream\'s first batch was stored');
+    // the same agent instance reconnects (its old stream looked alive here) and starts over
+    const now = await session('mid');
+    await until(() => old.got.some((m) => m.msg?.$case === 'refusal'));
+    const r = old.got.find((m) => m.msg?.$case === 'refusal');
+    assert.equal(r?.msg?.$case === 'refusal' && r.msg.value.code, 'SUPERSEDED');
+    // the old stream goes on as if nothing happened: ignored (or refused by the transport)
+    old.s.on('error', () => undefined);
+    old.s.write({ msg: { $case: 'inventory', value: { records: [good(704)] } } });
+    old.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 9, diskIds: ['evil:/d'] } } });
+    now.s.write({ msg: { $case: 'inventory', value: { records: [good(701), good(702)] } } });
+    now.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    await until(() => now.got.some((m) => m.msg?.$case === 'ack'));
+    await new Promise((r) => setTimeout(r, 200)); // room for a late old message to do harm
+    assert.deepEqual(await applied(), ['/data/f701', '/data/f702'], 'f703 (old batch only) gone at the end of the new inventory, f704 never stored');
+    assert.equal((await coord.store.getServer('mid'))?.appliedSeq, 0, 'the old stream\'s InventoryDone (seq 9) was not applied');
+    assert.equal(old.got.filter((m) => m.msg?.$case === 'ack').length, 0, 'nothing of the old stream was acked');
+    now.s.end();
+    now.client.close();
+    old.client.close();
+  });
+
   it('a delete and re-create of one archive inside one batch ends as it did on disk', async () => {
     const { s, got, client } = await session('order');
     s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
