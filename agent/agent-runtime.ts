@@ -13,6 +13,8 @@ import { scanBucket } from './scan/bucket-scan.js';
 import type { DiskSpec } from './scan/disk-layout.js';
 import { readOne } from './scan/bucket-reader-js.js';
 import { buildRecord } from './scan/record-builder.js';
+import { keepKnownLinks } from './namespace/known-links.js';
+import { namespaceRootProblem, namespaceRoots } from './namespace/namespace-roots.js';
 import { scanSite, type SiteLayout } from './scan/site-scanner.js';
 import { openAgentDb, type AgentDb } from './state/agent-db.js';
 import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
@@ -203,10 +205,13 @@ export class AgentRuntime extends EventEmitter {
     const good = disks.filter((d) => this.usable(d.diskId) && !r.disks.find((x) => x.disk.diskId === d.diskId)?.error);
     const goodIds = new Set(good.map((d) => d.diskId));
     const badBuckets = new Set(r.findings.filter((f) => f.kind === 'unreadable' && f.diskId && /bucket directory/.test(f.reason)).map((f) => f.diskId));
+    // Records whose namespace could not be read keep the links last known (known-links.ts).
+    if (r.namespaceBlind.length > 0) log.warn(`full scan (${reason}): namespace ${r.namespaceBlind.join(', ')} could not be read: the data files keep the links last known for them`);
+    const records = keepKnownLinks(r.records, r.namespaceBlind, (d, p) => this.inventory.get(d, p));
     const deltas = this.publish(() => {
       const changes: NewDelta[] = [];
       for (const d of good) {
-        const recs = r.records.filter((x) => x.diskId === d.diskId);
+        const recs = records.filter((x) => x.diskId === d.diskId);
         // With unreadable buckets, only remove keys from buckets that were read.
         const within = badBuckets.has(d.diskId) ? new Set(recs.map((x) => `${x.diskId}\u0000${x.dataPath.slice(0, x.dataPath.lastIndexOf('/'))}`)) : undefined;
         changes.push(...this.inventory.reconcile([d.diskId], recs, 'rescan', within, fresher as FresherKeys));
@@ -266,7 +271,7 @@ export class AgentRuntime extends EventEmitter {
         if (!disk || !this.usable(diskId)) continue;
         if (name === undefined) {
           const res = scanBucket({ diskId, space: disk.space, spacePath: disk.path, bucketRel }, site, this.codec);
-          if (!res.error) changes.push(...this.inventory.reconcile([diskId], res.records.map((r) => this.withLink(r)), 'unlink', new Set([`${diskId}\u0000${bucketRel}`])));
+          if (!res.error) changes.push(...this.inventory.reconcile([diskId], this.keepLinks(res.records.map((r) => this.withLink(r))), 'unlink', new Set([`${diskId}\u0000${bucketRel}`])));
           continue;
         }
         const raw = readOne(`${disk.path}/${bucketRel}`, name);
@@ -277,7 +282,7 @@ export class AgentRuntime extends EventEmitter {
         }
         if (raw.error || !raw.isFile || !name.endsWith('%')) continue;
         const built = buildRecord(raw, bucketRel, { serverId: this.serverId, diskId, space: disk.space, spacePath: disk.path, exports: site.exports, codec: this.codec, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}) });
-        const d = this.inventory.upsert(this.withLink(built.record));
+        const d = this.inventory.upsert(this.keepLinks([this.withLink(built.record)])[0] as ArchiveRecord);
         if (d) changes.push(d);
       }
       return changes;
@@ -294,6 +299,15 @@ export class AgentRuntime extends EventEmitter {
       /* no link (yet): the full scan's namespace check decides */
     }
     return r;
+  }
+
+  // A watched file whose link was not found while its namespace root cannot be read keeps the
+  // link last known (the roots are examined only then: one opendir each).
+  private keepLinks(records: ArchiveRecord[]): ArchiveRecord[] {
+    const lost = records.some((x) => x.nsPath === undefined && this.inventory.get(x.diskId, x.dataPath)?.nsPath !== undefined);
+    if (!lost) return records;
+    const blind = namespaceRoots(this.o.layout).filter((root) => namespaceRootProblem(root) !== undefined);
+    return keepKnownLinks(records, blind, (d, p) => this.inventory.get(d, p));
   }
 
   /** Waits until queued watch events are processed (tests, shutdown). */

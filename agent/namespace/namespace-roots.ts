@@ -2,7 +2,7 @@
 // (`all.export /data` and `all.export /data/ro r/o`): the inner one is walked with the outer,
 // so it is dropped here; walking it again would collect each of its links twice (every such
 // file a duplicate LFN).
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, opendirSync } from 'node:fs';
 import { errnoCode } from '../../shared/errors.js';
 
 export function namespaceRoots(layout: { readonly localroot?: string; readonly exports: readonly string[] }): string[] {
@@ -29,7 +29,13 @@ export function rootOf(path: string, roots: readonly string[]): string | undefin
 export function namespaceRootProblem(root: string): string | undefined {
   try {
     if (!lstatSync(root).isDirectory()) return `namespace root ${root} is not a directory: fix it before check/rebuild`;
-    readdirSync(root);
+    // One entry read proves it can be listed (EACCES, EIO) without listing a huge directory.
+    const d = opendirSync(root);
+    try {
+      d.readSync();
+    } finally {
+      d.closeSync();
+    }
     return undefined;
   } catch (err) {
     const code = errnoCode(err);

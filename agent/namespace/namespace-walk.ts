@@ -20,6 +20,8 @@ export interface NamespaceWalk {
   readonly directories: number;
   /** Regular files found in the namespace (xrootd keeps none there without oss.space). */
   readonly files: string[];
+  /** Directories that could not be examined or listed: the links below them are unknown. */
+  readonly unreadable: string[];
 }
 
 const MAX_DEPTH = 256;
@@ -29,6 +31,7 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
   const links: NamespaceLink[] = [];
   const findings: Finding[] = [];
   const files: string[] = [];
+  const unreadable: string[] = [];
   const seen = new Set<string>();
   let directories = 0;
   const root = nsRoot.replace(/\/+$/, '');
@@ -42,6 +45,8 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
       st = lstatSync(dir);
     } catch (err) {
       findings.push({ kind: 'unreadable', severity: 'error', path: dir, reason: `cannot stat namespace directory: ${errnoCode(err)}` });
+      // A directory removed since its parent was listed hides nothing.
+      if (errnoCode(err) !== 'ENOENT' || depth === 0) unreadable.push(dir);
       continue;
     }
     const key = `${st.dev}:${st.ino}`;
@@ -56,6 +61,7 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
       entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       findings.push({ kind: 'unreadable', severity: 'error', path: dir, reason: `cannot list namespace directory: ${errnoCode(err)}`, evidence: { errno: errnoCode(err) ?? 'EIO' } });
+      unreadable.push(dir);
       continue;
     }
     for (const e of entries) {
@@ -84,5 +90,5 @@ export function walkNamespace(nsRoot: string, localroot: string | undefined): Na
       }
     }
   }
-  return { links, findings, directories, files };
+  return { links, findings, directories, files, unreadable };
 }

@@ -12,6 +12,9 @@
 // A crash leaves at most a temp file (resumed by a retry, or removed by cleanupTempFiles
 // (temp-cleanup.ts) once old) or a complete data file whose symlink is missing (a retry of the same task and slot
 // finds it and links it).
+// The bucket is opened once by descriptor (disk-dir.ts) and every step names its files through
+// that descriptor, the xattrs through the file's own: the xrootd account owns the space and
+// bucket directories and may swap one for a symlink meanwhile; root never follows it.
 import { randomInt } from 'node:crypto';
 import { closeSync, fchownSync, fstatSync, fsyncSync, linkSync, lstatSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { setAttributeSync } from 'fs-xattr';
@@ -22,7 +25,8 @@ import { ArchiveFileWriter } from '../../shared/xrdec/archive-writer.js';
 import { bucketOf, dataFileName } from '../../shared/xrdec/data-file-name.js';
 import { FILESIZE, STRPVER, type XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import { dosTimestamp } from '../../shared/xrdec/zip-constants.js';
-import { fsyncDir, mkdirLikeParent, occupied } from './durable-fs.js';
+import { DiskDir, fdPath } from './disk-dir.js';
+import { occupied } from './durable-fs.js';
 import { checkLinkPath, createNamespaceLink, linkOccupant, replaceableLink } from './namespace-link.js';
 import { openPartialForWrite, partialBucketByte, partialName, scanPartial } from './partial-archive.js';
 import { checkTaskSlot, findPlaced, repairMarker, REPAIR_XATTR, writeLedgerRecord, type PlacedRecord } from './placement-ledger.js';
@@ -109,8 +113,14 @@ export class ArchivePlacement {
   private readonly dev: number;
   private readonly ino: number;
 
-  private constructor(private readonly t: PlaceTarget, private readonly bucketDir: string, private readonly temp: string, private counter: number, fd: number, private readonly key: string,
+  private readonly bucketDir: string;
+  /** The temp file's real path, for messages. */
+  private readonly temp: string;
+
+  private constructor(private readonly t: PlaceTarget, private readonly dir: DiskDir, private readonly tempName: string, private counter: number, fd: number, private readonly key: string,
     private readonly writer: ArchiveFileWriter, readonly resumed: readonly LayoutEntry[]) {
+    this.bucketDir = dir.path;
+    this.temp = `${dir.path}/${tempName}`;
     this.fd = fd;
     this.entries = resumed.length;
     const st = fstatSync(fd);
@@ -135,36 +145,39 @@ export class ArchivePlacement {
     const occupant = t.replaceLinkInto !== undefined && replaceableLink(t.linkPath, t.replaceLinkInto) ? undefined : linkOccupant(t.linkPath);
     if (occupant) throw new EcguardError('LINK_EXISTS', `${occupant}: not overwritten; nothing written (the coordinator decides)`);
     if (!isDir(t.namespaceRoot)) throw new EcguardError('NAMESPACE_MISSING', `namespace root ${t.namespaceRoot} does not exist (not mounted?): nothing written`);
-    const spaceDir = `${t.diskPath}/${t.space}`;
-    // A missing space directory means the disk is not there (xrootd would not start either).
-    if (!isDir(spaceDir)) throw new EcguardError('DISK_NOT_READY', `${spaceDir} does not exist: the disk is missing or not mounted; nothing written`);
     // The bucket is fixed per (task, slot) (the final name keeps the temp file's bucket).
     const c = ((counter & ~0xff) | partialBucketByte(t.taskId, t.slot)) >>> 0;
     counter = (counter + 0x100) >>> 0;
-    const bucketDir = `${spaceDir}/${bucketOf(c)}`;
-    mkdirLikeParent(bucketDir);
-    const temp = `${bucketDir}/${partialName(t.taskId, t.slot)}`;
-    const time = dosTimestamp(t.time ?? new Date());
-    if (resume && resume.entries > 0) {
-      const kept = scanPartial(temp, resume.crcKind, resume.codec, resume.entries);
-      if (kept.entries.length < resume.entries) {
-        throw new EcguardError('RESUME_MISMATCH', `task ${t.taskId} slot ${t.slot}: the partial archive holds ${kept.entries.length} good entries, not the ${resume.entries} to resume after; the next attempt starts over`);
-      }
-      const fd = openPartialForWrite(temp, kept.end); // drops a torn tail
-      OPEN.add(key);
-      return new ArchivePlacement(t, bucketDir, temp, c, fd, key, ArchiveFileWriter.resume(fd, kept.time ?? time, kept), kept.entries);
-    }
-    const fd = openPartialForWrite(temp, 0); // a stale partial of this (task, slot) starts over
+    const dir = openBucket(t, bucketOf(c));
     try {
-      const like = statSync(bucketDir);
-      fchownSync(fd, like.uid, like.gid); // by fd: never a name swapped in meanwhile
+      const name = partialName(t.taskId, t.slot);
+      const temp = dir.at(name);
+      const time = dosTimestamp(t.time ?? new Date());
+      if (resume && resume.entries > 0) {
+        const kept = scanPartial(temp, resume.crcKind, resume.codec, resume.entries);
+        if (kept.entries.length < resume.entries) {
+          throw new EcguardError('RESUME_MISMATCH', `task ${t.taskId} slot ${t.slot}: the partial archive holds ${kept.entries.length} good entries, not the ${resume.entries} to resume after; the next attempt starts over`);
+        }
+        const fd = openPartialForWrite(temp, kept.end, `${dir.path}/${name}`); // drops a torn tail
+        OPEN.add(key);
+        return new ArchivePlacement(t, dir, name, c, fd, key, ArchiveFileWriter.resume(fd, kept.time ?? time, kept), kept.entries);
+      }
+      const fd = openPartialForWrite(temp, 0, `${dir.path}/${name}`); // a stale partial of this (task, slot) starts over
+      try {
+        const like = dir.stat();
+        fchownSync(fd, like.uid, like.gid); // by fd: never a name swapped in meanwhile
+      } catch (err) {
+        closeSync(fd);
+        rmSync(temp, { force: true });
+        throw err;
+      }
+      OPEN.add(key);
+      return new ArchivePlacement(t, dir, name, c, fd, key, new ArchiveFileWriter(fd, time), []);
     } catch (err) {
-      closeSync(fd);
-      rmSync(temp, { force: true });
-      throw err;
+      const e = dir.relabel(err);
+      dir.close();
+      throw e;
     }
-    OPEN.add(key);
-    return new ArchivePlacement(t, bucketDir, temp, c, fd, key, new ArchiveFileWriter(fd, time), []);
   }
 
   append(e: { readonly name: string; readonly data: Uint8Array; readonly crc: number; readonly time?: DosTime | undefined }): void {
@@ -196,26 +209,32 @@ export class ArchivePlacement {
         throw new DirectoryMismatch(`the written directory has digest ${directoryDigest(getCodec(), tail)}, not ${t.directoryDigest} as the .mt member of the lost archive: not publishing it`);
       }
       const ns = t.xattrNamespace ?? 'user.U.';
+      // On the file we wrote (by its descriptor), whatever its name leads to by now.
+      const file = fdPath(fd, this.temp);
       if (!t.metadataFile) {
-        setAttributeSync(this.temp, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
-        setAttributeSync(this.temp, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
+        setAttributeSync(file, ns + STRPVER, Buffer.from(t.version.strpverText, 'latin1'));
+        setAttributeSync(file, ns + FILESIZE, Buffer.from(t.version.filesizeText, 'latin1'));
       }
-      setAttributeSync(this.temp, 'user.XrdFrm.Pfn', Buffer.concat([Buffer.from(t.linkPath, 'utf8'), Buffer.from([0])]));
-      setAttributeSync(this.temp, REPAIR_XATTR, Buffer.from(repairMarker(t.taskId, t.slot), 'latin1'));
+      setAttributeSync(file, 'user.XrdFrm.Pfn', Buffer.concat([Buffer.from(t.linkPath, 'utf8'), Buffer.from([0])]));
+      setAttributeSync(file, REPAIR_XATTR, Buffer.from(repairMarker(t.taskId, t.slot), 'latin1'));
       fsyncSync(fd);
       closeSync(fd);
       this.fd = undefined;
       this.sealed = true;
-      return this.temp;
+      return this.tempPath;
     } catch (err) {
+      const e = this.dir.relabel(err);
       this.abort();
-      throw err;
+      throw e;
     }
   }
 
-  /** The sealed temp file (for verification before publishSealed). */
+  /**
+   * The sealed temp file, for reading it back (verification) before publishSealed: a path
+   * through the bucket's descriptor, valid until the placement is published or dropped.
+   */
   get tempPath(): string {
-    return this.temp;
+    return this.dir.at(this.tempName);
   }
 
   /** Steps 2-4 after seal(). On failure before the link step, nothing stays. */
@@ -223,7 +242,12 @@ export class ArchivePlacement {
     if (!this.sealed || this.done || this.released) throw new EcguardError('PLACEMENT_CLOSED', 'publish before seal, after abort, or twice');
     const t = this.t;
     try {
-      const finalPath = this.publish();
+      let finalPath: string;
+      try {
+        finalPath = this.publish();
+      } catch (err) {
+        throw this.dir.relabel(err);
+      }
       this.done = true;
       this.release();
       faultPoint('repair-after-rename');
@@ -250,10 +274,10 @@ export class ArchivePlacement {
       fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = undefined;
-      this.release();
     } catch {
-      this.abort();
+      return this.abort();
     }
+    this.release();
   }
 
   /** Drops the temp file (idempotent; a published archive stays). */
@@ -262,20 +286,25 @@ export class ArchivePlacement {
     this.fd = undefined;
     // Once released, another run of this (task, slot) may own the temp name (and the OPEN key).
     if (this.released) return;
-    if (!this.done && this.ownsTemp()) rmSync(this.temp, { force: true });
-    this.release();
+    try {
+      if (!this.done && this.ownsTemp()) rmSync(this.tempPath, { force: true });
+    } finally {
+      this.release();
+    }
   }
 
+  // The bucket's descriptor goes with the key: a later run of (task, slot) opens its own.
   private release(): void {
     if (this.released) return;
     this.released = true;
     OPEN.delete(this.key);
+    this.dir.close();
   }
 
   /** The temp name still names the file this placement created (not a later run's). */
   private ownsTemp(): boolean {
     try {
-      const st = lstatSync(this.temp);
+      const st = lstatSync(this.tempPath);
       return st.isFile() && st.dev === this.dev && st.ino === this.ino;
     } catch {
       return false;
@@ -285,25 +314,56 @@ export class ArchivePlacement {
   /** Ledger record, then a no-replace link to a free xrootd-style name; returns the final path. */
   private publish(): string {
     const t = this.t;
+    this.checkInPlace();
     const server = t.server ?? { ipv4: [127, 0, 0, 1] as const, port: 1094 };
     for (let i = 0; i < MAX_NAME_TRIES; i++, this.counter = (this.counter + 0x100) >>> 0) {
       // Same low byte: the name stays in the temp file's bucket, as xrootd's bucket = counter & 0xff.
       const name = dataFileName({ startTime: START_TIME, pid: process.pid, port: server.port, ipv4: server.ipv4, counter: this.counter }, t.diskPath, t.space);
       const finalPath = `${this.bucketDir}/${name}`;
-      if (occupied(finalPath)) continue;
+      if (occupied(this.dir.at(name))) continue;
       if (!this.ownsTemp()) throw new EcguardError('PLACEMENT_LOST', `${this.temp} is no longer the file this placement wrote: not publishing it`);
       writeLedgerRecord(t.diskPath, t.taskId, t.slot, finalPath.slice(t.diskPath.length + 1));
       try {
-        linkSync(this.temp, finalPath);
+        linkSync(this.tempPath, this.dir.at(name));
       } catch (err) {
         if (errnoCode(err) === 'EEXIST') continue;
         throw err;
       }
-      unlinkSync(this.temp);
-      fsyncDir(this.bucketDir);
+      unlinkSync(this.tempPath);
+      this.dir.fsync();
       return finalPath;
     }
     throw new EcguardError('NO_FREE_NAME', `no free data file name in ${this.bucketDir} after ${MAX_NAME_TRIES} tries`);
+  }
+
+  // The ledger record and the namespace link name the bucket by path: it must still be the
+  // directory written in (a bucket moved away, or swapped for a symlink, is not published into).
+  private checkInPlace(): void {
+    const t = this.t;
+    const held = this.dir.stat();
+    let now: DiskDir;
+    try {
+      now = DiskDir.open(t.diskPath, [t.space, bucketOf(this.counter)]);
+    } catch (err) {
+      throw new EcguardError('PLACEMENT_MOVED', `${this.bucketDir} is no longer the directory ${this.temp} was written in (${errorText(err)}): not publishing it`, { cause: err });
+    }
+    try {
+      const st = now.stat();
+      if (st.dev !== held.dev || st.ino !== held.ino) throw new EcguardError('PLACEMENT_MOVED', `${this.bucketDir} was replaced by another directory since ${this.temp} was written there: not publishing it`);
+    } finally {
+      now.close();
+    }
+  }
+}
+
+// The bucket (created owned like the space directory when missing); the space directory must exist.
+function openBucket(t: PlaceTarget, bucket: string): DiskDir {
+  try {
+    return DiskDir.open(t.diskPath, [t.space, bucket], { existing: 1, durable: true });
+  } catch (err) {
+    // A missing space directory means the disk is not there (xrootd would not start either).
+    if (errnoCode(err) === 'ENOENT') throw new EcguardError('DISK_NOT_READY', `${t.diskPath}/${t.space} does not exist: the disk is missing or not mounted; nothing written`, { cause: err });
+    throw err;
   }
 }
 

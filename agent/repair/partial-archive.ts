@@ -13,6 +13,7 @@ import { bucketOf } from '../../shared/xrdec/data-file-name.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
 import type { DosTime, LayoutEntry } from '../../shared/xrdec/zip-layout.js';
 import { LFH_SIZE, SIG_LFH, U32_MAX, ZIP64_EXTRA_ID } from '../../shared/xrdec/zip-constants.js';
+import { DISK_NOT_DIRECTORY, DiskDir } from './disk-dir.js';
 
 export const TEMP_PREFIX = '.ecguard-tmp-';
 /** Suffix of a resumable partial archive: `.ecguard-tmp-<task>-<slot>.part`. */
@@ -33,6 +34,27 @@ export function partialBucketByte(taskId: string, slot: number): number {
 /** Where the partial archive of (task, slot) lives on a disk. */
 export function partialPath(diskPath: string, space: string, taskId: string, slot: number): string {
   return `${diskPath}/${space}/${bucketOf(partialBucketByte(taskId, slot))}/${partialName(taskId, slot)}`;
+}
+
+/**
+ * Runs `fn` on the partial archive of (task, slot) reached by descriptor (disk-dir.ts), with its
+ * bucket; `none` when the space directory or bucket is missing, or is a symlink (never ours).
+ */
+export function atPartial<T>(diskPath: string, space: string, taskId: string, slot: number, none: T, fn: (path: string, dir: DiskDir) => T): T {
+  let dir: DiskDir;
+  try {
+    dir = DiskDir.open(diskPath, [space, bucketOf(partialBucketByte(taskId, slot))]);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || (err instanceof EcguardError && err.code === DISK_NOT_DIRECTORY)) return none;
+    throw err;
+  }
+  try {
+    return fn(dir.at(partialName(taskId, slot)), dir);
+  } catch (err) {
+    throw dir.relabel(err);
+  } finally {
+    dir.close();
+  }
 }
 
 export interface PartialScan {
@@ -111,19 +133,19 @@ export function scanPartial(path: string, crcKind: CrcKind | undefined, codec: E
  * the link to the final name and the unlink of the temp name). Anything else is refused with
  * nothing changed.
  */
-export function openPartialForWrite(path: string, keepBytes: number): number {
+export function openPartialForWrite(path: string, keepBytes: number, shown = path): number {
   const flags = constants.O_RDWR | constants.O_NOFOLLOW | (keepBytes === 0 ? constants.O_CREAT : 0);
   let fd: number;
   try {
     fd = openSync(path, flags, 0o644);
   } catch (err) {
-    if (errnoCode(err) === 'ELOOP') throw new EcguardError('PARTIAL_UNSAFE', `${path} is a symlink, not a partial archive of ours: left alone, nothing written`, { cause: err });
+    if (errnoCode(err) === 'ELOOP') throw new EcguardError('PARTIAL_UNSAFE', `${shown} is a symlink, not a partial archive of ours: left alone, nothing written`, { cause: err });
     throw err;
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) {
-      throw new EcguardError('PARTIAL_UNSAFE', `${path} is ${st.isFile() ? `a file with ${st.nlink} names (another name holds the same data)` : 'not a regular file'}: left alone, nothing written`);
+      throw new EcguardError('PARTIAL_UNSAFE', `${shown} is ${st.isFile() ? `a file with ${st.nlink} names (another name holds the same data)` : 'not a regular file'}: left alone, nothing written`);
     }
     ftruncateSync(fd, keepBytes);
     return fd;

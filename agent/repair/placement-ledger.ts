@@ -6,10 +6,14 @@
 // bucket). The ledger record is written and fsync'ed BEFORE the rename that makes the data file
 // visible, so a final file always has its record; a record whose file is missing or does not
 // carry the matching xattr (a crash before the rename, a file removed since) counts as nothing.
-import { closeSync, constants, existsSync, lstatSync, openSync, fsyncSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+//
+// The ledger directory is reached by descriptor (disk-dir.ts): its name sits in the disk's top
+// directory, which the xrootd account may own, so it could be swapped for a symlink.
+import { closeSync, constants, fstatSync, openSync, fsyncSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { getAttributeSync } from 'fs-xattr';
-import { errnoCode, UsageError } from '../../shared/errors.js';
-import { fsyncDir, mkdirLikeParent, writeFully } from './durable-fs.js';
+import { EcguardError, errnoCode, UsageError } from '../../shared/errors.js';
+import { DISK_NOT_DIRECTORY, DiskDir, fdPath } from './disk-dir.js';
+import { writeFully } from './durable-fs.js';
 
 export const REPAIR_XATTR = 'user.ecguard.repair';
 export const LEDGER_DIR = '.ecguard-repair';
@@ -26,26 +30,46 @@ export function repairMarker(taskId: string, slot: number): string {
   return `${taskId}:${slot}`;
 }
 
-function recordPath(diskPath: string, taskId: string, slot: number): string {
-  return `${diskPath}/${LEDGER_DIR}/${taskId}.${slot}`;
+const recordName = (taskId: string, slot: number): string => `${taskId}.${slot}`;
+
+// The ledger directory, open; undefined when it does not exist (nothing was ever placed).
+function openLedger(diskPath: string, create: boolean): DiskDir | undefined {
+  try {
+    // Stays root's (0700, never chowned): nobody else may plant names in it.
+    return DiskDir.open(diskPath, [LEDGER_DIR], create ? { existing: 0, mode: 0o700, ownLikeParent: false, durable: true } : {});
+  } catch (err) {
+    if (!create && errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function withLedger<T>(diskPath: string, create: boolean, none: T, fn: (dir: DiskDir) => T): T {
+  const dir = openLedger(diskPath, create);
+  if (!dir) return none;
+  try {
+    return fn(dir);
+  } catch (err) {
+    throw dir.relabel(err);
+  } finally {
+    dir.close();
+  }
 }
 
 /** Records (durably) that (task, slot) is about to be published at `relPath` on this disk. */
 export function writeLedgerRecord(diskPath: string, taskId: string, slot: number, relPath: string): void {
-  const dir = `${diskPath}/${LEDGER_DIR}`;
-  mkdirLikeParent(dir, 0o700, false); // stays root's: nobody else may plant names in it
-  const final = recordPath(diskPath, taskId, slot);
-  const tmp = `${dir}/.${taskId}.${slot}.tmp`;
-  rmSync(tmp, { force: true }); // a leftover (or planted) name: unlink never follows it
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeFully(fd, Buffer.from(relPath + '\n'), 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, final);
-  fsyncDir(dir);
+  withLedger(diskPath, true, undefined, (dir) => {
+    const tmp = dir.at(`.${taskId}.${slot}.tmp`);
+    rmSync(tmp, { force: true }); // a leftover (or planted) name: unlink never follows it
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeFully(fd, Buffer.from(relPath + '\n'), 0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, dir.at(recordName(taskId, slot)));
+    dir.fsync();
+  });
 }
 
 export interface PlacedRecord {
@@ -55,51 +79,90 @@ export interface PlacedRecord {
   readonly pfn?: string;
 }
 
-/** The archive already placed for (task, slot) on this disk, if its record and proof agree. */
+/**
+ * The archive already placed for (task, slot) on this disk, if its record and proof agree. The
+ * data file is reached by descriptor too: a symlink on its way (or in its place) is not ours.
+ */
 export function findPlaced(diskPath: string, taskId: string, slot: number): PlacedRecord | undefined {
   checkTaskSlot(taskId, slot);
-  let rel: string;
+  const rel = withLedger(diskPath, false, undefined, (dir) => {
+    let fd: number;
+    try {
+      fd = openSync(dir.at(recordName(taskId, slot)), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      return readFileSync(fd, 'utf8').trim();
+    } finally {
+      closeSync(fd);
+    }
+  });
+  if (rel === undefined) return undefined;
+  const parts = rel.split('/');
+  if (rel === '' || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+  let dir: DiskDir;
   try {
-    rel = readFileSync(recordPath(diskPath, taskId, slot), 'utf8').trim();
+    dir = DiskDir.open(diskPath, parts.slice(0, -1));
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT' || (err instanceof EcguardError && err.code === DISK_NOT_DIRECTORY)) return undefined;
     throw err;
   }
-  if (rel === '' || rel.includes('..') || rel.startsWith('/')) return undefined;
-  const path = `${diskPath}/${rel}`;
+  let fd: number;
   try {
-    if (!lstatSync(path).isFile()) return undefined;
-    if (getAttributeSync(path, REPAIR_XATTR).toString('latin1') !== repairMarker(taskId, slot)) return undefined;
+    fd = openSync(dir.at(parts[parts.length - 1] as string), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENODATA' || code === 'ENOATTR') return undefined;
-    throw err;
+    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    throw dir.relabel(err);
+  } finally {
+    dir.close();
   }
-  let pfn: string | undefined;
+  const path = `${diskPath}/${rel}`;
   try {
-    const raw = getAttributeSync(path, 'user.XrdFrm.Pfn');
-    pfn = raw.subarray(0, raw.length > 0 && raw[raw.length - 1] === 0 ? raw.length - 1 : raw.length).toString('utf8');
-  } catch {
-    /* no Pfn: reported by the scanner, not our concern here */
+    if (!fstatSync(fd).isFile()) return undefined;
+    const at = fdPath(fd, path);
+    try {
+      if (getAttributeSync(at, REPAIR_XATTR).toString('latin1') !== repairMarker(taskId, slot)) return undefined;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENODATA' || code === 'ENOATTR') return undefined;
+      throw err;
+    }
+    let pfn: string | undefined;
+    try {
+      const raw = getAttributeSync(at, 'user.XrdFrm.Pfn');
+      pfn = raw.subarray(0, raw.length > 0 && raw[raw.length - 1] === 0 ? raw.length - 1 : raw.length).toString('utf8');
+    } catch {
+      /* no Pfn: reported by the scanner, not our concern here */
+    }
+    return { path, ...(pfn !== undefined ? { pfn } : {}) };
+  } finally {
+    closeSync(fd);
   }
-  return { path, ...(pfn !== undefined ? { pfn } : {}) };
 }
 
 /** Drops the record once the coordinator has confirmed the task (the data file stays). */
 export function forgetPlaced(diskPath: string, taskId: string, slot: number): void {
   checkTaskSlot(taskId, slot);
-  rmSync(recordPath(diskPath, taskId, slot), { force: true });
+  withLedger(diskPath, false, undefined, (dir) => rmSync(dir.at(recordName(taskId, slot)), { force: true }));
+}
+
+/** The names in the ledger directory (none when it does not exist). */
+export function ledgerNames(diskPath: string): string[] {
+  return withLedger(diskPath, false, [], (dir) => dir.list());
 }
 
 /** Leftover ledger temp files of a crash; returns the removed paths. */
 export function cleanupLedgerTemps(diskPath: string): string[] {
-  const dir = `${diskPath}/${LEDGER_DIR}`;
-  if (!existsSync(dir)) return [];
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
-    rmSync(`${dir}/${name}`, { force: true });
-    removed.push(`${dir}/${name}`);
-  }
-  return removed;
+  return withLedger(diskPath, false, [], (dir) => {
+    const removed: string[] = [];
+    for (const name of dir.list()) {
+      if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
+      rmSync(dir.at(name), { force: true });
+      removed.push(`${dir.path}/${name}`);
+    }
+    return removed;
+  });
 }

@@ -2,11 +2,11 @@
 // creating its namespace symlink (the last step). The ledger names every published archive; one
 // whose link is missing, or dangles into a disk of this server that is failed or missing, is
 // linked now. Anything else at the link path is left alone (the coordinator decides).
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { createNamespaceLink, dropLinkTemp } from './namespace-link.js';
-import { findPlaced, LEDGER_DIR } from './placement-ledger.js';
+import { findPlaced, LEDGER_DIR, ledgerNames } from './placement-ledger.js';
 
 const log = getLogger('repair');
 
@@ -23,8 +23,9 @@ export function recoverPlacements(disks: readonly RecoveryDisk[], linkFor: (lfn:
   for (const d of disks.filter((x) => x.state === 'online' || x.state === 'downgraded')) {
     let names: string[];
     try {
-      names = readdirSync(`${d.path}/${LEDGER_DIR}`);
-    } catch {
+      names = ledgerNames(d.path);
+    } catch (err) {
+      log.warn(`placement records of ${d.path}: ${errorText(err)}`);
       continue;
     }
     for (const name of names) {

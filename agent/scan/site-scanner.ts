@@ -55,6 +55,11 @@ export interface SiteScanResult {
   readonly records: ArchiveRecord[];
   readonly findings: Finding[];
   readonly links: NamespaceLink[];
+  /**
+   * Namespace roots and directories that could not be read: records found unlinked whose link
+   * would be below one say nothing about their link (reported once, as a finding on the path).
+   */
+  readonly namespaceBlind: string[];
   readonly disks: DiskScanSummary[];
   readonly elapsedMs: number;
 }
@@ -107,8 +112,8 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
   }
   let links: NamespaceLink[] = [];
   let checked = records;
+  const broken: string[] = [];
   if (opts.namespace !== false) {
-    const broken: string[] = [];
     for (const root of namespaceRoots(layout)) {
       const problem = namespaceRootProblem(root);
       if (problem !== undefined) {
@@ -120,6 +125,7 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
       const w = walkNamespace(root, layout.localroot);
       links = links.concat(w.links);
       findings.push(...w.findings);
+      broken.push(...w.unreadable);
     }
     const c = checkNamespace({ records, links, disks: layout.disks, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}) });
     checked = c.records;
@@ -130,6 +136,7 @@ export async function scanSite(layout: SiteLayout, opts: SiteScanOptions = {}): 
     records: checked,
     findings,
     links,
+    namespaceBlind: broken,
     disks: layout.disks.map((disk) => ({ disk, ...(perDisk.get(disk.diskId) ?? { buckets: 0, files: 0 }) })),
     elapsedMs: Date.now() - started,
   };

@@ -21,6 +21,7 @@ export class Inventory {
   private readonly byKey = new Map<string, { diskId: string; fp: string }>();
   private readonly put;
   private readonly del;
+  private readonly one;
 
   constructor(private readonly db: AgentDb) {
     for (const row of db.prepare('SELECT key, disk_id, fingerprint FROM inventory').iterate() as Iterable<{ key: string; disk_id: string; fingerprint: string }>) {
@@ -28,6 +29,7 @@ export class Inventory {
     }
     this.put = db.prepare('INSERT INTO inventory (key, disk_id, fingerprint, record) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint, record = excluded.record');
     this.del = db.prepare('DELETE FROM inventory WHERE key = ?');
+    this.one = db.prepare('SELECT record FROM inventory WHERE key = ?');
   }
 
   get size(): number {
@@ -36,6 +38,14 @@ export class Inventory {
 
   has(diskId: string, dataPath: string): boolean {
     return this.byKey.has(archiveKey(diskId, dataPath));
+  }
+
+  /** The record last stored for this archive. */
+  get(diskId: string, dataPath: string): ArchiveRecord | undefined {
+    const key = archiveKey(diskId, dataPath);
+    if (!this.byKey.has(key)) return undefined;
+    const row = this.one.get(key) as { record: string } | undefined;
+    return row ? JSON.parse(row.record) as ArchiveRecord : undefined;
   }
 
   /** Records the archive; a delta when it is new or changed. Call inside a transaction for batches. */

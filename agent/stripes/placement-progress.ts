@@ -4,7 +4,7 @@
 // the last block every target already holds.
 import * as grpc from '@grpc/grpc-js';
 import type { PlacementKept, StripesClient } from '../../proto/gen/ecguard/v1/stripes.js';
-import { partialPath, scanPartial } from '../repair/partial-archive.js';
+import { atPartial, scanPartial, type PartialScan } from '../repair/partial-archive.js';
 import { checkTaskSlot, findPlaced } from '../repair/placement-ledger.js';
 import { usableDisk } from './archive-ref.js';
 import { peerError } from './peer-pool.js';
@@ -25,7 +25,8 @@ export function localPlacementProgress(ctx: StripesContext, h: PlacementHeader):
   checkTaskSlot(h.taskId, h.slot);
   const disk = usableDisk(ctx, h.diskId, false);
   if (findPlaced(disk.path, h.taskId, h.slot)) return { entries: [], alreadyPlaced: true };
-  const scan = scanPartial(partialPath(disk.path, disk.space, h.taskId, h.slot), h.crcKind, ctx.codec, MAX_KEPT);
+  const none: PartialScan = { entries: [], offsets: [], end: 0 };
+  const scan = atPartial(disk.path, disk.space, h.taskId, h.slot, none, (p) => scanPartial(p, h.crcKind, ctx.codec, MAX_KEPT));
   return { entries: scan.entries.map((e) => ({ name: e.name, size: e.size })), alreadyPlaced: false };
 }
 

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyRebuild, planRebuild, type RebuildPlan } from '../../agent/namespace/namespace-rebuild.js';
-import { chownLike, mkdirLikeParent } from '../../agent/repair/durable-fs.js';
 import { createNamespaceLink } from '../../agent/repair/namespace-link.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { writeNamespaceLinkJs } from '../../agent/namespace/safe-namespace-write.js';
@@ -118,19 +117,5 @@ describe('namespace: root never follows a symlink the namespace owner planted', 
     assert.equal(r.linked, false);
     assert.match(r.problem ?? '', /not overwritten/);
     assert.equal(readlinkSync(join(half, 'deep/obj')), TARGET);
-  });
-
-  it('repair mkdirLikeParent: a new directory swapped for a symlink to a root file is refused, never chowned through', () => {
-    const d = join(ns.nsRoot, 'AB');
-    assert.throws(() => withMkdirSwappedForSymlink(ns.victim, () => mkdirLikeParent(d)), (e: Error & { code?: string }) => e.code === 'ELOOP' || e.code === 'ENOTDIR');
-    assert.deepEqual(ownerOf(ns.victim), [0, 0]);
-  });
-
-  it('repair chownLike: a symlink is chowned itself, never its target', () => {
-    const link = join(ns.nsRoot, 'l');
-    symlinkSync(ns.victim, link);
-    chownLike(link, ns.nsRoot);
-    assert.deepEqual(ownerOf(ns.victim), [0, 0]);
-    assert.deepEqual(ownerOf(link), [ns.owner.uid, ns.owner.gid]);
   });
 });

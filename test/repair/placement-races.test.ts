@@ -7,7 +7,6 @@ import { chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSyn
 import { dirname, join } from 'node:path';
 import { getCodec } from '../../shared/codec/index.js';
 import { ArchivePlacement, type PlaceTarget } from '../../agent/repair/archive-placer.js';
-import { mkdirLikeParent } from '../../agent/repair/durable-fs.js';
 import { dropLinkTemp, linkTempName } from '../../agent/repair/namespace-link.js';
 import { findPlaced, LEDGER_DIR, writeLedgerRecord } from '../../agent/repair/placement-ledger.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
@@ -70,24 +69,6 @@ describe('repair: placement races and planted names', function () {
     assert.throws(() => p.publishSealed(), isCode('PLACEMENT_LOST'));
     assert.throws(() => lstatSync(t.linkPath), isCode('ENOENT'));
     assert.equal(readFileSync(temp, 'utf8'), 'not what was sealed', 'not removed either: it is not ours');
-  });
-
-  it('mkdirLikeParent finishes the chown a crash skipped, only for an empty directory of ours, and refuses a symlink', function () {
-    if (!asRoot) this.skip(); // chown needs root; CI runs as root
-    const parent = join(disk, 'public');
-    chownSync(parent, 4242, 4343);
-    const half = join(parent, 'AB');
-    mkdirSync(half); // made, then the agent died before the chown: root's
-    assert.equal(mkdirLikeParent(half), false);
-    assert.deepEqual([statSync(half).uid, statSync(half).gid], [4242, 4343]);
-    const full = join(parent, 'AC');
-    mkdirSync(full);
-    writeFileSync(join(full, 'x%'), 'someone put a file here');
-    assert.equal(mkdirLikeParent(full), false);
-    assert.equal(statSync(full).uid, 0, 'not empty: not ours to change');
-    mkdirSync(join(disk, 'elsewhere'));
-    symlinkSync(join(disk, 'elsewhere'), join(parent, 'AD'));
-    assert.throws(() => mkdirLikeParent(join(parent, 'AD')), isCode('EEXIST'));
   });
 
   it("the ledger's temp name is never followed: a planted symlink there truncates nothing", () => {
