@@ -13,6 +13,8 @@ import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
 
 const log = getLogger('events');
+/** Events carry CRCs as 8 lowercase hex digits (docs/events.md). */
+const crcHex = (crc: number): string => (crc >>> 0).toString(16).padStart(8, '0');
 const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
 
 // Raised indicators: files one loss from data loss or unreadable page someone; the others warn.
@@ -68,7 +70,7 @@ export class EventRecorder {
       const first = c.entries.slice(0, 3).map((e) => `block ${e.block}, stripe ${e.stripe}`).join('; ');
       return this.safeMake(this.cluster, 'corruption.found', { lfn, serverId: c.serverId, diskId: c.diskId },
         `a repair found ${c.entries.length} stripe(s) of ${lfn} on ${c.diskId} with a CRC that does not match (${first}${c.entries.length > 3 ? '; …' : ''}): the disk may be failing`,
-        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe })) }) ?? [];
+        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe, ...(e.expectedCrc !== undefined ? { expectedCrc: crcHex(e.expectedCrc) } : {}), ...(e.foundCrc !== undefined ? { actualCrc: crcHex(e.foundCrc) } : {}) })) }) ?? [];
     }));
   }
 
