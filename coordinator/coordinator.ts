@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentSessionService, type AgentMessage, type CoordinatorMessage } from '../proto/gen/ecguard/v1/agent.js';
 import { AdminService } from '../proto/gen/ecguard/v1/admin.js';
-import { EcguardError } from '../shared/errors.js';
+import { EcguardError, errorText } from '../shared/errors.js';
 import { bindWithWideWindows } from '../shared/grpc/receive-window.js';
 import { getLogger } from '../shared/logger.js';
 import type { DiskInfo } from '../shared/wire/session-wire.js';
@@ -180,6 +180,7 @@ export class Coordinator implements SessionContext, AdminContext {
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     if (this.indicatorTimer) clearInterval(this.indicatorTimer);
     this.repair.stop();
+    await this.events?.stop();
     for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
     this.server?.forceShutdown();
@@ -332,10 +333,10 @@ export class Coordinator implements SessionContext, AdminContext {
     if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
     await this.expireDown(now);
     this.safeMode.evaluate(now);
-    if (this.safeWasActive && !this.safeMode.isActive) {
-      await this.reclassifier.flush();
-      this.events?.releaseHeld();
-    }
+    if (this.safeWasActive && !this.safeMode.isActive) await this.reclassifier.flush();
+    // Out of safe mode, held changes go out in pages in the background (also what a failed or
+    // stopped release left); meanwhile new changes queue behind them.
+    if (!this.safeMode.isActive && this.events?.hasHeld) void this.events.releaseHeld().catch((err: unknown) => log.error(`releasing held file changes: ${errorText(err)}`));
     this.safeWasActive = this.safeMode.isActive;
   }
 
@@ -391,9 +392,9 @@ export class Coordinator implements SessionContext, AdminContext {
   async rebuildCatalog(): Promise<string> {
     this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
     // What was announced stays the baseline: after the rebuild only real differences are events.
-    const held = this.o.eventLog?.held;
-    for (let after: string | undefined, page = held ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
-      held?.baseline(page);
+    const events = this.events;
+    for (let after: string | undefined, page = events ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
+      events?.baseline(page);
       after = page[page.length - 1]?.lfn;
     }
     await this.store.clearAgentData();
