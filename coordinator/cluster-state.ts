@@ -36,7 +36,7 @@ export class ClusterState {
   }
 
   async putServer(row: ServerRow): Promise<void> {
-    this.servers.set(row.serverId, row);
+    this.servers.set(row.serverId, withMarker(row, this.servers.get(row.serverId)));
     await this.store.putServer(row);
   }
 
@@ -48,7 +48,7 @@ export class ClusterState {
     const prev = (await this.store.getServer(id)) ?? this.servers.get(id);
     if (!prev) return undefined;
     const next = { ...prev, ...patch };
-    this.servers.set(id, next);
+    this.servers.set(id, withMarker(next, this.servers.get(id)));
     await this.store.putServer(next);
     return prev;
   }
@@ -62,8 +62,22 @@ export class ClusterState {
 
   async putDisk(row: DiskRow): Promise<DiskRow | undefined> {
     const prev = this.disks.get(row.diskId);
-    this.disks.set(row.diskId, row);
+    this.disks.set(row.diskId, withMarker(row, prev));
     await this.store.putDisk(row);
     return prev;
   }
+
+  /** The store cleared a reclassify marker: so does the cached row, if it still has that one. */
+  markerCleared(kind: 'server' | 'disk', id: string, token: number): void {
+    const map: Map<string, ServerRow | DiskRow> = kind === 'server' ? this.servers : this.disks;
+    const row = map.get(id);
+    if (row?.reclassifyPending !== token) return;
+    const { reclassifyPending: _, ...rest } = row;
+    map.set(id, rest as ServerRow | DiskRow);
+  }
+}
+
+/** The store keeps a marker a write does not carry (catalog-store.ts putServer): the cache does too. */
+function withMarker<T extends { readonly reclassifyPending?: number }>(row: T, cached: T | undefined): T {
+  return row.reclassifyPending === undefined && cached?.reclassifyPending !== undefined ? { ...row, reclassifyPending: cached.reclassifyPending } : row;
 }

@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentSessionService, type AgentMessage, type CoordinatorMessage } from '../proto/gen/ecguard/v1/agent.js';
 import { AdminService } from '../proto/gen/ecguard/v1/admin.js';
-import { EcguardError } from '../shared/errors.js';
+import { EcguardError, errorText } from '../shared/errors.js';
 import { bindWithWideWindows } from '../shared/grpc/receive-window.js';
 import { getLogger } from '../shared/logger.js';
 import type { DiskInfo } from '../shared/wire/session-wire.js';
@@ -22,6 +22,7 @@ import { EventRecorder } from './events/event-recorder.js';
 import { HealthIndicators, type IndicatorState } from './health/health-indicators.js';
 import type { HealthIndicator } from '../shared/domain/event.js';
 import { Reclassifier, type DebrisFound } from './health/reclassifier.js';
+import { ReclassifyMarkers } from './health/reclassify-markers.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
 import type { SessionContext } from './session/session-context.js';
@@ -70,6 +71,7 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly registry = new SessionRegistry();
   readonly cluster: ClusterState;
   readonly reclassifier: Reclassifier;
+  private readonly markers: ReclassifyMarkers;
   readonly safeMode: SafeMode;
   readonly insecure: boolean;
   readonly heartbeatMs: number;
@@ -102,6 +104,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.cluster = new ClusterState(this.store);
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
+    this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     if (this.events) this.reclassifier.on('debris', (d: DebrisFound[]) => this.events?.debrisFound(d));
     this.repair = new RepairManager({
@@ -122,9 +125,11 @@ export class Coordinator implements SessionContext, AdminContext {
       log.warn(insecureWarning('coordinator'));
     }
     await this.cluster.load();
-    await this.reclassifyDamaged();
     const profileMeta = await this.store.getMeta('profile');
     if (!this.profiles.hasDefault() && profileMeta) this.profiles.setDefault(JSON.parse(profileMeta) as EcProfile);
+    // what a crash left between a disk or server state change and its reclassification
+    const marked = await this.markers.resume();
+    if (marked > 0) log.info(`classifying again ${marked} file(s) of disk or server state changes a crash left unfinished`);
     this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId)); // time to reconnect
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
     const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
@@ -153,33 +158,12 @@ export class Coordinator implements SessionContext, AdminContext {
     return port;
   }
 
-  /**
-   * The files on every disk that is not online and every server that is not up are classified
-   * again at start: a crash between such a state change and the reclassification it triggered
-   * would otherwise leave them in their old state for good (after a restart the state no longer
-   * changes), e.g. healthy on a failed disk, and never repaired.
-   */
-  private async reclassifyDamaged(): Promise<void> {
-    let n = 0;
-    for (const d of this.cluster.listDisks()) {
-      if (d.state === 'online') continue;
-      const lfns = await this.store.lfnsOnDisk(d.diskId);
-      n += lfns.length;
-      this.reclassify(lfns);
-    }
-    for (const s of this.cluster.listServers()) {
-      if (s.state === 'up') continue;
-      const lfns = await this.store.lfnsOnServer(s.serverId);
-      n += lfns.length;
-      this.reclassify(lfns);
-    }
-    if (n > 0) log.info(`classifying again ${n} file(s) with archives on disks not online or servers not up`);
-  }
-
   async stop(): Promise<void> {
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     if (this.indicatorTimer) clearInterval(this.indicatorTimer);
     this.repair.stop();
+    this.markers.stop();
+    await this.events?.stop();
     for (const s of this.registry.all()) s.close('SHUTDOWN', 'coordinator shutting down');
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
     this.server?.forceShutdown();
@@ -220,14 +204,16 @@ export class Coordinator implements SessionContext, AdminContext {
     this.seen(serverId);
     this.syncing.add(serverId);
     this.safeMode.connected(serverId);
+    const back = prev !== undefined && prev.state !== 'up';
+    const token = back ? this.markers.token() : undefined;
     const row: ServerRow = prev
-      ? { ...prev, state: 'up', since: prev.state === 'up' ? prev.since : now, lastSeen: now, instanceId }
+      ? { ...prev, state: 'up', since: prev.state === 'up' ? prev.since : now, lastSeen: now, instanceId, ...(token !== undefined ? { reclassifyPending: token } : {}) }
       : { serverId, state: 'up', since: now, lastSeen: now, appliedSeq: 0, instanceId, inventoried: false };
     await this.cluster.putServer(row);
-    if (prev && prev.state !== 'up') {
+    if (back && token !== undefined) {
       log.info(`server ${serverId} up again (was ${prev.state})`);
       this.events?.server(serverId, 'server.up', { since: prev.since, previousState: prev.state === 'lost' ? 'lost' : 'down' });
-      this.reclassify(await this.store.lfnsOnServer(serverId));
+      this.markers.reclassify('server', serverId, token, await this.store.lfnsOnServer(serverId));
     }
     return prev;
   }
@@ -252,10 +238,10 @@ export class Coordinator implements SessionContext, AdminContext {
     // The event is stored before the state: a crash in between leaves the old state, so the
     // agent's next report makes the change (and its event) again: at least once, never lost.
     this.events?.disk(prev, next, replacedUuid, lfns.length);
-    await this.cluster.putDisk(next);
+    const token = this.markers.token();
+    await this.cluster.putDisk({ ...next, reclassifyPending: token });
     log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}; ${damaged.length} file(s) with a counted archive there`);
-    this.reclassify(damaged);
-    this.reclassify(lfns);
+    this.markers.reclassify('disk', d.diskId, token, [...new Set([...damaged, ...lfns])]);
   }
 
   reported(serverId: string): void {
@@ -321,21 +307,22 @@ export class Coordinator implements SessionContext, AdminContext {
       const lfns = await this.store.lfnsOnServer(serverId);
       // event before state, as for disks: a crash in between finds the server up and silent again
       this.events?.server(serverId, 'server.down', { lastSeen, archives: lfns.length });
-      await this.cluster.updateServer(serverId, { state: 'down', since: now });
+      const token = this.markers.token();
+      await this.cluster.updateServer(serverId, { state: 'down', since: now, reclassifyPending: token });
       // A session that stayed open but went silent (a stalled agent) is closed: the agent
       // reconnects with a new Hello and comes back up through the normal path.
       this.registry.get(serverId)?.close('SILENT', `no message for ${Math.round(this.downAfterMs / 1000)} s: marked down; reconnect`);
       log.warn(`server ${serverId} down: no message for ${Math.round(silentMs / 1000)} s`);
-      this.reclassify(lfns);
+      this.markers.reclassify('server', serverId, token, lfns);
       down.push(serverId);
     }
     if (down.length) this.safeMode.contactLost(this.cluster.listServers().filter((s) => s.state === 'down').map((s) => s.serverId));
     await this.expireDown(now);
     this.safeMode.evaluate(now);
-    if (this.safeWasActive && !this.safeMode.isActive) {
-      await this.reclassifier.flush();
-      this.events?.releaseHeld();
-    }
+    if (this.safeWasActive && !this.safeMode.isActive) await this.reclassifier.flush();
+    // Out of safe mode, held changes go out in pages in the background (also what a failed or
+    // stopped release left); meanwhile new changes queue behind them.
+    if (!this.safeMode.isActive && this.events?.hasHeld) void this.events.releaseHeld().catch((err: unknown) => log.error(`releasing held file changes: ${errorText(err)}`));
     this.safeWasActive = this.safeMode.isActive;
   }
 
@@ -369,8 +356,9 @@ export class Coordinator implements SessionContext, AdminContext {
     const lfns = await this.store.lfnsOnServer(serverId);
     // event before state, as for server.down
     this.events?.server(serverId, 'server.lost', { lastSeen, archives: lfns.length, by });
-    await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now() });
-    this.reclassify(lfns);
+    const token = this.markers.token();
+    await this.cluster.updateServer(serverId, { state: 'lost', since: Date.now(), reclassifyPending: token });
+    this.markers.reclassify('server', serverId, token, lfns);
     return lfns.length;
   }
 
@@ -391,9 +379,9 @@ export class Coordinator implements SessionContext, AdminContext {
   async rebuildCatalog(): Promise<string> {
     this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
     // What was announced stays the baseline: after the rebuild only real differences are events.
-    const held = this.o.eventLog?.held;
-    for (let after: string | undefined, page = held ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
-      held?.baseline(page);
+    const events = this.events;
+    for (let after: string | undefined, page = events ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
+      events?.baseline(page);
       after = page[page.length - 1]?.lfn;
     }
     await this.store.clearAgentData();

@@ -98,7 +98,7 @@ export class RepairEndpoint implements LinkRepair {
     if (r.ok) this.executor.submit(r.value);
     else {
       log.warn(`refused a repair task: ${r.reason}`);
-      this.send({ taskId: w.taskId.slice(0, 64) || 'invalid', attempt: w.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], errorCode: 'BAD_TASK', error: r.reason });
+      this.send({ taskId: w.taskId.slice(0, 64) || 'invalid', attempt: w.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], badEntries: [], badEntriesOmitted: 0, errorCode: 'BAD_TASK', error: r.reason });
     }
   }
 

@@ -5,11 +5,13 @@
 // the commits, every placement is aborted: nothing is written.
 import type { ErasureCodec } from '../../shared/codec/codec.js';
 import type { PlacedRef, RepairPhase } from '../../shared/domain/repair-task.js';
+import { MAX_BAD_ENTRIES, type BadSourceEntry } from '../../shared/domain/bad-source-entry.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { faultPoint } from '../../shared/fault-point.js';
 import type { TokenBucket } from '../../shared/throttle/token-bucket.js';
 import type { ProgressReport, RepairOrder } from '../../shared/wire/repair-wire.js';
 import { rebuildStripes, type StripeRebuild } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
+import type { BadEntry } from '../../shared/xrdec/rebuild/stripe-index.js';
 import { localArchiveSource, type StripeSource } from '../../shared/xrdec/rebuild/stripe-source.js';
 import { resolveArchiveRef } from '../stripes/archive-ref.js';
 import type { PeerPool } from '../stripes/peer-pool.js';
@@ -50,8 +52,21 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
   let phase: RepairPhase = 'accepted';
   let lastReport = 0;
   const problems: string[] = [];
-  const report = (force = false, extra: Partial<ProgressReport> = {}): ProgressReport => {
-    const p: ProgressReport = { taskId: order.taskId, attempt: order.attempt, phase, ...c, placed: [], sourceProblems: problems.slice(0, 32), ...extra };
+  const bad: BadSourceEntry[] = [];
+  let badOmitted = 0;
+  // Source ids (a path for this server's own archives, server:disk/path for a peer's) → the plan's reference.
+  const refs = new Map<string, RepairOrder['plan']['sources'][number]>();
+  const noteBad = (entries: readonly BadEntry[]): void => {
+    for (const b of entries) {
+      problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+      const ref = refs.get(b.source);
+      if (!ref) continue;
+      if (bad.length >= MAX_BAD_ENTRIES) badOmitted++;
+      else bad.push({ serverId: ref.serverId, diskId: ref.diskId, dataPath: ref.dataPath, block: b.block, stripe: b.stripe, kind: b.kind, ...(b.expectedCrc !== undefined ? { expectedCrc: b.expectedCrc } : {}), ...(b.foundCrc !== undefined ? { foundCrc: b.foundCrc } : {}) });
+    }
+  };
+  const report = (force = false, extra: Pick<Partial<ProgressReport>, 'placed' | 'errorCode' | 'error'> = {}): ProgressReport => {
+    const p: ProgressReport = { taskId: order.taskId, attempt: order.attempt, phase, ...c, placed: [], sourceProblems: problems.slice(0, 32), badEntries: [...bad], badEntriesOmitted: badOmitted, ...extra };
     const now = Date.now();
     if (force || now - lastReport >= (d.progressEveryMs ?? 500)) {
       lastReport = now;
@@ -76,6 +91,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
         closers.push(() => remote.close());
         src = remote;
       }
+      refs.set(src.id, s);
       return metered(src, d.bucket, c, d.signal);
     });
     report(true);
@@ -133,7 +149,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
     // The holders verify and publish in parallel (a remote one re-reads its archive first).
     const placed: PlacedRef[] = (await Promise.all(sinks.map((s) => s.commit())))
       .map((p) => ({ slot: p.slot, serverId: p.serverId, diskId: p.diskId, dataPath: p.dataPath, size: p.size, linked: p.linked }));
-    for (const b of r.badEntries) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    noteBad(r.badEntries);
     if (kept) await restoreMetadataCopies(order, kept.metadataFile, r.version, d, problems);
     phase = 'done';
     return report(true, { placed });
@@ -144,7 +160,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
       if (cancelled) s.abort();
       else s.suspend();
     }
-    for (const b of rebuild?.badEntries ?? []) problems.push(`${b.source} ${b.entry}: ${b.reason}`);
+    noteBad(rebuild?.badEntries ?? []);
     phase = 'failed';
     const code = err instanceof EcguardError ? err.code : 'FAILED';
     return report(true, { errorCode: code, error: errorText(err).slice(0, 4000) });

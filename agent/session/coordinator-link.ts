@@ -140,7 +140,7 @@ export class CoordinatorLink {
         return;
       case 'repairTask':
         if (this.o.repair) this.o.repair.onTask(m.msg.value);
-        else void this.write(s, { msg: { $case: 'taskProgress', value: progressToWire({ taskId: m.msg.value.taskId, attempt: m.msg.value.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], errorCode: 'NO_REPAIR', error: 'this agent runs no repair executor' }) } });
+        else void this.write(s, { msg: { $case: 'taskProgress', value: progressToWire({ taskId: m.msg.value.taskId, attempt: m.msg.value.attempt, phase: 'failed', blocksDone: 0, blocksTotal: 0, bytesRead: 0, bytesWritten: 0, placed: [], sourceProblems: [], badEntries: [], badEntriesOmitted: 0, errorCode: 'NO_REPAIR', error: 'this agent runs no repair executor' }) } });
         return;
       case 'repairCancel':
         this.o.repair?.onCancel(m.msg.value.taskId, m.msg.value.reason, m.msg.value.discardSlots);

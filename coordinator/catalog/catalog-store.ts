@@ -18,12 +18,19 @@ export interface StateCount {
 
 export interface CatalogStore {
   // --- servers and disks
+  /**
+   * Writes the row. Its reclassifyPending marker is written with it (one row, one transaction);
+   * a row without one keeps the stored marker: only clearReclassifyPending removes it.
+   */
   putServer(row: ServerRow): Promise<void>;
   getServer(serverId: string): Promise<ServerRow | undefined>;
   listServers(): Promise<ServerRow[]>;
+  /** As putServer, markers included. */
   putDisk(row: DiskRow): Promise<void>;
   getDisk(diskId: string): Promise<DiskRow | undefined>;
   listDisks(serverId?: string): Promise<DiskRow[]>;
+  /** Removes the row's reclassifyPending marker if it is still `token` (no newer change); true if removed. */
+  clearReclassifyPending(kind: 'server' | 'disk', id: string, token: number): Promise<boolean>;
 
   // --- archives (the cache of what agents hold)
   /**

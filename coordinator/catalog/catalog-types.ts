@@ -15,6 +15,8 @@ export interface ServerRow {
   readonly instanceId: string;
   /** A full inventory has been received at least once (otherwise its absence proves nothing). */
   readonly inventoried: boolean;
+  /** Set with a state change whose files are not reclassified yet (reclassify-markers.ts). */
+  readonly reclassifyPending?: number;
 }
 
 export type DiskState = 'online' | 'missing' | 'failed' | 'downgraded';
@@ -28,6 +30,8 @@ export interface DiskRow {
   readonly since: number;
   readonly uuid?: string;
   readonly evidence: readonly string[];
+  /** Set with a state change whose files are not reclassified yet (reclassify-markers.ts). */
+  readonly reclassifyPending?: number;
 }
 
 /** An archive as stored: the agent's record plus its server. */

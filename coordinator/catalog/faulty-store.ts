@@ -80,6 +80,7 @@ export class FaultyCatalogStore implements CatalogStore {
   putDisk(row: DiskRow) { return this.call('putDisk', () => this.inner.putDisk(row)); }
   getDisk(diskId: string) { return this.call('getDisk', () => this.inner.getDisk(diskId)); }
   listDisks(serverId?: string) { return this.call('listDisks', () => this.inner.listDisks(serverId)); }
+  clearReclassifyPending(kind: 'server' | 'disk', id: string, token: number) { return this.call('clearReclassifyPending', () => this.inner.clearReclassifyPending(kind, id, token)); }
   applyArchiveChanges(serverId: string, upserts: readonly ArchiveRecord[], removals: readonly ArchiveRemoval[], appliedSeq?: number) {
     return this.call('applyArchiveChanges', () => this.inner.applyArchiveChanges(serverId, upserts, removals, appliedSeq));
   }

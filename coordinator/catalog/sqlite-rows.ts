@@ -3,12 +3,14 @@
 import type { FileState, ServerState } from '../../shared/domain/file-health.js';
 import type { DiskRow, DiskState, FileRow, ServerRow, Tombstone } from './catalog-types.js';
 
-export const SERVER_UPSERT = `INSERT INTO servers (server_id, state, since, last_seen, applied_seq, instance_id, inventoried)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+// A row without a reclassify marker keeps the stored one (coalesce): only clearing removes it.
+export const SERVER_UPSERT = `INSERT INTO servers (server_id, state, since, last_seen, applied_seq, instance_id, inventoried, reclassify_pending)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (server_id) DO UPDATE SET state = excluded.state, since = excluded.since, last_seen = excluded.last_seen,
-    applied_seq = excluded.applied_seq, instance_id = excluded.instance_id, inventoried = excluded.inventoried`;
+    applied_seq = excluded.applied_seq, instance_id = excluded.instance_id, inventoried = excluded.inventoried,
+    reclassify_pending = coalesce(excluded.reclassify_pending, servers.reclassify_pending)`;
 
-export const serverParams = (s: ServerRow): unknown[] => [s.serverId, s.state, s.since, s.lastSeen, s.appliedSeq, s.instanceId, s.inventoried ? 1 : 0];
+export const serverParams = (s: ServerRow): unknown[] => [s.serverId, s.state, s.since, s.lastSeen, s.appliedSeq, s.instanceId, s.inventoried ? 1 : 0, s.reclassifyPending ?? null];
 
 export interface ServerDbRow {
   server_id: string;
@@ -18,6 +20,7 @@ export interface ServerDbRow {
   applied_seq: number;
   instance_id: string;
   inventoried: number;
+  reclassify_pending: number | null;
 }
 
 export const rowToServer = (d: ServerDbRow): ServerRow => ({
@@ -28,16 +31,18 @@ export const rowToServer = (d: ServerDbRow): ServerRow => ({
   appliedSeq: d.applied_seq,
   instanceId: d.instance_id,
   inventoried: d.inventoried === 1,
+  ...(d.reclassify_pending !== null ? { reclassifyPending: d.reclassify_pending } : {}),
 });
 
 // ON CONFLICT … DO UPDATE, never INSERT OR REPLACE: a replace deletes the row first and the
 // ON DELETE CASCADE would take the archives with it.
-export const DISK_UPSERT = `INSERT INTO disks (disk_id, server_id, path, space, state, since, uuid, evidence)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+export const DISK_UPSERT = `INSERT INTO disks (disk_id, server_id, path, space, state, since, uuid, evidence, reclassify_pending)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (disk_id) DO UPDATE SET server_id = excluded.server_id, path = excluded.path, space = excluded.space,
-    state = excluded.state, since = excluded.since, uuid = excluded.uuid, evidence = excluded.evidence`;
+    state = excluded.state, since = excluded.since, uuid = excluded.uuid, evidence = excluded.evidence,
+    reclassify_pending = coalesce(excluded.reclassify_pending, disks.reclassify_pending)`;
 
-export const diskParams = (d: DiskRow): unknown[] => [d.diskId, d.serverId, d.path, d.space, d.state, d.since, d.uuid ?? null, JSON.stringify(d.evidence)];
+export const diskParams = (d: DiskRow): unknown[] => [d.diskId, d.serverId, d.path, d.space, d.state, d.since, d.uuid ?? null, JSON.stringify(d.evidence), d.reclassifyPending ?? null];
 
 export interface DiskDbRow {
   disk_id: string;
@@ -48,11 +53,12 @@ export interface DiskDbRow {
   since: number;
   uuid: string | null;
   evidence: string;
+  reclassify_pending: number | null;
 }
 
 export function rowToDisk(d: DiskDbRow): DiskRow {
   const base = { diskId: d.disk_id, serverId: d.server_id, path: d.path, space: d.space, state: d.state as DiskState, since: d.since, evidence: JSON.parse(d.evidence) as string[] };
-  return d.uuid === null ? base : { ...base, uuid: d.uuid };
+  return { ...base, ...(d.uuid !== null ? { uuid: d.uuid } : {}), ...(d.reclassify_pending !== null ? { reclassifyPending: d.reclassify_pending } : {}) };
 }
 
 export const FILE_COLUMNS = 'lfn, state, redundancy, latest_strpver, filesize, available, unavailable, reason, first_seen, created_at, state_since, bytes';

@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS servers (
   inventoried INTEGER NOT NULL ${oneOf('inventoried', [0, 1])},
   -- a full inventory in progress: its generation and disks (JSON array); NULL when none
   inventory_gen INTEGER,
-  inventory_disks TEXT
+  inventory_disks TEXT,
+  -- a state change whose files are not reclassified yet (its token); NULL when none
+  reclassify_pending INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS disks (
@@ -45,7 +47,8 @@ CREATE TABLE IF NOT EXISTS disks (
   state TEXT NOT NULL ${oneOf('state', ['online', 'missing', 'failed', 'downgraded'])},
   since INTEGER NOT NULL,
   uuid TEXT,
-  evidence TEXT NOT NULL -- JSON array of strings
+  evidence TEXT NOT NULL, -- JSON array of strings
+  reclassify_pending INTEGER -- as in servers
 );
 CREATE INDEX IF NOT EXISTS disks_server ON disks (server_id);
 
@@ -119,11 +122,28 @@ CREATE TABLE IF NOT EXISTS tombstones (
 CREATE UNIQUE INDEX IF NOT EXISTS tombstones_key ON tombstones (lfn, at, coalesce(strpver, -1), reason);
 `;
 
+/**
+ * Columns added since the first catalogs, for files made before them. Nullable additions that
+ * older ecguard versions ignore, so the schema version stays (they may still open the file).
+ */
+const ADDED_COLUMNS: readonly (readonly [table: string, column: string, decl: string])[] = [
+  ['servers', 'reclassify_pending', 'INTEGER'],
+  ['disks', 'reclassify_pending', 'INTEGER'],
+];
+
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column, decl] of ADDED_COLUMNS) {
+    const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+  }
+}
+
 /** Creates what is missing and checks the file is not from a newer ecguard. */
 export function applySchema(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     db.exec(REPAIR_TASKS_SCHEMA);
+    addMissingColumns(db);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META_SCHEMA_VERSION) as { value: string } | undefined;
     if (row === undefined) {
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));

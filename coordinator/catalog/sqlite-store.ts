@@ -93,6 +93,11 @@ export class SqliteCatalogStore implements CatalogStore {
     return d === undefined ? undefined : rowToDisk(d);
   }
 
+  async clearReclassifyPending(kind: 'server' | 'disk', id: string, token: number): Promise<boolean> {
+    const sql = kind === 'server' ? 'UPDATE servers SET reclassify_pending = NULL WHERE server_id = ? AND reclassify_pending = ?' : 'UPDATE disks SET reclassify_pending = NULL WHERE disk_id = ? AND reclassify_pending = ?';
+    return this.q.get(sql).run(id, token).changes > 0;
+  }
+
   async listDisks(serverId?: string): Promise<DiskRow[]> {
     const rows = serverId === undefined ? this.q.get('SELECT * FROM disks ORDER BY disk_id').all() : this.q.get('SELECT * FROM disks WHERE server_id = ? ORDER BY disk_id').all(serverId);
     return (rows as DiskDbRow[]).map(rowToDisk);

@@ -3,6 +3,7 @@
 // file events are held and, when it ends, only each file's net change is recorded.
 import { makeEvent, type EcguardEvent, type EventType } from '../../shared/domain/event.js';
 import type { FileState } from '../../shared/domain/file-health.js';
+import { faultPoint } from '../../shared/fault-point.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
@@ -13,6 +14,8 @@ import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
 
 const log = getLogger('events');
+/** Events carry CRCs as 8 lowercase hex digits (docs/events.md). */
+const crcHex = (crc: number): string => (crc >>> 0).toString(16).padStart(8, '0');
 const ALERT_STATES: ReadonlySet<FileState> = new Set(['degraded', 'critical', 'lost']);
 
 // Raised indicators: files one loss from data loss or unreadable page someone; the others warn.
@@ -26,6 +29,10 @@ const INDICATOR_SEVERITY: Record<IndicatorChange['indicator'], 'warning' | 'crit
 export class EventRecorder {
 
   private readonly announcedDebris = new Set<string>();
+  /** Changes are held while anything is: a file's events then stay in order across a release. */
+  private backlog: boolean;
+  private release: Promise<number> | undefined;
+  private stopping = false;
 
   constructor(
     private readonly cluster: string,
@@ -35,7 +42,11 @@ export class EventRecorder {
     private readonly appended: () => void,
     /** server.lostAfter: when a down server's archives stop counting (server.down's lostAt). */
     private readonly lostAfterMs = 3_600_000,
-  ) {}
+    /** Held changes released per transaction. */
+    private readonly releasePageSize = 10_000,
+  ) {
+    this.backlog = log.held.any();
+  }
 
   private write(events: EcguardEvent[]): void {
     if (events.length === 0) return;
@@ -54,7 +65,8 @@ export class EventRecorder {
 
   fileChanges(changes: readonly FileChange[]): void {
     // held on disk: a restart during safe mode must not lose them (nor memory hold a catalog's worth)
-    if (this.inSafeMode()) {
+    if (this.inSafeMode() || this.backlog) {
+      this.backlog = true;
       this.log.held.hold(changes.map((c) => ({
         lfn: c.lfn, ...(c.prev ? { prev: c.prev } : {}), ...(c.next ? { next: c.next } : {}),
         ...(c.servers ? { servers: c.servers } : {}), ...(c.serversAway ? { serversAway: c.serversAway } : {}),
@@ -68,7 +80,7 @@ export class EventRecorder {
       const first = c.entries.slice(0, 3).map((e) => `block ${e.block}, stripe ${e.stripe}`).join('; ');
       return this.safeMake(this.cluster, 'corruption.found', { lfn, serverId: c.serverId, diskId: c.diskId },
         `a repair found ${c.entries.length} stripe(s) of ${lfn} on ${c.diskId} with a CRC that does not match (${first}${c.entries.length > 3 ? '; …' : ''}): the disk may be failing`,
-        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe })) }) ?? [];
+        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe, ...(e.expectedCrc !== undefined ? { expectedCrc: crcHex(e.expectedCrc) } : {}), ...(e.foundCrc !== undefined ? { actualCrc: crcHex(e.foundCrc) } : {}) })) }) ?? [];
     }));
   }
 
@@ -88,9 +100,48 @@ export class EventRecorder {
     }) ?? []));
   }
 
-  /** Safe mode ended: record each held file's net change (with a restart's held ones too). */
-  releaseHeld(): void {
-    if (this.log.held.release((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)) > 0) this.appended();
+  /** Files as announced before a catalog rebuild: the baseline of their next changes (held-file-changes.ts). */
+  baseline(rows: readonly FileRow[]): void {
+    this.log.held.baseline(rows);
+    if (rows.length > 0) this.backlog = true;
+  }
+
+  /** Whether held changes wait for a release (safe mode over: the coordinator calls releaseHeld). */
+  get hasHeld(): boolean {
+    return this.backlog;
+  }
+
+  /**
+   * Safe mode ended: record each held file's net change (with a restart's held ones too), a
+   * page per transaction, yielding between pages; stops early when safe mode comes back.
+   * Concurrent calls share one run. Resolves to the number of events written.
+   */
+  releaseHeld(): Promise<number> {
+    this.release ??= this.releasePages().finally(() => (this.release = undefined));
+    return this.release;
+  }
+
+  /** Lets a running release finish its page and stop (before the log is closed). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.release?.catch(() => undefined);
+  }
+
+  private async releasePages(): Promise<number> {
+    let n = 0;
+    while (!this.inSafeMode() && !this.stopping) {
+      const page = this.log.held.releasePage((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway), this.releasePageSize);
+      n += page.events;
+      if (page.events > 0) this.appended();
+      // a short page took every row left; nothing can be held between it and this line
+      if (page.rows < this.releasePageSize) {
+        this.backlog = false;
+        break;
+      }
+      faultPoint('held-release-page');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return n;
   }
 
   private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined, servers: readonly string[] = [], serversAway: readonly string[] = []): EcguardEvent[] {

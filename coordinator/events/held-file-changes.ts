@@ -1,7 +1,8 @@
 // File changes held while the coordinator is in safe mode (their evidence is incomplete, so
 // alerting on them would cry wolf): each file's first previous row and latest row, kept in the
 // event log's SQLite file so a restart in safe mode loses none. When safe mode ends each file's
-// net change becomes its events, written in the same transaction that clears what was held.
+// net change becomes its events, written in the same transaction that clears its row (a page
+// of rows per transaction; event-recorder.ts drives the pages).
 import type Database from 'better-sqlite3';
 import type { EcguardEvent } from '../../shared/domain/event.js';
 import type { FileRow } from '../catalog/catalog-types.js';
@@ -26,6 +27,8 @@ export interface HeldChange {
 
 export class HeldFileChanges {
   private readonly upsert;
+  private readonly selectPage;
+  private readonly remove;
 
   constructor(
     private readonly db: Database.Database,
@@ -33,6 +36,8 @@ export class HeldFileChanges {
   ) {
     // the first change's prev stays: the net change runs from before safe mode to now
     this.upsert = db.prepare('INSERT INTO held_file_changes (lfn, prev, next, servers) VALUES (?, ?, ?, ?) ON CONFLICT (lfn) DO UPDATE SET next = excluded.next, servers = excluded.servers');
+    this.selectPage = db.prepare('SELECT lfn, prev, next, servers FROM held_file_changes ORDER BY lfn LIMIT ?');
+    this.remove = db.prepare('DELETE FROM held_file_changes WHERE lfn = ?');
   }
 
   hold(changes: readonly HeldChange[]): void {
@@ -64,19 +69,26 @@ export class HeldFileChanges {
     return (this.db.prepare('SELECT count(*) AS n FROM held_file_changes').get() as { n: number }).n;
   }
 
-  /** Turns every held change into its events (`eventsOf`) and forgets it, atomically; returns how many events. */
-  release(eventsOf: (c: HeldChange) => EcguardEvent[]): number {
-    let n = 0;
-    this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT lfn, prev, next, servers FROM held_file_changes').all() as { lfn: string; prev: string | null; next: string | null; servers: string | null }[];
+  /** Whether anything is held (cheap, unlike count() on a million rows). */
+  any(): boolean {
+    return this.db.prepare('SELECT 1 FROM held_file_changes LIMIT 1').get() !== undefined;
+  }
+
+  /**
+   * Turns up to `limit` held changes into their events (`eventsOf`) and forgets them, in one
+   * transaction: a crash loses or repeats no page. Paged so that a million held changes are many
+   * short transactions, not one that blocks the coordinator. `rows` < `limit`: nothing is left.
+   */
+  releasePage(eventsOf: (c: HeldChange) => EcguardEvent[], limit: number): { rows: number; events: number } {
+    return this.db.transaction(() => {
+      const rows = this.selectPage.all(limit) as { lfn: string; prev: string | null; next: string | null; servers: string | null }[];
       const events = rows.flatMap((r) => eventsOf({
         lfn: r.lfn, ...(r.prev ? { prev: JSON.parse(r.prev) as FileRow } : {}), ...(r.next ? { next: JSON.parse(r.next) as FileRow } : {}),
         ...(r.servers ? (JSON.parse(r.servers) as { servers: string[]; serversAway: string[] }) : {}),
       }));
       this.insertEvents(events);
-      this.db.prepare('DELETE FROM held_file_changes').run();
-      n = events.length;
+      for (const r of rows) this.remove.run(r.lfn);
+      return { rows: rows.length, events: events.length };
     })();
-    return n;
   }
 }

@@ -109,6 +109,11 @@ export class Reclassifier extends EventEmitter {
     return this.dirty.size;
   }
 
+  /** Whether any of `lfns` still waits (dirty: no profile yet, or a delete's grace). */
+  anyWaiting(lfns: readonly string[]): boolean {
+    return lfns.some((l) => this.dirty.has(l) || this.deleting.has(l));
+  }
+
   private schedule(ms: number): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {

@@ -1,28 +1,32 @@
-// Corrupt stripes a repair ran into in its sources (CRC mismatches), read back from the task's
-// source problems, so they become corruption.found events: a rotting disk must not stay a line
-// in one task's report. Problems are "<serverId>:<diskId>/<dataPath> obj.B.S: reason" (the
-// executor's source ids, agent/stripes/remote-source.ts; a local source is its path).
+// Corrupt stripes a repair ran into in its sources (CRC mismatches), taken from the structured
+// bad entries of the task's report, so they become corruption.found events: a rotting disk must
+// not stay a line in one task's report. Only archives the task named as sources count.
+import type { BadSourceEntry } from '../../shared/domain/bad-source-entry.js';
 import type { RepairPlan } from '../../shared/domain/repair-task.js';
-import { parseEntryName } from '../../shared/xrdec/entry-name.js';
+
+export interface CorruptEntry {
+  readonly block: number;
+  readonly stripe: number;
+  /** The central directory's CRC and the one the bytes had (unsigned), when the agent knew them. */
+  readonly expectedCrc?: number;
+  readonly foundCrc?: number;
+}
 
 export interface CorruptSource {
   readonly serverId: string;
   readonly diskId: string;
   readonly dataPath: string;
-  readonly entries: { readonly block: number; readonly stripe: number }[];
+  readonly entries: readonly CorruptEntry[];
 }
 
-export function corruptSources(plan: RepairPlan, executor: string | undefined, problems: readonly string[]): CorruptSource[] {
+export function corruptSources(plan: RepairPlan, bad: readonly BadSourceEntry[]): CorruptSource[] {
   const out: CorruptSource[] = [];
   for (const s of plan.sources) {
-    // the executor reads its own sources by path: <disk path>/<dataPath>
-    const ids = [`${s.serverId}:${s.diskId}/${s.dataPath}`, ...(s.serverId === executor ? [`/${s.dataPath}`] : [])];
-    const entries: { block: number; stripe: number }[] = [];
-    for (const p of problems) {
-      const m = /^(\S+) (\S+): CRC mismatch/.exec(p);
-      if (!m || !ids.some((id) => (m[1] as string) === id || (id.startsWith('/') && (m[1] as string).endsWith(id)))) continue;
-      const e = parseEntryName(m[2] as string);
-      if (e && !entries.some((x) => x.block === e.block && x.stripe === e.stripe)) entries.push({ block: e.block, stripe: e.stripe });
+    const entries: CorruptEntry[] = [];
+    for (const b of bad) {
+      if (b.kind !== 'crc-mismatch' || b.serverId !== s.serverId || b.diskId !== s.diskId || b.dataPath !== s.dataPath) continue;
+      if (entries.some((x) => x.block === b.block && x.stripe === b.stripe)) continue;
+      entries.push({ block: b.block, stripe: b.stripe, ...(b.expectedCrc !== undefined ? { expectedCrc: b.expectedCrc } : {}), ...(b.foundCrc !== undefined ? { foundCrc: b.foundCrc } : {}) });
     }
     if (entries.length > 0) out.push({ serverId: s.serverId, diskId: s.diskId, dataPath: s.dataPath, entries });
   }

@@ -12,7 +12,11 @@ export function discardPartialsOf(rows: readonly RepairTaskRow[], session: (serv
   for (const t of rows) {
     if (!GIVEN_UP.has(t.state)) continue;
     const slots = new Map<string, number[]>();
-    for (const x of t.plan.targets) slots.set(x.serverId, [...(slots.get(x.serverId) ?? []), x.slot]);
+    // the plan's targets and the last attempt's (a refresh while queued may have moved them)
+    for (const x of [...t.plan.targets, ...(t.lastAttemptTargets ?? [])]) {
+      const s = slots.get(x.serverId) ?? [];
+      if (!s.includes(x.slot)) slots.set(x.serverId, [...s, x.slot]);
+    }
     for (const [serverId, s] of slots) session(serverId)?.cancelTask(t.taskId, `task ${t.state}: drop its partial archives`, s);
   }
 }

@@ -15,6 +15,7 @@ import type { RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
 import type { PlacementView } from './target-placement.js';
 import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
+import { droppedTargets, preferredTargets } from './attempt-targets.js';
 
 const log = getLogger('repair');
 
@@ -105,10 +106,8 @@ export class RepairDispatcher {
    * the new plan drop them now (one with a slot may run the new attempt: not told to cancel).
    */
   private dropLeftTargets(prev: RepairTaskRow, targets: RepairTaskRow['plan']['targets']): void {
-    const staying = new Set(targets.map((x) => x.serverId));
-    const left = new Map<string, number[]>();
-    for (const x of prev.plan.targets) if (!staying.has(x.serverId)) left.set(x.serverId, [...(left.get(x.serverId) ?? []), x.slot]);
-    for (const [serverId, slots] of left) this.host.session(serverId)?.cancelTask(prev.taskId, 'no longer a target of this task: drop its partial archive', slots);
+    // the last attempt's targets, not only the plan's: a refresh while queued may have moved those
+    for (const [serverId, slots] of droppedTargets(prev, targets)) this.host.session(serverId)?.cancelTask(prev.taskId, 'no longer a target of this task: drop its partial archive', slots);
   }
 
   /** Starts queued tasks within the throttles. */
@@ -151,7 +150,7 @@ export class RepairDispatcher {
       const profile = this.host.profileFor(t.lfn) ?? t.plan.profile;
       const d = planRepair({
         lfn: t.lfn, ...evidenceFor(evidence, t.lfn), profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
-        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: t.plan.targets, ...(t.forced ? { force: true } : {}),
+        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: preferredTargets(t), ...(t.forced ? { force: true } : {}),
       });
       if (d.kind === 'none') {
         await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);

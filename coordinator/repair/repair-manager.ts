@@ -159,8 +159,8 @@ export class RepairManager {
       if (p.phase !== 'done' && p.phase !== 'failed') this.host.session(serverId)?.cancelTask(p.taskId, 'the task is not assigned to this agent (any more)');
       return;
     }
-    if ((p.phase === 'failed' || p.phase === 'done') && p.sourceProblems.length > 0) {
-      const found = corruptSources(t.plan, t.executor, p.sourceProblems);
+    if ((p.phase === 'failed' || p.phase === 'done') && p.badEntries.length > 0) {
+      const found = corruptSources(t.plan, p.badEntries);
       if (found.length > 0) this.host.events?.corruptionFound?.(t.lfn, found);
     }
     if (p.phase === 'failed') {

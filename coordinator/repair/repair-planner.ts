@@ -11,6 +11,7 @@ import { planRepair, type PlanDecision } from './repair-plan.js';
 import type { RepairSettings } from './repair-settings.js';
 import type { PlannerView } from './target-placement.js';
 import { newTask } from './task-transitions.js';
+import { preferredTargets } from './attempt-targets.js';
 
 const log = getLogger('repair');
 
@@ -127,7 +128,7 @@ export class RepairPlanner {
     const profile = this.host.profileFor(task.lfn) ?? task.plan.profile;
     const d = planRepair({
       lfn: task.lfn, ...evidence, profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
-      server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: task.plan.targets, ...(task.forced ? { force: true } : {}),
+      server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: preferredTargets(task), ...(task.forced ? { force: true } : {}),
     });
     if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
     if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;

@@ -19,7 +19,10 @@ export function newTask(o: { lfn: string; plan: RepairPlan; redundancy: number; 
 
 export function assigned(t: RepairTaskRow, o: { executor: string; plan: RepairPlan; redundancy: number; now: number; leaseMs: number }): RepairTaskRow {
   const { error: _e, errorCode: _c, nextAttemptAt: _n, progress: _p, ...rest } = t;
-  return { ...rest, state: 'assigned', executor: o.executor, plan: o.plan, redundancy: o.redundancy, attempt: t.attempt + 1, startedAt: t.startedAt ?? o.now, updatedAt: o.now, leaseUntil: o.now + o.leaseMs, placed: [] };
+  return {
+    ...rest, state: 'assigned', executor: o.executor, plan: o.plan, redundancy: o.redundancy, attempt: t.attempt + 1, startedAt: t.startedAt ?? o.now, updatedAt: o.now,
+    leaseUntil: o.now + o.leaseMs, placed: [], lastAttemptTargets: o.plan.targets,
+  };
 }
 
 export function progressed(t: RepairTaskRow, p: ProgressReport, now: number, leaseMs: number): RepairTaskRow {

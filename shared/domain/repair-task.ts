@@ -96,6 +96,12 @@ export interface RepairTaskRow {
   readonly leaseUntil?: number;
   readonly progress?: RepairProgress;
   readonly placed: readonly PlacedRef[];
+  /**
+   * The targets the last attempt was sent to: they may keep its partial archives. A re-plan
+   * (a refresh while queued) may change plan.targets; these stay, so a retry prefers them and
+   * a target it drops is told to discard what it kept. Absent before the first attempt.
+   */
+  readonly lastAttemptTargets?: readonly RepairTargetRef[];
   readonly errorCode?: string;
   readonly error?: string;
   /** Sources skipped or entries refused in the last attempt (CRC mismatches, unreadable). */

@@ -2,8 +2,10 @@
 // undefined so callers reject them with a reason instead of guessing.
 import type { CrcKind } from '../codec/codec.js';
 import type { ParseStatus, } from '../domain/archive-record.js';
+import type { BadEntryKind } from '../domain/bad-source-entry.js';
 import type { RemoveCause } from '../domain/delta.js';
 import type { XattrNamespace } from '../xrdec/xattrs.js';
+import { BadEntryKind as WBad } from '../../proto/gen/ecguard/v1/repair.js';
 import { CrcKind as WCrc, DiskState as WDisk, ParseStatus as WParse, RemoveCause as WCause, XattrNamespace as WNs } from '../../proto/gen/ecguard/v1/types.js';
 
 export type DiskStateName = 'online' | 'missing' | 'failed' | 'downgraded';
@@ -29,3 +31,7 @@ export const diskStateWire = twoWay<DiskStateName>([
 ]);
 
 export const removeCauseWire = twoWay<RemoveCause>([['unlink', WCause.REMOVE_CAUSE_UNLINK], ['disk-lost', WCause.REMOVE_CAUSE_DISK_LOST], ['rescan', WCause.REMOVE_CAUSE_RESCAN]]);
+
+export const badEntryKindWire = twoWay<BadEntryKind>([
+  ['crc-mismatch', WBad.BAD_ENTRY_KIND_CRC_MISMATCH], ['unreadable', WBad.BAD_ENTRY_KIND_UNREADABLE], ['short-read', WBad.BAD_ENTRY_KIND_SHORT_READ], ['misfit', WBad.BAD_ENTRY_KIND_MISFIT],
+]);

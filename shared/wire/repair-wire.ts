@@ -1,12 +1,13 @@
 // Repair tasks and their progress ↔ wire. Everything an agent receives or sends is validated
 // here, once: a malformed task is refused before anything is read or written.
 import type { CrcKind } from '../codec/codec.js';
+import { MAX_BAD_ENTRIES, type BadSourceEntry } from '../domain/bad-source-entry.js';
 import type { PlacedRef, RepairPhase, RepairPlan, RepairProgress, RepairSourceRef, RepairTargetRef } from '../domain/repair-task.js';
 import { validateProfile } from '../xrdec/profile.js';
 import type { XattrNamespace } from '../xrdec/xattrs.js';
-import { TaskPhase, type PlacedArchiveInfo, type RepairTask as WireTask, type TaskProgress as WireProgress } from '../../proto/gen/ecguard/v1/repair.js';
+import { TaskPhase, type BadSourceEntry as WireBadEntry, type PlacedArchiveInfo, type RepairTask as WireTask, type TaskProgress as WireProgress } from '../../proto/gen/ecguard/v1/repair.js';
 import type { FromWire } from './archive-record-wire.js';
-import { crcKindWire, xattrNamespaceWire } from './enums.js';
+import { badEntryKindWire, crcKindWire, xattrNamespaceWire } from './enums.js';
 import { profileToWire } from './session-wire.js';
 
 /** A task as an executor sees it: the plan plus where every server's Stripes service is. */
@@ -97,7 +98,11 @@ export interface ProgressReport extends RepairProgress {
   readonly placed: readonly PlacedRef[];
   readonly errorCode?: string;
   readonly error?: string;
+  /** For people (`ecguard repair status`): skipped sources and bad entries, as text. */
   readonly sourceProblems: readonly string[];
+  /** The bad entries again, structured (at most MAX_BAD_ENTRIES), and how many more there were. */
+  readonly badEntries: readonly BadSourceEntry[];
+  readonly badEntriesOmitted: number;
 }
 
 export function progressToWire(p: ProgressReport): WireProgress {
@@ -105,6 +110,8 @@ export function progressToWire(p: ProgressReport): WireProgress {
     taskId: p.taskId, attempt: p.attempt, phase: PHASES.find(([d]) => d === p.phase)?.[1] ?? 0, blocksDone: p.blocksDone, blocksTotal: p.blocksTotal,
     bytesRead: p.bytesRead, bytesWritten: p.bytesWritten, errorCode: p.errorCode ?? '', error: p.error ?? '',
     placed: p.placed.map((x): PlacedArchiveInfo => ({ ...x })), sourceProblems: [...p.sourceProblems],
+    badEntries: p.badEntries.slice(0, MAX_BAD_ENTRIES).map((b): WireBadEntry => ({ ...b, kind: badEntryKindWire.toWire(b.kind) })),
+    badEntriesOmitted: p.badEntriesOmitted + Math.max(0, p.badEntries.length - MAX_BAD_ENTRIES),
   };
 }
 
@@ -117,11 +124,21 @@ export function progressFromWire(w: WireProgress): FromWire<ProgressReport> {
     if (!ID.test(x.serverId) || !x.diskId || !DATA_PATH.test(x.dataPath)) return { ok: false, reason: `task ${w.taskId}: malformed placed archive` };
     placed.push({ slot: x.slot, serverId: x.serverId, diskId: x.diskId, dataPath: x.dataPath, size: x.size, linked: x.linked });
   }
+  const badEntries: BadSourceEntry[] = [];
+  for (const b of w.badEntries.slice(0, MAX_BAD_ENTRIES)) {
+    const kind = badEntryKindWire.fromWire(b.kind);
+    if (!kind || !ID.test(b.serverId) || !b.diskId || b.diskId.length > 4096 || !DATA_PATH.test(b.dataPath)) return { ok: false, reason: `task ${w.taskId}: malformed bad source entry` };
+    badEntries.push({
+      serverId: b.serverId, diskId: b.diskId, dataPath: b.dataPath, block: b.block, stripe: b.stripe, kind,
+      ...(b.expectedCrc !== undefined ? { expectedCrc: b.expectedCrc } : {}), ...(b.foundCrc !== undefined ? { foundCrc: b.foundCrc } : {}),
+    });
+  }
   return {
     ok: true,
     value: {
       taskId: w.taskId, attempt: w.attempt, phase, blocksDone: w.blocksDone, blocksTotal: w.blocksTotal, bytesRead: w.bytesRead, bytesWritten: w.bytesWritten,
       placed, sourceProblems: w.sourceProblems.slice(0, 32).map((s) => s.slice(0, 500)),
+      badEntries, badEntriesOmitted: w.badEntriesOmitted + Math.max(0, w.badEntries.length - MAX_BAD_ENTRIES),
       ...(w.errorCode ? { errorCode: w.errorCode.slice(0, 64) } : {}), ...(w.error ? { error: w.error.slice(0, 4000) } : {}),
     },
   };

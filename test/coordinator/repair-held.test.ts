@@ -121,7 +121,7 @@ describe('repair: why a queued task is held', () => {
     // the attempt fails; meanwhile s5's disk fails and s6 comes: the next attempt writes to s6
     await clusterOf?.putDisk({ ...(clusterOf.disk('s5:/data/disk0') as NonNullable<ReturnType<ClusterState['disk']>>), state: 'failed' });
     connected.add('s6');
-    await m.progress('s5', { taskId: first?.taskId ?? '', attempt: first?.attempt ?? 0, phase: 'failed', blocksDone: 0, blocksTotal: 2, bytesRead: 0, bytesWritten: 10, placed: [], sourceProblems: [], errorCode: 'IO', error: 'EIO' });
+    await m.progress('s5', { taskId: first?.taskId ?? '', attempt: first?.attempt ?? 0, phase: 'failed', blocksDone: 0, blocksTotal: 2, bytesRead: 0, bytesWritten: 10, placed: [], sourceProblems: [], badEntries: [], badEntriesOmitted: 0, errorCode: 'IO', error: 'EIO' });
     sent.length = 0;
     s = await settled(m, (x) => x.tasks[0]?.state === 'assigned' && x.tasks[0]?.attempt !== first?.attempt);
     assert.deepEqual(s.tasks[0]?.plan.targets.map((x) => x.serverId), ['s6']);

@@ -41,7 +41,7 @@ describe('repair after a coordinator restart', () => {
     await cluster.load();
     const base = (lfn: string): RepairTaskRow => newTask({ lfn, plan: plan(lfn), redundancy: 1, degradedSince: 0, now: died - 10_000 });
     const running = progressed(assigned(base('/d/running'), { executor: 's2', plan: plan('/d/running'), redundancy: 1, now: died - 5_000, leaseMs: 60_000 }),
-      { taskId: 'x', attempt: 1, phase: 'writing', blocksDone: 1, blocksTotal: 9, bytesRead: 1, bytesWritten: 1, placed: [], sourceProblems: [] }, died, 60_000);
+      { taskId: 'x', attempt: 1, phase: 'writing', blocksDone: 1, blocksTotal: 9, bytesRead: 1, bytesWritten: 1, placed: [], sourceProblems: [], badEntries: [], badEntriesOmitted: 0 }, died, 60_000);
     let last = base('/d/last');
     for (let i = 0; i < DEFAULT_REPAIR.maxAttempts; i++) last = assigned(last, { executor: 's2', plan: plan('/d/last'), redundancy: 1, now: died - 5_000, leaseMs: 60_000 });
     last = { ...last, state: 'running', leaseUntil: died + 60_000 };

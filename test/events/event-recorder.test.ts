@@ -31,7 +31,7 @@ describe('EventRecorder', () => {
     assert.ok(lostAt >= t0 + 600_000 && lostAt < t0 + 610_000, `lostAt ${new Date(lostAt).toISOString()}`);
   });
 
-  it('file changes held in safe mode survive a restart; the net change is recorded when safe mode ends', () => {
+  it('file changes held in safe mode survive a restart; the net change is recorded when safe mode ends', async () => {
     const P = { nbData: 4, nbParity: 2, chunkSize: 4096 };
     let safe = true;
     const r = new EventRecorder('t', log, () => P, () => safe, () => undefined);
@@ -45,22 +45,22 @@ describe('EventRecorder', () => {
     log = new EventLog(join(dir, 'c.db'));
     const again = new EventRecorder('t', log, () => P, () => safe, () => undefined);
     safe = false;
-    again.releaseHeld();
+    await again.releaseHeld();
     // /d/a: healthy -> degraded (its critical moment is not replayed); /d/b: back to healthy, nothing
     assert.deepEqual(log.query({ limit: 10 }).map((x) => `${x.event.type} ${x.event.subject.lfn} ${x.event.reason}`), ['file.degraded /d/a r3']);
     assert.equal(log.held.count(), 0);
-    again.releaseHeld();
+    await again.releaseHeld();
     assert.equal(log.query({ limit: 10 }).length, 1, 'released once');
   });
 
-  it('after a catalog rebuild only real differences are events: files are not announced as created again', () => {
+  it('after a catalog rebuild only real differences are events: files are not announced as created again', async () => {
     const P = { nbData: 4, nbParity: 2, chunkSize: 4096 };
     const r = new EventRecorder('t', log, () => P, () => true, () => undefined);
     const rows = Array.from({ length: 5 }, (_, i) => file(`/d/f${i}`, { state: 'healthy', createdAt: 1, latestStrpver: 7 }));
-    log.held.baseline(rows);
+    r.baseline(rows);
     // the rebuild dropped every file row: the inventories bring them back as new
     r.fileChanges(rows.map((f, i) => ({ lfn: f.lfn, next: i === 3 ? { ...f, state: 'degraded' as const, reason: 'one archive lost meanwhile' } : f, anomalies: [] })));
-    new EventRecorder('t', log, () => P, () => false, () => undefined).releaseHeld();
+    await new EventRecorder('t', log, () => P, () => false, () => undefined).releaseHeld();
     assert.deepEqual(log.query({ limit: 100 }).map((x) => `${x.event.type} ${x.event.subject.lfn}`), ['file.degraded /d/f3']);
   });
 

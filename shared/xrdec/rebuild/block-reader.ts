@@ -42,24 +42,32 @@ export async function readGoodStripes(c: BlockCandidates, need: number, kind: Cr
 async function readOneStripe(candidates: readonly Candidate[], kind: CrcKind | undefined, codec: ErasureCodec, bad: BadEntry[], read: CandidateReader): Promise<Buffer | undefined> {
   for (const cand of candidates) {
     const { source, entry } = cand;
+    const at = { source: source.source.id, entry: entry.name, block: entry.stripe?.block ?? 0, stripe: entry.stripe?.stripe ?? 0 };
     let data: Buffer;
     try {
       data = await read(cand);
     } catch (err) {
-      bad.push({ source: source.source.id, entry: entry.name, reason: `unreadable: ${errorText(err)}` });
+      bad.push({ ...at, kind: 'unreadable', reason: `unreadable: ${errorText(err)}` });
       continue;
     }
     if (data.length !== entry.size) {
-      bad.push({ source: source.source.id, entry: entry.name, reason: `read ${data.length} bytes, the directory says ${entry.size}` });
+      bad.push({ ...at, kind: 'short-read', reason: `read ${data.length} bytes, the directory says ${entry.size}` });
       continue;
     }
     if (!entryCrcOk(codec, kind, data, entry.crc)) {
-      bad.push({ source: source.source.id, entry: entry.name, reason: `CRC mismatch (${kind ?? 'neither crc32c nor crc32'})` });
+      const found = foundCrc(codec, kind, data);
+      bad.push({ ...at, kind: 'crc-mismatch', expectedCrc: entry.crc >>> 0, ...(found !== undefined ? { foundCrc: found } : {}), reason: `CRC mismatch (${kind ?? 'neither crc32c nor crc32'})` });
       continue;
     }
     return data;
   }
   return undefined;
+}
+
+/** The CRC the bytes have under `kind` (none when the kind is unknown: which one would it be?). */
+function foundCrc(codec: ErasureCodec, kind: CrcKind | undefined, data: Uint8Array): number | undefined {
+  if (kind === undefined) return undefined;
+  return (kind === 'crc32c' ? codec.crc32c(data) : codec.crc32(data)) >>> 0;
 }
 
 /** With the kind unknown (an empty object has no entry to decide it), either CRC will do. */

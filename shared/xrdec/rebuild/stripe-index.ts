@@ -16,11 +16,20 @@ export interface BlockCandidates {
   readonly byStripe: ReadonlyMap<number, readonly Candidate[]>;
 }
 
-/** An entry that is not usable whatever its bytes say. */
+/** Why an entry was not used: a CRC mismatch is evidence of rot, the others need not be. */
+export type BadEntryKind = 'crc-mismatch' | 'unreadable' | 'short-read' | 'misfit';
+
+/** An entry that was not used (its source's id, its name, and why). */
 export interface BadEntry {
   readonly source: string;
   readonly entry: string;
   readonly reason: string;
+  readonly kind: BadEntryKind;
+  readonly block: number;
+  readonly stripe: number;
+  /** crc-mismatch: the central directory's CRC and the one the bytes read have (unsigned). */
+  readonly expectedCrc?: number;
+  readonly foundCrc?: number;
 }
 
 export class StripeIndex {
@@ -39,7 +48,7 @@ export class StripeIndex {
         if (!id) continue;
         const expected = id.block < this.blocks && id.stripe < k ? stripeSize(profile, filesize, id.block, id.stripe) : -1;
         if (e.size === expected) fit.push(e);
-        else this.misfits.push({ source: s.source.id, entry: e.name, reason: expected < 0 ? 'outside the object for this profile and size' : `size ${e.size}, expected ${expected} for this profile and size` });
+        else this.misfits.push({ source: s.source.id, entry: e.name, kind: 'misfit', block: id.block, stripe: id.stripe, reason: expected < 0 ? 'outside the object for this profile and size' : `size ${e.size}, expected ${expected} for this profile and size` });
       }
       // Already in order for XrdEc's own archives; sorting makes hostile orders harmless.
       return fit.sort((a, b) => (a.stripe?.block ?? 0) - (b.stripe?.block ?? 0) || (a.stripe?.stripe ?? 0) - (b.stripe?.stripe ?? 0));

@@ -30,7 +30,7 @@ export function repairTaskContract(c: ContractContext): void {
 
   it('round-trips a whole task and replaces it on put', async () => {
     const s = c.store();
-    const t = repairTask('x', { progress: { phase: 'writing', blocksDone: 2, blocksTotal: 9, bytesRead: 10, bytesWritten: 5 }, executor: 's2', leaseUntil: 99 });
+    const t = repairTask('x', { progress: { phase: 'writing', blocksDone: 2, blocksTotal: 9, bytesRead: 10, bytesWritten: 5 }, executor: 's2', leaseUntil: 99, lastAttemptTargets: [{ slot: 3, serverId: 's4', diskId: 's4-d0' }] });
     await s.putRepairTasks([t]);
     assert.deepEqual(await s.getRepairTask('x'), t);
     const done = { ...t, state: 'done' as const, placed: [{ slot: 0, serverId: 's2', diskId: 's2-d1', dataPath: 'public/0B/y%', size: 1234, linked: true }] };

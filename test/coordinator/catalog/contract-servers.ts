@@ -1,4 +1,5 @@
-// Contract: servers and disks round-trip, update in place, and list in id order.
+// Contract: servers and disks round-trip, update in place, and list in id order; a reclassify
+// marker is written with its row, kept by writes without one, and cleared only by its own token.
 import assert from 'node:assert/strict';
 import type { ContractContext } from './contract-context.js';
 import { archive, disk, server } from './catalog-fixtures.js';
@@ -42,5 +43,28 @@ export function serversContract(c: ContractContext): void {
     const d0b = { ...d0, state: 'missing' as const, since: 99, evidence: ['path gone'] };
     await s.putDisk(d0b);
     assert.deepEqual(await s.getDisk(d0.diskId), d0b);
+  });
+
+  it('reclassify markers: written with the row, kept by a write without one, cleared only with their token', async () => {
+    const s = c.store();
+    const d = disk('srv01', 0, { state: 'failed', reclassifyPending: 11 });
+    await s.putServer(server('srv01', { state: 'down', reclassifyPending: 12 }));
+    await s.putDisk(d);
+    assert.equal((await s.getServer('srv01'))?.reclassifyPending, 12);
+    assert.deepEqual(await s.getDisk(d.diskId), d);
+    // a later write that does not know the marker (a heartbeat, an evidence update) keeps it
+    await s.putServer(server('srv01', { state: 'down', lastSeen: 99 }));
+    await s.putDisk(disk('srv01', 0, { state: 'failed', evidence: ['EIO again'] }));
+    assert.equal((await s.getServer('srv01'))?.reclassifyPending, 12);
+    assert.equal((await s.getDisk(d.diskId))?.reclassifyPending, 11);
+    // a newer change replaces it; the older token no longer clears
+    await s.putDisk(disk('srv01', 0, { state: 'online', reclassifyPending: 13 }));
+    assert.equal(await s.clearReclassifyPending('disk', d.diskId, 11), false);
+    assert.equal((await s.getDisk(d.diskId))?.reclassifyPending, 13);
+    assert.equal(await s.clearReclassifyPending('disk', d.diskId, 13), true);
+    assert.equal(await s.clearReclassifyPending('server', 'srv01', 12), true);
+    assert.equal('reclassifyPending' in ((await s.getDisk(d.diskId)) ?? {}), false);
+    assert.equal('reclassifyPending' in ((await s.getServer('srv01')) ?? {}), false);
+    assert.equal(await s.clearReclassifyPending('server', 'nope', 12), false);
   });
 }

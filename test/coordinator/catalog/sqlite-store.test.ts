@@ -9,6 +9,7 @@ import { openSqliteCatalog } from '../../../coordinator/catalog/sqlite-store.js'
 import { prefixUpperBound } from '../../../coordinator/catalog/sqlite-file-query.js';
 import type { EcguardError } from '../../../shared/errors.js';
 import { storeContract } from './store-contract.js';
+import { disk, server } from './catalog-fixtures.js';
 
 const code = (expected: string) => (err: unknown) => (err as EcguardError).code === expected;
 
@@ -55,6 +56,25 @@ describe('SqliteCatalogStore', () => {
         assert.match(plan("SELECT lfn FROM archives WHERE role IN ('debris') AND role <> 'current' ORDER BY role, lfn"), /INDEX archives_role/);
       } finally {
         db.close();
+      }
+    });
+
+    it('a catalog from before the reclassify markers gains their columns and keeps its rows', async () => {
+      const path = join(dir, 'c.db');
+      const first = openSqliteCatalog(path);
+      await first.putServer(server('srv01', { state: 'down' }));
+      await first.putDisk(disk('srv01', 0, { state: 'failed' }));
+      await first.close();
+      const db = new Database(path);
+      db.exec('ALTER TABLE servers DROP COLUMN reclassify_pending; ALTER TABLE disks DROP COLUMN reclassify_pending;');
+      db.close();
+      const store = openSqliteCatalog(path);
+      try {
+        assert.equal((await store.getServer('srv01'))?.state, 'down');
+        await store.putDisk(disk('srv01', 0, { state: 'failed', reclassifyPending: 7 }));
+        assert.equal((await store.getDisk(disk('srv01', 0).diskId))?.reclassifyPending, 7);
+      } finally {
+        await store.close();
       }
     });
 

@@ -90,6 +90,57 @@ export function taskPhaseToJSON(object: TaskPhase): string {
   }
 }
 
+export enum BadEntryKind {
+  BAD_ENTRY_KIND_UNSPECIFIED = 0,
+  /** BAD_ENTRY_KIND_CRC_MISMATCH - The bytes do not match the CRC in the central directory. */
+  BAD_ENTRY_KIND_CRC_MISMATCH = 1,
+  /** BAD_ENTRY_KIND_UNREADABLE - Reading the entry failed (EIO, the peer went away). */
+  BAD_ENTRY_KIND_UNREADABLE = 2,
+  /** BAD_ENTRY_KIND_SHORT_READ - Fewer or more bytes than the central directory says. */
+  BAD_ENTRY_KIND_SHORT_READ = 3,
+  /** BAD_ENTRY_KIND_MISFIT - The entry's size or position contradicts the profile and file size. */
+  BAD_ENTRY_KIND_MISFIT = 4,
+}
+
+export function badEntryKindFromJSON(object: any): BadEntryKind {
+  switch (object) {
+    case 0:
+    case "BAD_ENTRY_KIND_UNSPECIFIED":
+      return BadEntryKind.BAD_ENTRY_KIND_UNSPECIFIED;
+    case 1:
+    case "BAD_ENTRY_KIND_CRC_MISMATCH":
+      return BadEntryKind.BAD_ENTRY_KIND_CRC_MISMATCH;
+    case 2:
+    case "BAD_ENTRY_KIND_UNREADABLE":
+      return BadEntryKind.BAD_ENTRY_KIND_UNREADABLE;
+    case 3:
+    case "BAD_ENTRY_KIND_SHORT_READ":
+      return BadEntryKind.BAD_ENTRY_KIND_SHORT_READ;
+    case 4:
+    case "BAD_ENTRY_KIND_MISFIT":
+      return BadEntryKind.BAD_ENTRY_KIND_MISFIT;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum BadEntryKind");
+  }
+}
+
+export function badEntryKindToJSON(object: BadEntryKind): string {
+  switch (object) {
+    case BadEntryKind.BAD_ENTRY_KIND_UNSPECIFIED:
+      return "BAD_ENTRY_KIND_UNSPECIFIED";
+    case BadEntryKind.BAD_ENTRY_KIND_CRC_MISMATCH:
+      return "BAD_ENTRY_KIND_CRC_MISMATCH";
+    case BadEntryKind.BAD_ENTRY_KIND_UNREADABLE:
+      return "BAD_ENTRY_KIND_UNREADABLE";
+    case BadEntryKind.BAD_ENTRY_KIND_SHORT_READ:
+      return "BAD_ENTRY_KIND_SHORT_READ";
+    case BadEntryKind.BAD_ENTRY_KIND_MISFIT:
+      return "BAD_ENTRY_KIND_MISFIT";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum BadEntryKind");
+  }
+}
+
 /** An archive named by the server that holds it. */
 export interface ArchiveRef {
   diskId: string;
@@ -182,8 +233,28 @@ export interface TaskProgress {
   errorCode: string;
   error: string;
   placed: PlacedArchiveInfo[];
-  /** Sources that were skipped or gave bad entries (CRC mismatch, unreadable). */
+  /** Sources that were skipped or gave bad entries (CRC mismatch, unreadable), for people. */
   sourceProblems: string[];
+  /**
+   * The bad source entries again, one by one (at most 32: the coordinator turns CRC
+   * mismatches into corruption.found events without parsing the strings above).
+   */
+  badEntries: BadSourceEntry[];
+  /** Bad entries beyond those in bad_entries. */
+  badEntriesOmitted: number;
+}
+
+/** One unusable stripe entry of a repair source. */
+export interface BadSourceEntry {
+  serverId: string;
+  diskId: string;
+  dataPath: string;
+  block: number;
+  stripe: number;
+  kind: BadEntryKind;
+  /** The CRC the central directory holds, and the one the bytes read have (CRC mismatches only). */
+  expectedCrc?: number | undefined;
+  foundCrc?: number | undefined;
 }
 
 function createBaseArchiveRef(): ArchiveRef {
@@ -1252,6 +1323,8 @@ function createBaseTaskProgress(): TaskProgress {
     error: "",
     placed: [],
     sourceProblems: [],
+    badEntries: [],
+    badEntriesOmitted: 0,
   };
 }
 
@@ -1289,6 +1362,12 @@ export const TaskProgress: MessageFns<TaskProgress> = {
     }
     for (const v of message.sourceProblems) {
       writer.uint32(90).string(v!);
+    }
+    for (const v of message.badEntries) {
+      BadSourceEntry.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.badEntriesOmitted !== 0) {
+      writer.uint32(104).uint32(message.badEntriesOmitted);
     }
     return writer;
   },
@@ -1394,6 +1473,22 @@ export const TaskProgress: MessageFns<TaskProgress> = {
             message.sourceProblems.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.badEntries.push(BadSourceEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.badEntriesOmitted = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1449,6 +1544,16 @@ export const TaskProgress: MessageFns<TaskProgress> = {
         : globalThis.Array.isArray(object?.source_problems)
         ? object.source_problems.map((e: any) => globalThis.String(e))
         : [],
+      badEntries: globalThis.Array.isArray(object?.badEntries)
+        ? object.badEntries.map((e: any) => BadSourceEntry.fromJSON(e))
+        : globalThis.Array.isArray(object?.bad_entries)
+        ? object.bad_entries.map((e: any) => BadSourceEntry.fromJSON(e))
+        : [],
+      badEntriesOmitted: isSet(object.badEntriesOmitted)
+        ? globalThis.Number(object.badEntriesOmitted)
+        : isSet(object.bad_entries_omitted)
+        ? globalThis.Number(object.bad_entries_omitted)
+        : 0,
     };
   },
 
@@ -1487,6 +1592,12 @@ export const TaskProgress: MessageFns<TaskProgress> = {
     if (message.sourceProblems?.length) {
       obj.sourceProblems = message.sourceProblems;
     }
+    if (message.badEntries?.length) {
+      obj.badEntries = message.badEntries.map((e) => BadSourceEntry.toJSON(e));
+    }
+    if (message.badEntriesOmitted !== 0) {
+      obj.badEntriesOmitted = Math.round(message.badEntriesOmitted);
+    }
     return obj;
   },
 
@@ -1506,6 +1617,218 @@ export const TaskProgress: MessageFns<TaskProgress> = {
     message.error = object.error ?? "";
     message.placed = object.placed?.map((e) => PlacedArchiveInfo.fromPartial(e)) || [];
     message.sourceProblems = object.sourceProblems?.map((e) => e) || [];
+    message.badEntries = object.badEntries?.map((e) => BadSourceEntry.fromPartial(e)) || [];
+    message.badEntriesOmitted = object.badEntriesOmitted ?? 0;
+    return message;
+  },
+};
+
+function createBaseBadSourceEntry(): BadSourceEntry {
+  return {
+    serverId: "",
+    diskId: "",
+    dataPath: "",
+    block: 0,
+    stripe: 0,
+    kind: 0,
+    expectedCrc: undefined,
+    foundCrc: undefined,
+  };
+}
+
+export const BadSourceEntry: MessageFns<BadSourceEntry> = {
+  encode(message: BadSourceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(18).string(message.diskId);
+    }
+    if (message.dataPath !== "") {
+      writer.uint32(26).string(message.dataPath);
+    }
+    if (message.block !== 0) {
+      writer.uint32(32).uint32(message.block);
+    }
+    if (message.stripe !== 0) {
+      writer.uint32(40).uint32(message.stripe);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(48).int32(message.kind);
+    }
+    if (message.expectedCrc !== undefined) {
+      writer.uint32(56).uint32(message.expectedCrc);
+    }
+    if (message.foundCrc !== undefined) {
+      writer.uint32(64).uint32(message.foundCrc);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BadSourceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBadSourceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dataPath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.block = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.stripe = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.expectedCrc = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.foundCrc = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BadSourceEntry {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      dataPath: isSet(object.dataPath)
+        ? globalThis.String(object.dataPath)
+        : isSet(object.data_path)
+        ? globalThis.String(object.data_path)
+        : "",
+      block: isSet(object.block) ? globalThis.Number(object.block) : 0,
+      stripe: isSet(object.stripe) ? globalThis.Number(object.stripe) : 0,
+      kind: isSet(object.kind) ? badEntryKindFromJSON(object.kind) : 0,
+      expectedCrc: isSet(object.expectedCrc)
+        ? globalThis.Number(object.expectedCrc)
+        : isSet(object.expected_crc)
+        ? globalThis.Number(object.expected_crc)
+        : undefined,
+      foundCrc: isSet(object.foundCrc)
+        ? globalThis.Number(object.foundCrc)
+        : isSet(object.found_crc)
+        ? globalThis.Number(object.found_crc)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BadSourceEntry): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.dataPath !== "") {
+      obj.dataPath = message.dataPath;
+    }
+    if (message.block !== 0) {
+      obj.block = Math.round(message.block);
+    }
+    if (message.stripe !== 0) {
+      obj.stripe = Math.round(message.stripe);
+    }
+    if (message.kind !== 0) {
+      obj.kind = badEntryKindToJSON(message.kind);
+    }
+    if (message.expectedCrc !== undefined) {
+      obj.expectedCrc = Math.round(message.expectedCrc);
+    }
+    if (message.foundCrc !== undefined) {
+      obj.foundCrc = Math.round(message.foundCrc);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BadSourceEntry>, I>>(base?: I): BadSourceEntry {
+    return BadSourceEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BadSourceEntry>, I>>(object: I): BadSourceEntry {
+    const message = createBaseBadSourceEntry();
+    message.serverId = object.serverId ?? "";
+    message.diskId = object.diskId ?? "";
+    message.dataPath = object.dataPath ?? "";
+    message.block = object.block ?? 0;
+    message.stripe = object.stripe ?? 0;
+    message.kind = object.kind ?? 0;
+    message.expectedCrc = object.expectedCrc ?? undefined;
+    message.foundCrc = object.foundCrc ?? undefined;
     return message;
   },
 };
