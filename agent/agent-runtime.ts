@@ -6,6 +6,7 @@ import { readlinkSync, statfsSync } from 'node:fs';
 import { getCodec } from '../shared/codec/index.js';
 import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js';
 import type { Delta } from '../shared/domain/delta.js';
+import { faultPoint } from '../shared/fault-point.js';
 import { getLogger } from '../shared/logger.js';
 import { checkDisk, type DiskHealth, type DiskState } from './disk/disk-check.js';
 import type { ServiceUser } from './disk/service-user.js';
@@ -234,6 +235,7 @@ export class AgentRuntime extends EventEmitter {
     let deltas: Delta[] = [];
     this.db.transaction(() => {
       changes = change();
+      if (changes.length > 0) faultPoint('agent-before-journal');
       deltas = this.journal.append(changes);
     })();
     if (deltas.length > 0) this.emit('deltas', deltas);

@@ -249,12 +249,17 @@ export class CoordinatorLink {
   private async write(s: Stream, m: AgentMessage): Promise<void> {
     if (this.stream !== s) return;
     if (s.write(m)) return;
+    // Removes the listeners of the wait that did not end it (one set per wait otherwise piles up
+    // on a stream that lives for weeks).
+    const done = new AbortController();
     try {
       // once() rejects when the stream emits 'error' (coordinator gone): that must not reject
       // the send chain (or go unhandled and end the process); dropped() reconnects.
-      await Promise.race([once(s, 'drain'), once(s, 'close')]);
+      await Promise.race([once(s, 'drain', { signal: done.signal }), once(s, 'close', { signal: done.signal })]);
     } catch {
       /* the stream failed */
+    } finally {
+      done.abort();
     }
   }
 

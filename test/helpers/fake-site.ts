@@ -17,8 +17,11 @@ export interface FakeSite {
   readonly exportPath: string;
   /** <localroot><export>: where the symlinks live. */
   readonly nsRoot: string;
-  /** Creates a data file for `lfn` on disk `disk` via `write(path)`, with Pfn and symlink. Returns its absolute path. */
-  store(lfn: string, disk: number, write: (path: string) => void, opts?: { symlink?: boolean; pfn?: Buffer }): string;
+  /**
+   * Creates a data file for `lfn` on disk `disk` via `write(path)`, with Pfn and symlink. Returns its
+   * absolute path. `counter` picks the create counter, hence the bucket (its low byte).
+   */
+  store(lfn: string, disk: number, write: (path: string) => void, opts?: { symlink?: boolean; pfn?: Buffer; counter?: number }): string;
   cleanup(): void;
 }
 
@@ -42,7 +45,7 @@ export function makeFakeSite(opts: { serverId?: string; disks?: number; localroo
     store(lfn, diskIndex, write, o = {}) {
       const disk = disks[diskIndex];
       if (!disk) throw new Error(`no disk ${diskIndex}`);
-      const rel = dataFileRelPath({ startTime: 0x6b031234, pid: 0x2443, port: 1094, ipv4: [127, 0, 0, 1], counter: counter++ }, disk.path, space);
+      const rel = dataFileRelPath({ startTime: 0x6b031234, pid: 0x2443, port: 1094, ipv4: [127, 0, 0, 1], counter: o.counter ?? counter++ }, disk.path, space);
       const path = join(disk.path, rel);
       mkdirSync(dirname(path), { recursive: true });
       write(path);
