@@ -2,8 +2,7 @@
 // root-owned things it must not reach: a directory standing for /etc and a file standing for
 // /etc/shadow. For the tests of root writing into that namespace; they need root to chown.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,37 +39,4 @@ export function makeHostileNamespace(): HostileNamespace {
   return { base, nsRoot, outside, victim, owner, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
-/**
- * Runs `fn` while every fs.mkdirSync, right after making its directory, swaps it for a symlink to
- * `to`: what the namespace owner does in the window between root's mkdir and chown, made
- * deterministic. ESM imports of node:fs see the swap through syncBuiltinESMExports.
- */
-export function withMkdirSwappedForSymlink<T>(to: string, fn: () => T): T {
-  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
-  const real = fs.mkdirSync;
-  let swapped = 0;
-  fs.mkdirSync = ((path: string, opts?: { mode?: number }) => {
-    const r = real(path, opts);
-    rmdirSync(path);
-    symlinkSync(to, path);
-    swapped++;
-    return r;
-  }) as typeof fs.mkdirSync;
-  syncBuiltinESMExports();
-  try {
-    let out: T | undefined;
-    let failure: unknown;
-    try {
-      out = fn();
-    } catch (err) {
-      failure = err;
-    }
-    // a test whose code never called fs.mkdirSync (the native walk uses mkdirat) proves nothing
-    if (swapped === 0) throw new Error('withMkdirSwappedForSymlink: fs.mkdirSync was never called, no race was staged');
-    if (failure !== undefined) throw failure;
-    return out as T;
-  } finally {
-    fs.mkdirSync = real;
-    syncBuiltinESMExports();
-  }
-}
+export { withMkdirSwappedForSymlink } from './staged-swap.js';
