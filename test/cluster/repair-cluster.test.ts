@@ -38,6 +38,17 @@ describe('repair cluster: 12 agents over mTLS, 624 objects (24 with .mt files), 
       if (r.code !== 0 && r.code !== 1) throw new Error(`ecguard ${args.join(' ')} exit ${r.code}: ${r.stderr}\ncoordinator log:\n${cluster.logTail('coordinator')}`);
       return JSON.parse(r.stdout) as T;
     };
+    // What a timeout leaves behind (a flake in CI is diagnosed from this, not re-run blind).
+    const openWork = (): string => {
+      try {
+        const st = admin<StatusReply>(['status']);
+        const tasks = admin<RepairStatusReply>(['repair', 'status', '--all', '--limit', '10000']).tasks.filter((t) => t.state !== 'done' && t.state !== 'cancelled');
+        const lines = tasks.slice(0, 20).map((t) => `  ${t.taskId} ${t.lfn} ${t.state} exec=${t.executor} attempt=${t.attempt} phase=${t.phase} ${t.blocksDone}/${t.blocksTotal} updated=${Date.now() - t.updatedMs}ms ago next=${t.nextAttemptMs ? t.nextAttemptMs - Date.now() : 0}ms error=${t.error} held=${t.held}`);
+        return `safe mode: ${JSON.stringify(st.safeMode)}; files: ${st.filesByState.map((x) => `${x.state}=${x.count}`).join(' ')}; ${tasks.length} open task(s):\n${lines.join('\n')}`;
+      } catch (err) {
+        return `(state unavailable: ${String(err).slice(0, 200)})`;
+      }
+    };
     const until = async (what: string, ok: () => boolean, ms = 120_000): Promise<number> => {
       const t0 = Date.now();
       const check = (): boolean => {
@@ -48,7 +59,7 @@ describe('repair cluster: 12 agents over mTLS, 624 objects (24 with .mt files), 
         }
       };
       while (!check()) {
-        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}\ncoordinator log:\n${cluster.logTail('coordinator', 40)}`);
+        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}\n${openWork()}\ncoordinator log:\n${cluster.logTail('coordinator', 40)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
       return Date.now() - t0;
