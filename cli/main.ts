@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EcguardError, UsageError, errorText } from '../shared/errors.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerDebris } from './commands/debris.js';
 import { registerRepair } from './commands/repair.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
@@ -27,12 +28,14 @@ export function buildProgram(): Command {
   registerScan(program);
   registerNamespace(program);
   registerAdmin(program);
+  registerDebris(program);
   registerRepair(program);
   registerDaemons(program);
   registerDisk(program);
   registerEvents(program);
   registerDemo(program);
-  for (const group of program.commands.filter((c) => c.commands.length > 0)) requireSubcommand(group);
+  // `ecguard debris` alone lists (as before it had subcommands): the one group with its own action
+  for (const group of program.commands.filter((c) => c.commands.length > 0 && c.name() !== 'debris')) requireSubcommand(group);
   return program;
 }
 

@@ -30,6 +30,8 @@ import { SessionRegistry, type SessionHandle } from './session/session-registry.
 import { RepairManager } from './repair/repair-manager.js';
 import { DEFAULT_REPAIR, type RepairSettings, type RepairThrottleSettings } from './repair/repair-settings.js';
 import type { ProgressReport } from '../shared/wire/repair-wire.js';
+import { DebrisQuarantine } from './debris/debris-quarantine.js';
+import type { QuarantineResult } from '../shared/domain/debris-order.js';
 
 export interface CoordinatorOptions {
   readonly cluster: string;
@@ -62,6 +64,8 @@ export interface CoordinatorOptions {
   /** Repair graces, leases and retries (defaults: DEFAULT_REPAIR), and initial throttles. */
   readonly repair?: Partial<RepairSettings>;
   readonly repairThrottles?: Partial<RepairThrottleSettings>;
+  /** How long a quarantine order waits for its holder's answer (default 60 s). */
+  readonly quarantineTimeoutMs?: number;
 }
 
 const log = getLogger('coordinator');
@@ -89,6 +93,7 @@ export class Coordinator implements SessionContext, AdminContext {
   indicators: HealthIndicators = new HealthIndicators({ raiseAfterMs: 0, clearAfterMs: 0 });
   private indicatorTimer: NodeJS.Timeout | undefined;
   readonly repair: RepairManager;
+  readonly debris: DebrisQuarantine;
   /** Records rejected per server (hostile or buggy agents). */
   readonly rejected = new Map<string, number>();
 
@@ -114,6 +119,10 @@ export class Coordinator implements SessionContext, AdminContext {
       ...(this.events ? { events: this.events } : {}), space: this.space,
     }, { ...DEFAULT_REPAIR, ...o.repair }, o.repairThrottles);
     this.reclassifier.on('changes', (c) => this.repair.fileChanges(c));
+    this.debris = new DebrisQuarantine({
+      store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn), session: (id) => this.registry.get(id),
+      safeMode: () => (this.safeMode.isActive ? this.safeMode.status().reason : undefined), ...(this.events ? { events: this.events } : {}),
+    }, o.quarantineTimeoutMs);
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
   }
 
@@ -295,6 +304,10 @@ export class Coordinator implements SessionContext, AdminContext {
 
   repairProgress(serverId: string, p: ProgressReport): Promise<void> {
     return this.repair.progress(serverId, p);
+  }
+
+  quarantineResult(serverId: string, r: QuarantineResult): void {
+    this.debris.onResult(serverId, r);
   }
 
   // --- liveness and operator actions

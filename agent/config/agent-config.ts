@@ -16,6 +16,7 @@ import { formatIssues, type YamlSource } from './yaml-issues.js';
 export const DEFAULT_STATE_DIR = '/var/lib/ecguard';
 export const DEFAULT_PLUGIN_CONFIG = '/etc/xrootd/client.plugins.d/xrdec.conf';
 export const DEFAULT_FULL_SCAN_INTERVAL = '6h';
+export const DEFAULT_DEBRIS_RETENTION = '7d';
 
 export interface AgentConfig {
   /** The YAML file this came from (relative paths in it are resolved against its directory). */
@@ -37,6 +38,8 @@ export interface AgentConfig {
   };
   readonly scan: { readonly fullScanIntervalMs: number; readonly jitter: number; readonly workers: number; readonly progress: boolean };
   readonly watch: { readonly enabled: boolean };
+  /** Quarantined debris is purged this long after it was moved aside (DESIGN.md §8.1). */
+  readonly debris: { readonly retentionMs: number };
   readonly journal: { readonly maxEntries: number };
   readonly throttles: { readonly repairTasks: number; readonly repairMBps: number; readonly peerStreams: number };
   readonly metrics: { readonly listen?: string };
@@ -134,6 +137,7 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({ fullScanInterval: duration.default(parseDuration(DEFAULT_FULL_SCAN_INTERVAL)), jitter: z.number().min(0).max(1).default(0.1), workers: count(2, 64), progress: z.boolean().default(false) })
     .prefault({}),
   watch: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  debris: z.strictObject({ retention: duration.default(parseDuration(DEFAULT_DEBRIS_RETENTION)) }).prefault({}),
   journal: z.strictObject({ maxEntries: count(1_000_000) }).prefault({}),
   throttles: z.strictObject({ repairTasks: count(2), repairMBps: z.number().positive().default(100), peerStreams: count(4) }).prefault({}),
   metrics: z.strictObject({ listen: hostPort.optional() }).prefault({}),
@@ -206,6 +210,7 @@ export function parseAgentConfig(source: string, file: string): AgentConfig {
       ...(c.coordinator.tls ? { tls: { ca: abs(c.coordinator.tls.ca), cert: abs(c.coordinator.tls.cert), key: abs(c.coordinator.tls.key) } } : {}),
       insecure: c.coordinator.insecure,
     },
+    debris: { retentionMs: c.debris.retention },
     scan: { fullScanIntervalMs: c.scan.fullScanInterval, jitter: c.scan.jitter, workers: c.scan.workers, progress: c.scan.progress },
     watch: c.watch,
     journal: c.journal,

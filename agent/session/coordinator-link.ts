@@ -16,6 +16,9 @@ import type { AgentRuntime, DiskEvent } from '../agent-runtime.js';
 import { diskStateWire } from '../../shared/wire/enums.js';
 import { inventorySnapshot } from './inventory-snapshot.js';
 import type { RepairTask, RepairThrottles } from '../../proto/gen/ecguard/v1/repair.js';
+import type { QuarantineOrder } from '../../proto/gen/ecguard/v1/debris.js';
+import type { QuarantineResult } from '../../shared/domain/debris-order.js';
+import { quarantineResultToWire } from '../../shared/wire/debris-wire.js';
 import { progressToWire, type ProgressReport } from '../../shared/wire/repair-wire.js';
 
 /** The agent's repair side as the session sees it (agent/repair/repair-endpoint.ts). */
@@ -37,6 +40,13 @@ export interface LinkOptions {
   readonly stateDir: string;
   readonly batch?: number;
   readonly repair?: LinkRepair;
+  /** Carries out quarantine orders (agent/debris/debris-desk.ts); without it they are refused. */
+  readonly debris?: LinkDebris;
+}
+
+/** The agent's debris side as the session sees it. */
+export interface LinkDebris {
+  onQuarantine(order: QuarantineOrder): void;
 }
 
 const log = getLogger('link');
@@ -148,6 +158,10 @@ export class CoordinatorLink {
       case 'throttles':
         this.o.repair?.onThrottles(m.msg.value);
         return;
+      case 'quarantine':
+        if (this.o.debris) this.o.debris.onQuarantine(m.msg.value);
+        else this.sendQuarantineResult({ orderId: m.msg.value.orderId, outcome: 'refused', code: 'NO_DEBRIS_DESK', message: 'this agent carries out no quarantine orders: nothing was moved' });
+        return;
       case 'refusal':
         this.stats.refusals.push(m.msg.value.code);
         log.error(`coordinator refused the session: ${m.msg.value.code}: ${m.msg.value.reason}`);
@@ -231,6 +245,13 @@ export class CoordinatorLink {
     const s = this.stream;
     if (!s || !this.live) return;
     this.sending = this.sending.then(() => this.write(s, { msg: { $case: 'taskProgress', value: progressToWire(p) } }));
+  }
+
+  /** A quarantine result; dropped while disconnected (the coordinator's wait for it times out). */
+  sendQuarantineResult(r: QuarantineResult): void {
+    const s = this.stream;
+    if (!s) return;
+    this.sending = this.sending.then(() => this.write(s, { msg: { $case: 'quarantineResult', value: quarantineResultToWire(r) } }));
   }
 
   private sendDiskEvent(e: DiskEvent): void {

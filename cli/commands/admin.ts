@@ -1,4 +1,4 @@
-// Operator commands against a running coordinator: status, files, servers, disks, debris,
+// Operator commands against a running coordinator: status, files, servers, disks,
 // server lost, safemode leave, catalog rebuild.
 import type { Command } from 'commander';
 import type { FileInfo, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
@@ -96,13 +96,6 @@ export function registerAdmin(program: Command): void {
     const r = await call(c, c.listDisks, { ...(f.server ? { serverId: f.server } : {}) });
     if (f.json) printJson(r);
     else process.stdout.write(table(['disk', 'state', 'since', 'free', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), d.freeBytes !== undefined && d.totalBytes ? `${formatBytes(Number(d.freeBytes))} of ${formatBytes(Number(d.totalBytes))}` : '-', (d.disk?.evidence ?? []).join('; ')])));
-  });
-
-  addAdminOptions(program.command('debris').description('debris and orphan archives, with the reason for each')).option('--limit <n>', 'at most this many', '1000').action(async (f: AdminFlags & { limit: string }) => {
-    const c = adminClient(f);
-    const r = await call(c, c.listDebris, { limit: parseIntFlag('--limit', f.limit, 1) });
-    if (f.json) printJson(r);
-    else process.stdout.write((r.pendingEvidence ? 'SAFE MODE: pending evidence\n' : '') + table(['role', 'lfn', 'server', 'data path', 'reason'], r.archives.map((a) => [a.role, a.lfn, a.serverId, a.dataPath, a.reason])));
   });
 
   const server = program.command('server').description('server actions');

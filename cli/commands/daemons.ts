@@ -21,6 +21,7 @@ import { isLoopbackAddress, serverCredentials } from '../../shared/tls/tls-ident
 import { getLogger } from '../../shared/logger.js';
 import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
+import { DebrisDesk } from '../../agent/debris/debris-desk.js';
 
 const log = getLogger('cli');
 
@@ -222,17 +223,22 @@ export function registerDaemons(program: Command): void {
         ...(cfg.stripes.dataFileAddress ? { dataFileAddress: cfg.stripes.dataFileAddress } : {}),
       });
       await repair.start();
+      // after the first scan (the disks' states are known): finish or undo interrupted moves, purge old ones
+      const debris = new DebrisDesk({ runtime, layout, retentionMs: cfg.debris.retentionMs });
+      debris.start();
       const link = new CoordinatorLink(runtime, {
-        address: cfg.coordinator.address, profile, stateDir: cfg.stateDir, insecure: cfg.coordinator.insecure, repair,
+        address: cfg.coordinator.address, profile, stateDir: cfg.stateDir, insecure: cfg.coordinator.insecure, repair, debris,
         ...(cfg.coordinator.tls ? { tls: cfg.coordinator.tls } : {}),
       });
       repair.bind((p) => link.sendProgress(p));
+      debris.bind((r) => link.sendQuarantineResult(r));
       link.start();
       const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link, repair)), cfg.metrics.listen) : undefined;
       log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
       onSignals(async () => {
         await metrics?.close();
         await repair.stop();
+        debris.stop();
         link.stop();
         await runtime.stop();
       });

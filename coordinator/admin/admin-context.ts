@@ -8,6 +8,7 @@ import type { DiskSpaceBook } from '../disk-space.js';
 import type { SafeMode } from '../safe-mode.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { RepairManager } from '../repair/repair-manager.js';
+import type { DebrisQuarantine } from '../debris/debris-quarantine.js';
 
 export interface AdminContext {
   readonly insecure: boolean;
@@ -19,6 +20,7 @@ export interface AdminContext {
   readonly registry: SessionRegistry;
   readonly startedAt: number;
   readonly repair: RepairManager;
+  readonly debris: DebrisQuarantine;
   profile(): EcProfile | undefined;
   serverLost(serverId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;

@@ -81,6 +81,17 @@ export function adminHandlers(c: AdminContext): AdminServer {
       const rows = await c.store.listArchiveRoles(['debris', 'orphan'], Math.min(req.limit || 1000, 100_000));
       return { archives: rows.map((r) => ({ serverId: r.serverId, diskId: r.diskId, dataPath: r.dataPath, lfn: r.lfn, role: r.role, reason: r.reason })), pendingEvidence: pending() };
     }),
+    quarantineDebris: wrap(async (req) => {
+      const actions = await c.debris.run({ limit: Math.min(req.limit || 1000, 100_000), dryRun: req.dryRun, ...(req.serverId ? { serverId: req.serverId } : {}), ...(req.prefix ? { prefix: req.prefix } : {}) });
+      const by = (o: string): number => actions.filter((a) => a.outcome === o).length;
+      const message = req.dryRun
+        ? `dry run: ${by('planned')} archive(s) would be moved aside, ${by('skipped')} skipped; nothing was moved`
+        : `${by('quarantined')} archive(s) moved aside, ${by('refused')} refused by their holder, ${by('failed')} failed, ${by('skipped')} skipped`;
+      return {
+        message,
+        actions: actions.map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath, lfn: a.lfn, outcome: a.outcome, code: a.code ?? '', reason: a.reason, quarantinePath: a.quarantinePath ?? '', linkRemoved: a.linkRemoved ?? '', size: a.size })),
+      };
+    }),
     serverLost: wrap(async (req) => ({ message: await c.serverLost(req.serverId) })),
     leaveSafeMode: wrap(async () => ({ message: c.safeMode.leave('operator') })),
     rebuildCatalog: wrap(async () => ({ message: await c.rebuildCatalog() })),

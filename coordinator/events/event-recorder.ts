@@ -12,6 +12,7 @@ import type { CorruptSource } from '../repair/corrupt-sources.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
+import type { QuarantineResult } from '../../shared/domain/debris-order.js';
 
 const log = getLogger('events');
 /** Events carry CRCs as 8 lowercase hex digits (docs/events.md). */
@@ -98,6 +99,14 @@ export class EventRecorder {
     this.write(fresh.flatMap((d) => this.safeMake(this.cluster, 'debris.found', { lfn: d.lfn, serverId: d.serverId, diskId: d.diskId }, `${d.diskId} holds debris of ${d.lfn}: ${d.reason}`, {
       dataPath: d.dataPath, kind: d.kind, size: d.size, ...(d.strpver !== undefined ? { strpver: d.strpver } : {}), ...(d.latestStrpver !== undefined ? { latestStrpver: d.latestStrpver } : {}),
     }) ?? []));
+  }
+
+  /** An archive moved aside by `ecguard debris quarantine` (the holder said so). */
+  debrisQuarantined(a: { lfn: string; serverId: string; diskId: string; dataPath: string; size: number }, r: QuarantineResult): void {
+    const purgeAfter = new Date(r.purgeAfterMs ?? Date.now()).toISOString();
+    this.write([this.safeMake(this.cluster, 'debris.quarantined', { lfn: a.lfn, serverId: a.serverId, diskId: a.diskId }, `${a.diskId} moved debris of ${a.lfn} aside (${r.quarantinePath ?? '?'}); purged after ${purgeAfter}`, {
+      dataPath: a.dataPath, quarantinePath: r.quarantinePath ?? a.dataPath, size: a.size, purgeAfter, ...(r.linkRemoved !== undefined ? { linkRemoved: r.linkRemoved } : {}),
+    })].filter((e): e is EcguardEvent => e !== undefined));
   }
 
   /** Files as announced before a catalog rebuild: the baseline of their next changes (held-file-changes.ts). */

@@ -63,7 +63,7 @@ function roleChanged(a: ArchiveState, role: ArchiveRole, reason: string): boolea
 
 const NONE: ReadonlyMap<string, string> = new Map();
 
-function replacedMap(rows: readonly ReplacedArchive[] | undefined): ReadonlyMap<string, string> {
+export function replacedMap(rows: readonly ReplacedArchive[] | undefined): ReadonlyMap<string, string> {
   if (rows === undefined || rows.length === 0) return NONE; // nearly every file: no map to build
   return new Map(rows.filter((r) => r.strpver !== undefined).map((r) => [archiveKeyOf(r), r.taskId]));
 }

@@ -9,9 +9,12 @@ import { SyncMode } from '../../proto/gen/ecguard/v1/agent.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { archiveKey } from '../../shared/domain/delta.js';
 import { getLogger } from '../../shared/logger.js';
+import { errorText } from '../../shared/errors.js';
 import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js';
 import { deltaFromWire, diskFromWire, profileFromWire } from '../../shared/wire/session-wire.js';
 import { progressFromWire } from '../../shared/wire/repair-wire.js';
+import { quarantineOrderToWire, quarantineResultFromWire } from '../../shared/wire/debris-wire.js';
+import type { QuarantineOrder } from '../../shared/domain/debris-order.js';
 import type { RepairTask, RepairThrottles, TaskProgress } from '../../proto/gen/ecguard/v1/repair.js';
 import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
 import type { ArchiveRemoval } from '../catalog/catalog-store.js';
@@ -77,6 +80,10 @@ export class AgentSession implements SessionHandle {
     this.send({ msg: { $case: 'repairCancel', value: { taskId, reason, discardSlots: [...discardSlots] } } });
   }
 
+  sendQuarantine(order: QuarantineOrder): void {
+    this.send({ msg: { $case: 'quarantine', value: quarantineOrderToWire(order) } });
+  }
+
   sendThrottles(t: RepairThrottles): void {
     this.send({ msg: { $case: 'throttles', value: t } });
   }
@@ -124,6 +131,17 @@ export class AgentSession implements SessionHandle {
       case 'taskProgress':
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'task progress before Hello');
         return this.onTaskProgress(m.msg.value);
+      case 'quarantineResult': {
+        if (this.phase === 'hello') return this.fail('PROTOCOL', 'quarantine result before Hello');
+        let r;
+        try {
+          r = quarantineResultFromWire(m.msg.value);
+        } catch (err) {
+          return this.fail('BAD_MESSAGE', errorText(err));
+        }
+        this.ctx.quarantineResult(this.serverId, r);
+        return;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import type { ServerRow } from '../catalog/catalog-types.js';
 import type { SessionHandle, SessionRegistry } from './session-registry.js';
 import type { ProgressReport } from '../../shared/wire/repair-wire.js';
 import type { DiskSpaceReport } from '../disk-space.js';
+import type { QuarantineResult } from '../../shared/domain/debris-order.js';
 
 export interface SessionContext {
   readonly store: CatalogStore;
@@ -35,4 +36,6 @@ export interface SessionContext {
   repairProgress(serverId: string, p: ProgressReport): Promise<void>;
   /** Free and total bytes of the server's disks (from heartbeats). */
   diskSpace(serverId: string, reports: readonly DiskSpaceReport[]): void;
+  /** A holder's answer to a quarantine order. */
+  quarantineResult(serverId: string, r: QuarantineResult): void;
 }

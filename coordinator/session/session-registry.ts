@@ -2,8 +2,9 @@
 // agent claiming a connected server id is refused (an impersonator, or a misconfigured clone),
 // unless it is the same agent instance reconnecting (agent-session.ts closes the old stream).
 import type { RepairSession } from '../repair/repair-host.js';
+import type { DebrisSession } from '../debris/debris-quarantine.js';
 
-export interface SessionHandle extends RepairSession {
+export interface SessionHandle extends RepairSession, DebrisSession {
   readonly serverId: string;
   readonly peer: string;
   readonly instanceId: string;

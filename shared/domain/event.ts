@@ -122,7 +122,7 @@ const DATA_V1 = {
     rebuilt: z.array(z.strictObject({ stripe: count, serverId: name, diskId: name })).min(1),
   }),
   'debris.found': z.strictObject({ dataPath: relPath, kind: z.enum(['superseded', 'deleted']), size: count, strpver: count.optional(), latestStrpver: count.optional() }),
-  'debris.quarantined': z.strictObject({ dataPath: relPath, quarantinePath: relPath, size: count, purgeAfter: isoTime }),
+  'debris.quarantined': z.strictObject({ dataPath: relPath, quarantinePath: relPath, size: count, purgeAfter: isoTime, linkRemoved: relPath.optional() }),
   'disk.failed': z.strictObject({ path: relPath, previousState: diskState.optional(), error: text, archives: count }),
   'disk.downgraded': z.strictObject({ path: relPath, previousState: diskState, corruptStripes: count, by: z.enum(['corruption', 'operator']) }),
   'disk.replaced': z.strictObject({ path: relPath, oldUuid: name.optional(), newUuid: name.optional(), archivesLost: count }),

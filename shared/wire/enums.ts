@@ -3,9 +3,11 @@
 import type { CrcKind } from '../codec/codec.js';
 import type { ParseStatus, } from '../domain/archive-record.js';
 import type { BadEntryKind } from '../domain/bad-source-entry.js';
+import type { QuarantineOutcome } from '../domain/debris-order.js';
 import type { RemoveCause } from '../domain/delta.js';
 import type { XattrNamespace } from '../xrdec/xattrs.js';
 import { BadEntryKind as WBad } from '../../proto/gen/ecguard/v1/repair.js';
+import { QuarantineOutcome as WQuar } from '../../proto/gen/ecguard/v1/debris.js';
 import { CrcKind as WCrc, DiskState as WDisk, ParseStatus as WParse, RemoveCause as WCause, XattrNamespace as WNs } from '../../proto/gen/ecguard/v1/types.js';
 
 export type DiskStateName = 'online' | 'missing' | 'failed' | 'downgraded';
@@ -34,4 +36,8 @@ export const removeCauseWire = twoWay<RemoveCause>([['unlink', WCause.REMOVE_CAU
 
 export const badEntryKindWire = twoWay<BadEntryKind>([
   ['crc-mismatch', WBad.BAD_ENTRY_KIND_CRC_MISMATCH], ['unreadable', WBad.BAD_ENTRY_KIND_UNREADABLE], ['short-read', WBad.BAD_ENTRY_KIND_SHORT_READ], ['misfit', WBad.BAD_ENTRY_KIND_MISFIT],
+]);
+
+export const quarantineOutcomeWire = twoWay<QuarantineOutcome>([
+  ['quarantined', WQuar.QUARANTINE_OUTCOME_QUARANTINED], ['refused', WQuar.QUARANTINE_OUTCOME_REFUSED], ['failed', WQuar.QUARANTINE_OUTCOME_FAILED],
 ]);

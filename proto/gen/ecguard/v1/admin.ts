@@ -152,6 +152,44 @@ export interface ListDebrisReply {
   pendingEvidence: boolean;
 }
 
+/**
+ * Moves debris aside (DESIGN.md §8.1), after re-checking it on complete evidence. Refused as a
+ * whole in safe mode and while a server that is not declared lost has not reported.
+ */
+export interface QuarantineDebrisRequest {
+  /** Only archives held by this server / with an LFN under this prefix (both optional). */
+  serverId?: string | undefined;
+  prefix?:
+    | string
+    | undefined;
+  /** At most this many archives (default 1000). */
+  limit: number;
+  /** Decide and list, move nothing. */
+  dryRun: boolean;
+}
+
+export interface DebrisAction {
+  serverId: string;
+  diskId: string;
+  dataPath: string;
+  lfn: string;
+  /**
+   * planned (dry run), quarantined, refused (re-check failed: nothing moved), failed, skipped
+   * (the coordinator's re-check no longer calls it debris)
+   */
+  outcome: string;
+  code: string;
+  reason: string;
+  quarantinePath: string;
+  linkRemoved: string;
+  size: number;
+}
+
+export interface QuarantineDebrisReply {
+  actions: DebrisAction[];
+  message: string;
+}
+
 export interface ServerLostRequest {
   serverId: string;
 }
@@ -2471,6 +2509,462 @@ export const ListDebrisReply: MessageFns<ListDebrisReply> = {
     const message = createBaseListDebrisReply();
     message.archives = object.archives?.map((e) => DebrisInfo.fromPartial(e)) || [];
     message.pendingEvidence = object.pendingEvidence ?? false;
+    return message;
+  },
+};
+
+function createBaseQuarantineDebrisRequest(): QuarantineDebrisRequest {
+  return { serverId: undefined, prefix: undefined, limit: 0, dryRun: false };
+}
+
+export const QuarantineDebrisRequest: MessageFns<QuarantineDebrisRequest> = {
+  encode(message: QuarantineDebrisRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== undefined) {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.prefix !== undefined) {
+      writer.uint32(18).string(message.prefix);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(32).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuarantineDebrisRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuarantineDebrisRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuarantineDebrisRequest {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : undefined,
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: QuarantineDebrisRequest): unknown {
+    const obj: any = {};
+    if (message.serverId !== undefined) {
+      obj.serverId = message.serverId;
+    }
+    if (message.prefix !== undefined) {
+      obj.prefix = message.prefix;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QuarantineDebrisRequest>, I>>(base?: I): QuarantineDebrisRequest {
+    return QuarantineDebrisRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QuarantineDebrisRequest>, I>>(object: I): QuarantineDebrisRequest {
+    const message = createBaseQuarantineDebrisRequest();
+    message.serverId = object.serverId ?? undefined;
+    message.prefix = object.prefix ?? undefined;
+    message.limit = object.limit ?? 0;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseDebrisAction(): DebrisAction {
+  return {
+    serverId: "",
+    diskId: "",
+    dataPath: "",
+    lfn: "",
+    outcome: "",
+    code: "",
+    reason: "",
+    quarantinePath: "",
+    linkRemoved: "",
+    size: 0,
+  };
+}
+
+export const DebrisAction: MessageFns<DebrisAction> = {
+  encode(message: DebrisAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(18).string(message.diskId);
+    }
+    if (message.dataPath !== "") {
+      writer.uint32(26).string(message.dataPath);
+    }
+    if (message.lfn !== "") {
+      writer.uint32(34).string(message.lfn);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(42).string(message.outcome);
+    }
+    if (message.code !== "") {
+      writer.uint32(50).string(message.code);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.quarantinePath !== "") {
+      writer.uint32(66).string(message.quarantinePath);
+    }
+    if (message.linkRemoved !== "") {
+      writer.uint32(74).string(message.linkRemoved);
+    }
+    if (message.size !== 0) {
+      writer.uint32(80).uint64(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DebrisAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDebrisAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dataPath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lfn = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.quarantinePath = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.linkRemoved = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DebrisAction {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      dataPath: isSet(object.dataPath)
+        ? globalThis.String(object.dataPath)
+        : isSet(object.data_path)
+        ? globalThis.String(object.data_path)
+        : "",
+      lfn: isSet(object.lfn) ? globalThis.String(object.lfn) : "",
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      quarantinePath: isSet(object.quarantinePath)
+        ? globalThis.String(object.quarantinePath)
+        : isSet(object.quarantine_path)
+        ? globalThis.String(object.quarantine_path)
+        : "",
+      linkRemoved: isSet(object.linkRemoved)
+        ? globalThis.String(object.linkRemoved)
+        : isSet(object.link_removed)
+        ? globalThis.String(object.link_removed)
+        : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: DebrisAction): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.dataPath !== "") {
+      obj.dataPath = message.dataPath;
+    }
+    if (message.lfn !== "") {
+      obj.lfn = message.lfn;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.quarantinePath !== "") {
+      obj.quarantinePath = message.quarantinePath;
+    }
+    if (message.linkRemoved !== "") {
+      obj.linkRemoved = message.linkRemoved;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DebrisAction>, I>>(base?: I): DebrisAction {
+    return DebrisAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DebrisAction>, I>>(object: I): DebrisAction {
+    const message = createBaseDebrisAction();
+    message.serverId = object.serverId ?? "";
+    message.diskId = object.diskId ?? "";
+    message.dataPath = object.dataPath ?? "";
+    message.lfn = object.lfn ?? "";
+    message.outcome = object.outcome ?? "";
+    message.code = object.code ?? "";
+    message.reason = object.reason ?? "";
+    message.quarantinePath = object.quarantinePath ?? "";
+    message.linkRemoved = object.linkRemoved ?? "";
+    message.size = object.size ?? 0;
+    return message;
+  },
+};
+
+function createBaseQuarantineDebrisReply(): QuarantineDebrisReply {
+  return { actions: [], message: "" };
+}
+
+export const QuarantineDebrisReply: MessageFns<QuarantineDebrisReply> = {
+  encode(message: QuarantineDebrisReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.actions) {
+      DebrisAction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuarantineDebrisReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuarantineDebrisReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actions.push(DebrisAction.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuarantineDebrisReply {
+    return {
+      actions: globalThis.Array.isArray(object?.actions)
+        ? object.actions.map((e: any) => DebrisAction.fromJSON(e))
+        : [],
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: QuarantineDebrisReply): unknown {
+    const obj: any = {};
+    if (message.actions?.length) {
+      obj.actions = message.actions.map((e) => DebrisAction.toJSON(e));
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QuarantineDebrisReply>, I>>(base?: I): QuarantineDebrisReply {
+    return QuarantineDebrisReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QuarantineDebrisReply>, I>>(object: I): QuarantineDebrisReply {
+    const message = createBaseQuarantineDebrisReply();
+    message.actions = object.actions?.map((e) => DebrisAction.fromPartial(e)) || [];
+    message.message = object.message ?? "";
     return message;
   },
 };
@@ -5498,6 +5992,17 @@ export const AdminService = {
     responseSerialize: (value: ListDebrisReply): Buffer => Buffer.from(ListDebrisReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListDebrisReply => ListDebrisReply.decode(value),
   },
+  quarantineDebris: {
+    path: "/ecguard.v1.Admin/QuarantineDebris" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QuarantineDebrisRequest): Buffer =>
+      Buffer.from(QuarantineDebrisRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QuarantineDebrisRequest => QuarantineDebrisRequest.decode(value),
+    responseSerialize: (value: QuarantineDebrisReply): Buffer =>
+      Buffer.from(QuarantineDebrisReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QuarantineDebrisReply => QuarantineDebrisReply.decode(value),
+  },
   serverLost: {
     path: "/ecguard.v1.Admin/ServerLost" as const,
     requestStream: false as const,
@@ -5598,6 +6103,7 @@ export interface AdminServer extends UntypedServiceImplementation {
   listServers: handleUnaryCall<ListServersRequest, ListServersReply>;
   listDisks: handleUnaryCall<ListDisksRequest, ListDisksReply>;
   listDebris: handleUnaryCall<ListDebrisRequest, ListDebrisReply>;
+  quarantineDebris: handleUnaryCall<QuarantineDebrisRequest, QuarantineDebrisReply>;
   serverLost: handleUnaryCall<ServerLostRequest, ServerLostReply>;
   leaveSafeMode: handleUnaryCall<LeaveSafeModeRequest, LeaveSafeModeReply>;
   rebuildCatalog: handleUnaryCall<RebuildCatalogRequest, RebuildCatalogReply>;
@@ -5685,6 +6191,21 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDebrisReply) => void,
+  ): ClientUnaryCall;
+  quarantineDebris(
+    request: QuarantineDebrisRequest,
+    callback: (error: ServiceError | null, response: QuarantineDebrisReply) => void,
+  ): ClientUnaryCall;
+  quarantineDebris(
+    request: QuarantineDebrisRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QuarantineDebrisReply) => void,
+  ): ClientUnaryCall;
+  quarantineDebris(
+    request: QuarantineDebrisRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QuarantineDebrisReply) => void,
   ): ClientUnaryCall;
   serverLost(
     request: ServerLostRequest,

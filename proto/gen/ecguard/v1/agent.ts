@@ -17,6 +17,7 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { QuarantineOrder, QuarantineResult } from "./debris.js";
 import { RepairCancel, RepairTask, RepairThrottles, TaskProgress } from "./repair.js";
 import {
   ArchiveRecord,
@@ -85,6 +86,7 @@ export interface AgentMessage {
     | { $case: "heartbeat"; value: Heartbeat }
     | { $case: "diskEvent"; value: DiskEvent }
     | { $case: "taskProgress"; value: TaskProgress }
+    | { $case: "quarantineResult"; value: QuarantineResult }
     | undefined;
 }
 
@@ -164,6 +166,7 @@ export interface CoordinatorMessage {
     | { $case: "repairTask"; value: RepairTask }
     | { $case: "repairCancel"; value: RepairCancel }
     | { $case: "throttles"; value: RepairThrottles }
+    | { $case: "quarantine"; value: QuarantineOrder }
     | undefined;
 }
 
@@ -215,6 +218,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "taskProgress":
         TaskProgress.encode(message.msg.value, writer.uint32(58).fork()).join();
+        break;
+      case "quarantineResult":
+        QuarantineResult.encode(message.msg.value, writer.uint32(66).fork()).join();
         break;
     }
     return writer;
@@ -289,6 +295,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "taskProgress", value: TaskProgress.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.msg = { $case: "quarantineResult", value: QuarantineResult.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +337,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "taskProgress", value: TaskProgress.fromJSON(object.taskProgress) }
         : isSet(object.task_progress)
         ? { $case: "taskProgress", value: TaskProgress.fromJSON(object.task_progress) }
+        : isSet(object.quarantineResult)
+        ? { $case: "quarantineResult", value: QuarantineResult.fromJSON(object.quarantineResult) }
+        : isSet(object.quarantine_result)
+        ? { $case: "quarantineResult", value: QuarantineResult.fromJSON(object.quarantine_result) }
         : undefined,
     };
   },
@@ -343,6 +361,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.diskEvent = DiskEvent.toJSON(message.msg.value);
     } else if (message.msg?.$case === "taskProgress") {
       obj.taskProgress = TaskProgress.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "quarantineResult") {
+      obj.quarantineResult = QuarantineResult.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -392,6 +412,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "taskProgress": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "taskProgress", value: TaskProgress.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "quarantineResult": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "quarantineResult", value: QuarantineResult.fromPartial(object.msg.value) };
         }
         break;
       }
@@ -1556,6 +1582,9 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "throttles":
         RepairThrottles.encode(message.msg.value, writer.uint32(58).fork()).join();
         break;
+      case "quarantine":
+        QuarantineOrder.encode(message.msg.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1629,6 +1658,14 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
             message.msg = { $case: "throttles", value: RepairThrottles.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.msg = { $case: "quarantine", value: QuarantineOrder.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1661,6 +1698,8 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         ? { $case: "repairCancel", value: RepairCancel.fromJSON(object.repair_cancel) }
         : isSet(object.throttles)
         ? { $case: "throttles", value: RepairThrottles.fromJSON(object.throttles) }
+        : isSet(object.quarantine)
+        ? { $case: "quarantine", value: QuarantineOrder.fromJSON(object.quarantine) }
         : undefined,
     };
   },
@@ -1681,6 +1720,8 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       obj.repairCancel = RepairCancel.toJSON(message.msg.value);
     } else if (message.msg?.$case === "throttles") {
       obj.throttles = RepairThrottles.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "quarantine") {
+      obj.quarantine = QuarantineOrder.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -1730,6 +1771,12 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "throttles": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "throttles", value: RepairThrottles.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "quarantine": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "quarantine", value: QuarantineOrder.fromPartial(object.msg.value) };
         }
         break;
       }

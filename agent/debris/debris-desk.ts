@@ -1,0 +1,84 @@
+// The agent's debris side: carries out the coordinator's quarantine orders (one at a time, in
+// arrival order), and on its own recovers interrupted moves at start and purges quarantines past
+// the retention (at start, then hourly).
+import type { QuarantineOrder as WireOrder } from '../../proto/gen/ecguard/v1/debris.js';
+import type { QuarantineResult } from '../../shared/domain/debris-order.js';
+import { errorText } from '../../shared/errors.js';
+import { getLogger } from '../../shared/logger.js';
+import { quarantineOrderFromWire } from '../../shared/wire/debris-wire.js';
+import type { AgentRuntime } from '../agent-runtime.js';
+import { namespaceRoots, rootOf } from '../namespace/namespace-roots.js';
+import type { SiteLayout } from '../scan/site-scanner.js';
+import { quarantineArchive, type QuarantineContext } from './quarantine-move.js';
+import { sweepQuarantines, type SweepReport } from './quarantine-sweep.js';
+
+const log = getLogger('debris');
+const SWEEP_EVERY_MS = 3600_000;
+
+export interface DebrisDeskOptions {
+  readonly runtime: Pick<AgentRuntime, 'disk' | 'diskHealth'>;
+  readonly layout: SiteLayout;
+  readonly retentionMs: number;
+  readonly now?: () => number;
+}
+
+export class DebrisDesk {
+  private send: (r: QuarantineResult) => void = () => undefined;
+  private timer: NodeJS.Timeout | undefined;
+  readonly ctx: QuarantineContext;
+  /** Counters for metrics and tests. */
+  readonly stats = { quarantined: 0, refused: 0, failed: 0, purged: 0 };
+
+  constructor(private readonly o: DebrisDeskOptions) {
+    const roots = namespaceRoots(o.layout);
+    this.ctx = {
+      disk: (id) => {
+        const spec = o.runtime.disk(id);
+        const h = o.runtime.diskHealth().find((x) => x.diskId === id);
+        return spec && h ? { path: spec.path, state: h.state } : undefined;
+      },
+      namespaceRootOf: (p) => rootOf(p, roots),
+      now: o.now ?? Date.now,
+      retentionMs: o.retentionMs,
+    };
+  }
+
+  bind(send: (r: QuarantineResult) => void): void {
+    this.send = send;
+  }
+
+  /** Recovers interrupted moves and purges what is past the retention; then again every hour. */
+  start(): SweepReport {
+    const r = this.sweep();
+    this.timer = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.timer.unref();
+    return r;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  sweep(): SweepReport {
+    const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
+    const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true });
+    this.stats.purged += r.purged.length;
+    return r;
+  }
+
+  onQuarantine(w: WireOrder): void {
+    let r: QuarantineResult;
+    try {
+      const order = quarantineOrderFromWire(w);
+      r = quarantineArchive(order, this.ctx);
+    } catch (err) {
+      r = { orderId: w.orderId, outcome: 'failed', code: 'BAD_ORDER', message: errorText(err) };
+    }
+    this.stats[r.outcome]++;
+    const line = `quarantine ${r.orderId} (${w.lfn}): ${r.outcome}${r.code ? ` ${r.code}` : ''}: ${r.message}`;
+    if (r.outcome === 'quarantined') log.info(line);
+    else log.warn(line);
+    this.send(r);
+  }
+}
