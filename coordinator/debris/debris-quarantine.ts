@@ -84,23 +84,23 @@ export class DebrisQuarantine {
     }
   }
 
-  private gate(): void {
-    const { cluster } = this.host;
-    const gaps = evidenceGaps({ servers: cluster.listServers(), connected: (id) => this.host.session(id) !== undefined, ...(this.host.safeMode() !== undefined ? { safeMode: this.host.safeMode() } : {}) });
+  private async gate(): Promise<void> {
+    // the stored rows: the cached ones do not follow `inventoried` (the store advances it)
+    const gaps = evidenceGaps({ servers: await this.host.store.listServers(), connected: (id) => this.host.session(id) !== undefined, ...(this.host.safeMode() !== undefined ? { safeMode: this.host.safeMode() } : {}) });
     if (gaps.length > 0) {
       throw new EcguardError('EVIDENCE_INCOMPLETE', `no debris is moved without complete evidence: ${gaps.join('; ')}. Wait until every server has reported, or declare a dead server lost (ecguard server lost ID); nothing was moved`);
     }
   }
 
   private async decideAndAct(req: QuarantineRequest): Promise<DebrisAction[]> {
-    this.gate();
+    await this.gate();
     const roles = (await this.host.store.listArchiveRoles(['debris'], SCAN_ROLES))
       .filter((r) => (req.serverId === undefined || r.serverId === req.serverId) && (req.prefix === undefined || r.lfn.startsWith(req.prefix)))
       .slice(0, req.limit);
     const decided = await this.recheck(roles);
     if (req.dryRun) return decided.map((d) => d.action);
     // the evidence may have changed while the catalog was read
-    this.gate();
+    await this.gate();
     const results = await Promise.all(decided.map(async (d) => (d.order ? this.order(d.action, d.order) : d.action)));
     const moved = results.filter((a) => a.outcome === 'quarantined').length;
     log.info(`debris quarantine: ${moved} of ${results.length} archive(s) moved aside`);

@@ -2,11 +2,11 @@
 // each agent with its own namespace and two disks, 300+ XrdEc objects (8+2 and 4+2, 0 bytes to
 // several blocks). Failures are real: directories vanish, processes are killed with -9.
 import assert from 'node:assert/strict';
-import { renameSync, unlinkSync, rmSync, existsSync } from 'node:fs';
+import { renameSync, unlinkSync, rmSync, existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
-import type { ListDebrisReply, ListFilesReply, ListServersReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import type { ListDebrisReply, ListFilesReply, ListServersReply, QuarantineDebrisReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
 import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { clientCredentials } from '../../shared/tls/tls-identity.js';
 
@@ -165,6 +165,58 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.match(skipped?.reason ?? '', /not confirmed by the coordinator/, 'the deleted file does not come back');
     for (const l of mine) assert.ok(existsSync(join(site.localroot, l)), `${l} linked`);
     assert.equal(existsSync(join(site.localroot, victim.lfn)), false);
+  });
+
+  it('debris quarantine: refused while a server is away; moves the leftover and its symlink aside, never an orphan; restore puts it back', async () => {
+    // the orphan of the test before (catalog wiped): nothing explains it, so it must stay
+    const orphan = admin<ListDebrisReply>(['debris']).archives.find((a) => a.role === 'orphan');
+    const victim = files.find((f) => f.lfn.startsWith('/data/ec42/') && f.size > 0 && f.servers.includes(5)) as PlacedFile;
+    const away = victim.servers.indexOf(5);
+    const leftover = victim.paths[away] as string;
+    const link = join(cluster.sites[5]?.localroot ?? '', victim.lfn);
+    await cluster.killAgent(5, 'SIGTERM');
+    await until('srv05 down', () => admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv05')?.state === 'down');
+    victim.paths.forEach((p, i) => {
+      if (i === away) return;
+      unlinkSync(p);
+      const l = join(cluster.sites[victim.servers[i] as number]?.localroot ?? '', victim.lfn);
+      if (existsSync(l)) unlinkSync(l);
+    });
+    await until('deleted file gone', () => admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.every((f) => f.lfn !== victim.lfn));
+    const refused = cluster.cli(['debris', 'quarantine', '--json']);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stdout, /EVIDENCE_INCOMPLETE[\s\S]*srv05/);
+    cluster.startAgent(5);
+    await until('leftover debris', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris'), 60_000);
+    await until('srv05 inventoried', () => !admin<StatusReply>(['status']).safeMode?.active && admin<ListServersReply>(['servers']).servers.every((s) => s.state === 'up' && s.connected));
+
+    const dry = admin<QuarantineDebrisReply>(['debris', 'quarantine', '--dry-run']);
+    assert.deepEqual(dry.actions.filter((a) => a.lfn === victim.lfn).map((a) => [a.outcome, a.serverId]), [['planned', 'srv05']]);
+    assert.ok(existsSync(leftover), 'a dry run moves nothing');
+    const ino = statSync(leftover).ino;
+
+    const r = admin<QuarantineDebrisReply>(['debris', 'quarantine']);
+    const mine = r.actions.find((a) => a.lfn === victim.lfn);
+    assert.equal(mine?.outcome, 'quarantined', JSON.stringify(r.actions));
+    assert.equal(existsSync(leftover), false);
+    assert.equal(statSync(mine?.quarantinePath ?? '').ino, ino, 'the same file, moved aside');
+    assert.equal(lstatSync(link, { throwIfNoEntry: false }), undefined, 'its namespace symlink went with it');
+    if (orphan) {
+      assert.ok(!r.actions.some((a) => a.lfn === orphan.lfn && a.outcome === 'quarantined'), 'an orphan is never moved');
+      assert.ok(existsSync(join(orphan.diskId.slice(orphan.diskId.indexOf(':') + 1), orphan.dataPath)), 'the orphan is where it was');
+    }
+    await until('the catalog saw it go', () => !admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn));
+    const events = admin<{ events: { subject: { lfn?: string }; data: { quarantinePath: string; linkRemoved?: string } }[] }>(['events', '--type', 'debris.quarantined']).events;
+    const ev = events.find((e) => e.subject.lfn === victim.lfn);
+    assert.equal(ev?.data.quarantinePath, mine?.quarantinePath);
+    assert.equal(ev?.data.linkRemoved, link);
+
+    const site = cluster.sites[5];
+    const back = cluster.cli(['debris', 'restore', '--all', '--xrootd-config', site?.xrootdConfig ?? '', '--server-id', 'srv05', '--json'], false);
+    assert.equal(back.code, 0, back.stderr + back.stdout);
+    assert.equal(statSync(leftover).ino, ino, 'restored in place');
+    assert.equal(readlinkSync(link), leftover, 'and its symlink');
+    await until('debris again once restored', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris'));
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {
