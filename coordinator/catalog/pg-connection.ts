@@ -2,11 +2,20 @@
 // numbers, and errors that say where and what to do next — without the password, which is
 // never printed (only host:port/database is).
 import pg from 'pg';
-import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
+import { EcguardError, UsageError, errnoCode, errorText } from '../../shared/errors.js';
 
 /** `postgres://` or `postgresql://` (the forms libpq and pg take). */
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** Refuses a PostgreSQL URL that does not parse, without repeating it (it may hold a password). */
+export function checkPgUrl(url: string): void {
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError('the PostgreSQL catalog URL does not parse: give postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (percent-encode special characters; the URL is not repeated here as it may hold a password)');
+  }
 }
 
 /** host:port/database of a URL, for messages: never the user's password. */
@@ -49,6 +58,7 @@ export function pgConfig(url: string, o: PgConnectOptions = {}): pg.PoolConfig {
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     idleTimeoutMillis: 60_000,
+    allowExitOnIdle: true, // idle connections alone do not keep a finished process alive
     application_name: o.applicationName ?? 'ecguard-coordinator',
   };
 }

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
+import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
@@ -17,6 +18,7 @@ import { CallOrder } from './pg-call-order.js';
 import { describePgTarget, pgConfig } from './pg-connection.js';
 import { pgFileQuery } from './pg-file-query.js';
 import { PgInventory } from './pg-inventory.js';
+import type { LeaderFence } from './pg-leader-lease.js';
 import * as tasks from './pg-repair-tasks.js';
 import { rounds } from './pg-rounds.js';
 import { applyPgSchema } from './pg-schema.js';
@@ -50,6 +52,7 @@ export class PgCatalogStore implements CatalogStore {
   private readonly inventory = new PgInventory();
   private opened: Promise<void> | undefined;
   private closed = false;
+  private fence: LeaderFence | undefined;
 
   constructor(private readonly url: string) {
     const pool = new pg.Pool(pgConfig(url, { applicationName: `ecguard-coordinator ${os.hostname()} ${process.pid}` }));
@@ -72,6 +75,16 @@ export class PgCatalogStore implements CatalogStore {
     return opening;
   }
 
+  /**
+   * From now on every write first checks that `fence`'s session still holds the leader lock
+   * (pg-leader-lease.ts) and fails with STORE_FENCED, writing nothing, when it does not: a
+   * coordinator that lost the lock cannot write beside the one that took over, even in the
+   * seconds before it notices.
+   */
+  setLeaderFence(fence: LeaderFence): void {
+    this.fence = fence;
+  }
+
   private read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.order.read(async () => {
       await this.open();
@@ -82,8 +95,16 @@ export class PgCatalogStore implements CatalogStore {
   private write<T>(what: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.order.write(async () => {
       await this.open();
-      return this.db.tx(what, fn);
+      return this.db.tx(what, async (sql) => {
+        if (this.fence) await this.checkFence(sql, this.fence);
+        return fn(sql);
+      });
     });
+  }
+
+  private async checkFence(sql: Sql, f: LeaderFence): Promise<void> {
+    const held = await sql.run(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1 AND objsubid = 1 AND pid = $2`, [f.key, f.backendPid]);
+    if (held === 0) throw new EcguardError('STORE_FENCED', `this coordinator no longer holds the catalog lock at ${describePgTarget(this.url)} (another may be active): write refused`);
   }
 
   // --- servers and disks

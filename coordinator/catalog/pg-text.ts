@@ -7,16 +7,28 @@
 // ORDER BY, ranges and prefix queries work on the encoded values exactly as on the originals.
 // Strings without U+0000 or U+0001 (nearly all) pass through untouched.
 
-const NEEDS_ENCODING = /[\u0000\u0001]/;
+const NUL = '\u0000';
+const ONE = '\u0001';
 
 export function encodeText(s: string): string {
-  if (!NEEDS_ENCODING.test(s)) return s;
-  return s.replace(/[\u0000\u0001]/g, (c) => (c === '\u0000' ? '\u0001\u0001' : '\u0001\u0002'));
+  if (!s.includes(NUL) && !s.includes(ONE)) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    out += c === NUL ? ONE + ONE : c === ONE ? ONE + '\u0002' : c;
+  }
+  return out;
 }
 
 export function decodeText(s: string): string {
-  if (!s.includes('\u0001')) return s;
-  return s.replace(/\u0001([\u0001\u0002])/g, (_m, c: string) => (c === '\u0001' ? '\u0000' : '\u0001'));
+  if (!s.includes(ONE)) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c !== ONE) out += c;
+    else out += s[++i] === ONE ? NUL : ONE; // the code's second unit: U+0001 or U+0002
+  }
+  return out;
 }
 
 /** A query parameter with its strings encoded (arrays element by element, for unnest). */

@@ -68,7 +68,6 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw new Error(`initdb failed (${init.status ?? init.signal}): ${init.stderr || init.error?.message}`);
   }
   const port = await freePort();
-  const logPath = join(root, 'server.log');
   const args = ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', `logging_collector=off`, '-c', 'max_connections=200'];
   const proc = spawn(join(bin, 'postgres'), args, { ...as, env, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(proc);
@@ -96,7 +95,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         proc.kill('SIGKILL');
         await admin.end().catch(() => undefined);
         rmSync(root, { recursive: true, force: true });
-        throw new Error(`postgres did not start: ${(err as Error).message}\n${tailOf()}`);
+        throw new Error(`postgres did not start: ${(err as Error).message}\n${tailOf()}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 50));
     }
