@@ -55,7 +55,7 @@ export interface CoordinatorOptions {
   /** A version never yet complete is "being written", not damaged, for this long (default 10 s). */
   readonly writeSettleMs?: number;
   readonly maxMessageBytes?: number;
-  /** The data-safety log / outbox (events table in the catalog's SQLite file). */
+  /** The data-safety log / outbox: a local SQLite file (the catalog's own with an SQLite catalog). */
   readonly eventLog?: EventLog;
   /** Called when events were written (to publish them promptly). */
   readonly onEvents?: () => void;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pgClient from 'pg';
 import { freePort, LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
 import type { ListFilesReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, runCliAsync } from '../helpers/cli.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 
 const P22 = { nbData: 2, nbParity: 2, chunkSize: 4096 }; // losing one archive leaves a file degraded, not critical
@@ -109,5 +109,13 @@ describe('cluster on a PostgreSQL catalog: coordinator + 4 agent processes', fun
     await pg.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ecguard-coordinator % pid %'");
     assert.equal(await exited, 1);
     assert.match(err, /ecguard: STORE_LEASE_LOST: lost the catalog lock at 127\.0\.0\.1:\d+\/cluster_\d+_\d+ .*another coordinator may be active now/);
+  });
+
+  it('an unreachable PostgreSQL: the coordinator exits at once with STORE_UNREACHABLE naming host:port, never the password', async () => {
+    const port = await freePort(); // nothing listens there
+    const r = await runCliAsync(['coordinator', '--insecure', '--listen', '127.0.0.1:0', '--db', `postgres://ecguard:sekret@127.0.0.1:${port}/catalog`, '--event-log', join(cluster.root, 'events-3.db')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`ecguard: STORE_UNREACHABLE: cannot reach the PostgreSQL catalog at 127\\.0\\.0\\.1:${port}/catalog: .*Check that the server runs`));
+    assert.doesNotMatch(r.stderr + r.stdout, /sekret/);
   });
 });
