@@ -82,7 +82,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   }));
   const tailOf = (lines = 30): string => log.split('\n').slice(-lines).join('\n');
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  const admin = new pg.Pool({ connectionString: url(), max: 2 });
+  const admin = new pg.Pool({ connectionString: url(), max: 2, application_name: 'test-admin' });
   admin.on('error', () => undefined); // the server going away in stop() is expected
 
   const end = Date.now() + 30_000;
@@ -122,6 +122,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
     query: (sql, params) => admin.query(sql, params),
     async stop() {
+      // Sessions a test just closed may not have exited yet: a shutdown now would send them
+      // "terminating connection" while their client still reads (a stray warning, not a fault).
+      for (const until = Date.now() + 2000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+        const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name <> 'test-admin'").catch(() => undefined);
+        if (r === undefined || r.rows[0]?.n === 0) break;
+      }
       await admin.end().catch(() => undefined);
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGINT'); // fast shutdown: open sessions are ended
