@@ -57,7 +57,7 @@ export interface CoordinatorOptions {
   /** A version never yet complete is "being written", not damaged, for this long (default 10 s). */
   readonly writeSettleMs?: number;
   readonly maxMessageBytes?: number;
-  /** The data-safety log / outbox (events table in the catalog's SQLite file). */
+  /** The data-safety log / outbox: a local SQLite file (the catalog's own with an SQLite catalog). */
   readonly eventLog?: EventLog;
   /** Called when events were written (to publish them promptly). */
   readonly onEvents?: () => void;
@@ -156,7 +156,8 @@ export class Coordinator implements SessionContext, AdminContext {
     const port = await bindWithWideWindows(server, () => new Promise<number>((resolve, reject) => {
       server.bindAsync(this.o.listen, creds, (err, p) => (err ? reject(new EcguardError('LISTEN', `cannot listen on ${this.o.listen}: ${err.message}`, { cause: err })) : resolve(p)));
     }), (m) => log.warn(m));
-    this.livenessTimer = setInterval(() => void this.checkLiveness(), this.livenessEveryMs());
+    // a catalog error (a PostgreSQL catalog out of reach) is logged and the next check tries again
+    this.livenessTimer = setInterval(() => void this.checkLiveness().catch((err: unknown) => log.error(`liveness check: ${errorText(err)}`)), this.livenessEveryMs());
     this.livenessTimer.unref();
     const saved = await this.store.getMeta('indicators');
     this.indicators = new HealthIndicators({ raiseAfterMs: this.o.indicatorRaiseMs ?? 10_000, clearAfterMs: this.o.indicatorClearMs ?? 60_000 }, saved ? (JSON.parse(saved) as Partial<Record<HealthIndicator, IndicatorState>>) : {});
@@ -187,7 +188,7 @@ export class Coordinator implements SessionContext, AdminContext {
     const site = this.profiles.default;
     if (!site) {
       this.profiles.setDefault(p);
-      void this.store.setMeta('profile', JSON.stringify(p));
+      void this.store.setMeta('profile', JSON.stringify(p)).catch((err: unknown) => log.error(`saving the EC profile: ${errorText(err)}`));
       log.info(`EC profile ${p.nbData}+${p.nbParity}, chunk ${p.chunkSize} (from ${serverId}); profiles: ${this.profiles.describe()}`);
       this.reclassifier.mark([]);
     } else if (p.nbData !== site.nbData || p.nbParity !== site.nbParity || p.chunkSize !== site.chunkSize) {

@@ -1,12 +1,17 @@
 // `ecguard coordinator` and `ecguard agent`: the two long-running processes.
 import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AgentRuntime } from '../../agent/agent-runtime.js';
 import { loadAgentConfig, resolveEcProfile } from '../../agent/config/agent-config.js';
 import { siteLayout } from '../../agent/config/site-layout.js';
 import { lookupServiceUser } from '../../agent/disk/service-user.js';
 import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
 import { RepairEndpoint } from '../../agent/repair/repair-endpoint.js';
-import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
+import { openCatalogStore, sqlitePathOf } from '../../coordinator/catalog/open-store.js';
+import { isPostgresUrl } from '../../coordinator/catalog/pg-connection.js';
+import { PgLeaderLease } from '../../coordinator/catalog/pg-leader-lease.js';
+import { PgCatalogStore } from '../../coordinator/catalog/pg-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { JetStreamPublisher } from '../../coordinator/events/jetstream-publisher.js';
@@ -22,6 +27,7 @@ import { getLogger } from '../../shared/logger.js';
 import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
 import { DebrisDesk } from '../../agent/debris/debris-desk.js';
+import { EXIT } from '../exit-codes.js';
 
 const log = getLogger('cli');
 
@@ -40,6 +46,7 @@ function onSignals(stop: () => Promise<void>): void {
 interface CoordinatorFlags {
   listen: string;
   db: string;
+  eventLog?: string;
   cluster: string;
   tlsCa?: string;
   tlsCert?: string;
@@ -86,6 +93,35 @@ function hostPort(flag: string, v: string): void {
   if (i <= 0 || !/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw new UsageError(`${flag} wants HOST:PORT (e.g. 0.0.0.0:7443), got ${JSON.stringify(v)}`);
 }
 
+// The event log stays in a local SQLite file with a PostgreSQL catalog (docs/coordinator.md).
+const DEFAULT_PG_EVENT_LOG = '/var/lib/ecguard/events.db';
+
+function eventLogPath(f: CoordinatorFlags): string {
+  const path = f.eventLog ?? (isPostgresUrl(f.db) ? DEFAULT_PG_EVENT_LOG : sqlitePathOf(f.db) ?? f.db);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return path;
+}
+
+/** Takes the catalog's leader lock (waiting as a standby while another coordinator holds it), then opens the store. */
+async function leadOrWait(url: string, store: PgCatalogStore): Promise<PgLeaderLease> {
+  const lease = new PgLeaderLease(url);
+  await lease.acquire();
+  lease.onLost((err) => {
+    // no graceful stop: every further write could race the coordinator that took over
+    process.stderr.write(`ecguard: ${err.code}: ${err.message}\n`);
+    process.exit(EXIT.PROBLEMS);
+  });
+  const fence = lease.fence;
+  if (fence) store.setLeaderFence(fence);
+  try {
+    await store.open();
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+  return lease;
+}
+
 function positiveNumber(flag: string, v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} wants a positive number, got ${v}`);
@@ -95,7 +131,8 @@ function positiveNumber(flag: string, v: string): number {
 export function registerDaemons(program: Command): void {
   program.command('coordinator').description('run the coordinator (gRPC for agents and the Admin API)')
     .option('--listen <host:port>', 'address to listen on', '0.0.0.0:7443')
-    .option('--db <path>', 'catalog: SQLite file (or sqlite:/path)', '/var/lib/ecguard/catalog.db')
+    .option('--db <path|url>', 'catalog: SQLite file (or sqlite:/path), or postgres://USER@HOST:PORT/DATABASE (one active coordinator, others wait as standbys)', '/var/lib/ecguard/catalog.db')
+    .option('--event-log <path>', `event log and NATS outbox, a local SQLite file (default: the SQLite catalog's file; ${DEFAULT_PG_EVENT_LOG} with a PostgreSQL catalog)`)
     .option('--cluster <name>', 'cluster name (in events and status)', 'ecguard')
     .option('--tls-ca <pem>', 'CA that signed agent and admin certificates')
     .option('--tls-cert <pem>', 'coordinator certificate')
@@ -161,44 +198,53 @@ export function registerDaemons(program: Command): void {
         }
       }
       const store = openCatalogStore(f.db);
-      const eventLog = new EventLog(f.db.replace(/^sqlite:/, ''));
-      // Events are always logged first; with --nats an outbox relay publishes them in order.
-      let publisher: JetStreamPublisher | undefined;
-      let relay: OutboxRelay | undefined;
-      if (f.nats) {
-        publisher = new JetStreamPublisher({ servers: f.nats.split(',') });
-        const skipped = eventLog.beginPublishing();
-        if (skipped > 0) log.info(`event publishing starts now: the ${skipped} event(s) logged before NATS was configured stay in the log only`);
-        relay = new OutboxRelay({
-          pending: async (n) => eventLog.pending(n), markPublished: async (ids) => eventLog.markPublished(ids), countPending: async () => eventLog.backlog(),
-          markRefused: async (id, error) => eventLog.markRefused(id, error),
-        }, publisher);
-        publisher.onReady(() => relay?.kick());
-        publisher.start();
-        relay.start();
+      // PostgreSQL: one active coordinator per catalog; this one waits here as a standby until
+      // it holds the lock, and stops serving the moment it loses it.
+      const lease = store instanceof PgCatalogStore ? await leadOrWait(f.db, store) : undefined;
+      try {
+        const eventLog = new EventLog(eventLogPath(f));
+        // Events are always logged first; with --nats an outbox relay publishes them in order.
+        let publisher: JetStreamPublisher | undefined;
+        let relay: OutboxRelay | undefined;
+        if (f.nats) {
+          publisher = new JetStreamPublisher({ servers: f.nats.split(',') });
+          const skipped = eventLog.beginPublishing();
+          if (skipped > 0) log.info(`event publishing starts now: the ${skipped} event(s) logged before NATS was configured stay in the log only`);
+          relay = new OutboxRelay({
+            pending: async (n) => eventLog.pending(n), markPublished: async (ids) => eventLog.markPublished(ids), countPending: async () => eventLog.backlog(),
+            markRefused: async (id, error) => eventLog.markRefused(id, error),
+          }, publisher);
+          publisher.onReady(() => relay?.kick());
+          publisher.start();
+          relay.start();
+        }
+        if (f.rebuildCatalog) {
+          await store.clearAgentData();
+          for (const s of await store.listServers()) await store.putServer({ ...s, appliedSeq: 0, inventoried: false });
+          log.warn('catalog cleared: every agent will send a full inventory');
+        }
+        const c = new Coordinator({
+          cluster: f.cluster, listen, store, insecure: f.insecure === true,
+          ...timing, safeModeQuorum: quorum,
+          ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
+          repair, repairThrottles,
+        });
+        const port = await c.start();
+        process.stdout.write(`coordinator listening on port ${port}\n`);
+        const metrics = f.metrics ? await startMetricsServer(coordinatorMetrics(coordinatorMetricsSource(c)), f.metrics) : undefined;
+        if (metrics) log.info(`metrics on ${f.metrics} (/metrics)`);
+        onSignals(async () => {
+          await metrics?.close();
+          await c.stop();
+          await relay?.stop();
+          await publisher?.close();
+          eventLog.close();
+          await lease?.release(); // a standby takes over now, not when the server notices the process gone
+        });
+      } catch (err) {
+        await lease?.release(); // also lets the process exit: the lock connection holds it open
+        throw err;
       }
-      if (f.rebuildCatalog) {
-        await store.clearAgentData();
-        for (const s of await store.listServers()) await store.putServer({ ...s, appliedSeq: 0, inventoried: false });
-        log.warn('catalog cleared: every agent will send a full inventory');
-      }
-      const c = new Coordinator({
-        cluster: f.cluster, listen, store, insecure: f.insecure === true,
-        ...timing, safeModeQuorum: quorum,
-        ...(tls ? { tls } : {}), ...(profile ? { profile } : {}), profilesByPrefix, eventLog, onEvents: () => relay?.kick(),
-        repair, repairThrottles,
-      });
-      const port = await c.start();
-      process.stdout.write(`coordinator listening on port ${port}\n`);
-      const metrics = f.metrics ? await startMetricsServer(coordinatorMetrics(coordinatorMetricsSource(c)), f.metrics) : undefined;
-      if (metrics) log.info(`metrics on ${f.metrics} (/metrics)`);
-      onSignals(async () => {
-        await metrics?.close();
-        await c.stop();
-        await relay?.stop();
-        await publisher?.close();
-        eventLog.close();
-      });
     });
 
   program.command('agent').description('run the agent of this data server (scan, watch, report to the coordinator)')

@@ -33,6 +33,8 @@ export interface LocalClusterOptions {
   readonly settle?: string;
   /** Run a nats-server -js (Debian nats-server) and publish events to it. */
   readonly nats?: boolean;
+  /** The coordinator's catalog (--db), e.g. a postgres:// URL; default catalog.db in the root. The event log stays in the root. */
+  readonly db?: string;
 }
 
 export interface PlaceOptions {
@@ -144,9 +146,13 @@ export class LocalCluster {
 
   startCoordinator(): void {
     const tls = this.o.tls ? ['--tls-ca', join(this.certDir, 'ca.pem'), '--tls-cert', join(this.certDir, 'coordinator.pem'), '--tls-key', join(this.certDir, 'coordinator.key')] : ['--insecure'];
-    this.coordinator = spawn(process.execPath, [BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, '--db', join(this.root, 'catalog.db'), '--cluster', 'local',
+    this.coordinator = spawn(process.execPath, [BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, ...this.catalogArgs(), '--cluster', 'local',
       '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', '--safe-mode-settle', this.o.settle ?? '3s', ...(this.natsUrl ? ['--nats', this.natsUrl] : []), ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
     this.pipeLog(this.coordinator, 'coordinator');
+  }
+
+  private catalogArgs(): string[] {
+    return this.o.db === undefined ? ['--db', join(this.root, 'catalog.db')] : ['--db', this.o.db, '--event-log', join(this.root, 'events.db')];
   }
 
   /** Starts agent i; `env` adds to its environment (e.g. ECGUARD_FAULT_KILL_AT for one run). */

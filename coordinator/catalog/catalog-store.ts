@@ -1,6 +1,7 @@
 // The catalog store interface (Nomad's state/ idea): one contract, implemented on SQLite (the
-// embedded default), PostgreSQL (scale-out, later) and a fault-injecting wrapper for tests.
-// All methods are synchronous on SQLite; the interface is async so PostgreSQL fits too.
+// embedded default, sqlite-store.ts), PostgreSQL (scale-out, pg-store.ts) and a fault-injecting
+// wrapper for tests. All methods are synchronous on SQLite; the interface is async so
+// PostgreSQL fits too, where methods still run in call order (pg-call-order.ts).
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';

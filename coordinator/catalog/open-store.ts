@@ -1,10 +1,15 @@
 // Catalog location → store. 'sqlite:/path/catalog.db' (also 'sqlite:///path', 'sqlite::memory:')
-// or a bare path opens the embedded SQLite catalog; PostgreSQL comes with the scale-out issue.
-import { EcguardError, UsageError } from '../../shared/errors.js';
+// or a bare path opens the embedded SQLite catalog; 'postgres://user@host:5432/db' (or
+// 'postgresql://…', any libpq-style URL pg takes) the scale-out catalog on PostgreSQL, which
+// connects on first use: opening stays synchronous, and the first call (or open()) reports an
+// unreachable server as STORE_UNREACHABLE.
+import { UsageError } from '../../shared/errors.js';
 import type { CatalogStore } from './catalog-store.js';
+import { checkPgUrl, isPostgresUrl } from './pg-connection.js';
+import { PgCatalogStore } from './pg-store.js';
 import { openSqliteCatalog } from './sqlite-store.js';
 
-const FORMS = "'sqlite:/path/to/catalog.db', a bare path such as /var/lib/ecguard/catalog.db, or ':memory:'";
+const FORMS = "'sqlite:/path/to/catalog.db', a bare path such as /var/lib/ecguard/catalog.db, ':memory:', or postgres://user@host:5432/database";
 
 /** The SQLite path a catalog URL names, or undefined when it is no SQLite form. */
 export function sqlitePathOf(url: string): string | undefined {
@@ -18,8 +23,9 @@ export function sqlitePathOf(url: string): string | undefined {
 }
 
 export function openCatalogStore(url: string): CatalogStore {
-  if (/^postgres(ql)?:\/\//i.test(url)) {
-    throw new EcguardError('STORE_UNSUPPORTED', 'a PostgreSQL catalog arrives with the scale-out issue; use the embedded SQLite catalog for now (' + FORMS + ')');
+  if (isPostgresUrl(url)) {
+    checkPgUrl(url);
+    return new PgCatalogStore(url);
   }
   const path = sqlitePathOf(url);
   if (path === undefined) throw new UsageError(`unsupported catalog location ${JSON.stringify(url)}: give ${FORMS}`);

@@ -1,6 +1,6 @@
 // The embedded catalog: CatalogStore on one SQLite file (better-sqlite3, WAL, synchronous=NORMAL).
 // better-sqlite3 is synchronous, so each method runs to completion (a batch is one transaction)
-// before another can start; the async signatures are for the PostgreSQL store to come.
+// before another can start; the async signatures are for the PostgreSQL store (pg-store.ts).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -1,5 +1,6 @@
-// The data-safety log and NATS outbox: every event is stored here first (in the catalog's
-// SQLite file, its own table), then published from here in order; `published_at` marks what
+// The data-safety log and NATS outbox: every event is stored here first (a local SQLite file:
+// the catalog's own with an SQLite catalog, --event-log with a PostgreSQL one, which stays on
+// the coordinator's host), then published from here in order; `published_at` marks what
 // JetStream has acknowledged. Kept and queryable by `ecguard events`.
 import Database from 'better-sqlite3';
 import { observeEventId, type EcguardEvent, type EventType } from '../../shared/domain/event.js';

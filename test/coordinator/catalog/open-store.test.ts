@@ -1,9 +1,10 @@
-// openCatalogStore: which catalog locations open SQLite, and the errors for the others.
+// openCatalogStore: which catalog locations open SQLite or PostgreSQL, and the errors for the others.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCatalogStore, sqlitePathOf } from '../../../coordinator/catalog/open-store.js';
+import { PgCatalogStore } from '../../../coordinator/catalog/pg-store.js';
 import { SqliteCatalogStore } from '../../../coordinator/catalog/sqlite-store.js';
 import type { EcguardError } from '../../../shared/errors.js';
 
@@ -38,10 +39,13 @@ describe('openCatalogStore', () => {
     await m.close();
   });
 
-  it('PostgreSQL is not there yet; other schemes and empty paths are usage errors', () => {
-    assert.throws(() => openCatalogStore('postgres://u@db/ecguard'), code('STORE_UNSUPPORTED', /scale-out/));
-    assert.throws(() => openCatalogStore('postgresql://db/ecguard'), code('STORE_UNSUPPORTED'));
-    assert.throws(() => openCatalogStore('mysql://db/ecguard'), code('USAGE', /sqlite:/));
+  it('PostgreSQL URLs give the PostgreSQL store, which connects on first use; other schemes and empty paths are usage errors', async () => {
+    for (const url of ['postgres://u@db.invalid/ecguard', 'postgresql://db.invalid/ecguard', 'POSTGRES://u:pw@db.invalid:5433/ecguard']) {
+      const s = openCatalogStore(url); // no server needed yet (pg-store.test.ts connects to a real one)
+      assert.ok(s instanceof PgCatalogStore, url);
+      await s.close();
+    }
+    assert.throws(() => openCatalogStore('mysql://db/ecguard'), code('USAGE', /sqlite:.*postgres:\/\//));
     assert.throws(() => openCatalogStore('sqlite:'), code('USAGE'));
     assert.throws(() => openCatalogStore(''), code('USAGE'));
   });
