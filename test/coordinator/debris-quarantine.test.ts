@@ -1,0 +1,142 @@
+// The coordinator's side of a quarantine (DESIGN.md §8.1): decided only on complete evidence,
+// each archive re-classified from the catalog as it is at that moment, and acted on by the real
+// agent code (quarantineArchive on real files; only the gRPC hop is left out).
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quarantineArchive } from '../../agent/debris/quarantine-move.js';
+import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
+import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
+import { ClusterState } from '../../coordinator/cluster-state.js';
+import { DebrisQuarantine } from '../../coordinator/debris/debris-quarantine.js';
+import { Reclassifier } from '../../coordinator/health/reclassifier.js';
+import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import type { QuarantineOrder, QuarantineResult } from '../../shared/domain/debris-order.js';
+import type { EcguardError } from '../../shared/errors.js';
+import { makeArchiveTemplate, writeArchive } from '../helpers/archive-factory.js';
+import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
+
+const P21 = { nbData: 2, nbParity: 1, chunkSize: 1024 };
+const V1 = 1_700_000_000;
+const V0 = 1_600_000_000;
+const LFN = '/data/f';
+
+describe('coordinator: debris quarantine decisions', () => {
+  let dir: string;
+  let store: CatalogStore;
+  let cluster: ClusterState;
+  let site: FakeSite;
+  let old: string;
+  let safeMode: string | undefined;
+  let orders: QuarantineOrder[];
+  let answer: 'agent' | 'never';
+  let dq: DebrisQuarantine;
+  const tpl = makeArchiveTemplate(3000, V0);
+
+  const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
+    serverId: `s${s}`, diskId: `s${s}:/d`, space: 'public', dataPath: `public/00/f${s}%`, lfn: LFN, size: 5000, mtimeMs: Date.now() - 3600_000, inode: s,
+    strpver: V1, filesize: 3000, xattrNamespace: 'user.U.', nblocks: 2, nentries: 2, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: `d${s}`, ...o,
+  });
+  const classify = async (): Promise<void> => {
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1 });
+    rc.mark([LFN]);
+    await rc.flush();
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ecguard-dq-'));
+    store = openSqliteCatalog(join(dir, 'c.db'));
+    site = makeFakeSite({ serverId: 's4', disks: 1 });
+    // s4 holds a real data file of the old version: what the agent re-checks is real
+    old = site.store(LFN, 0, (p) => writeArchive(p, tpl));
+    const st = lstatSync(old);
+    const d4 = site.disks[0];
+    assert.ok(d4);
+    for (const s of [1, 2, 3, 4]) {
+      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
+      const diskId = s === 4 ? d4.diskId : `s${s}:/d`;
+      await store.putDisk({ diskId, serverId: `s${s}`, path: s === 4 ? d4.path : '/d', space: 'public', state: 'online', since: 0, evidence: [] });
+      const r = s === 4
+        ? rec(4, { diskId, dataPath: old.slice(d4.path.length + 1), strpver: V0, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs, pfn: `${site.localroot}${LFN}`, nsPath: `${site.localroot}${LFN}` })
+        : rec(s);
+      await store.applyArchiveChanges(`s${s}`, [r], []);
+    }
+    cluster = new ClusterState(store);
+    await cluster.load();
+    await classify();
+    safeMode = undefined;
+    orders = [];
+    answer = 'agent';
+    dq = new DebrisQuarantine({
+      store, cluster, profileFor: () => P21, safeMode: () => safeMode,
+      session: (id) => ({
+        sendQuarantine: (o) => {
+          orders.push(o);
+          if (answer === 'never') return;
+          const r: QuarantineResult = quarantineArchive(o, { disk: (x) => (x === d4.diskId ? { path: d4.path, state: 'online' } : undefined), namespaceRootOf: () => site.nsRoot, now: Date.now, retentionMs: 1000 });
+          setImmediate(() => dq.onResult(id, r));
+        },
+      }),
+    }, 200);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    site.cleanup();
+  });
+
+  it('moves an older version aside once the latest is healthy; the latest stays untouched', async () => {
+    assert.deepEqual((await store.listArchiveRoles(['debris'], 10)).map((r) => r.serverId), ['s4']);
+    const dry = await dq.run({ limit: 10, dryRun: true });
+    assert.deepEqual(dry.map((a) => a.outcome), ['planned']);
+    assert.equal(orders.length, 0, 'a dry run orders nothing');
+    const r = await dq.run({ limit: 10, dryRun: false });
+    assert.deepEqual(r.map((a) => [a.serverId, a.outcome]), [['s4', 'quarantined']], JSON.stringify(r));
+    assert.equal(existsSync(old), false);
+    assert.ok(existsSync(r[0]?.quarantinePath ?? ''));
+    assert.equal(orders[0]?.inode, lstatSync(r[0]?.quarantinePath ?? '').ino, 'the order named the inode the catalog knew');
+  });
+
+  it('a stale debris role is re-checked: with the latest version no longer healthy, nothing is ordered', async () => {
+    // s2's archive of the latest version is gone from the catalog; the roles are not rewritten yet
+    await store.applyArchiveChanges('s2', [], [{ diskId: 's2:/d', dataPath: 'public/00/f2%' }]);
+    const r = await dq.run({ limit: 10, dryRun: false });
+    assert.equal(r[0]?.outcome, 'skipped');
+    assert.match(r[0]?.reason ?? '', /no longer debris: superseded/);
+    assert.equal(orders.length, 0);
+    assert.ok(existsSync(old));
+  });
+
+  it('refuses as a whole in safe mode, and while a server is down or has not sent a full inventory', async () => {
+    const refused = async (why: RegExp): Promise<void> => {
+      await assert.rejects(dq.run({ limit: 10, dryRun: false }), (e: EcguardError) => e.code === 'EVIDENCE_INCOMPLETE' && why.test(e.message) && /nothing was moved/.test(e.message));
+      assert.equal(orders.length, 0);
+      assert.ok(existsSync(old));
+    };
+    safeMode = 'coordinator started 3 s ago';
+    await refused(/safe mode: coordinator started/);
+    safeMode = undefined;
+    await cluster.updateServer('s3', { state: 'down' });
+    await refused(/s3 is down/);
+    await cluster.updateServer('s3', { state: 'up', inventoried: false });
+    await refused(/s3 has not sent a full inventory/);
+    await cluster.updateServer('s3', { state: 'lost', inventoried: false });
+    // a server declared lost holds nothing that counts: its absence is no missing evidence (the
+    // gate lets the run through), but the latest version is degraded without it, so s4's old
+    // archive is superseded again, not debris: nothing to move
+    await classify();
+    assert.deepEqual(await dq.run({ limit: 10, dryRun: true }), []);
+    assert.deepEqual((await store.listArchiveRoles(['superseded'], 10)).map((r) => r.serverId), ['s4']);
+  });
+
+  it('the holder\'s own re-check wins: a changed data file is refused and stays; no answer is a failure, not a success', async () => {
+    writeFileSync(old, 'rewritten in place', { flag: 'a' });
+    const r = await dq.run({ limit: 10, dryRun: false });
+    assert.deepEqual([r[0]?.outcome, r[0]?.code], ['refused', 'ARCHIVE_CHANGED']);
+    assert.ok(existsSync(old));
+    answer = 'never';
+    const n = await dq.run({ limit: 10, dryRun: false });
+    assert.deepEqual([n[0]?.outcome, n[0]?.code], ['failed', 'NO_ANSWER']);
+  });
+});
