@@ -54,6 +54,7 @@ describe('agent config', () => {
       coordinator: { address: '127.0.0.1:7443', insecure: true },
       scan: { fullScanIntervalMs: 21_600_000, jitter: 0.1, workers: 2, progress: false },
       watch: { enabled: true },
+      debris: { retentionMs: 7 * 86_400_000 },
       journal: { maxEntries: 1_000_000 },
       throttles: { repairTasks: 2, repairMBps: 100, peerStreams: 4 },
       metrics: {},
@@ -175,7 +176,7 @@ describe('agent config', () => {
     assert.deepEqual(problems(`${MINIMAL}scan:\n  fullscanInterval: 1h\n  colour: red\nlogLevel: debug\n`), [
       'agent.yaml:7: scan.fullscanInterval: unknown key; did you mean fullScanInterval?',
       'agent.yaml:8: scan.colour: unknown key (known keys here: fullScanInterval, jitter, workers, progress)',
-      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, journal, throttles, metrics, stripes)',
+      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, debris, journal, throttles, metrics, stripes)',
     ]);
   });
 
