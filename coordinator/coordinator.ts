@@ -107,7 +107,11 @@ export class Coordinator implements SessionContext, AdminContext {
     this.profiles = new ProfileMap(o.profile);
     for (const p of o.profilesByPrefix ?? []) this.profiles.add(p.prefix, p.profile);
     this.cluster = new ClusterState(this.store);
-    this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), { ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}) });
+    this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), {
+      ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}),
+      // a delete while a server is dead but not yet down: hold it until liveness decides
+      silence: { silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs },
+    });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));

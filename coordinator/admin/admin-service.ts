@@ -56,7 +56,8 @@ export function adminHandlers(c: AdminContext): AdminServer {
       if (bad.length) throw new EcguardError('USAGE', `unknown state(s) ${bad.join(', ')}; known: ${FILE_STATES.join(', ')}`);
       const limit = Math.min(req.limit || 1000, 100_000);
       const rows = await c.store.listFiles({
-        states: req.states as FileState[], limit: limit + 1,
+        // no --state: every state (to the store an empty list would match nothing)
+        ...(req.states.length > 0 ? { states: req.states as FileState[] } : {}), limit: limit + 1,
         ...(req.serverId !== undefined ? { serverId: req.serverId } : {}),
         ...(req.diskId !== undefined ? { diskId: req.diskId } : {}),
         ...(req.prefix !== undefined ? { prefix: req.prefix } : {}),

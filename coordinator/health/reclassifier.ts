@@ -47,6 +47,14 @@ export interface ReclassifierOptions {
   readonly deleteGraceMs?: number;
   /** How long a version that was never complete may stay unhealthy before it is called damage. */
   readonly writeSettleMs?: number;
+  /**
+   * A dead server is still `up` until liveness marks it down (server.downAfter). A delete in
+   * that window leaves its archive counted as available: the file looked lost, and once the
+   * server was down no tombstone came (the delete's grace was over). While every archive still
+   * counted is on a server silent longer than `silentAfterMs` (ms since its last message, from
+   * `silentMs`), the delete's grace is held, up to `deleteHoldMs` past it.
+   */
+  readonly silence?: { readonly silentMs: (serverId: string) => number; readonly silentAfterMs: number; readonly deleteHoldMs: number };
 }
 
 /** A file row is only rewritten when something in it changed (a re-sent inventory changes nothing). */
@@ -74,6 +82,7 @@ const log = getLogger('health');
 export class Reclassifier extends EventEmitter {
   private readonly dirty = new Set<string>();
   private readonly deleting = new Map<string, number>();
+  private readonly silence: ReclassifierOptions['silence'];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly batch: number;
@@ -86,6 +95,7 @@ export class Reclassifier extends EventEmitter {
     this.batch = o.batch ?? 5000;
     this.flushMs = o.flushMs ?? 50;
     this.graceMs = o.deleteGraceMs ?? 3000;
+    this.silence = o.silence;
     this.settle = new WriteSettle(o.writeSettleMs ?? 10_000);
   }
 
@@ -197,7 +207,7 @@ export class Reclassifier extends EventEmitter {
           tlist = [...tlist, t];
           v = classifyFile({ ...input, tombstones: tlist });
           this.deleting.delete(lfn);
-        } else if (now < deletingUntil && prev && v.state !== undefined && RANK[v.state] > RANK[prev.state]) {
+        } else if (prev && v.state !== undefined && RANK[v.state] > RANK[prev.state] && (now < deletingUntil || this.heldBySilence(list, v.latestStrpver, now - deletingUntil))) {
           deferred.push(lfn); // a delete in progress: wait before calling it damage
           continue;
         } else if (now >= deletingUntil) this.deleting.delete(lfn);
@@ -261,10 +271,19 @@ export class Reclassifier extends EventEmitter {
     }
     if (deferred.length && this.dirty.size === deferred.length) {
       // only deferred work left: come back after the grace instead of spinning
-      const wait = Math.max(10, Math.min(...deferred.map((l) => (this.deleting.get(l) ?? now) - now)));
+      // (past its grace a held delete waits for its silent servers: look again twice a second)
+      const wait = Math.max(10, Math.min(...deferred.map((l) => { const until = this.deleting.get(l) ?? now; return until > now ? until - now : 500; })));
       for (const l of deferred) this.dirty.delete(l);
       setTimeout(() => this.mark(deferred), wait).unref();
     }
+  }
+
+  /** The archives of `strpver` still counted are all on servers gone silent (maybe dead, not down yet). */
+  private heldBySilence(list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
+    const q = this.silence;
+    if (!q || strpver === undefined || pastGraceMs >= q.deleteHoldMs) return false;
+    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && this.cluster.diskState(a.diskId) === 'online').map((a) => a.serverId));
+    return holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
   }
 
   /** Sizes for the debris events (rare: read only for archives that just became debris). */

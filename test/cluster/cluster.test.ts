@@ -168,21 +168,32 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
   });
 
   it('debris quarantine: refused while a server is away; moves the leftover and its symlink aside, never an orphan; restore puts it back', async () => {
+    await until('safe mode over', () => !admin<StatusReply>(['status']).safeMode?.active, 60_000);
     // the orphan of the test before (catalog wiped): nothing explains it, so it must stay
     const orphan = admin<ListDebrisReply>(['debris']).archives.find((a) => a.role === 'orphan');
     const victim = files.find((f) => f.lfn.startsWith('/data/ec42/') && f.size > 0 && f.servers.includes(5)) as PlacedFile;
     const away = victim.servers.indexOf(5);
     const leftover = victim.paths[away] as string;
     const link = join(cluster.sites[5]?.localroot ?? '', victim.lfn);
+    // `files` without --state lists every state (it once listed nothing: this wait was vacuous)
+    assert.deepEqual(admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.filter((f) => f.lfn === victim.lfn).map((f) => f.state), ['healthy']);
+    assert.equal(admin<ListFilesReply>(['files']).files.length, files.length);
+    // deleted right after srv05 died, before liveness marks it down: the coordinator must still
+    // see a deletion (not a lost file), and the leftover must become debris
     await cluster.killAgent(5, 'SIGTERM');
-    await until('srv05 down', () => admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv05')?.state === 'down');
     victim.paths.forEach((p, i) => {
       if (i === away) return;
       unlinkSync(p);
       const l = join(cluster.sites[victim.servers[i] as number]?.localroot ?? '', victim.lfn);
       if (existsSync(l)) unlinkSync(l);
     });
-    await until('deleted file gone', () => admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.every((f) => f.lfn !== victim.lfn));
+    let sawLost = false;
+    await until('deleted file gone', () => {
+      const f = admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.find((x) => x.lfn === victim.lfn);
+      if (f?.state === 'lost' || f?.state === 'unavailable') sawLost = true;
+      return f === undefined;
+    });
+    assert.equal(sawLost, false, 'never shown lost or unavailable while it was being deleted');
     const refused = cluster.cli(['debris', 'quarantine', '--json']);
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(refused.stdout, /EVIDENCE_INCOMPLETE[\s\S]*srv05/);
