@@ -27,7 +27,7 @@ export class DebrisDesk {
   private timer: NodeJS.Timeout | undefined;
   readonly ctx: QuarantineContext;
   /** Counters for metrics and tests. */
-  readonly stats = { quarantined: 0, refused: 0, failed: 0, purged: 0 };
+  readonly stats = { quarantined: 0, refused: 0, failed: 0, purged: 0, kept: 0, keptBytes: 0 };
 
   constructor(private readonly o: DebrisDeskOptions) {
     const roots = namespaceRoots(o.layout);
@@ -64,6 +64,8 @@ export class DebrisDesk {
     const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
     const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true });
     this.stats.purged += r.purged.length;
+    this.stats.kept = r.kept.length;
+    this.stats.keptBytes = r.kept.reduce((n, e) => n + e.manifest.size, 0);
     return r;
   }
 
@@ -76,6 +78,10 @@ export class DebrisDesk {
       r = { orderId: w.orderId, outcome: 'failed', code: 'BAD_ORDER', message: errorText(err) };
     }
     this.stats[r.outcome]++;
+    if (r.outcome === 'quarantined') {
+      this.stats.kept++;
+      this.stats.keptBytes += Number(w.size);
+    }
     const line = `quarantine ${r.orderId} (${w.lfn}): ${r.outcome}${r.code ? ` ${r.code}` : ''}: ${r.message}`;
     if (r.outcome === 'quarantined') log.info(line);
     else log.warn(line);

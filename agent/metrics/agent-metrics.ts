@@ -48,7 +48,21 @@ export interface AgentMetricsSource {
   coordinatorLink(): Promise<LinkSummary | undefined>;
   /** The repair executor and Stripes service; undefined when the agent runs none. */
   repair?(): Promise<RepairSummary | undefined>;
+  /** Quarantine orders and the quarantine kept (DebrisDesk.stats); undefined without one. */
+  debris?(): Promise<DebrisSummary | undefined>;
 }
+
+export interface DebrisSummary {
+  readonly quarantined: number;
+  readonly refused: number;
+  readonly failed: number;
+  readonly purged: number;
+  /** Archives kept in quarantine now, and their bytes (as of the last order or sweep). */
+  readonly kept: number;
+  readonly keptBytes: number;
+}
+
+const NO_DEBRIS: DebrisSummary = { quarantined: 0, refused: 0, failed: 0, purged: 0, kept: 0, keptBytes: 0 };
 
 /** RepairExecutor.stats and StripesServer.stats, as the metrics need them. */
 export interface RepairSummary {
@@ -106,6 +120,10 @@ export const AGENT_METRIC_NAMES = [
   'ecguard_agent_repair_written_bytes_total',
   'ecguard_agent_stripes_served_bytes_total',
   'ecguard_agent_stripes_reads',
+  'ecguard_agent_debris_orders_total',
+  'ecguard_agent_debris_purged_total',
+  'ecguard_agent_quarantined_archives',
+  'ecguard_agent_quarantined_bytes',
 ] as const;
 
 
@@ -215,5 +233,20 @@ export function agentMetrics(source: AgentMetricsSource): Registry {
       this.set({ state: 'waiting' }, r.waitingReads);
     },
   });
+  const debris = coalesce(async () => (await source.debris?.()) ?? NO_DEBRIS);
+  new Counter({
+    name: 'ecguard_agent_debris_orders_total',
+    help: 'Quarantine orders this agent carried out since it started, by outcome (refused: its re-check found the archive changed).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    async collect() {
+      const d = await debris();
+      this.reset();
+      for (const o of ['quarantined', 'refused', 'failed'] as const) this.inc({ outcome: o }, d[o]);
+    },
+  });
+  counter('ecguard_agent_debris_purged_total', 'Quarantined archives purged after debris.retention since the agent started.', async () => (await debris()).purged);
+  gauge('ecguard_agent_quarantined_archives', 'Archives kept in quarantine on this agent\'s disks (until debris.retention).', async () => (await debris()).kept);
+  gauge('ecguard_agent_quarantined_bytes', 'Bytes kept in quarantine on this agent\'s disks.', async () => (await debris()).keptBytes);
   return registry;
 }

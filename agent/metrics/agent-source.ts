@@ -4,9 +4,10 @@ import type { AgentRuntime, FullScanReport } from '../agent-runtime.js';
 import type { DiskState } from '../disk/disk-check.js';
 import type { CoordinatorLink } from '../session/coordinator-link.js';
 import type { RepairEndpoint } from '../repair/repair-endpoint.js';
+import type { DebrisDesk } from '../debris/debris-desk.js';
 import type { AgentMetricsSource, FullScanSummary } from './agent-metrics.js';
 
-export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined, repair?: RepairEndpoint): AgentMetricsSource {
+export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined, repair?: RepairEndpoint, debris?: DebrisDesk): AgentMetricsSource {
   let last: FullScanSummary | undefined;
   runtime.on('scan', (r: FullScanReport) => {
     last = { records: r.records, elapsedMs: r.elapsedMs, finishedAtMs: Date.now() };
@@ -31,6 +32,7 @@ export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink 
       const st = repair.server.stats;
       return { running: e.running, done: e.done, failed: e.failed, bytesRead: e.bytesRead, bytesWritten: e.bytesWritten, servedBytes: st.bytesServed, activeReads: st.activeReads, waitingReads: st.waitingReads };
     },
+    debris: async () => (debris ? { ...debris.stats } : undefined),
     coordinatorLink: async () => (link ? { connected: link.connected, connects: link.stats.connects, fullInventories: link.stats.fullInventories, replays: link.stats.replays } : undefined),
   };
 }

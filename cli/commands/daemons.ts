@@ -279,7 +279,7 @@ export function registerDaemons(program: Command): void {
       repair.bind((p) => link.sendProgress(p));
       debris.bind((r) => link.sendQuarantineResult(r));
       link.start();
-      const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link, repair)), cfg.metrics.listen) : undefined;
+      const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link, repair, debris)), cfg.metrics.listen) : undefined;
       log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
       onSignals(async () => {
         await metrics?.close();

@@ -7,7 +7,7 @@ import type { FindingKind } from '../../shared/domain/archive-record.js';
 import { setLogLevel } from '../../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../../shared/metrics/metrics-server.js';
 import type { DiskState } from '../../agent/disk/disk-check.js';
-import { AGENT_METRIC_NAMES, FINDING_KINDS, agentMetrics, type AgentMetricsSource, type FullScanSummary, type JournalSummary, type LinkSummary } from '../../agent/metrics/agent-metrics.js';
+import { AGENT_METRIC_NAMES, FINDING_KINDS, agentMetrics, type AgentMetricsSource, type DebrisSummary, type FullScanSummary, type JournalSummary, type LinkSummary } from '../../agent/metrics/agent-metrics.js';
 import { scrape, valueOf } from '../helpers/prom-text.js';
 
 class FakeAgent implements AgentMetricsSource {
@@ -18,6 +18,11 @@ class FakeAgent implements AgentMetricsSource {
   findings: Partial<Record<FindingKind, number>> = { 'dangling-symlink': 3, 'bad-archive': 1 };
   link: LinkSummary | undefined = { connected: true, connects: 3, fullInventories: 1, replays: 2 };
   journalCalls = 0;
+  debrisStats: DebrisSummary | undefined = { quarantined: 5, refused: 2, failed: 1, purged: 3, kept: 4, keptBytes: 4096 };
+
+  async debris(): Promise<DebrisSummary | undefined> {
+    return this.debrisStats;
+  }
 
   async inventorySize(): Promise<number> {
     return this.archives;
@@ -72,6 +77,10 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 3);
     assert.equal(valueOf(e, 'ecguard_agent_full_inventories_total'), 1);
     assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 2);
+    for (const [o, n] of [['quarantined', 5], ['refused', 2], ['failed', 1]] as const) assert.equal(valueOf(e, 'ecguard_agent_debris_orders_total', { outcome: o }), n, o);
+    assert.equal(valueOf(e, 'ecguard_agent_debris_purged_total'), 3);
+    assert.equal(valueOf(e, 'ecguard_agent_quarantined_archives'), 4);
+    assert.equal(valueOf(e, 'ecguard_agent_quarantined_bytes'), 4096);
   });
 
   it('reads 0 before the first scan and without a link, and follows the source between scrapes', async () => {

@@ -11,7 +11,9 @@ import { sweepQuarantines } from '../../../agent/debris/quarantine-sweep.js';
 import { restoreQuarantine } from '../../../agent/debris/quarantine-restore.js';
 import { QUARANTINE_DIR, openOrderDir, writeManifest } from '../../../agent/debris/quarantine-manifest.js';
 import { rootOf } from '../../../agent/namespace/namespace-roots.js';
-import type { QuarantineOrder } from '../../../shared/domain/debris-order.js';
+import { DebrisDesk, type DebrisDeskOptions } from '../../../agent/debris/debris-desk.js';
+import { quarantineOrderToWire } from '../../../shared/wire/debris-wire.js';
+import type { QuarantineOrder, QuarantineResult } from '../../../shared/domain/debris-order.js';
 import { makeArchiveTemplate, writeArchive } from '../../helpers/archive-factory.js';
 import { makeFakeSite, type FakeSite } from '../../helpers/fake-site.js';
 
@@ -198,5 +200,28 @@ describe('agent: debris quarantine', () => {
     assert.ok(existsSync(join(disk0(), QUARANTINE_DIR, y.order.orderId, 'archive')), 'the quarantined archive stays');
     rmSync(y.abs);
   });
-});
 
+  it('the agent\'s desk answers every order, counts outcomes and what it keeps, and purges on its sweep', () => {
+    const desk = new DebrisDesk({
+      runtime: { disk: (id: string) => site.disks.find((d) => d.diskId === id), diskHealth: () => site.disks.map((d) => ({ diskId: d.diskId, state: 'online' as const, since: 0, evidence: [] })) } as unknown as DebrisDeskOptions['runtime'],
+      layout: { serverId: 'srv01', disks: site.disks, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}), exports: ['/data'] },
+      retentionMs: 7 * DAY, now: () => clock,
+    });
+    const answers: QuarantineResult[] = [];
+    desk.bind((r) => answers.push(r));
+    const x = debris('/data/g/one.root');
+    const y = debris('/data/g/two.root');
+    writeFileSync(y.abs, 'changed', { flag: 'a' });
+    desk.onQuarantine(quarantineOrderToWire(x.order));
+    desk.onQuarantine(quarantineOrderToWire(y.order));
+    desk.onQuarantine({ ...quarantineOrderToWire(x.order), orderId: '../escape' });
+    assert.deepEqual(answers.map((a) => a.outcome), ['quarantined', 'refused', 'failed']);
+    assert.equal(answers[2]?.code, 'BAD_ORDER');
+    assert.deepEqual({ ...desk.stats }, { quarantined: 1, refused: 1, failed: 1, purged: 0, kept: 1, keptBytes: x.order.size });
+    clock += 8 * DAY;
+    const r = desk.sweep();
+    assert.equal(r.purged.length, 1);
+    assert.deepEqual({ kept: desk.stats.kept, purged: desk.stats.purged }, { kept: 0, purged: 1 });
+    assert.ok(existsSync(y.abs), 'the refused one is untouched');
+  });
+});
