@@ -1,13 +1,14 @@
 // `ecguard demo`: a local cluster on the embedded default — a coordinator with its SQLite
 // catalog and six agents on temp "disks", over mTLS on loopback — then a disk failure, its
 // detection, its stripe-level repair (checked with ecguard decode), an agent crash and its
-// recovery, and the data-safety events on NATS JetStream.
+// recovery, debris left by a delete while an agent was down and its quarantine, and the
+// data-safety events on NATS JetStream.
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync, renameSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ListFilesReply, ListServersReply, RepairStatusReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
-import { fileBytes, LocalCluster } from '../demo/local-cluster.js';
+import type { ListDebrisReply, ListFilesReply, ListServersReply, QuarantineDebrisReply, RepairStatusReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import { fileBytes, LocalCluster, type PlacedFile } from '../demo/local-cluster.js';
 import { printJson } from '../output.js';
 
 const PROFILE = { nbData: 4, nbParity: 2, chunkSize: 65536 };
@@ -98,10 +99,28 @@ export function registerDemo(program: Command): void {
         const srv4 = admin<ListServersReply>(['servers']).servers.find((s) => s.serverId === 'srv04');
         await waitFor('all healthy again', () => count(admin<StatusReply>(['status']), 'healthy') === files.length);
         say(`   agent restarted, srv04 up again: ${srv4?.replays === 1 && srv4.fullInventories === 1 ? 'it replayed its journal (no second full inventory)' : `sync: ${srv4?.fullInventories} full inventories, ${srv4?.replays} replays`}; every file healthy`);
+        // 7. debris: a file deleted while its server's agent is away leaves a leftover there
+        const gone = files.find((x) => x.size > 0 && x.servers.includes(3) && !hit.includes(x)) as PlacedFile; // its paths are still where placeFile put them
+        await cluster.killAgent(3);
+        await waitFor('srv03 down', () => (admin<StatusReply>(['status']).servers.find((s) => s.serverId === 'srv03')?.state === 'down'));
+        gone.paths.forEach((p, i) => {
+          if (gone.servers[i] === 3) return;
+          unlinkSync(p);
+          rmSync(join(cluster.sites[gone.servers[i] as number]?.localroot ?? '', gone.lfn), { force: true });
+        });
+        await waitFor('the deletion seen', () => !admin<ListFilesReply>(['files', '--prefix', gone.lfn]).files.some((x) => x.lfn === gone.lfn));
+        cluster.startAgent(3);
+        await waitFor('the leftover called debris', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === gone.lfn && a.role === 'debris'));
+        say(`7. ${gone.lfn} deleted while srv03's agent was down: its archive on srv03 is debris (a tombstone explains it; without one it would be an orphan, never touched)`);
+        await waitFor('srv03 reported', () => !admin<StatusReply>(['status']).safeMode?.active && admin<ListServersReply>(['servers']).servers.every((s) => s.state === 'up' && s.connected));
+        const q = admin<QuarantineDebrisReply>(['debris', 'quarantine']);
+        const moved = q.actions.find((a) => a.lfn === gone.lfn);
+        say(`   ecguard debris quarantine: ${moved?.outcome ?? 'not found'} — srv03 re-checked it and moved it to ${moved?.quarantinePath ?? '?'}${moved?.linkRemoved ? ` (its symlink ${moved.linkRemoved} too)` : ''}; purged after debris.retention (7 days), \`ecguard debris restore\` undoes it`);
+        summary.quarantined = moved?.outcome === 'quarantined';
         const ev = admin<{ events: { type: string; reason: string; subject: Record<string, string> }[] }>(['events']).events;
         const byType = new Map<string, number>();
         for (const e of ev) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-        say(`7. Events (ecguard events; published to NATS JetStream stream ECGUARD at ${cluster.natsUrl}): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
+        say(`8. Events (ecguard events; published to NATS JetStream stream ECGUARD at ${cluster.natsUrl}): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
         for (const e of [...new Map(ev.filter((x) => x.type !== 'file.created').map((x) => [x.type, x])).values()]) say(`   ${e.type.padEnd(14)} ${e.subject.lfn ?? e.subject.diskId ?? e.subject.serverId ?? ''}: ${e.reason}`);
         summary.events = Object.fromEntries(byType);
         if (f.json) printJson(summary);
