@@ -83,6 +83,8 @@ export class Reclassifier extends EventEmitter {
   private readonly dirty = new Set<string>();
   private readonly deleting = new Map<string, number>();
   private readonly silence: ReclassifierOptions['silence'];
+  /** Archives that became debris on a disk not online: announced only once it is back (this run). */
+  private readonly debrisOffline = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly batch: number;
@@ -225,7 +227,16 @@ export class Reclassifier extends EventEmitter {
       for (const a of v.archives) {
         // only roles that change are written (nearly every archive is current, stored as NULL)
         if (roleChanged(a.archive, a.role, a.reason)) roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
-        if (a.role === 'debris' && a.archive.role !== 'debris') {
+        // Announced when it is debris on a disk that is there: a duplicate left on a dead disk
+        // (its stripes rebuilt elsewhere) is announced if the disk comes back, not while it is gone.
+        const key = `${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`;
+        const offline = this.cluster.diskState(a.archive.diskId) !== 'online';
+        const becameDebris = a.role === 'debris' && a.archive.role !== 'debris';
+        if (becameDebris && offline) {
+          if (this.debrisOffline.size >= 200_000) this.debrisOffline.clear(); // bounded memory
+          this.debrisOffline.add(key);
+        } else if (a.role !== 'debris') this.debrisOffline.delete(key);
+        if (a.role === 'debris' && !offline && (becameDebris || this.debrisOffline.delete(key))) {
           debris.push({
             lfn, serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, kind: v.state === undefined ? 'deleted' : 'superseded', reason: a.reason,
             ...(a.archive.strpver !== undefined ? { strpver: a.archive.strpver } : {}), ...(v.latestStrpver !== undefined ? { latestStrpver: v.latestStrpver } : {}),
