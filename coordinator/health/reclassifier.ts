@@ -229,14 +229,20 @@ export class Reclassifier extends EventEmitter {
         if (roleChanged(a.archive, a.role, a.reason)) roles.push({ serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, lfn, role: a.role, reason: a.reason });
         // Announced when it is debris on a disk that is there: a duplicate left on a dead disk
         // (its stripes rebuilt elsewhere) is announced if the disk comes back, not while it is gone.
-        const key = `${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`;
-        const offline = this.cluster.diskState(a.archive.diskId) !== 'online';
-        const becameDebris = a.role === 'debris' && a.archive.role !== 'debris';
-        if (becameDebris && offline) {
-          if (this.debrisOffline.size >= 200_000) this.debrisOffline.clear(); // bounded memory
-          this.debrisOffline.add(key);
-        } else if (a.role !== 'debris') this.debrisOffline.delete(key);
-        if (a.role === 'debris' && !offline && (becameDebris || this.debrisOffline.delete(key))) {
+        // (the hot path: nearly every archive is current and skips all of this)
+        let announce = false;
+        if (a.role === 'debris') {
+          const key = `${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`;
+          const offline = this.cluster.diskState(a.archive.diskId) !== 'online';
+          if (a.archive.role !== 'debris') {
+            if (!offline) announce = true;
+            else {
+              if (this.debrisOffline.size >= 200_000) this.debrisOffline.clear(); // bounded memory
+              this.debrisOffline.add(key);
+            }
+          } else if (!offline && this.debrisOffline.size > 0) announce = this.debrisOffline.delete(key);
+        } else if (this.debrisOffline.size > 0) this.debrisOffline.delete(`${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`);
+        if (announce) {
           debris.push({
             lfn, serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, kind: v.state === undefined ? 'deleted' : 'superseded', reason: a.reason,
             ...(a.archive.strpver !== undefined ? { strpver: a.archive.strpver } : {}), ...(v.latestStrpver !== undefined ? { latestStrpver: v.latestStrpver } : {}),
