@@ -109,6 +109,33 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     assert.deepEqual((await store.listArchiveRoles(['debris'], 10)).map((r) => r.serverId), ['s3']);
   });
 
+  it('a delete while a server is dead, which is back before it is marked down: still a deletion, its archive debris', async () => {
+    const quiet = new Set<string>();
+    for (const s of [1, 2, 3]) {
+      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
+      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: 'online', since: 0, evidence: [] });
+      await store.applyArchiveChanges(`s${s}`, [rec(s)], []);
+    }
+    const cluster = new ClusterState(store);
+    await cluster.load();
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: (id: string) => (quiet.has(id) ? 10_000 : 0), silentAfterMs: 1000, deleteHoldMs: 5000 } });
+    rc.mark([LFN]);
+    await rc.flush();
+    quiet.add('s3');
+    for (const s of [1, 2]) await store.applyArchiveChanges(`s${s}`, [], [{ diskId: `s${s}:/d`, dataPath: `public/00/f${s}%` }]);
+    rc.markUnlinked([LFN]);
+    await new Promise((r) => setTimeout(r, 200));
+    await rc.flush();
+    assert.equal((await store.getFile(LFN))?.state, 'healthy', 'held while s3 is silent');
+    quiet.delete('s3'); // s3 speaks again (a reboot shorter than server.downAfter)
+    rc.mark([LFN]);
+    await new Promise((r) => setTimeout(r, 30));
+    await rc.flush();
+    assert.equal(await store.getFile(LFN), undefined, 'deleted, not lost');
+    assert.match(((await store.tombstonesFor([LFN])).get(LFN) ?? [])[0]?.reason ?? '', /silent meanwhile/);
+    assert.deepEqual((await store.listArchiveRoles(['debris'], 10)).map((r) => r.serverId), ['s3']);
+  });
+
   it('without silence (the last holder is talking) the same unlinks are damage after the grace, as before', async () => {
     for (const s of [1, 2, 3]) {
       await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
