@@ -9,6 +9,7 @@ import { fairnessNotes, runScanBench, scanBenchTable } from './scan-bench.js';
 import { runCoordinatorBench } from './coordinator-bench.js';
 import { catalogTable, runCatalogBench } from './catalog-bench.js';
 import { repairTable, runRepairBench } from './repair-bench.js';
+import { runPgBench } from './pg-bench.js';
 
 interface Target {
   readonly name: string;
@@ -51,6 +52,13 @@ if (want('scan')) {
     targets.push({ name: 'scan: agent >= 4x getfattr -R -d', met: (agent.ratioToGetfattr ?? 0) >= 4, detail: (agent.ratioToGetfattr ?? 0).toFixed(2) });
     targets.push({ name: 'scan: agent RSS <= 150 MB', met: (agent.rssMB ?? Infinity) <= 150, detail: `${agent.rssMB ?? '?'} MB` });
   }
+}
+
+if (want('pg')) {
+  process.stderr.write('bench: the catalog on PostgreSQL beside SQLite (a throw-away server on loopback)…\n');
+  const rows = await runPgBench({ files: Number(process.env.ECGUARD_BENCH_PG_FILES ?? 20_000), log: (s) => process.stderr.write(`  ${s}\n`) });
+  results.pg = rows;
+  process.stdout.write('\n== catalog on PostgreSQL ==\n' + rows.map((r) => `${r.name.padEnd(70)} ${String(r.records).padStart(8)} ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.perSecond).toString().padStart(8)}/s  ${r.note}`).join('\n') + '\n');
 }
 
 if (want('coordinator')) {
