@@ -132,6 +132,12 @@ export class DebrisQuarantine {
         if (!a) skip('the catalog no longer holds this archive');
         else if (!profile) skip(`the EC profile of ${lfn} is unknown`);
         else if (v?.role !== 'debris') skip(`no longer debris: ${v ? `${v.role} (${v.reason})` : 'not classified'}`);
+        else if (verdict?.state === undefined && readable(states.get(lfn) ?? [], a.strpver, profile.nbData)) {
+          // A tombstone is an inference (every archive on the servers that were up was unlinked):
+          // a partition longer than server.downAfter while one stripe was lost looks the same. If
+          // what is left could still be read, moving it could destroy a file: a person decides.
+          skip(`${lfn} is recorded as deleted, but ${profile.nbData} or more archives of strpver ${a.strpver} are left, enough to read it: not moved (if it really was deleted, remove it through xrootd)`);
+        }
         else if (cluster.diskState(r.diskId) !== 'online') skip(`its disk ${r.diskId} is ${cluster.diskState(r.diskId) ?? 'unknown'}`);
         else out.push({ action: { ...base, outcome: 'planned', reason: v.reason }, order: orderFor(a, lfn, v.reason) });
       }
@@ -165,3 +171,7 @@ function orderFor(a: ArchiveRow, lfn: string, reason: string): QuarantineOrder {
   };
 }
 
+/** At least n usable archives of `strpver` (any server): the version could still be read. */
+function readable(archives: readonly { strpver?: number; parseStatus: string }[], strpver: number | undefined, n: number): boolean {
+  return archives.filter((x) => x.strpver === strpver && (x.parseStatus === 'ok' || x.parseStatus === 'empty')).length >= n;
+}

@@ -130,7 +130,9 @@ export function classifyFile<A extends ClassifiableArchive>(i: ClassifyInput<A>)
   const sizes = sizesOf(current);
   if (sizes.length > 1) anomalies.push(`archives of strpver ${latest} disagree on xrdec.filesize (${sizes.join(', ')})`);
   const filesize = sizes.length === 1 ? sizes[0] : undefined;
-  const deletedAt = i.tombstones.length === 0 ? undefined : i.tombstones.find((t) => t.strpver === latest || (t.strpver === undefined && current.every((a) => a.mtimeMs <= t.at)));
+  // A tombstone explains only archives older than itself: strpver is time(NULL) at close, so a
+  // file deleted and written again within one second has the deleted version's strpver (review).
+  const deletedAt = i.tombstones.length === 0 ? undefined : i.tombstones.find((t) => (t.strpver === undefined || t.strpver === latest) && current.every((a) => a.mtimeMs <= t.at));
   if (deletedAt) {
     // The latest version was deleted while these archives' servers or disks were away.
     for (const a of good) verdicts.push({ archive: a, role: 'debris', reason: `${i.lfn} was deleted (${deletedAt.reason}); this archive of strpver ${a.strpver} was left behind` });

@@ -82,8 +82,6 @@ const log = getLogger('health');
 export class Reclassifier extends EventEmitter {
   private readonly dirty = new Set<string>();
   private readonly deleting = new Map<string, number>();
-  /** Per delete in progress: servers whose archives were held because they were silent. */
-  private readonly silentHolders = new Map<string, Set<string>>();
   private readonly silence: ReclassifierOptions['silence'];
   /** Archives that became debris on a disk not online: announced only once it is back (this run). */
   private readonly debrisOffline = new Set<string>();
@@ -202,21 +200,19 @@ export class Reclassifier extends EventEmitter {
       let v = classifyFile(input);
       const deletingUntil = this.deleting.get(lfn);
       if (deletingUntil !== undefined) {
-        const silentLeft = v.available > 0 && this.onlySilentLeft(lfn, list, v.latestStrpver);
-        if (v.state !== undefined && (v.available === 0 || silentLeft) && v.latestStrpver !== undefined
-          && prev !== undefined && prev.latestStrpver === v.latestStrpver && prev.available > v.available) {
+        if (v.state !== undefined && v.available === 0 && v.latestStrpver !== undefined
+          && prev !== undefined && prev.latestStrpver === v.latestStrpver && prev.available > 0) {
           // Every available archive of the latest version was unlinked: the file was deleted. (An
-          // unlink while none was available, e.g. of an old leftover, says nothing about it.) The
-          // same when the only ones left are on servers that were silent through the delete
-          // (dead, then back before liveness marked them down): they were away.
-          const t: Tombstone = { lfn, strpver: v.latestStrpver, at: now, reason: silentLeft
-            ? `deleted on every server that was reachable; ${v.available} archive(s) on servers silent meanwhile were left`
-            : `deleted on every up server${v.unavailable ? ` while ${v.unavailable} archive(s) were on down servers` : ''}` };
+          // unlink while none was available, e.g. of an old leftover, says nothing about it.) A
+          // server that was silent through the unlinks and speaks again before it is marked down
+          // proves nothing either way (a partition, or a quick reboot): no tombstone then, the
+          // file is what its archives say (review: calling it deleted made live archives debris).
+          const t: Tombstone = { lfn, strpver: v.latestStrpver, at: now, reason: `deleted on every up server${v.unavailable ? ` while ${v.unavailable} archive(s) were on down servers` : ''}` };
           newTombs.push(t);
           tlist = [...tlist, t];
           v = classifyFile({ ...input, tombstones: tlist });
           this.endDeleting(lfn);
-        } else if (prev && v.state !== undefined && RANK[v.state] > RANK[prev.state] && (now < deletingUntil || this.heldBySilence(lfn, list, v.latestStrpver, now - deletingUntil))) {
+        } else if (prev && v.state !== undefined && RANK[v.state] > RANK[prev.state] && (now < deletingUntil || this.heldBySilence(list, v.latestStrpver, now - deletingUntil))) {
           deferred.push(lfn); // a delete in progress: wait before calling it damage
           continue;
         } else if (now >= deletingUntil) this.endDeleting(lfn);
@@ -303,32 +299,15 @@ export class Reclassifier extends EventEmitter {
   }
 
   /** The archives of `strpver` still counted are all on servers gone silent (maybe dead, not down yet). */
-  private heldBySilence(lfn: string, list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
+  private heldBySilence(list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
     const q = this.silence;
     if (!q || strpver === undefined || pastGraceMs >= q.deleteHoldMs) return false;
-    const holders = this.countedHolders(list, strpver);
-    const held = holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
-    // remembered: if they speak again before they are marked down, they were still away
-    if (held) this.silentHolders.set(lfn, new Set([...(this.silentHolders.get(lfn) ?? []), ...holders]));
-    return held;
-  }
-
-  /** Servers holding an archive of `strpver` that counts as available (server up, disk online). */
-  private countedHolders(list: readonly ArchiveState[], strpver: number): Set<string> {
-    return new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && this.cluster.diskState(a.diskId) === 'online').map((a) => a.serverId));
-  }
-
-  /** Every archive of the latest version still counted is on a server that was silent during this delete. */
-  private onlySilentLeft(lfn: string, list: readonly ArchiveState[], strpver: number | undefined): boolean {
-    const silent = this.silentHolders.get(lfn);
-    if (silent === undefined || strpver === undefined) return false;
-    const holders = this.countedHolders(list, strpver);
-    return holders.size > 0 && [...holders].every((id) => silent.has(id));
+    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && this.cluster.diskState(a.diskId) === 'online').map((a) => a.serverId));
+    return holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
   }
 
   private endDeleting(lfn: string): void {
     this.deleting.delete(lfn);
-    this.silentHolders.delete(lfn);
   }
 
   /** Sizes for the debris events (rare: read only for archives that just became debris). */

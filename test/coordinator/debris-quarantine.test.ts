@@ -139,4 +139,20 @@ describe('coordinator: debris quarantine decisions', () => {
     const n = await dq.run({ limit: 10, dryRun: false });
     assert.deepEqual([n[0]?.outcome, n[0]?.code], ['failed', 'NO_ANSWER']);
   });
+
+  it('a file recorded as deleted whose archives left could still read it is never moved (a tombstone is an inference)', async () => {
+    // a partition longer than server.downAfter while one stripe was unlinked looks like a delete
+    await store.addTombstones([{ lfn: LFN, strpver: V1, at: Date.now(), reason: 'deleted on every up server while 2 archive(s) were on down servers' }]);
+    await classify();
+    assert.equal(await store.getFile(LFN), undefined, 'the catalog calls it deleted');
+    const r = await dq.run({ limit: 10, dryRun: false });
+    const by = new Map(r.map((a) => [a.serverId, a]));
+    for (const s of ['s1', 's2', 's3']) {
+      assert.equal(by.get(s)?.outcome, 'skipped', s);
+      assert.match(by.get(s)?.reason ?? '', /enough to read it: not moved/);
+    }
+    // s4's old version is a different matter: one archive of strpver V0 cannot be read
+    assert.equal(by.get('s4')?.outcome, 'quarantined', JSON.stringify(r));
+    assert.deepEqual(orders.map((o) => o.diskId), [site.disks[0]?.diskId]);
+  });
 });

@@ -108,6 +108,15 @@ describe('health engine', () => {
     assert.equal(o.archives[0]?.role, 'orphan');
   });
 
+  it('tombstone: a file written again in the same second as its deletion (same strpver) is alive, not debris', () => {
+    // found by review: strpver is time(NULL) at close, so rm + rewrite within a second repeats it
+    const t: Tombstone = { lfn: '/data/f', strpver: 1_700_000_000, at: NOW - 500, reason: 'deleted while srv3 was down' };
+    const fresh = ten({ mtimeMs: NOW - 100 });
+    const v = run(fresh, { tombstones: [t], complete: true });
+    assert.equal(v.state, 'healthy');
+    assert.ok(v.archives.every((a) => a.role === 'current'));
+  });
+
   it('anomalies: future strpver, filesize disagreement; damaged and unversioned archives are corrupt', () => {
     const fut = run(ten({ strpver: Math.floor(NOW / 1000) + 10 * 86400 }));
     assert.match(fut.anomalies.join(' '), /in the future/);
