@@ -125,7 +125,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.reclassifier.on('changes', (c) => this.repair.fileChanges(c));
     this.debris = new DebrisQuarantine({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn), session: (id) => this.registry.get(id),
-      safeMode: () => (this.safeMode.isActive ? this.safeMode.status().reason : undefined), ...(this.events ? { events: this.events } : {}),
+      gate: () => this.repairGate(), ...(this.events ? { events: this.events } : {}),
     }, o.quarantineTimeoutMs);
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
   }

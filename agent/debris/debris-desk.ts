@@ -25,6 +25,7 @@ export interface DebrisDeskOptions {
 export class DebrisDesk {
   private send: (r: QuarantineResult) => void = () => undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly queue: WireOrder[] = [];
   readonly ctx: QuarantineContext;
   /** Counters for metrics and tests. */
   readonly stats = { quarantined: 0, refused: 0, failed: 0, purged: 0, kept: 0, keptBytes: 0 };
@@ -62,14 +63,34 @@ export class DebrisDesk {
 
   sweep(): SweepReport {
     const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
-    const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true });
+    const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true, recover: true });
     this.stats.purged += r.purged.length;
     this.stats.kept = r.kept.length;
     this.stats.keptBytes = r.kept.reduce((n, e) => n + e.manifest.size, 0);
     return r;
   }
 
+  /**
+   * Queued, carried out one at a time with a turn of the event loop between them: each is a few
+   * synchronous fsyncs, and a thousand in a row would starve the heartbeats.
+   */
   onQuarantine(w: WireOrder): void {
+    this.queue.push(w);
+    if (this.queue.length === 1) setImmediate(() => this.next());
+  }
+
+  private next(): void {
+    const w = this.queue[0];
+    if (w === undefined) return;
+    try {
+      this.carryOut(w);
+    } finally {
+      this.queue.shift();
+      if (this.queue.length > 0) setImmediate(() => this.next());
+    }
+  }
+
+  private carryOut(w: WireOrder): void {
     let r: QuarantineResult;
     try {
       const order = quarantineOrderFromWire(w);

@@ -2,15 +2,19 @@
 // file (`archive`, the same inode: a hard link, so xattrs and bytes are untouched) and
 // `manifest.json`, which says where it came from, why, and which namespace symlink went with it.
 // The directory sits beside the space directories, not in them, so neither xrootd nor the scan
-// sees what is inside; it is root's (0700): the xrootd account cannot reach or swap it.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// sees what is inside. It must be the agent's own and private (0700): where the xrootd account
+// owns the disk root it can rename ours away and make its own, with planted manifests and links
+// (review: root then truncated a live file through a planted hard link), so a directory that is
+// not ours is refused, and manifests are read and written without following anything.
+import { closeSync, constants, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
 import { DiskDir } from '../repair/disk-dir.js';
 
 export const QUARANTINE_DIR = '.ecguard-quarantine';
 export const QUARANTINED_FILE = 'archive';
-const MANIFEST = 'manifest.json';
+export const MANIFEST_NAME = 'manifest.json';
 const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MANIFEST_MAX = 64 * 1024;
 
 export interface QuarantineManifest {
   readonly version: 1;
@@ -34,16 +38,32 @@ export function checkOrderId(id: string): void {
   if (!ORDER_ID.test(id)) throw new EcguardError('BAD_ORDER', `quarantine order id ${JSON.stringify(id)} is not 1-64 letters, digits, "_" or "-"`);
 }
 
-/** Opens (creating it root-only) the quarantine directory of one order. */
-export function openOrderDir(diskPath: string, orderId: string): DiskDir {
-  checkOrderId(orderId);
-  return DiskDir.open(diskPath, [QUARANTINE_DIR, orderId], { existing: 0, mode: 0o700, ownLikeParent: false, durable: true });
+/** Refuses a quarantine directory that is not this agent's own and private. */
+function requirePrivate(dir: DiskDir): DiskDir {
+  const st = dir.stat();
+  const me = process.geteuid?.() ?? st.uid;
+  if (st.uid !== me || (st.mode & 0o077) !== 0) {
+    dir.close();
+    throw new EcguardError('QUARANTINE_UNSAFE', `${dir.path} is not this agent's own private directory (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): someone else made or replaced it, so nothing in it is used or changed; move it aside and look at what is in it`);
+  }
+  return dir;
 }
 
-/** Opens the quarantine root of a disk, or undefined when it has none. */
-export function openQuarantineRoot(diskPath: string): DiskDir | undefined {
+/** The quarantine root of a disk (made, root-only, when `create`), or undefined when it has none. */
+export function openQuarantineRoot(diskPath: string, create = false): DiskDir | undefined {
   try {
-    return DiskDir.open(diskPath, [QUARANTINE_DIR]);
+    return requirePrivate(DiskDir.open(diskPath, [QUARANTINE_DIR], create ? { existing: 0, mode: 0o700, ownLikeParent: false, durable: true } : {}));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** One order's directory inside an open quarantine root (made when `create`); undefined when absent. */
+export function openOrderIn(root: DiskDir, orderId: string, create: boolean): DiskDir | undefined {
+  checkOrderId(orderId);
+  try {
+    return requirePrivate(DiskDir.open(root.here, [orderId], { label: root.path, ...(create ? { existing: 0, mode: 0o700, ownLikeParent: false, durable: true } : {}) }));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
@@ -51,32 +71,55 @@ export function openQuarantineRoot(diskPath: string): DiskDir | undefined {
 }
 
 export function readManifest(dir: DiskDir): QuarantineManifest | undefined {
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(dir.at(MANIFEST), 'utf8');
+    fd = openSync(dir.at(MANIFEST_NAME), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw dir.relabel(err);
   }
-  const m = JSON.parse(text) as QuarantineManifest;
-  if (m.version !== 1 || typeof m.orderId !== 'string' || typeof m.dataPath !== 'string' || typeof m.inode !== 'number') {
-    throw new EcguardError('BAD_MANIFEST', `${dir.path}/${MANIFEST} is not a quarantine manifest this agent understands`);
+  let text: string;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MANIFEST_MAX) throw new EcguardError('BAD_MANIFEST', `${dir.path}/${MANIFEST_NAME} is not a small regular file: left alone`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    text = buf.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+  let m: QuarantineManifest;
+  try {
+    m = JSON.parse(text) as QuarantineManifest;
+  } catch {
+    throw new EcguardError('BAD_MANIFEST', `${dir.path}/${MANIFEST_NAME} is not JSON: left alone`);
+  }
+  if (m.version !== 1 || typeof m.orderId !== 'string' || typeof m.dataPath !== 'string' || typeof m.inode !== 'number' || typeof m.at !== 'number') {
+    throw new EcguardError('BAD_MANIFEST', `${dir.path}/${MANIFEST_NAME} is not a quarantine manifest this agent understands: left alone`);
   }
   return m;
 }
 
-/** Writes the manifest durably: temp file, fsync, rename, fsync of the directory. */
+/** Writes the manifest durably: a fresh temp file (never an existing one), fsync, rename, fsync of the directory. */
 export function writeManifest(dir: DiskDir, m: QuarantineManifest): void {
-  const tmp = dir.at(`${MANIFEST}.tmp`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  const tmp = dir.at(`${MANIFEST_NAME}.tmp`);
+  try {
+    unlinkSync(tmp);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw dir.relabel(err);
+  }
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, JSON.stringify(m, null, 1) + '\n');
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, dir.at(MANIFEST));
+  renameSync(tmp, dir.at(MANIFEST_NAME));
   dir.fsync();
 }
-
-export const MANIFEST_NAME = MANIFEST;

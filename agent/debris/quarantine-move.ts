@@ -6,13 +6,13 @@
 // A move is a hard link into the quarantine and an unlink of the old name: it never replaces
 // anything, and the manifest is written first, so a crash at any point is finished or undone by
 // recoverQuarantines.
-import { linkSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs';
 import { getAttributeSync } from 'fs-xattr';
 import type { QuarantineOrder, QuarantineResult } from '../../shared/domain/debris-order.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { readEcXattrsSync } from '../../shared/xrdec/xattrs.js';
 import { DiskDir } from '../repair/disk-dir.js';
-import { QUARANTINED_FILE, openOrderDir, readManifest, writeManifest, type QuarantineManifest } from './quarantine-manifest.js';
+import { MANIFEST_NAME, QUARANTINED_FILE, checkOrderId, openOrderIn, openQuarantineRoot, readManifest, writeManifest, type QuarantineManifest } from './quarantine-manifest.js';
 import { namespaceDir, pointsAt } from './quarantine-link.js';
 
 export interface QuarantineDisk {
@@ -69,17 +69,23 @@ export function quarantineArchive(o: QuarantineOrder, ctx: QuarantineContext): Q
   const parts = splitDataPath(o.dataPath);
   if (!parts) return refused(o, 'BAD_ORDER', `${JSON.stringify(o.dataPath)} is not <space>/<bucket>/<name>`);
   const abs = `${disk.path.replace(/\/+$/, '')}/${o.dataPath}`;
+  let root: DiskDir | undefined;
   let qdir: DiskDir | undefined;
   let bucket: DiskDir | undefined;
   try {
-    qdir = openOrderDir(disk.path, o.orderId);
-    const earlier = readManifest(qdir);
+    checkOrderId(o.orderId);
     // A re-sent order (the result was lost with the connection): done once, reported again.
-    if (earlier?.state === 'done') return done(o, qdir, earlier, ctx);
+    root = openQuarantineRoot(disk.path);
+    const seen = root && openOrderIn(root, o.orderId, false);
+    const earlier = seen ? readManifest(seen) : undefined;
+    if (seen && earlier?.state === 'done') return done(o, seen, earlier, ctx);
+    seen?.close();
     bucket = DiskDir.open(disk.path, [parts[0], parts[1]]);
     const at = bucket.at(parts[2]);
     const why = changedBecause(o, at);
     if (why !== undefined) return refused(o, 'ARCHIVE_CHANGED', `${abs}: ${why}`);
+    root ??= openQuarantineRoot(disk.path, true) as DiskDir;
+    qdir = openOrderIn(root, o.orderId, true) as DiskDir;
     let link: QuarantineManifest['link'];
     if (o.nsPath !== undefined && ctx.namespaceRootOf(o.nsPath) !== undefined && pointsAt(o.nsPath, abs)) link = { path: o.nsPath, target: abs };
     const m: QuarantineManifest = {
@@ -87,17 +93,29 @@ export function quarantineArchive(o: QuarantineOrder, ctx: QuarantineContext): Q
       diskId: o.diskId, dataPath: o.dataPath, inode: o.inode, size: o.size, ...(link ? { link } : {}),
     };
     writeManifest(qdir, m);
-    moveAside(bucket, parts[2], qdir, o.inode);
-    const linkRemoved = link !== undefined && removeLinkIfOurs(link, ctx);
+    const changed = moveAside(bucket, parts[2], qdir, o);
+    if (changed !== undefined) {
+      dropOrderDir(root, qdir, o.orderId);
+      return refused(o, 'ARCHIVE_CHANGED', `${abs}: ${changed} (seen while moving it; it is back under its name)`);
+    }
+    let linkRemoved = false;
+    let linkNote = '';
+    try {
+      linkRemoved = link !== undefined && removeLinkIfOurs(link, ctx);
+    } catch (err) {
+      linkNote = `; its symlink could not be removed (${errorText(err)})`; // the archive is moved: that stands
+    }
     const fin: QuarantineManifest = { ...m, state: 'done', linkRemoved };
     writeManifest(qdir, fin);
-    return done(o, qdir, fin, ctx);
+    const r = done(o, qdir, fin, ctx);
+    return linkNote ? { ...r, message: r.message + linkNote } : r;
   } catch (err) {
     const code = err instanceof EcguardError ? err.code : errnoCode(err) ?? 'QUARANTINE_FAILED';
     return { orderId: o.orderId, outcome: 'failed', code, message: `quarantine of ${abs} failed: ${errorText(bucket?.relabel(err) ?? err)}` };
   } finally {
     bucket?.close();
     qdir?.close();
+    root?.close();
   }
 }
 
@@ -108,19 +126,47 @@ function done(o: QuarantineOrder, qdir: DiskDir, m: QuarantineManifest, ctx: Qua
   };
 }
 
-/** Hard link into the quarantine, then unlink of the old name if it is still that inode. */
-export function moveAside(bucket: DiskDir, name: string, qdir: DiskDir, inode: number): void {
+/**
+ * Hard link into the quarantine, re-check through that name (an in-place rewrite since the first
+ * check shows there: same inode, new size, mtime or strpver), unlink the old name if it is still
+ * that inode, re-check once more. Returns why it stopped when the archive changed meanwhile: it
+ * is then back under its old name and nothing else was touched.
+ */
+export function moveAside(bucket: DiskDir, name: string, qdir: DiskDir, o: QuarantineOrder): string | undefined {
   const dest = qdir.at(QUARANTINED_FILE);
   try {
     linkSync(bucket.at(name), dest);
   } catch (err) {
     // EEXIST: an earlier attempt linked it already (crash after link): fine if it is the same file
-    if (errnoCode(err) !== 'EEXIST' || lstatSync(dest).ino !== inode) throw err;
+    if (errnoCode(err) !== 'EEXIST' || lstatSync(dest).ino !== o.inode) throw err;
   }
   qdir.fsync();
-  if (lstatSync(bucket.at(name)).ino !== inode) throw new EcguardError('ARCHIVE_CHANGED', `${bucket.path}/${name} was replaced during the move: the old name is left alone`);
+  const before = changedBecause(o, dest);
+  if (before !== undefined || lstatSync(bucket.at(name)).ino !== o.inode) {
+    unlinkSync(dest);
+    qdir.fsync();
+    return before ?? 'another file took its name';
+  }
   unlinkSync(bucket.at(name));
   bucket.fsync();
+  const after = changedBecause(o, dest);
+  if (after !== undefined) {
+    // written to between the re-check and the unlink: it is live, put it back (never over anything)
+    linkSync(dest, bucket.at(name));
+    bucket.fsync();
+    unlinkSync(dest);
+    qdir.fsync();
+    return after;
+  }
+  return undefined;
+}
+
+/** Removes an order's own directory (its manifest, nothing else in it) after a refusal. */
+function dropOrderDir(root: DiskDir, qdir: DiskDir, orderId: string): void {
+  unlinkSync(qdir.at(MANIFEST_NAME));
+  qdir.fsync();
+  rmdirSync(root.at(orderId));
+  root.fsync();
 }
 
 /** Removes `link` only if it still points at the quarantined file's old path. */

@@ -6,7 +6,7 @@ import { linkSync, lstatSync, rmdirSync, unlinkSync } from 'node:fs';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { createNamespaceLink } from '../repair/namespace-link.js';
 import { DiskDir } from '../repair/disk-dir.js';
-import { MANIFEST_NAME, QUARANTINED_FILE, openQuarantineRoot, readManifest } from './quarantine-manifest.js';
+import { MANIFEST_NAME, QUARANTINED_FILE, openOrderIn, openQuarantineRoot, readManifest } from './quarantine-manifest.js';
 
 export interface RestoreOutcome {
   readonly orderId: string;
@@ -34,12 +34,8 @@ export function restoreQuarantine(diskPath: string, orderId: string, namespaceRo
   if (!root) throw new EcguardError('NOT_QUARANTINED', `${diskPath} holds no quarantine`);
   let dir: DiskDir | undefined;
   try {
-    try {
-      dir = DiskDir.open(root.path, [orderId]);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new EcguardError('NOT_QUARANTINED', `${diskPath} holds no quarantine ${orderId} (list them with ecguard debris quarantined)`);
-      throw err;
-    }
+    dir = openOrderIn(root, orderId, false);
+    if (!dir) throw new EcguardError('NOT_QUARANTINED', `${diskPath} holds no quarantine ${orderId} (list them with ecguard debris quarantined)`);
     const m = readManifest(dir);
     if (!m || m.state !== 'done') throw new EcguardError('NOT_QUARANTINED', `${dir.path} is no finished quarantine (the agent's start-up recovery handles interrupted ones)`);
     const out = { orderId, diskPath, lfn: m.lfn, dataPath: m.dataPath };

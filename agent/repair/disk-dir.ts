@@ -29,6 +29,8 @@ export interface DiskDirOptions {
   readonly ownLikeParent?: boolean;
   /** fsync the parent of each directory created, so the new entry survives a power cut. */
   readonly durable?: boolean;
+  /** The real path of the base, for paths and messages when the base is another DiskDir's `here`. */
+  readonly label?: string;
 }
 
 let procFd: { ok: boolean; why?: string } | undefined;
@@ -86,7 +88,7 @@ export class DiskDir {
     const fixed: string[] = [];
     // The disk path is trusted and may itself be a symlink (admin configuration).
     let fd = openSync(diskPath, constants.O_RDONLY | constants.O_DIRECTORY);
-    let here = diskPath;
+    let here = o.label ?? diskPath;
     try {
       let parent = fstatSync(fd);
       for (const [i, c] of dirs.entries()) {
@@ -134,6 +136,11 @@ export class DiskDir {
   private get base(): string {
     if (this.fd === undefined) throw new EcguardError('DISK_DIR_CLOSED', `${this.path} was used after it was closed`);
     return this.pinned ? `/proc/self/fd/${this.fd}` : this.path;
+  }
+
+  /** A path that resolves to this directory itself, whatever its name has become (a base for DiskDir.open). */
+  get here(): string {
+    return this.base;
   }
 
   /** How path-taking calls reach `name` in this directory (a single component). */

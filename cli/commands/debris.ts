@@ -48,7 +48,7 @@ export function registerDebris(program: Command): void {
       const retentionMs = parseDuration(f.retention);
       const { layout } = layoutFromFlags(f);
       const roots = namespaceRoots(layout);
-      const r = sweepQuarantines(layout.disks.map((d) => ({ diskId: d.diskId, path: d.path })), { disk: () => undefined, namespaceRootOf: (p) => rootOf(p, roots), now: Date.now, retentionMs }, { retentionMs, purge: false });
+      const r = sweepQuarantines(layout.disks.map((d) => ({ diskId: d.diskId, path: d.path })), { disk: () => undefined, namespaceRootOf: (p) => rootOf(p, roots), now: Date.now, retentionMs }, { retentionMs, purge: false, recover: false });
       const rows = r.kept.map((e: QuarantineEntry) => ({ orderId: e.manifest.orderId, diskId: e.diskId, path: e.path, lfn: e.manifest.lfn, dataPath: e.manifest.dataPath, size: e.manifest.size, at: new Date(e.manifest.at).toISOString(), purgeAfter: new Date(e.manifest.at + retentionMs).toISOString(), link: e.manifest.linkRemoved ? e.manifest.link?.path : undefined, reason: e.manifest.reason }));
       if (f.json) printJson({ quarantined: rows, problems: r.problems });
       else process.stdout.write(table(['order', 'lfn', 'data path', 'size', 'moved', 'purge after'], rows.map((x) => [x.orderId, x.lfn, `${x.diskId}: ${x.dataPath}`, formatBytes(x.size), x.at, x.purgeAfter])) + r.problems.map((p) => `problem: ${p}\n`).join(''));
@@ -65,7 +65,7 @@ export function registerDebris(program: Command): void {
       const { layout } = layoutFromFlags(f);
       const roots = namespaceRoots(layout);
       const disks = layout.disks.map((d) => ({ diskId: d.diskId, path: d.path }));
-      const listed = sweepQuarantines(disks, { disk: () => undefined, namespaceRootOf: (p) => rootOf(p, roots), now: Date.now, retentionMs: 0 }, { retentionMs: 0, purge: false }).kept;
+      const listed = sweepQuarantines(disks, { disk: () => undefined, namespaceRootOf: (p) => rootOf(p, roots), now: Date.now, retentionMs: 0 }, { retentionMs: 0, purge: false, recover: false }).kept;
       const wanted = f.all ? listed : orders.map((id) => {
         const e = listed.find((x) => x.manifest.orderId === id);
         if (!e) throw new UsageError(`no quarantine ${id} on this server's disks (${disks.map((d) => d.path).join(', ')}); nothing was restored`);

@@ -5,7 +5,8 @@
 import type { ServerRow } from '../catalog/catalog-types.js';
 
 export interface EvidenceView {
-  readonly safeMode?: string;
+  /** Safe mode, or a server whose inventory or replay is still arriving (its archives are not all in the catalog yet). */
+  readonly gate?: string;
   readonly servers: readonly ServerRow[];
   connected(serverId: string): boolean;
 }
@@ -13,7 +14,7 @@ export interface EvidenceView {
 /** Why debris may not be acted on now, in words (one line per gap); empty when it may. */
 export function evidenceGaps(v: EvidenceView): string[] {
   const gaps: string[] = [];
-  if (v.safeMode !== undefined) gaps.push(`safe mode: ${v.safeMode}`);
+  if (v.gate !== undefined) gaps.push(v.gate);
   for (const s of v.servers) {
     if (s.state === 'lost') continue;
     if (s.state !== 'up') gaps.push(`${s.serverId} is ${s.state}`);

@@ -30,8 +30,8 @@ export interface DebrisHost {
   readonly store: CatalogStore;
   readonly cluster: ClusterState;
   profileFor(lfn: string): EcProfile | undefined;
-  /** Why the coordinator is in safe mode, or undefined. */
-  safeMode(): string | undefined;
+  /** Why nothing may be acted on now (safe mode, a server still sending its inventory or replay), or undefined. */
+  gate(): string | undefined;
   session(serverId: string): DebrisSession | undefined;
   readonly events?: DebrisEvents;
 }
@@ -59,6 +59,8 @@ export interface DebrisAction {
 }
 
 const SCAN_ROLES = 100_000;
+/** Orders in flight per holder. */
+const PER_SERVER = 4;
 
 export class DebrisQuarantine {
   private readonly waiting = new Map<string, { serverId: string; done: (r: QuarantineResult) => void }>();
@@ -86,7 +88,8 @@ export class DebrisQuarantine {
 
   private async gate(): Promise<void> {
     // the stored rows: the cached ones do not follow `inventoried` (the store advances it)
-    const gaps = evidenceGaps({ servers: await this.host.store.listServers(), connected: (id) => this.host.session(id) !== undefined, ...(this.host.safeMode() !== undefined ? { safeMode: this.host.safeMode() } : {}) });
+    const gate = this.host.gate();
+    const gaps = evidenceGaps({ servers: await this.host.store.listServers(), connected: (id) => this.host.session(id) !== undefined, ...(gate !== undefined ? { gate } : {}) });
     if (gaps.length > 0) {
       throw new EcguardError('EVIDENCE_INCOMPLETE', `no debris is moved without complete evidence: ${gaps.join('; ')}. Wait until every server has reported, or declare a dead server lost (ecguard server lost ID); nothing was moved`);
     }
@@ -101,7 +104,23 @@ export class DebrisQuarantine {
     if (req.dryRun) return decided.map((d) => d.action);
     // the evidence may have changed while the catalog was read
     await this.gate();
-    const results = await Promise.all(decided.map(async (d) => (d.order ? this.order(d.action, d.order) : d.action)));
+    // a few orders in flight per holder (each waits for its answer): a thousand at once would all
+    // share one timeout while the agent works through them
+    const results: DebrisAction[] = decided.map((d) => d.action);
+    const byServer = new Map<string, number[]>();
+    decided.forEach((d, i) => {
+      if (d.order) byServer.set(d.action.serverId, [...(byServer.get(d.action.serverId) ?? []), i]);
+    });
+    await Promise.all([...byServer.values()].map(async (idx) => {
+      const lanes = Array.from({ length: Math.min(PER_SERVER, idx.length) }, async (_, lane) => {
+        for (let k = lane; k < idx.length; k += PER_SERVER) {
+          const i = idx[k] as number;
+          const d = decided[i];
+          if (d?.order) results[i] = await this.order(d.action, d.order);
+        }
+      });
+      await Promise.all(lanes);
+    }));
     const moved = results.filter((a) => a.outcome === 'quarantined').length;
     log.info(`debris quarantine: ${moved} of ${results.length} archive(s) moved aside`);
     return results;

@@ -69,7 +69,7 @@ describe('coordinator: debris quarantine decisions', () => {
     orders = [];
     answer = 'agent';
     dq = new DebrisQuarantine({
-      store, cluster, profileFor: () => P21, safeMode: () => safeMode,
+      store, cluster, profileFor: () => P21, gate: () => (safeMode !== undefined ? `safe mode: ${safeMode}` : undefined),
       session: (id) => ({
         sendQuarantine: (o) => {
           orders.push(o);

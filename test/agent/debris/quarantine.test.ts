@@ -3,13 +3,15 @@
 // symlink that points at it (and no other), survives a crash at any step, is purged only after
 // the retention, and can be put back.
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getAttributeSync, setAttributeSync } from 'fs-xattr';
 import { quarantineArchive, type QuarantineContext } from '../../../agent/debris/quarantine-move.js';
 import { sweepQuarantines } from '../../../agent/debris/quarantine-sweep.js';
 import { restoreQuarantine } from '../../../agent/debris/quarantine-restore.js';
-import { QUARANTINE_DIR, openOrderDir, writeManifest } from '../../../agent/debris/quarantine-manifest.js';
+import { QUARANTINE_DIR, openOrderIn, openQuarantineRoot, writeManifest } from '../../../agent/debris/quarantine-manifest.js';
+import { moveAside } from '../../../agent/debris/quarantine-move.js';
+import { DiskDir } from '../../../agent/repair/disk-dir.js';
 import { rootOf } from '../../../agent/namespace/namespace-roots.js';
 import { DebrisDesk, type DebrisDeskOptions } from '../../../agent/debris/debris-desk.js';
 import { quarantineOrderToWire } from '../../../shared/wire/debris-wire.js';
@@ -42,6 +44,14 @@ describe('agent: debris quarantine', () => {
     const link = join(site.nsRoot, lfn.replace(/^\/data/, ''));
     const pfn = getAttributeSync(abs, 'user.XrdFrm.Pfn').toString('utf8').replace(/\0+$/, '');
     return { abs, link, order: { orderId: id, lfn, diskId: site.disks[0]?.diskId as string, dataPath, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs, strpver: tpl.strpver, pfn, nsPath: link, reason: 'deleted while srv01 was away' } };
+  };
+  const orderDir = (id: string): DiskDir => {
+    const root = openQuarantineRoot(disk0(), true) as DiskDir;
+    try {
+      return openOrderIn(root, id, true) as DiskDir;
+    } finally {
+      root.close();
+    }
   };
   const tree = (): string[] => {
     const out: string[] = [];
@@ -142,18 +152,18 @@ describe('agent: debris quarantine', () => {
   it('a crash mid-move is undone (file still in its bucket) or finished (file already moved) at start', () => {
     // crash after the manifest and the hard link, before the unlink: undone
     const a = debris('/data/d/undo.root');
-    const qa = openOrderDir(disk0(), a.order.orderId);
+    const qa = orderDir(a.order.orderId);
     writeManifest(qa, { version: 1, orderId: a.order.orderId, state: 'begun', at: clock, lfn: a.order.lfn, reason: 'x', diskId: a.order.diskId, dataPath: a.order.dataPath, inode: a.order.inode, size: a.order.size, link: { path: a.link, target: a.abs } });
     linkSync(a.abs, join(qa.path, 'archive'));
     qa.close();
     // crash after the unlink, before the symlink went: finished
     const b = debris('/data/d/finish.root');
-    const qb = openOrderDir(disk0(), b.order.orderId);
+    const qb = orderDir(b.order.orderId);
     writeManifest(qb, { version: 1, orderId: b.order.orderId, state: 'begun', at: clock, lfn: b.order.lfn, reason: 'x', diskId: b.order.diskId, dataPath: b.order.dataPath, inode: b.order.inode, size: b.order.size, link: { path: b.link, target: b.abs } });
     linkSync(b.abs, join(qb.path, 'archive'));
     unlinkSync(b.abs);
     qb.close();
-    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 7 * DAY, purge: true });
+    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 7 * DAY, purge: true, recover: true });
     assert.equal(r.undone, 1);
     assert.equal(r.finished, 1);
     assert.deepEqual(r.problems, []);
@@ -172,7 +182,7 @@ describe('agent: debris quarantine', () => {
     assert.equal(quarantineArchive(young.order, ctx()).outcome, 'quarantined');
     const keep = debris('/data/e/live.root');
     clock += 2 * DAY + 1000;
-    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 7 * DAY, purge: true });
+    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 7 * DAY, purge: true, recover: true });
     assert.deepEqual(r.purged.map((e) => e.manifest.orderId), [old.order.orderId]);
     assert.deepEqual(r.kept.map((e) => e.manifest.orderId), [young.order.orderId]);
     assert.equal(existsSync(join(disk0(), QUARANTINE_DIR, old.order.orderId)), false);
@@ -201,7 +211,7 @@ describe('agent: debris quarantine', () => {
     rmSync(y.abs);
   });
 
-  it('the agent\'s desk answers every order, counts outcomes and what it keeps, and purges on its sweep', () => {
+  it('the agent\'s desk answers every order (one at a time, in order), counts outcomes and what it keeps, and purges on its sweep', async () => {
     const desk = new DebrisDesk({
       runtime: { disk: (id: string) => site.disks.find((d) => d.diskId === id), diskHealth: () => site.disks.map((d) => ({ diskId: d.diskId, state: 'online' as const, since: 0, evidence: [] })) } as unknown as DebrisDeskOptions['runtime'],
       layout: { serverId: 'srv01', disks: site.disks, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}), exports: ['/data'] },
@@ -215,6 +225,8 @@ describe('agent: debris quarantine', () => {
     desk.onQuarantine(quarantineOrderToWire(x.order));
     desk.onQuarantine(quarantineOrderToWire(y.order));
     desk.onQuarantine({ ...quarantineOrderToWire(x.order), orderId: '../escape' });
+    assert.equal(answers.length, 0, 'queued, not carried out inside the message handler');
+    for (let i = 0; i < 100 && answers.length < 3; i++) await new Promise((r) => setImmediate(r));
     assert.deepEqual(answers.map((a) => a.outcome), ['quarantined', 'refused', 'failed']);
     assert.equal(answers[2]?.code, 'BAD_ORDER');
     assert.deepEqual({ ...desk.stats }, { quarantined: 1, refused: 1, failed: 1, purged: 0, kept: 1, keptBytes: x.order.size });
@@ -223,5 +235,60 @@ describe('agent: debris quarantine', () => {
     assert.equal(r.purged.length, 1);
     assert.deepEqual({ kept: desk.stats.kept, purged: desk.stats.purged }, { kept: 0, purged: 1 });
     assert.ok(existsSync(y.abs), 'the refused one is untouched');
+  });
+
+  it('a refused order leaves no trace; a listing never finishes or undoes a move (only the agent recovers)', () => {
+    const x = debris('/data/h/refused.root');
+    writeFileSync(x.abs, 'more', { flag: 'a' });
+    assert.equal(quarantineArchive(x.order, ctx()).outcome, 'refused');
+    assert.equal(existsSync(join(disk0(), QUARANTINE_DIR, x.order.orderId)), false, 'no empty order directory');
+    // a begun move (the agent may be making it right now): a listing leaves it exactly as it is
+    const y = debris('/data/h/inflight.root');
+    const q = orderDir(y.order.orderId);
+    writeManifest(q, { version: 1, orderId: y.order.orderId, state: 'begun', at: clock, lfn: y.order.lfn, reason: 'x', diskId: y.order.diskId, dataPath: y.order.dataPath, inode: y.order.inode, size: y.order.size });
+    linkSync(y.abs, join(q.path, 'archive'));
+    q.close();
+    const before = tree();
+    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 0, purge: false, recover: false });
+    assert.deepEqual([r.undone, r.finished], [0, 0]);
+    assert.deepEqual(r.kept.map((e) => e.manifest.state), ['begun']);
+    assert.deepEqual(tree(), before);
+  });
+
+  it('an archive rewritten in place during the move (same inode) is put back under its name', () => {
+    const x = debris('/data/h/rewritten.root');
+    const parts = x.order.dataPath.split('/');
+    const bucket = DiskDir.open(disk0(), [parts[0] as string, parts[1] as string]);
+    const q = orderDir(x.order.orderId);
+    writeFileSync(x.abs, 'new stripe bytes', { flag: 'a' }); // after the first check, before the link
+    const why = moveAside(bucket, parts[2] as string, q, x.order);
+    bucket.close();
+    assert.match(why ?? '', /bytes now|modified/);
+    assert.equal(lstatSync(x.abs).ino, x.order.inode, 'still under its name');
+    assert.equal(lstatSync(x.abs).nlink, 1, 'no quarantine link left');
+    q.close();
+  });
+
+  it('a quarantine directory that is not the agent\'s own and private is refused; nothing in it is used', () => {
+    // the xrootd account owning the disk root renamed ours away and made its own, with a planted
+    // begun manifest whose temp file is a hard link to a live archive
+    const victim = debris('/data/i/live.root');
+    const x = debris('/data/i/debris.root');
+    const root = join(disk0(), QUARANTINE_DIR);
+    const planted = join(root, 'evil');
+    mkdirSync(planted, { recursive: true });
+    writeFileSync(join(planted, 'manifest.json'), JSON.stringify({ version: 1, orderId: 'evil', state: 'begun', at: 0, lfn: '/data/x', reason: 'x', diskId: x.order.diskId, dataPath: 'public/00/nothing%', inode: 1, size: 1 }));
+    linkSync(victim.abs, join(planted, 'manifest.json.tmp'));
+    chownSync(root, 65534, 65534);
+    const before = readFileSync(victim.abs);
+    const r = sweepQuarantines([{ diskId: site.disks[0]?.diskId as string, path: disk0() }], ctx(), { retentionMs: 0, purge: true, recover: true });
+    assert.match(r.problems.join('\n'), /not this agent's own private directory/);
+    const q = quarantineArchive(x.order, ctx());
+    assert.deepEqual([q.outcome, q.code], ['failed', 'QUARANTINE_UNSAFE']);
+    assert.ok(existsSync(x.abs), 'the debris stays where it is');
+    assert.deepEqual(readFileSync(victim.abs), before, 'the live archive is untouched');
+    chownSync(root, 0, 0);
+    chmodSync(root, 0o755); // ours, but readable by others: refused too
+    assert.equal(quarantineArchive(x.order, ctx()).code, 'QUARANTINE_UNSAFE');
   });
 });
