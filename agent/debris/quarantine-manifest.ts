@@ -8,7 +8,7 @@
 // not ours is refused, and manifests are read and written without following anything.
 import { closeSync, constants, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
-import { DiskDir } from '../repair/disk-dir.js';
+import { DiskDir, requireOwnPrivate } from '../repair/disk-dir.js';
 
 export const QUARANTINE_DIR = '.ecguard-quarantine';
 export const QUARANTINED_FILE = 'archive';
@@ -38,16 +38,7 @@ export function checkOrderId(id: string): void {
   if (!ORDER_ID.test(id)) throw new EcguardError('BAD_ORDER', `quarantine order id ${JSON.stringify(id)} is not 1-64 letters, digits, "_" or "-"`);
 }
 
-/** Refuses a quarantine directory that is not this agent's own and private. */
-function requirePrivate(dir: DiskDir): DiskDir {
-  const st = dir.stat();
-  const me = process.geteuid?.() ?? st.uid;
-  if (st.uid !== me || (st.mode & 0o077) !== 0) {
-    dir.close();
-    throw new EcguardError('QUARANTINE_UNSAFE', `${dir.path} is not this agent's own private directory (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): someone else made or replaced it, so nothing in it is used or changed; move it aside and look at what is in it`);
-  }
-  return dir;
-}
+const requirePrivate = (dir: DiskDir): DiskDir => requireOwnPrivate(dir, 'QUARANTINE_UNSAFE');
 
 /** The quarantine root of a disk (made, root-only, when `create`), or undefined when it has none. */
 export function openQuarantineRoot(diskPath: string, create = false): DiskDir | undefined {

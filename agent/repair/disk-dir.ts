@@ -180,6 +180,21 @@ export class DiskDir {
   }
 }
 
+/**
+ * Refuses (and closes) a directory of the agent's own state on a data disk that is not the
+ * agent's own and private: where the xrootd account owns the disk root it can rename ours away
+ * and make its own in its place, with whatever it wants us to read or write in it.
+ */
+export function requireOwnPrivate(dir: DiskDir, code: string): DiskDir {
+  const st = dir.stat();
+  const me = process.geteuid?.() ?? st.uid;
+  if (st.uid !== me || (st.mode & 0o077) !== 0) {
+    dir.close();
+    throw new EcguardError(code, `${dir.path} is not this agent's own private directory (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}): someone else made or replaced it, so nothing in it is used or changed; move it aside and look at what is in it`);
+  }
+  return dir;
+}
+
 /** The path of an open file's own inode, for calls that take a path (xattrs): never a name swapped in. */
 export function fdPath(fd: number, fallback: string): string {
   return procFdUsable().ok ? `/proc/self/fd/${fd}` : fallback;

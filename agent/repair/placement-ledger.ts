@@ -12,7 +12,7 @@
 import { closeSync, constants, fstatSync, openSync, fsyncSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { getAttributeSync } from 'fs-xattr';
 import { EcguardError, errnoCode, UsageError } from '../../shared/errors.js';
-import { DISK_NOT_DIRECTORY, DiskDir, fdPath } from './disk-dir.js';
+import { DISK_NOT_DIRECTORY, DiskDir, fdPath, requireOwnPrivate } from './disk-dir.js';
 import { writeFully } from './durable-fs.js';
 
 export const REPAIR_XATTR = 'user.ecguard.repair';
@@ -35,8 +35,9 @@ const recordName = (taskId: string, slot: number): string => `${taskId}.${slot}`
 // The ledger directory, open; undefined when it does not exist (nothing was ever placed).
 function openLedger(diskPath: string, create: boolean): DiskDir | undefined {
   try {
-    // Stays root's (0700, never chowned): nobody else may plant names in it.
-    return DiskDir.open(diskPath, [LEDGER_DIR], create ? { existing: 0, mode: 0o700, ownLikeParent: false, durable: true } : {});
+    // Stays root's (0700, never chowned): nobody else may plant names in it, and one that is not
+    // ours (renamed in by the owner of the disk root) is refused.
+    return requireOwnPrivate(DiskDir.open(diskPath, [LEDGER_DIR], create ? { existing: 0, mode: 0o700, ownLikeParent: false, durable: true } : {}), 'LEDGER_UNSAFE');
   } catch (err) {
     if (!create && errnoCode(err) === 'ENOENT') return undefined;
     throw err;

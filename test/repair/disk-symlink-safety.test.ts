@@ -149,6 +149,21 @@ describe('repair: root never follows a symlink the disk owner planted on a data 
     assert.ok(statSync(rec).isFile() && statSync(tmp).isFile());
   });
 
+  it('a ledger directory that is not the agent\'s own (the disk root\'s owner swapped in its own): nothing read, written or removed in it', () => {
+    chownSync(disk, ns.owner.uid, ns.owner.gid); // a disk root the xrootd account owns
+    const planted = join(disk, LEDGER_DIR);
+    mkdirSync(planted, { mode: 0o700 });
+    writeFileSync(join(planted, `${TASK}.0`), 'public/00/victim%');
+    writeFileSync(join(planted, `.${TASK}.1.tmp`), 'x');
+    chownSync(planted, ns.owner.uid, ns.owner.gid);
+    const before = treeSnapshot(planted);
+    assert.throws(() => writeLedgerRecord(disk, TASK, 2, 'public/00/x%'), isCode('LEDGER_UNSAFE'));
+    assert.throws(() => findPlaced(disk, TASK, 0), isCode('LEDGER_UNSAFE'));
+    assert.throws(() => cleanupLedgerTemps(disk), isCode('LEDGER_UNSAFE'));
+    assert.throws(() => forgetPlaced(disk, TASK, 0), isCode('LEDGER_UNSAFE'));
+    assert.equal(treeSnapshot(planted), before);
+  });
+
   it('root without /proc/self/fd refuses to write on a disk (DISK_UNSAFE) and creates nothing', function () {
     // A private mount namespace with an empty /proc: what an agent without /proc would see.
     if (spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status !== 0) this.skip();

@@ -73,7 +73,7 @@ describe('repair: placement races and planted names', function () {
 
   it("the ledger's temp name is never followed: a planted symlink there truncates nothing", () => {
     const ledger = join(disk, LEDGER_DIR);
-    mkdirSync(ledger, { recursive: true });
+    mkdirSync(ledger, { recursive: true, mode: 0o700 }); // the agent's own (it refuses any other)
     const victim = join(disk, 'victim');
     writeFileSync(victim, 'precious');
     symlinkSync(victim, join(ledger, '.T.0.tmp'));
