@@ -133,6 +133,8 @@ export class DebrisQuarantine {
     const [rows, states, tombs, replaced, files] = await Promise.all([store.archivesOf(lfns), store.archiveStatesOf(lfns), store.tombstonesFor(lfns), store.replacedFor(lfns), store.filesOf(lfns)]);
     const out: { action: DebrisAction; order?: QuarantineOrder }[] = [];
     const now = Date.now();
+    const rolesOf = new Map<string, ArchiveRoleRow[]>();
+    for (const r of roles) rolesOf.set(r.lfn, [...(rolesOf.get(r.lfn) ?? []), r]);
     for (const lfn of lfns) {
       const profile = this.host.profileFor(lfn);
       const prev = files.get(lfn);
@@ -142,7 +144,7 @@ export class DebrisQuarantine {
       });
       const roleOf = new Map(verdict?.archives.map((v) => [`${v.archive.serverId}\0${v.archive.diskId}\0${v.archive.dataPath}`, v]) ?? []);
       const full = new Map((rows.get(lfn) ?? []).map((a) => [`${a.serverId}\0${a.diskId}\0${a.dataPath}`, a]));
-      for (const r of roles.filter((x) => x.lfn === lfn)) {
+      for (const r of rolesOf.get(lfn) ?? []) {
         const key = `${r.serverId}\0${r.diskId}\0${r.dataPath}`;
         const a = full.get(key);
         const v = roleOf.get(key);
