@@ -9,17 +9,7 @@ import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
 import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
 import { ClusterState } from '../../coordinator/cluster-state.js';
 import { Reclassifier, type DebrisFound } from '../../coordinator/health/reclassifier.js';
-import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
-
-const P21 = { nbData: 2, nbParity: 1, chunkSize: 1024 };
-const V1 = 1_700_000_000;
-const V0 = 1_600_000_000;
-const LFN = '/data/f';
-
-const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
-  serverId: `s${s}`, diskId: `s${s}:/d`, space: 'public', dataPath: `public/00/f${s}%`, lfn: LFN, size: 5000, mtimeMs: Date.now() - 3600_000, inode: s,
-  strpver: V1, filesize: 3000, xattrNamespace: 'user.U.', nblocks: 2, nentries: 2, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: `d${s}`, ...o,
-});
+import { LFN, P21, V0, seedRecord, seedSite } from '../helpers/catalog-seed.js';
 
 describe('reclassifier: debris on a disk that is not online is announced once it is back', () => {
   let dir: string;
@@ -34,11 +24,7 @@ describe('reclassifier: debris on a disk that is not online is announced once it
   });
 
   it('no debris.found while the disk is missing; one when it is online again; none on later passes', async () => {
-    for (const s of [1, 2, 3, 4]) {
-      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
-      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: s === 4 ? 'missing' : 'online', since: 0, evidence: [] });
-      await store.applyArchiveChanges(`s${s}`, [rec(s, s === 4 ? { strpver: V0 } : {})], []);
-    }
+    await seedSite(store, [1, 2, 3, 4], { disk: (s) => (s === 4 ? 'missing' : 'online'), record: (s) => seedRecord(s, s === 4 ? { strpver: V0 } : {}) });
     const cluster = new ClusterState(store);
     await cluster.load();
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1 });

@@ -15,12 +15,8 @@ import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { QuarantineOrder, QuarantineResult } from '../../shared/domain/debris-order.js';
 import type { EcguardError } from '../../shared/errors.js';
 import { makeArchiveTemplate, writeArchive } from '../helpers/archive-factory.js';
+import { LFN, P21, V0, V1, seedRecord } from '../helpers/catalog-seed.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
-
-const P21 = { nbData: 2, nbParity: 1, chunkSize: 1024 };
-const V1 = 1_700_000_000;
-const V0 = 1_600_000_000;
-const LFN = '/data/f';
 
 describe('coordinator: debris quarantine decisions', () => {
   let dir: string;
@@ -34,10 +30,7 @@ describe('coordinator: debris quarantine decisions', () => {
   let dq: DebrisQuarantine;
   const tpl = makeArchiveTemplate(3000, V0);
 
-  const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
-    serverId: `s${s}`, diskId: `s${s}:/d`, space: 'public', dataPath: `public/00/f${s}%`, lfn: LFN, size: 5000, mtimeMs: Date.now() - 3600_000, inode: s,
-    strpver: V1, filesize: 3000, xattrNamespace: 'user.U.', nblocks: 2, nentries: 2, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: `d${s}`, ...o,
-  });
+  const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => seedRecord(s, { filesize: 3000, nblocks: 2, nentries: 2, ...o });
   const classify = async (): Promise<void> => {
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1 });
     rc.mark([LFN]);

@@ -10,17 +10,7 @@ import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
 import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
 import { ClusterState } from '../../coordinator/cluster-state.js';
 import { Reclassifier } from '../../coordinator/health/reclassifier.js';
-import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
-
-const P21 = { nbData: 2, nbParity: 1, chunkSize: 1024 };
-const V1 = 1_700_000_000;
-const V0 = 1_600_000_000;
-const LFN = '/data/f';
-
-const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
-  serverId: `s${s}`, diskId: `s${s}:/d`, space: 'public', dataPath: `public/00/f${s}%`, lfn: LFN, size: 5000, mtimeMs: Date.now() - 3600_000, inode: s,
-  strpver: V1, filesize: 6144, xattrNamespace: 'user.U.', nblocks: 3, nentries: 3, crcKind: 'crc32c', regular: true, parseStatus: 'ok', cdDigest: `d${s}`, ...o,
-});
+import { LFN, P21, V0, V1, seedRecord, seedSite } from '../helpers/catalog-seed.js';
 
 describe('reclassifier: tombstones only from the deletion of the latest version', () => {
   let dir: string;
@@ -35,11 +25,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
   });
 
   async function setup(states: { down: number[]; s1disk: 'online' | 'failed' }): Promise<Reclassifier> {
-    for (const s of [1, 2, 3, 4]) {
-      await store.putServer({ serverId: `s${s}`, state: states.down.includes(s) ? 'down' : 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
-      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: s === 1 ? states.s1disk : 'online', since: 0, evidence: [] });
-      await store.applyArchiveChanges(`s${s}`, [rec(s, s === 4 ? { strpver: V0 } : {})], []);
-    }
+    await seedSite(store, [1, 2, 3, 4], { down: states.down, disk: (s) => (s === 1 ? states.s1disk : 'online'), record: (s) => seedRecord(s, s === 4 ? { strpver: V0 } : {}) });
     const cluster = new ClusterState(store);
     await cluster.load();
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20 });
@@ -79,11 +65,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
   it('a delete while a server is dead but not yet down: no false loss, and the tombstone comes when it is marked down', async () => {
     // s3 died a moment ago: still `up`, silent
     const quiet = new Set<string>();
-    for (const s of [1, 2, 3]) {
-      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
-      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: 'online', since: 0, evidence: [] });
-      await store.applyArchiveChanges(`s${s}`, [rec(s)], []);
-    }
+    await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
     const make = (silence: boolean): Reclassifier => new Reclassifier(store, cluster, () => P21, {
@@ -112,11 +94,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
   it('holders silent through an unlink that speak again before they are marked down: no tombstone, the file is what its archives say', async () => {
     // found by review: a partition (agents silent, xrootd fine) while ONE stripe is lost is damage
     const quiet = new Set<string>();
-    for (const s of [1, 2, 3]) {
-      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
-      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: 'online', since: 0, evidence: [] });
-      await store.applyArchiveChanges(`s${s}`, [rec(s)], []);
-    }
+    await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: (id: string) => (quiet.has(id) ? 10_000 : 0), silentAfterMs: 1000, deleteHoldMs: 5000 } });
@@ -138,11 +116,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
   });
 
   it('without silence (the last holder is talking) the same unlinks are damage after the grace, as before', async () => {
-    for (const s of [1, 2, 3]) {
-      await store.putServer({ serverId: `s${s}`, state: 'up', since: 0, lastSeen: 0, appliedSeq: 0, instanceId: 'i', inventoried: true });
-      await store.putDisk({ diskId: `s${s}:/d`, serverId: `s${s}`, path: '/d', space: 'public', state: 'online', since: 0, evidence: [] });
-      await store.applyArchiveChanges(`s${s}`, [rec(s)], []);
-    }
+    await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 5000 } });
