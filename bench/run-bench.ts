@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark, prints the side-by-side tables and writes one JSON
 // file per run to bench/results/ (plus latest.json). Targets are checked here and reported,
 // never asserted in unit tests.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +11,19 @@ import { runCoordinatorBench } from './coordinator-bench.js';
 import { catalogTable, runCatalogBench } from './catalog-bench.js';
 import { repairTable, runRepairBench } from './repair-bench.js';
 import { runPgBench } from './pg-bench.js';
+import { DAEMON_NODE_FLAGS, hasDaemonNodeFlags } from '../shared/daemon-node-flags.js';
+import { heapTable, runHeapBench } from './heap-bench.js';
 
 interface Target {
   readonly name: string;
   readonly met: boolean;
   readonly detail: string;
+}
+
+if (!hasDaemonNodeFlags()) {
+  // The benches measure agent and coordinator code as those daemons run it: with their Node flags.
+  const r = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -99,6 +108,14 @@ if (want('repair')) {
     targets.push({ name: `repair ${r.profile} lost ${r.lost}: rebuild time vs raw read of the same source bytes >= 0.8 (${c.tasks} tasks in flight, the agent's default)`, met: c.ratio >= 0.8, detail: `${c.ratio.toFixed(2)} (raw ${c.rawMBps.toFixed(0)} MB/s, repair reads ${c.repairSourceMBps.toFixed(0)} MB/s); one task at a time: ${r.repairVsRaw.toFixed(2)} (raw ${r.rawMBps.toFixed(0)} MB/s, repair reads ${r.repairSourceMBps.toFixed(0)} MB/s, rebuilds ${r.rebuiltMBps.toFixed(0)} MB/s)` });
     targets.push({ name: `repair ${r.profile} lost ${r.lost}: I/O per lost archive <= (n+1)/(2n+m) of the copy procedure`, met: r.ioPerLostVsCopy <= r.ioTarget, detail: `${r.ioPerLostVsCopy.toFixed(4)}, target ${n + 1}/${2 * n + m} = ${r.ioTarget.toFixed(4)}` });
   }
+}
+
+if (want('heap')) {
+  // The daemons' V8 heap setting against V8's defaults (each side its own process).
+  process.stderr.write(`bench: heap (${DAEMON_NODE_FLAGS.join(' ')} vs V8 defaults: raw stripe reads and repairs, 2 tasks in flight)…\n`);
+  const rows = runHeapBench({ log: (s) => process.stderr.write(`  ${s}\n`) });
+  results.heap = rows;
+  process.stdout.write('\n== heap: the daemons\' Node flags vs V8 defaults ==\n' + heapTable(rows) + '\n');
 }
 
 results.targets = targets;

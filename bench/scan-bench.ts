@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../shared/codec/package-root.js';
+import { DAEMON_NODE_FLAGS } from '../shared/daemon-node-flags.js';
 import { ensureScanTree, type ScanTree } from './scan-tree.js';
 
 export interface ScanBenchRow {
@@ -97,7 +98,8 @@ function configs(tree: ScanTree, threads: number): Config[] {
   const agent = (what: string, mode: string, reader: string, nodeArgs: string[] = []): Config => ({
     what,
     threads,
-    run: () => runJson(process.execPath, [...nodeArgs, child, tree.root, mode, reader, String(threads)], what),
+    // the agent daemon's flags: the scan runs in that process
+    run: () => runJson(process.execPath, [...DAEMON_NODE_FLAGS, ...nodeArgs, child, tree.root, mode, reader, String(threads)], what),
   });
   return [
     { what: 'C walker', threads: 1, run: () => runJson(walker, [tree.spaceDir, '1'], 'C walker') },

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
+// The flag is shared/daemon-node-flags.ts's (why it is there; a test keeps the two equal).
 // Thin launcher: the CLI is compiled TypeScript in dist/ (run `npm run build` first).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';

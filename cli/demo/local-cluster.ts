@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getCodec } from '../../shared/codec/index.js';
+import { DAEMON_NODE_FLAGS } from '../../shared/daemon-node-flags.js';
 import { EcguardError } from '../../shared/errors.js';
 import { encodeObject } from '../../shared/xrdec/object-encoder.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
@@ -146,7 +147,7 @@ export class LocalCluster {
 
   startCoordinator(): void {
     const tls = this.o.tls ? ['--tls-ca', join(this.certDir, 'ca.pem'), '--tls-cert', join(this.certDir, 'coordinator.pem'), '--tls-key', join(this.certDir, 'coordinator.key')] : ['--insecure'];
-    this.coordinator = spawn(process.execPath, [BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, ...this.catalogArgs(), '--cluster', 'local',
+    this.coordinator = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'coordinator', '--listen', `127.0.0.1:${this.port}`, ...this.catalogArgs(), '--cluster', 'local',
       '--heartbeat', this.o.heartbeat ?? '1s', '--down-after', this.o.downAfter ?? '5s', '--safe-mode-settle', this.o.settle ?? '3s', ...(this.natsUrl ? ['--nats', this.natsUrl] : []), ...tls, ...(this.o.extraCoordinatorArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env() });
     this.pipeLog(this.coordinator, 'coordinator');
   }
@@ -165,7 +166,7 @@ export class LocalCluster {
     writeFileSync(cfg, `serverId: ${site.serverId}\nstateDir: ${join(site.root, 'state')}\nxrootdConfig: ${site.xrootdConfig}\nhost: localhost\n` +
       `ecProfile:\n  nbData: ${this.o.profile.nbData}\n  nbParity: ${this.o.profile.nbParity}\n  chunkSize: ${this.o.profile.chunkSize}\n${coordinator}scan:\n  workers: 1\n` +
       `stripes:\n  listen: 127.0.0.1:0\n  dataFileAddress: 127.0.0.${(i % 250) + 1}:1094\n`);
-    const p = spawn(process.execPath, [BIN, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...this.env(), ...env } });
+    const p = spawn(process.execPath, [...DAEMON_NODE_FLAGS, BIN, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...this.env(), ...env } });
     this.agents.set(i, p);
     this.pipeLog(p, site.serverId);
   }

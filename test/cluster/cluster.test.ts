@@ -2,12 +2,13 @@
 // each agent with its own namespace and two disks, 300+ XrdEc objects (8+2 and 4+2, 0 bytes to
 // several blocks). Failures are real: directories vanish, processes are killed with -9.
 import assert from 'node:assert/strict';
-import { renameSync, unlinkSync, rmSync, existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { renameSync, unlinkSync, rmSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
 import type { ListDebrisReply, ListFilesReply, ListServersReply, QuarantineDebrisReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
 import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
+import { hasDaemonNodeFlags } from '../../shared/daemon-node-flags.js';
 import { clientCredentials } from '../../shared/tls/tls-identity.js';
 
 const P82 = { nbData: 8, nbParity: 2, chunkSize: 4096 };
@@ -64,6 +65,11 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     const servers = admin<ListServersReply>(['servers']).servers;
     assert.equal(servers.length, 12);
     assert.ok(servers.every((s) => s.connected && s.fullInventories === 1));
+    // The agents run as the launcher starts them in production: with the daemons' V8 flags.
+    for (let i = 0; i < 12; i++) {
+      const argv = readFileSync(`/proc/${cluster.agentPid(i) as number}/cmdline`, 'utf8').split('\0');
+      assert.ok(hasDaemonNodeFlags(argv), `agent ${i}: ${argv.join(' ')}`);
+    }
   });
 
   it('a disk directory removed: exactly the files with an archive there are degraded, quickly', async () => {
