@@ -13,6 +13,7 @@ import { registerEvents } from './commands/events.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerNamespace } from './commands/namespace.js';
 import { registerScan } from './commands/scan.js';
+import { registerScrub } from './commands/scrub.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDecode(program);
   registerEncode(program);
   registerScan(program);
+  registerScrub(program);
   registerNamespace(program);
   registerAdmin(program);
   registerDebris(program);
