@@ -156,6 +156,24 @@ export class AgentRuntime extends EventEmitter {
     return events;
   }
 
+  /**
+   * The scrub found corrupt stripes on an online disk (DESIGN.md §3): downgraded, so no new
+   * placement goes there while its archives stay tracked; kept across restarts until an
+   * operator accepts the disk again. Returns the event, or undefined when the disk is not online.
+   */
+  downgradeDisk(diskId: string, evidence: readonly string[]): DiskEvent | undefined {
+    const h = this.health.get(diskId);
+    const spec = this.disk(diskId);
+    if (!h || !spec || h.state !== 'online') return undefined;
+    const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence] };
+    this.health.set(diskId, next);
+    this.disks.put(diskId, spec.path, next, this.disks.get(diskId)?.mountPoint === true || h.mountPoint);
+    const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}) };
+    log.warn(`disk ${diskId}: online -> downgraded`, { evidence: next.evidence });
+    this.emit('disk', ev);
+    return ev;
+  }
+
   private usable(diskId: string): boolean {
     const s = this.health.get(diskId)?.state;
     return s === 'online' || s === 'downgraded';

@@ -31,6 +31,7 @@ import { RepairManager } from './repair/repair-manager.js';
 import { DEFAULT_REPAIR, type RepairSettings, type RepairThrottleSettings } from './repair/repair-settings.js';
 import type { ProgressReport } from '../shared/wire/repair-wire.js';
 import { DebrisQuarantine } from './debris/debris-quarantine.js';
+import type { ScrubFinding } from '../shared/domain/scrub-finding.js';
 import type { QuarantineResult } from '../shared/domain/debris-order.js';
 
 export interface CoordinatorOptions {
@@ -313,6 +314,17 @@ export class Coordinator implements SessionContext, AdminContext {
 
   quarantineResult(serverId: string, r: QuarantineResult): void {
     this.debris.onResult(serverId, r);
+  }
+
+  async scrubFinding(serverId: string, f: ScrubFinding): Promise<void> {
+    // The agent downgrades the disk right after sending this: count before the first await.
+    this.events?.countCorruptStripes(f.diskId, f.problems.length);
+    // The catalog's LFN for the archive; the holder's Pfn only when the catalog has none yet.
+    const known = await this.store.lfnsOfArchives(serverId, [{ diskId: f.diskId, dataPath: f.dataPath }]);
+    const lfn = known[0] ?? f.lfn;
+    const entries = f.problems.flatMap((p) => (p.block !== undefined && p.stripe !== undefined ? [{ block: p.block, stripe: p.stripe, ...(p.expectedCrc !== undefined ? { expectedCrc: p.expectedCrc } : {}), ...(p.foundCrc !== undefined ? { foundCrc: p.foundCrc } : {}) }] : []));
+    log.warn(`${serverId}: scrub found ${f.problems.length} corrupt or unreadable entr${f.problems.length === 1 ? 'y' : 'ies'} in ${f.diskId} ${f.dataPath}${lfn ? ` (${lfn})` : ''}: ${f.problems.slice(0, 3).map((p) => `${p.name}: ${p.reason}`).join('; ')}`);
+    this.events?.corruptionFound(lfn, [{ serverId, diskId: f.diskId, dataPath: f.dataPath, entries }], 'scrub');
   }
 
   // --- liveness and operator actions

@@ -17,6 +17,7 @@ export const DEFAULT_STATE_DIR = '/var/lib/ecguard';
 export const DEFAULT_PLUGIN_CONFIG = '/etc/xrootd/client.plugins.d/xrdec.conf';
 export const DEFAULT_FULL_SCAN_INTERVAL = '6h';
 export const DEFAULT_DEBRIS_RETENTION = '7d';
+export const DEFAULT_SCRUB_INTERVAL = '30d';
 
 export interface AgentConfig {
   /** The YAML file this came from (relative paths in it are resolved against its directory). */
@@ -40,6 +41,8 @@ export interface AgentConfig {
   readonly watch: { readonly enabled: boolean };
   /** Quarantined debris is purged this long after it was moved aside (DESIGN.md §8.1). */
   readonly debris: { readonly retentionMs: number };
+  /** Background CRC check of every stripe entry (DESIGN.md §3 Scrub). */
+  readonly scrub: { readonly enabled: boolean; readonly mbps: number; readonly intervalMs: number };
   readonly journal: { readonly maxEntries: number };
   readonly throttles: { readonly repairTasks: number; readonly repairMBps: number; readonly peerStreams: number };
   readonly metrics: { readonly listen?: string };
@@ -138,6 +141,7 @@ export const agentConfigSchema = z.strictObject({
     .prefault({}),
   watch: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   debris: z.strictObject({ retention: duration.default(parseDuration(DEFAULT_DEBRIS_RETENTION)) }).prefault({}),
+  scrub: z.strictObject({ enabled: z.boolean().default(true), mbps: z.number().positive().max(100_000).default(20), interval: duration.default(parseDuration(DEFAULT_SCRUB_INTERVAL)) }).prefault({}),
   journal: z.strictObject({ maxEntries: count(1_000_000) }).prefault({}),
   throttles: z.strictObject({ repairTasks: count(2), repairMBps: z.number().positive().default(100), peerStreams: count(4) }).prefault({}),
   metrics: z.strictObject({ listen: hostPort.optional() }).prefault({}),
@@ -211,6 +215,7 @@ export function parseAgentConfig(source: string, file: string): AgentConfig {
       insecure: c.coordinator.insecure,
     },
     debris: { retentionMs: c.debris.retention },
+    scrub: { enabled: c.scrub.enabled, mbps: c.scrub.mbps, intervalMs: c.scrub.interval },
     scan: { fullScanIntervalMs: c.scan.fullScanInterval, jitter: c.scan.jitter, workers: c.scan.workers, progress: c.scan.progress },
     watch: c.watch,
     journal: c.journal,

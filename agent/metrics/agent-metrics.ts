@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { FindingKind } from '../../shared/domain/archive-record.js';
 import type { DiskState } from '../disk/disk-check.js';
 import { coalesce } from '../../shared/metrics/coalesce.js';
+import type { ScrubStats } from '../scrub/scrub-loop.js';
 
 /** The delta journal's counters; DeltaJournal.stats() fits as is. */
 export interface JournalSummary {
@@ -50,6 +51,8 @@ export interface AgentMetricsSource {
   repair?(): Promise<RepairSummary | undefined>;
   /** Quarantine orders and the quarantine kept (DebrisDesk.stats); undefined without one. */
   debris?(): Promise<DebrisSummary | undefined>;
+  /** The background scrub (ScrubLoop.stats()); undefined when it is off. */
+  scrub?(): Promise<ScrubStats | undefined>;
 }
 
 export interface DebrisSummary {
@@ -124,9 +127,15 @@ export const AGENT_METRIC_NAMES = [
   'ecguard_agent_debris_purged_total',
   'ecguard_agent_quarantined_archives',
   'ecguard_agent_quarantined_bytes',
+  'ecguard_agent_scrub_read_bytes_total',
+  'ecguard_agent_scrub_archives_total',
+  'ecguard_agent_scrub_corrupt_archives_total',
+  'ecguard_agent_scrub_passes_total',
+  'ecguard_agent_scrub_last_pass_timestamp_seconds',
 ] as const;
 
 
+const NO_SCRUB: ScrubStats = { running: false, passes: 0, archives: 0, bytes: 0, corruptArchives: 0 };
 const NO_LINK: LinkSummary = { connected: false, connects: 0, fullInventories: 0, replays: 0 };
 
 export function agentMetrics(source: AgentMetricsSource): Registry {
@@ -248,5 +257,11 @@ export function agentMetrics(source: AgentMetricsSource): Registry {
   counter('ecguard_agent_debris_purged_total', 'Quarantined archives purged after debris.retention since the agent started.', async () => (await debris()).purged);
   gauge('ecguard_agent_quarantined_archives', 'Archives kept in quarantine on this agent\'s disks (until debris.retention).', async () => (await debris()).kept);
   gauge('ecguard_agent_quarantined_bytes', 'Bytes kept in quarantine on this agent\'s disks.', async () => (await debris()).keptBytes);
+  const scrub = coalesce(async () => (await source.scrub?.()) ?? NO_SCRUB);
+  counter('ecguard_agent_scrub_read_bytes_total', 'Stripe bytes the background scrub read and CRC-checked since the agent started.', async () => (await scrub()).bytes);
+  counter('ecguard_agent_scrub_archives_total', 'Archives the background scrub checked since the agent started.', async () => (await scrub()).archives);
+  counter('ecguard_agent_scrub_corrupt_archives_total', 'Archives the scrub found corrupt or unreadable stripes in since the agent started (each is a corruption.found event).', async () => (await scrub()).corruptArchives);
+  counter('ecguard_agent_scrub_passes_total', 'Scrub passes over every disk finished since the agent started.', async () => (await scrub()).passes);
+  gauge('ecguard_agent_scrub_last_pass_timestamp_seconds', 'When the last complete scrub pass ended (0: none yet, as far as the state directory knows).', async () => ((await scrub()).lastPassDoneAt ?? 0) / 1000);
   return registry;
 }

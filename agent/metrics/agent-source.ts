@@ -4,10 +4,11 @@ import type { AgentRuntime, FullScanReport } from '../agent-runtime.js';
 import type { DiskState } from '../disk/disk-check.js';
 import type { CoordinatorLink } from '../session/coordinator-link.js';
 import type { RepairEndpoint } from '../repair/repair-endpoint.js';
+import type { ScrubLoop } from '../scrub/scrub-loop.js';
 import type { DebrisDesk } from '../debris/debris-desk.js';
 import type { AgentMetricsSource, FullScanSummary } from './agent-metrics.js';
 
-export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined, repair?: RepairEndpoint, debris?: DebrisDesk): AgentMetricsSource {
+export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink | undefined, repair?: RepairEndpoint, debris?: DebrisDesk, scrub?: ScrubLoop): AgentMetricsSource {
   let last: FullScanSummary | undefined;
   runtime.on('scan', (r: FullScanReport) => {
     last = { records: r.records, elapsedMs: r.elapsedMs, finishedAtMs: Date.now() };
@@ -33,6 +34,7 @@ export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink 
       return { running: e.running, done: e.done, failed: e.failed, bytesRead: e.bytesRead, bytesWritten: e.bytesWritten, servedBytes: st.bytesServed, activeReads: st.activeReads, waitingReads: st.waitingReads };
     },
     debris: async () => (debris ? { ...debris.stats } : undefined),
+    scrub: async () => scrub?.stats(),
     coordinatorLink: async () => (link ? { connected: link.connected, connects: link.stats.connects, fullInventories: link.stats.fullInventories, replays: link.stats.replays } : undefined),
   };
 }

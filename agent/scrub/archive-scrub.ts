@@ -12,18 +12,10 @@ import { errnoCode, errorText } from '../../shared/errors.js';
 import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
 import type { ZipDirectory } from '../../shared/xrdec/zip-directory.js';
+import type { ScrubbedEntryProblem } from '../../shared/domain/scrub-finding.js';
 
-export interface ScrubbedEntryProblem {
-  readonly name: string;
-  readonly block?: number;
-  readonly stripe?: number;
-  /** crc-mismatch: the bytes read do not have the recorded CRC; unreadable: the read failed. */
-  readonly kind: 'crc-mismatch' | 'unreadable';
-  readonly expectedCrc?: number;
-  /** The CRC the bytes had, in the archive's kind (CRC-32C when undecided). */
-  readonly foundCrc?: number;
-  readonly reason: string;
-}
+export type { ScrubbedEntryProblem };
+
 
 export interface ArchiveScrub {
   readonly path: string;

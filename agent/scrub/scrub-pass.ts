@@ -6,19 +6,14 @@ import { getAttribute } from 'fs-xattr';
 import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { checkPfn } from '../scan/pfn.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
-import { scrubArchive, type ScrubbedEntryProblem } from './archive-scrub.js';
+import type { ScrubFinding } from '../../shared/domain/scrub-finding.js';
+import { scrubArchive } from './archive-scrub.js';
 import { scrubTargets, type ScrubCursor, type WalkProblem } from './scrub-walk.js';
 
-/** An archive with corrupt or unreadable entries. */
-export interface ScrubFinding {
-  readonly diskId: string;
-  readonly dataPath: string;
+/** An archive with corrupt or unreadable entries, with where it is on this server. */
+export interface LocalScrubFinding extends ScrubFinding {
   readonly path: string;
-  /** From the data file's own Pfn, when it is safe to use. */
-  readonly lfn?: string;
   readonly crcKind?: CrcKind;
-  readonly problems: readonly ScrubbedEntryProblem[];
-  readonly at: number;
 }
 
 export interface ScrubPassProgress {
@@ -53,7 +48,7 @@ export interface ScrubPassOptions {
   readonly after?: ScrubCursor;
   readonly take?: (bytes: number) => Promise<void>;
   readonly signal?: AbortSignal;
-  readonly onFinding: (f: ScrubFinding) => void;
+  readonly onFinding: (f: LocalScrubFinding) => void;
   /** After every archive (cheap: the caller throttles what it does with it). */
   readonly onArchive?: (cursor: ScrubCursor, p: ScrubPassProgress) => void;
 }

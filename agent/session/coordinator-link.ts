@@ -19,6 +19,8 @@ import type { RepairTask, RepairThrottles } from '../../proto/gen/ecguard/v1/rep
 import type { QuarantineOrder } from '../../proto/gen/ecguard/v1/debris.js';
 import type { QuarantineResult } from '../../shared/domain/debris-order.js';
 import { quarantineResultToWire } from '../../shared/wire/debris-wire.js';
+import { scrubFindingToWire } from '../../shared/wire/scrub-wire.js';
+import type { ScrubFinding } from '../../shared/domain/scrub-finding.js';
 import { progressToWire, type ProgressReport } from '../../shared/wire/repair-wire.js';
 
 /** The agent's repair side as the session sees it (agent/repair/repair-endpoint.ts). */
@@ -54,6 +56,8 @@ const VERSION = '0.1.0';
 
 type Stream = grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>;
 
+const MAX_PENDING_SCRUB = 1000;
+
 export class CoordinatorLink {
   private readonly instanceId = randomUUID();
   private client: InstanceType<typeof AgentSessionClient> | undefined;
@@ -67,6 +71,7 @@ export class CoordinatorLink {
   private stopped = false;
   private backoffMs = 500;
   private sending: Promise<void> = Promise.resolve();
+  private readonly pendingScrub: ScrubFinding[] = [];
   /** Connection attempts and full inventories sent (counters for tests and metrics). */
   readonly stats = { connects: 0, fullInventories: 0, replays: 0, refusals: [] as string[] };
 
@@ -211,6 +216,7 @@ export class CoordinatorLink {
     this.sending = this.sending.then(() => this.replayFrom(s));
     await this.sending;
     for (const p of this.o.repair?.pendingFinals() ?? []) this.sendProgress(p);
+    this.flushScrub();
   }
 
   /** Sends every journal entry after sentSeq (replay and catch-up after an inventory). */
@@ -245,6 +251,27 @@ export class CoordinatorLink {
     const s = this.stream;
     if (!s || !this.live) return;
     this.sending = this.sending.then(() => this.write(s, { msg: { $case: 'taskProgress', value: progressToWire(p) } }));
+  }
+
+  /**
+   * An archive the scrub found corrupt stripes in. Kept until a session is live (at most
+   * MAX_PENDING_SCRUB; older ones are dropped with a warning: the agent's log and metrics keep
+   * them). A stream that breaks while one is being written loses it; the next pass finds it again.
+   */
+  sendScrubFinding(f: ScrubFinding): void {
+    if (this.pendingScrub.length >= MAX_PENDING_SCRUB) {
+      const old = this.pendingScrub.shift();
+      log.warn(`scrub finding for ${old?.diskId} ${old?.dataPath} dropped unsent: ${MAX_PENDING_SCRUB} are waiting for the coordinator`);
+    }
+    this.pendingScrub.push(f);
+    this.flushScrub();
+  }
+
+  private flushScrub(): void {
+    const s = this.stream;
+    if (!s || !this.live || this.pendingScrub.length === 0) return;
+    // Written at once, as disk events are: the disk's downgrade follows and must arrive after it.
+    for (const f of this.pendingScrub.splice(0)) void this.write(s, { msg: { $case: 'scrubFinding', value: scrubFindingToWire(f) } });
   }
 
   /** A quarantine result; dropped while disconnected (the coordinator's wait for it times out). */

@@ -94,7 +94,8 @@ export function registerAdmin(program: Command): void {
   addAdminOptions(program.command('disks').description('disks and their state')).option('--server <id>', 'only this server').action(async (f: AdminFlags & { server?: string }) => {
     const c = adminClient(f);
     const r = await call(c, c.listDisks, { ...(f.server ? { serverId: f.server } : {}) });
-    if (f.json) printJson(r);
+    // states by name, as the table shows them (the wire's enum numbers mean nothing to a script)
+    if (f.json) printJson({ disks: r.disks.map((d) => ({ ...d, ...(d.disk ? { disk: { ...d.disk, state: diskStateWire.fromWire(d.disk.state) ?? 'unknown' } } : {}) })) });
     else process.stdout.write(table(['disk', 'state', 'since', 'free', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), d.freeBytes !== undefined && d.totalBytes ? `${formatBytes(Number(d.freeBytes))} of ${formatBytes(Number(d.totalBytes))}` : '-', (d.disk?.evidence ?? []).join('; ')])));
   });
 

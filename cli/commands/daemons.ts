@@ -1,7 +1,7 @@
 // `ecguard coordinator` and `ecguard agent`: the two long-running processes.
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AgentRuntime } from '../../agent/agent-runtime.js';
 import { loadAgentConfig, resolveEcProfile } from '../../agent/config/agent-config.js';
 import { siteLayout } from '../../agent/config/site-layout.js';
@@ -27,6 +27,8 @@ import { getLogger } from '../../shared/logger.js';
 import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js';
 import { ProfileMap } from '../../coordinator/profile-map.js';
 import { DebrisDesk } from '../../agent/debris/debris-desk.js';
+import { ScrubLoop } from '../../agent/scrub/scrub-loop.js';
+import { getCodec } from '../../shared/codec/index.js';
 import { EXIT } from '../exit-codes.js';
 
 const log = getLogger('cli');
@@ -279,10 +281,25 @@ export function registerDaemons(program: Command): void {
       repair.bind((p) => link.sendProgress(p));
       debris.bind((r) => link.sendQuarantineResult(r));
       link.start();
-      const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link, repair, debris)), cfg.metrics.listen) : undefined;
+      // Background CRC check: a corrupt stripe is reported and its disk downgraded (no new placements there).
+      const scrub = cfg.scrub.enabled
+        ? new ScrubLoop({
+          disks: () => layout.disks.filter((d) => ['online', 'downgraded'].includes(runtime.diskHealth().find((h) => h.diskId === d.diskId)?.state ?? '')),
+          exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}), codec: getCodec(),
+          mbps: cfg.scrub.mbps, intervalMs: cfg.scrub.intervalMs, stateFile: join(cfg.stateDir, 'scrub-state.json'),
+          onFinding: (x) => {
+            link.sendScrubFinding(x);
+            const n = x.problems.length;
+            runtime.downgradeDisk(x.diskId, [`scrub: ${n} corrupt or unreadable stripe entr${n === 1 ? 'y' : 'ies'} in ${x.dataPath}${x.lfn ? ` (${x.lfn})` : ''}`]);
+          },
+        })
+        : undefined;
+      scrub?.start();
+      const metrics = cfg.metrics.listen ? await startMetricsServer(agentMetrics(agentMetricsSource(runtime, link, repair, debris, scrub)), cfg.metrics.listen) : undefined;
       log.info(`agent ${layout.serverId}: ${layout.disks.length} disk(s), ${runtime.inventory.size} archives, reporting to ${cfg.coordinator.address}`);
       onSignals(async () => {
         await metrics?.close();
+        await scrub?.stop();
         await repair.stop();
         debris.stop();
         link.stop();

@@ -3,7 +3,7 @@
 // Exit 1 when an archive has a corrupt or unreadable entry; the LFNs listed are the files to
 // repair. The agent runs the same pass in the background (agent config `scrub:`).
 import type { Command } from 'commander';
-import { runScrubPass, type ScrubFinding, type ScrubPassSummary } from '../../agent/scrub/scrub-pass.js';
+import { runScrubPass, type LocalScrubFinding as ScrubFinding, type ScrubPassSummary } from '../../agent/scrub/scrub-pass.js';
 import { getCodec } from '../../shared/codec/index.js';
 import { TokenBucket } from '../../shared/throttle/token-bucket.js';
 import { EXIT } from '../exit-codes.js';

@@ -30,6 +30,8 @@ const INDICATOR_SEVERITY: Record<IndicatorChange['indicator'], 'warning' | 'crit
 export class EventRecorder {
 
   private readonly announcedDebris = new Set<string>();
+  /** Corrupt stripes reported per disk in this run (the disk.downgraded event says how many). */
+  private readonly corruptStripes = new Map<string, number>();
   /** Changes are held while anything is: a file's events then stay in order across a release. */
   private backlog: boolean;
   private release: Promise<number> | undefined;
@@ -76,12 +78,26 @@ export class EventRecorder {
     else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
   }
 
-  corruptionFound(lfn: string, found: readonly CorruptSource[]): void {
+  /** Counted for the disk.downgraded event; a scrub finding is counted as it arrives, before its LFN is looked up. */
+  countCorruptStripes(diskId: string, n: number): void {
+    this.corruptStripes.set(diskId, (this.corruptStripes.get(diskId) ?? 0) + n);
+  }
+
+  /**
+   * Stripes whose bytes do not match their CRC: found by a repair reading its sources, or by the
+   * holder's scrub. `lfn` is undefined when neither the catalog nor the archive's Pfn names it.
+   */
+  corruptionFound(lfn: string | undefined, found: readonly CorruptSource[], detectedBy: 'repair' | 'scrub' = 'repair'): void {
     this.write(found.flatMap((c) => {
-      const first = c.entries.slice(0, 3).map((e) => `block ${e.block}, stripe ${e.stripe}`).join('; ');
-      return this.safeMake(this.cluster, 'corruption.found', { lfn, serverId: c.serverId, diskId: c.diskId },
-        `a repair found ${c.entries.length} stripe(s) of ${lfn} on ${c.diskId} with a CRC that does not match (${first}${c.entries.length > 3 ? '; …' : ''}): the disk may be failing`,
-        { dataPath: c.dataPath, detectedBy: 'repair', entries: c.entries.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe, ...(e.expectedCrc !== undefined ? { expectedCrc: crcHex(e.expectedCrc) } : {}), ...(e.foundCrc !== undefined ? { actualCrc: crcHex(e.foundCrc) } : {}) })) }) ?? [];
+      const named = c.entries;
+      if (named.length === 0) return [];
+      if (detectedBy === 'repair') this.countCorruptStripes(c.diskId, named.length);
+      const first = named.slice(0, 3).map((e) => `block ${e.block}, stripe ${e.stripe}`).join('; ');
+      const what = lfn ?? `the archive ${c.dataPath}`;
+      const by = detectedBy === 'scrub' ? 'the scrub of its disk' : 'a repair';
+      return this.safeMake(this.cluster, 'corruption.found', { ...(lfn ? { lfn } : {}), serverId: c.serverId, diskId: c.diskId },
+        `${by} found ${named.length} stripe(s) of ${what} on ${c.diskId} with a CRC that does not match (${first}${named.length > 3 ? '; …' : ''}): the disk may be failing`,
+        { dataPath: c.dataPath, detectedBy, entries: named.slice(0, 1000).map((e) => ({ block: e.block, stripe: e.stripe, ...(e.expectedCrc !== undefined ? { expectedCrc: crcHex(e.expectedCrc) } : {}), ...(e.foundCrc !== undefined ? { actualCrc: crcHex(e.foundCrc) } : {}) })) }) ?? [];
     }));
   }
 
@@ -188,7 +204,7 @@ export class EventRecorder {
       events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}${first}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, ...(prev ? { previousState: prev.state } : {}), error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
     }
     if (prev && prev.state !== next.state && next.state === 'downgraded') {
-      events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: 0, by: 'corruption' }));
+      events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: this.corruptStripes.get(next.diskId) ?? 0, by: 'corruption' }));
     }
     this.write(events.filter((e): e is EcguardEvent => e !== undefined));
   }

@@ -14,6 +14,7 @@ import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js'
 import { deltaFromWire, diskFromWire, profileFromWire } from '../../shared/wire/session-wire.js';
 import { progressFromWire } from '../../shared/wire/repair-wire.js';
 import { quarantineOrderToWire, quarantineResultFromWire } from '../../shared/wire/debris-wire.js';
+import { scrubFindingFromWire } from '../../shared/wire/scrub-wire.js';
 import type { QuarantineOrder } from '../../shared/domain/debris-order.js';
 import type { RepairTask, RepairThrottles, TaskProgress } from '../../proto/gen/ecguard/v1/repair.js';
 import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
@@ -141,6 +142,16 @@ export class AgentSession implements SessionHandle {
         }
         this.ctx.quarantineResult(this.serverId, r);
         return;
+      }
+      case 'scrubFinding': {
+        if (this.phase === 'hello') return this.fail('PROTOCOL', 'scrub finding before Hello');
+        let f;
+        try {
+          f = scrubFindingFromWire(m.msg.value);
+        } catch (err) {
+          return this.fail('BAD_MESSAGE', errorText(err));
+        }
+        return this.ctx.scrubFinding(this.serverId, f);
       }
     }
   }

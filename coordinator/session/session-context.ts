@@ -8,6 +8,7 @@ import type { SessionHandle, SessionRegistry } from './session-registry.js';
 import type { ProgressReport } from '../../shared/wire/repair-wire.js';
 import type { DiskSpaceReport } from '../disk-space.js';
 import type { QuarantineResult } from '../../shared/domain/debris-order.js';
+import type { ScrubFinding } from '../../shared/domain/scrub-finding.js';
 
 export interface SessionContext {
   readonly store: CatalogStore;
@@ -38,4 +39,6 @@ export interface SessionContext {
   diskSpace(serverId: string, reports: readonly DiskSpaceReport[]): void;
   /** A holder's answer to a quarantine order. */
   quarantineResult(serverId: string, r: QuarantineResult): void;
+  /** An archive the holder's scrub found corrupt stripes in. */
+  scrubFinding(serverId: string, f: ScrubFinding): Promise<void>;
 }

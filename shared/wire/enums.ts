@@ -5,9 +5,11 @@ import type { ParseStatus, } from '../domain/archive-record.js';
 import type { BadEntryKind } from '../domain/bad-source-entry.js';
 import type { QuarantineOutcome } from '../domain/debris-order.js';
 import type { RemoveCause } from '../domain/delta.js';
+import type { ScrubbedEntryProblem } from '../domain/scrub-finding.js';
 import type { XattrNamespace } from '../xrdec/xattrs.js';
 import { BadEntryKind as WBad } from '../../proto/gen/ecguard/v1/repair.js';
 import { QuarantineOutcome as WQuar } from '../../proto/gen/ecguard/v1/debris.js';
+import { ScrubProblem as WScrub } from '../../proto/gen/ecguard/v1/scrub.js';
 import { CrcKind as WCrc, DiskState as WDisk, ParseStatus as WParse, RemoveCause as WCause, XattrNamespace as WNs } from '../../proto/gen/ecguard/v1/types.js';
 
 export type DiskStateName = 'online' | 'missing' | 'failed' | 'downgraded';
@@ -41,3 +43,5 @@ export const badEntryKindWire = twoWay<BadEntryKind>([
 export const quarantineOutcomeWire = twoWay<QuarantineOutcome>([
   ['quarantined', WQuar.QUARANTINE_OUTCOME_QUARANTINED], ['refused', WQuar.QUARANTINE_OUTCOME_REFUSED], ['failed', WQuar.QUARANTINE_OUTCOME_FAILED],
 ]);
+
+export const scrubProblemWire = twoWay<ScrubbedEntryProblem['kind']>([['crc-mismatch', WScrub.SCRUB_PROBLEM_CRC_MISMATCH], ['unreadable', WScrub.SCRUB_PROBLEM_UNREADABLE]]);

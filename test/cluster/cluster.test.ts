@@ -2,7 +2,7 @@
 // each agent with its own namespace and two disks, 300+ XrdEc objects (8+2 and 4+2, 0 bytes to
 // several blocks). Failures are real: directories vanish, processes are killed with -9.
 import assert from 'node:assert/strict';
-import { renameSync, unlinkSync, rmSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { renameSync, unlinkSync, rmSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
@@ -10,6 +10,7 @@ import type { ListDebrisReply, ListFilesReply, ListServersReply, QuarantineDebri
 import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { hasDaemonNodeFlags } from '../../shared/daemon-node-flags.js';
 import { clientCredentials } from '../../shared/tls/tls-identity.js';
+import { readZipDirectoryFile } from '../../shared/xrdec/archive-io.js';
 
 const P82 = { nbData: 8, nbParity: 2, chunkSize: 4096 };
 const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
@@ -49,7 +50,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
 
   before(async () => {
     // Detection is watched here without repair racing it (repair has its own cluster test).
-    cluster = new LocalCluster({ servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '4s', extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--no-repair-auto'] });
+    cluster = new LocalCluster({ servers: 12, profile: P82, tls: true, heartbeat: '300ms', downAfter: '4s', extraCoordinatorArgs: ['--profile', '/data/ec42/=4+2:4096', '--no-repair-auto'], scrub: { mbps: 1000, interval: '2s' } });
     files = [];
     const sizes = [0, 1, 4095, 4096, 20_000, 32_768, 32_769, 100_000];
     for (let i = 0; i < 200; i++) files.push(cluster.placeFile(`/data/ec82/f${i}`, sizes[i % sizes.length] as number, { first: i % 12, crc32c: i % 3 === 0 }));
@@ -234,6 +235,38 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.equal(statSync(leftover).ino, ino, 'restored in place');
     assert.equal(readlinkSync(link), leftover, 'and its symlink');
     await until('debris again once restored', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris'));
+  });
+
+  it('a bit flipped in an archive: the holder\'s scrub reports corruption.found with the stripe, and downgrades the disk', async () => {
+    const site = cluster.sites[7];
+    const diskPath = site?.disks[1] as string;
+    const victim = files.find((f) => f.size >= 20_000 && f.paths.some((p) => p.startsWith(diskPath + '/'))) as PlacedFile;
+    assert.ok(victim, 'a file with an archive on srv07\'s second disk');
+    const path = victim.paths.find((p) => p.startsWith(diskPath + '/')) as string;
+    const entry = (await readZipDirectoryFile(path)).entries[0];
+    assert.ok(entry && entry.size > 2);
+    const bytes = readFileSync(path);
+    const dataAt = entry.lfhOffset + 30 + bytes.readUInt16LE(entry.lfhOffset + 26) + bytes.readUInt16LE(entry.lfhOffset + 28);
+    bytes[dataAt + 1] = (bytes[dataAt + 1] as number) ^ 0x01;
+    writeFileSync(path, bytes);
+    const disksNow = (): { disk?: { diskId: string; state: string } }[] => admin<{ disks: { disk?: { diskId: string; state: string } }[] }>(['disks']).disks;
+    type Ev = { subject: { lfn?: string; serverId?: string; diskId?: string }; data: { detectedBy: string; dataPath: string; entries: { block: number; stripe: number; expectedCrc?: string }[] } };
+    let ev: Ev | undefined;
+    await until('corruption.found from the scrub', () => {
+      ev = admin<{ events: Ev[] }>(['events', '--type', 'corruption.found']).events.find((e) => e.subject.lfn === victim.lfn);
+      return ev !== undefined;
+    });
+    assert.equal(ev?.subject.serverId, 'srv07');
+    assert.equal(ev?.data.detectedBy, 'scrub');
+    assert.equal(`${diskPath}/${ev?.data.dataPath ?? ''}`, path);
+    assert.deepEqual(ev?.data.entries.map((e) => [e.block, e.stripe]), [[entry.stripe?.block, entry.stripe?.stripe]]);
+    assert.equal(ev?.data.entries[0]?.expectedCrc, (entry.crc >>> 0).toString(16).padStart(8, '0'));
+    await until('the disk downgraded', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'downgraded');
+    const downgraded = admin<{ events: { subject: { diskId?: string }; data: { corruptStripes: number; by: string } }[] }>(['events', '--type', 'disk.downgraded']).events.find((e) => e.subject.diskId === ev?.subject.diskId);
+    assert.equal(downgraded?.data.by, 'corruption');
+    assert.ok((downgraded?.data.corruptStripes ?? 0) >= 1);
+    // Only that disk: srv07's other disk and every other server's stay online.
+    assert.deepEqual(disksNow().filter((d) => d.disk?.state !== 'online').map((d) => d.disk?.diskId), [ev?.subject.diskId]);
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {

@@ -55,6 +55,7 @@ describe('agent config', () => {
       scan: { fullScanIntervalMs: 21_600_000, jitter: 0.1, workers: 2, progress: false },
       watch: { enabled: true },
       debris: { retentionMs: 7 * 86_400_000 },
+      scrub: { enabled: true, mbps: 20, intervalMs: 30 * 86_400_000 },
       journal: { maxEntries: 1_000_000 },
       throttles: { repairTasks: 2, repairMBps: 100, peerStreams: 4 },
       metrics: {},
@@ -176,7 +177,7 @@ describe('agent config', () => {
     assert.deepEqual(problems(`${MINIMAL}scan:\n  fullscanInterval: 1h\n  colour: red\nlogLevel: debug\n`), [
       'agent.yaml:7: scan.fullscanInterval: unknown key; did you mean fullScanInterval?',
       'agent.yaml:8: scan.colour: unknown key (known keys here: fullScanInterval, jitter, workers, progress)',
-      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, debris, journal, throttles, metrics, stripes)',
+      'agent.yaml:9: logLevel: unknown key (known keys here: serverId, stateDir, xrootdConfig, instance, host, ecProfile, spaces, coordinator, scan, watch, debris, scrub, journal, throttles, metrics, stripes)',
     ]);
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { scrubArchive } from '../../../agent/scrub/archive-scrub.js';
-import { runScrubPass, type ScrubFinding } from '../../../agent/scrub/scrub-pass.js';
+import { runScrubPass, type LocalScrubFinding as ScrubFinding } from '../../../agent/scrub/scrub-pass.js';
 import type { ScrubCursor } from '../../../agent/scrub/scrub-walk.js';
 import { getCodec } from '../../../shared/codec/index.js';
 import { readZipDirectoryFile } from '../../../shared/xrdec/archive-io.js';

@@ -19,6 +19,7 @@ import {
 } from "@grpc/grpc-js";
 import { QuarantineOrder, QuarantineResult } from "./debris.js";
 import { RepairCancel, RepairTask, RepairThrottles, TaskProgress } from "./repair.js";
+import { ScrubFinding } from "./scrub.js";
 import {
   ArchiveRecord,
   Disk,
@@ -87,6 +88,7 @@ export interface AgentMessage {
     | { $case: "diskEvent"; value: DiskEvent }
     | { $case: "taskProgress"; value: TaskProgress }
     | { $case: "quarantineResult"; value: QuarantineResult }
+    | { $case: "scrubFinding"; value: ScrubFinding }
     | undefined;
 }
 
@@ -222,6 +224,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "quarantineResult":
         QuarantineResult.encode(message.msg.value, writer.uint32(66).fork()).join();
         break;
+      case "scrubFinding":
+        ScrubFinding.encode(message.msg.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -303,6 +308,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "quarantineResult", value: QuarantineResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.msg = { $case: "scrubFinding", value: ScrubFinding.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -341,6 +354,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "quarantineResult", value: QuarantineResult.fromJSON(object.quarantineResult) }
         : isSet(object.quarantine_result)
         ? { $case: "quarantineResult", value: QuarantineResult.fromJSON(object.quarantine_result) }
+        : isSet(object.scrubFinding)
+        ? { $case: "scrubFinding", value: ScrubFinding.fromJSON(object.scrubFinding) }
+        : isSet(object.scrub_finding)
+        ? { $case: "scrubFinding", value: ScrubFinding.fromJSON(object.scrub_finding) }
         : undefined,
     };
   },
@@ -363,6 +380,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.taskProgress = TaskProgress.toJSON(message.msg.value);
     } else if (message.msg?.$case === "quarantineResult") {
       obj.quarantineResult = QuarantineResult.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "scrubFinding") {
+      obj.scrubFinding = ScrubFinding.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -418,6 +437,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "quarantineResult": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "quarantineResult", value: QuarantineResult.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "scrubFinding": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "scrubFinding", value: ScrubFinding.fromPartial(object.msg.value) };
         }
         break;
       }
