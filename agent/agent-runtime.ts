@@ -2,13 +2,14 @@
 // live watching, and the delta journal. Streaming to the coordinator sits on top of this
 // (it listens to 'deltas' and 'disk' and reads the journal); this class knows nothing of gRPC.
 import { EventEmitter } from 'node:events';
-import { readlinkSync, statfsSync } from 'node:fs';
+import { lstatSync, readlinkSync, statfsSync } from 'node:fs';
 import { getCodec } from '../shared/codec/index.js';
 import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js';
 import type { Delta } from '../shared/domain/delta.js';
 import { faultPoint } from '../shared/fault-point.js';
 import { getLogger } from '../shared/logger.js';
 import { checkDisk, type DiskHealth, type DiskState } from './disk/disk-check.js';
+import { CorruptStore, sameArchive, type ArchiveIdentity } from './state/corrupt-store.js';
 import type { ServiceUser } from './disk/service-user.js';
 import { scanBucket } from './scan/bucket-scan.js';
 import type { DiskSpec } from './scan/disk-layout.js';
@@ -67,6 +68,8 @@ export class AgentRuntime extends EventEmitter {
   readonly journal: DeltaJournal;
   readonly inventory: Inventory;
   private readonly disks: DiskStore;
+  /** Archives the scrub found corrupt: reported unreadable until rewritten (corrupt-store.ts). */
+  private readonly corrupt: CorruptStore;
   private readonly health = new Map<string, DiskHealth>();
   private readonly watchers = new Map<string, DiskWatcher>();
   private readonly queue: ChangeQueue;
@@ -88,6 +91,7 @@ export class AgentRuntime extends EventEmitter {
     this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
     this.inventory = new Inventory(this.db);
     this.disks = new DiskStore(this.db);
+    this.corrupt = new CorruptStore(this.db);
     this.queue = new ChangeQueue((keys) => this.processChanges(keys));
   }
 
@@ -174,6 +178,33 @@ export class AgentRuntime extends EventEmitter {
     return ev;
   }
 
+  /**
+   * The scrub found corrupt stripes in this archive: from now on it is reported unreadable (the
+   * coordinator stops counting it and plans its rebuild), until it is rewritten or removed.
+   * Nothing is reported when the inventory's record is of another file than the one read.
+   */
+  archiveCorrupt(diskId: string, dataPath: string, id: ArchiveIdentity, detail: string): Delta[] {
+    this.corrupt.mark(diskId, dataPath, id, detail);
+    return this.publish(() => {
+      const rec = this.inventory.get(diskId, dataPath);
+      if (!rec || !sameArchive(id, rec)) return [];
+      const d = this.inventory.upsert(this.corrupt.overlayOne(rec));
+      return d ? [d] : [];
+    });
+  }
+
+  /** True when the data file now at this place is one the scrub found corrupt (and it was not rewritten since). */
+  isCorrupt(diskId: string, dataPath: string): boolean {
+    const spec = this.disk(diskId);
+    if (!spec) return false;
+    try {
+      const st = lstatSync(`${spec.path}/${dataPath}`);
+      return st.isFile() && this.corrupt.holds(diskId, dataPath, { inode: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+    } catch {
+      return false;
+    }
+  }
+
   private usable(diskId: string): boolean {
     const s = this.health.get(diskId)?.state;
     return s === 'online' || s === 'downgraded';
@@ -226,7 +257,7 @@ export class AgentRuntime extends EventEmitter {
     const badBuckets = new Set(r.findings.filter((f) => f.kind === 'unreadable' && f.diskId && /bucket directory/.test(f.reason)).map((f) => f.diskId));
     // Records whose namespace could not be read keep the links last known (known-links.ts).
     if (r.namespaceBlind.length > 0) log.warn(`full scan (${reason}): namespace ${r.namespaceBlind.join(', ')} could not be read: the data files keep the links last known for them`);
-    const records = keepKnownLinks(r.records, r.namespaceBlind, (d, p) => this.inventory.get(d, p));
+    const records = this.corrupt.overlay(keepKnownLinks(r.records, r.namespaceBlind, (d, p) => this.inventory.get(d, p)));
     const deltas = this.publish(() => {
       const changes: NewDelta[] = [];
       for (const d of good) {
@@ -291,7 +322,7 @@ export class AgentRuntime extends EventEmitter {
         if (!disk || !this.usable(diskId)) continue;
         if (name === undefined) {
           const res = scanBucket({ diskId, space: disk.space, spacePath: disk.path, bucketRel }, site, this.codec);
-          if (!res.error) changes.push(...this.inventory.reconcile([diskId], this.keepLinks(res.records.map((r) => this.withLink(r))), 'unlink', new Set([`${diskId}\u0000${bucketRel}`])));
+          if (!res.error) changes.push(...this.inventory.reconcile([diskId], this.corrupt.overlay(this.keepLinks(res.records.map((r) => this.withLink(r)))), 'unlink', new Set([`${diskId}\u0000${bucketRel}`])));
           continue;
         }
         const raw = readOne(`${disk.path}/${bucketRel}`, name);
@@ -302,7 +333,7 @@ export class AgentRuntime extends EventEmitter {
         }
         if (raw.error || !raw.isFile || !name.endsWith('%')) continue;
         const built = buildRecord(raw, bucketRel, { serverId: this.serverId, diskId, space: disk.space, spacePath: disk.path, exports: site.exports, codec: this.codec, ...(site.localroot !== undefined ? { localroot: site.localroot } : {}) });
-        const d = this.inventory.upsert(this.keepLinks([this.withLink(built.record)])[0] as ArchiveRecord);
+        const d = this.inventory.upsert(this.corrupt.overlayOne(this.keepLinks([this.withLink(built.record)])[0] as ArchiveRecord));
         if (d) changes.push(d);
       }
       return changes;

@@ -57,6 +57,7 @@ export class RepairEndpoint implements LinkRepair {
         return spec && h ? { diskId: id, path: spec.path, space: spec.space, state: h.state } : undefined;
       },
       linkFor: (lfn) => linkPlace(o.layout, lfn),
+      corruptArchive: (diskId, dataPath) => o.runtime.isCorrupt(diskId, dataPath),
       codec: getCodec(),
       ...(o.dataFileAddress ? { xrootdServer: o.dataFileAddress } : {}),
     };

@@ -13,6 +13,7 @@ import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
 import type { ZipDirectory } from '../../shared/xrdec/zip-directory.js';
 import type { ScrubbedEntryProblem } from '../../shared/domain/scrub-finding.js';
+import type { ArchiveIdentity } from '../state/corrupt-store.js';
 
 export type { ScrubbedEntryProblem };
 
@@ -26,6 +27,8 @@ export interface ArchiveScrub {
   readonly crcKind?: CrcKind;
   readonly mixedCrcKinds: boolean;
   readonly problems: readonly ScrubbedEntryProblem[];
+  /** The file that was read (fstat of the open descriptor): what a finding is about. */
+  readonly identity?: ArchiveIdentity;
   /** Set when the archive as a whole could not be read (open, or its directory): nothing was checked. */
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -47,6 +50,8 @@ export async function scrubArchive(path: string, codec: ErasureCodec, o: Archive
     return { path, entries: 0, bytes: 0, mixedCrcKinds: false, problems: [], error: { code: errnoCode(err) ?? 'EIO', message: errorText(err) } };
   }
   try {
+    const st = await fh.stat();
+    const identity: ArchiveIdentity = { inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
     let dir: ZipDirectory;
     try {
       dir = await readZipDirectory(fh);
@@ -92,7 +97,7 @@ export async function scrubArchive(path: string, codec: ErasureCodec, o: Archive
       }
     }
     const kind = kinds.size === 1 ? [...kinds][0] : undefined;
-    return { path, entries, bytes, ...(kind ? { crcKind: kind } : {}), mixedCrcKinds: kinds.size > 1, problems };
+    return { path, entries, bytes, ...(kind ? { crcKind: kind } : {}), mixedCrcKinds: kinds.size > 1, problems, identity };
   } finally {
     await fh.close().catch(() => undefined);
   }

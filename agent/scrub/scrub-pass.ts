@@ -7,6 +7,7 @@ import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { checkPfn } from '../scan/pfn.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import type { ScrubFinding } from '../../shared/domain/scrub-finding.js';
+import type { ArchiveIdentity } from '../state/corrupt-store.js';
 import { scrubArchive } from './archive-scrub.js';
 import { scrubTargets, type ScrubCursor, type WalkProblem } from './scrub-walk.js';
 
@@ -14,6 +15,8 @@ import { scrubTargets, type ScrubCursor, type WalkProblem } from './scrub-walk.j
 export interface LocalScrubFinding extends ScrubFinding {
   readonly path: string;
   readonly crcKind?: CrcKind;
+  /** The file that was read (inode, size, mtime). */
+  readonly identity?: ArchiveIdentity;
 }
 
 export interface ScrubPassProgress {
@@ -87,7 +90,7 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
         if (r.problems.length > 0) {
           corruptArchives++;
           const lfn = await lfnOf(t.path, o.localroot, o.exports);
-          o.onFinding({ diskId, dataPath: t.dataPath, path: t.path, ...(lfn ? { lfn } : {}), ...(r.crcKind ? { crcKind: r.crcKind } : {}), problems: r.problems, at: Date.now() });
+          o.onFinding({ diskId, dataPath: t.dataPath, path: t.path, ...(lfn ? { lfn } : {}), ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(r.identity ? { identity: r.identity } : {}), problems: r.problems, at: Date.now() });
         }
       }
       o.onArchive?.(cursor, { diskId, archives, bytes, corruptArchives });

@@ -126,6 +126,7 @@ export class CoordinatorLink {
       serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
       disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION, stripesAddress: this.o.repair?.stripesAddress ?? '', runningTasks: this.o.repair?.runningTasks() ?? [],
     } } });
+    this.flushScrub(); // found while disconnected
   }
 
   private dropped(s: Stream): void {
@@ -254,7 +255,7 @@ export class CoordinatorLink {
   }
 
   /**
-   * An archive the scrub found corrupt stripes in. Kept until a session is live (at most
+   * An archive the scrub found corrupt stripes in. Kept until a stream is open (at most
    * MAX_PENDING_SCRUB; older ones are dropped with a warning: the agent's log and metrics keep
    * them). A stream that breaks while one is being written loses it; the next pass finds it again.
    */
@@ -269,8 +270,9 @@ export class CoordinatorLink {
 
   private flushScrub(): void {
     const s = this.stream;
-    if (!s || !this.live || this.pendingScrub.length === 0) return;
-    // Written at once, as disk events are: the disk's downgrade follows and must arrive after it.
+    if (!s || this.pendingScrub.length === 0) return;
+    // Written at once, as disk events are (also during an inventory: Hello went first on every
+    // stream): the disk's downgrade follows and must arrive after it.
     for (const f of this.pendingScrub.splice(0)) void this.write(s, { msg: { $case: 'scrubFinding', value: scrubFindingToWire(f) } });
   }
 

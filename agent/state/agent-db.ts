@@ -1,5 +1,6 @@
 // The agent's local state in one SQLite file (better-sqlite3, WAL): the delta journal, the last
-// inventory (so a restart reports only what changed) and known disks.
+// inventory (so a restart reports only what changed), known disks, and archives the scrub
+// found corrupt.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,14 @@ CREATE TABLE IF NOT EXISTS disks (
   state TEXT NOT NULL,
   since INTEGER NOT NULL,
   evidence TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS corrupt_archives (
+  key TEXT PRIMARY KEY,
+  inode REAL NOT NULL,
+  size REAL NOT NULL,
+  mtime_ms REAL NOT NULL,
+  detail TEXT NOT NULL,
+  at INTEGER NOT NULL
 );
 `;
 

@@ -48,7 +48,7 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
     diskPath: disk.path, space: disk.space, linkPath: ns.linkPath, namespaceRoot: ns.namespaceRoot, taskId: h.taskId, slot: h.slot,
     version: { strpverText: h.strpverText, filesizeText: h.filesizeText }, xattrNamespace: h.xattrNamespace,
     ...(ctx.xrootdServer ? { server: ctx.xrootdServer } : {}),
-    ...(h.replaceLinkOfDisk ? deadDiskLink(ctx, h.replaceLinkOfDisk) : {}),
+    ...(h.replaceLinkOfDisk ? deadDiskLink(ctx, h.replaceLinkOfDisk, ns.linkPath) : {}),
     ...(h.directoryDigest ? { directoryDigest: h.directoryDigest } : {}),
   };
   const info = (path: string, size: number, linked: boolean, alreadyPlaced: boolean): PlacedInfo =>
@@ -141,11 +141,14 @@ function placedBefore(t: PlaceTarget, rec: PlacedRecord, disk: StripesDisk): { p
   return { path: rec.path, size, linked };
 }
 
-// Re-checked here, right before placing: only a disk that is still failed or missing lends its links.
-function deadDiskLink(ctx: StripesContext, diskId: string): { replaceLinkInto?: string } {
+// Re-checked here, right before placing: only a disk that is still failed or missing lends its
+// links, or a readable one whose archive the link points at is one the scrub found corrupt.
+function deadDiskLink(ctx: StripesContext, diskId: string, linkPath: string): { replaceLinkInto?: string } {
   const dead = ctx.disk(diskId);
   if (dead === undefined) throw new EcguardError('UNKNOWN_DISK', `server ${ctx.serverId} has no disk ${JSON.stringify(diskId.slice(0, 200))} (replace_link_of_disk)`);
   if (dead.state === 'failed' || dead.state === 'missing') return { replaceLinkInto: dead.path };
+  const pointsAt = linkTargetIn(linkPath, dead.path);
+  if (pointsAt !== undefined && ctx.corruptArchive?.(diskId, pointsAt) === true) return { replaceLinkInto: dead.path };
   log.info(`disk ${diskId} is ${dead.state} again: its namespace links are not replaced`);
   return {};
 }
@@ -223,4 +226,15 @@ export function remotePlacementSink(client: StripesClient, serverId: string, h: 
       if (!settled) call.cancel();
     },
   };
+}
+
+/** Where the symlink points, relative to `diskPath`, when it is a symlink into that disk. */
+function linkTargetIn(linkPath: string, diskPath: string): string | undefined {
+  try {
+    const t = readlinkSync(linkPath);
+    const root = diskPath.replace(/\/+$/, '') + '/';
+    return t.startsWith(root) && !t.slice(root.length).split('/').includes('..') ? t.slice(root.length) : undefined;
+  } catch {
+    return undefined;
+  }
 }

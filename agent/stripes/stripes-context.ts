@@ -29,4 +29,6 @@ export interface StripesContext {
   /** This server's xrootd address, for new data file names (placer default otherwise). */
   readonly xrootdServer?: { readonly ipv4: readonly [number, number, number, number]; readonly port: number };
   readonly codec: ErasureCodec;
+  /** The data file is one this server's scrub found corrupt: a repair may take over its namespace link. */
+  corruptArchive?(diskId: string, dataPath: string): boolean;
 }

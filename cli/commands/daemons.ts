@@ -28,6 +28,7 @@ import { DURATION_HINT, tryParseDuration } from '../../shared/config/duration.js
 import { ProfileMap } from '../../coordinator/profile-map.js';
 import { DebrisDesk } from '../../agent/debris/debris-desk.js';
 import { ScrubLoop } from '../../agent/scrub/scrub-loop.js';
+import { reactToScrubFinding } from '../../agent/scrub/scrub-reaction.js';
 import { getCodec } from '../../shared/codec/index.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -287,11 +288,11 @@ export function registerDaemons(program: Command): void {
           disks: () => layout.disks.filter((d) => ['online', 'downgraded'].includes(runtime.diskHealth().find((h) => h.diskId === d.diskId)?.state ?? '')),
           exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}), codec: getCodec(),
           mbps: cfg.scrub.mbps, intervalMs: cfg.scrub.intervalMs, stateFile: join(cfg.stateDir, 'scrub-state.json'),
-          onFinding: (x) => {
-            link.sendScrubFinding(x);
-            const n = x.problems.length;
-            runtime.downgradeDisk(x.diskId, [`scrub: ${n} corrupt or unreadable stripe entr${n === 1 ? 'y' : 'ies'} in ${x.dataPath}${x.lfn ? ` (${x.lfn})` : ''}`]);
-          },
+          onFinding: (x) => reactToScrubFinding({
+            sendScrubFinding: (f) => link.sendScrubFinding(f),
+            archiveCorrupt: (...a) => runtime.archiveCorrupt(...a),
+            downgradeDisk: (...a) => runtime.downgradeDisk(...a),
+          }, x),
         })
         : undefined;
       scrub?.start();

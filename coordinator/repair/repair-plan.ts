@@ -81,6 +81,14 @@ export function planRepair(i: PlanInput): PlanDecision {
     else if (srv.state === 'down') inGrace.push({ a, until: srv.since });
     else avail.push(a);
   }
+  // An archive its holder reports unreadable (its scrub found corrupt stripes): rebuilt as one on
+  // a failed disk is, on that server's other disk with the link replaced, so each server still
+  // holds one archive of the file where readers look for it.
+  for (const a of i.archives) {
+    if (a.parseStatus !== 'unreadable' || a.strpver !== latest || i.replaced?.has(archiveKeyOf(a)) || i.server(a.serverId)?.state !== 'up') continue;
+    if ([...avail, ...lost.map((l) => l.archive)].some((x) => x.serverId === a.serverId)) continue;
+    lost.push({ archive: a, why: `archive on ${a.diskId} unreadable (${(a.parseError ?? 'no detail').slice(0, 200)})`, sameServer: a.serverId, diskId: a.diskId });
+  }
   const cov = availCov();
   if (cov < n) {
     return { kind: 'impossible', reason: `only ${cov} of the ${n} stripes needed per block are on up servers and usable disks${inGrace.length ? ` (${inGrace.length} archive(s) on down servers)` : ''}: wait for servers to return` };

@@ -11,6 +11,9 @@ import { AgentSessionClient, type CoordinatorMessage } from '../../proto/gen/ecg
 import { hasDaemonNodeFlags } from '../../shared/daemon-node-flags.js';
 import { clientCredentials } from '../../shared/tls/tls-identity.js';
 import { readZipDirectoryFile } from '../../shared/xrdec/archive-io.js';
+import { scrubArchive } from '../../agent/scrub/archive-scrub.js';
+import { getCodec } from '../../shared/codec/index.js';
+import { createHash } from 'node:crypto';
 
 const P82 = { nbData: 8, nbParity: 2, chunkSize: 4096 };
 const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
@@ -237,7 +240,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     await until('debris again once restored', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris'));
   });
 
-  it('a bit flipped in an archive: the holder\'s scrub reports corruption.found with the stripe, and downgrades the disk', async () => {
+  it('a bit flipped in an archive: the holder\'s scrub reports corruption.found with the stripe, downgrades the disk, and the file is degraded with its rebuild planned on that server\'s other disk', async () => {
     const site = cluster.sites[7];
     const diskPath = site?.disks[1] as string;
     const victim = files.find((f) => f.size >= 20_000 && f.paths.some((p) => p.startsWith(diskPath + '/'))) as PlacedFile;
@@ -262,11 +265,40 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.deepEqual(ev?.data.entries.map((e) => [e.block, e.stripe]), [[entry.stripe?.block, entry.stripe?.stripe]]);
     assert.equal(ev?.data.entries[0]?.expectedCrc, (entry.crc >>> 0).toString(16).padStart(8, '0'));
     await until('the disk downgraded', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'downgraded');
-    const downgraded = admin<{ events: { subject: { diskId?: string }; data: { corruptStripes: number; by: string } }[] }>(['events', '--type', 'disk.downgraded']).events.find((e) => e.subject.diskId === ev?.subject.diskId);
+    type Down = { subject: { diskId?: string }; data: { corruptStripes: number; by: string } };
+    let downgraded: Down | undefined;
+    await until('the disk.downgraded event', () => {
+      downgraded = admin<{ events: Down[] }>(['events', '--type', 'disk.downgraded']).events.find((e) => e.subject.diskId === ev?.subject.diskId);
+      return downgraded !== undefined;
+    });
     assert.equal(downgraded?.data.by, 'corruption');
     assert.ok((downgraded?.data.corruptStripes ?? 0) >= 1);
     // Only that disk: srv07's other disk and every other server's stay online.
     assert.deepEqual(disksNow().filter((d) => d.disk?.state !== 'online').map((d) => d.disk?.diskId), [ev?.subject.diskId]);
+    // The archive no longer counts: the file is degraded, and its rebuild is planned.
+    await until('the file degraded', () => admin<ListFilesReply>(['files', '--state', 'degraded']).files.some((f) => f.lfn === victim.lfn));
+    const plan = admin<{ plans: { lfn: string; decision: string; reason: string; sources: string[]; targets: string[] }[] }>(['repair', 'run', '--file', victim.lfn, '--dry-run']).plans.find((p) => p.lfn === victim.lfn);
+    assert.equal(plan?.decision, 'planned');
+    assert.equal(plan?.targets.length, 1);
+    assert.ok(!plan?.sources.some((x) => x.includes(path.slice(diskPath.length + 1))), `the damaged archive is no source: ${plan?.sources.join(', ')}`);
+    // as for a failed disk: srv07's other disk, where readers look for that archive (its link is replaced)
+    assert.deepEqual(plan?.targets, [`srv07:${site?.disks[0] ?? ''} (slot 0)`]);
+    assert.match(plan?.reason ?? '', /unreadable \(scrub: 1 corrupt or unreadable stripe entry/);
+
+    // Repaired: a new archive on srv07's other disk, the file's link moved to it, its entries those
+    // of the damaged one and every CRC right; the damaged archive itself is left as it is.
+    const link = readlinkSync(`${site?.localroot ?? ''}${victim.lfn}`);
+    assert.equal(link, path, 'premise: srv07 links the damaged archive');
+    const damaged = createHash('sha256').update(readFileSync(path)).digest('hex');
+    admin(['repair', 'run', '--file', victim.lfn]);
+    await until('the file healthy again', () => admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.find((f) => f.lfn === victim.lfn)?.state === 'healthy', 60_000);
+    const rebuilt = readlinkSync(`${site?.localroot ?? ''}${victim.lfn}`);
+    assert.ok(rebuilt.startsWith(`${site?.disks[0] ?? ''}/`), `the link now points at ${rebuilt}`);
+    const r = await scrubArchive(rebuilt, getCodec());
+    assert.deepEqual(r.problems, []);
+    const names = (p: string): Promise<string[]> => readZipDirectoryFile(p).then((d) => d.entries.map((e) => `${e.name}:${e.size}:${e.crc >>> 0}`));
+    assert.deepEqual(await names(rebuilt), await names(path));
+    assert.equal(createHash('sha256').update(readFileSync(path)).digest('hex'), damaged, 'the damaged archive is not touched');
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ArchiveRow, DiskState } from '../../coordinator/catalog/catalog-types.js';
 import { planRepair, type PlanInput, type ServerView } from '../../coordinator/repair/repair-plan.js';
+import { archiveKeyOf } from '../../coordinator/health/health-engine.js';
 import type { PlacementView } from '../../coordinator/repair/target-placement.js';
 import { archive as catalogArchive } from './catalog/catalog-fixtures.js';
 
@@ -54,6 +55,21 @@ describe('repair planner', () => {
     assert.equal(d.plan.sources.length, 5);
     assert.ok(!d.plan.sources.some((s) => s.serverId === 's2'));
     assert.equal(d.redundancy, 1);
+  });
+
+  it('an archive its holder reports unreadable (scrub): rebuilt on that server\'s other disk, replacing its link; never read', () => {
+    const w = world({ servers: 8 });
+    const archives = w.archives.map((a) => (a.serverId === 's3' ? { ...a, parseStatus: 'unreadable' as const, parseError: 'scrub: 1 corrupt or unreadable stripe entry' } : a));
+    const d = planRepair({ ...w, archives, disk: (id) => ({ state: id === 's3:/data/disk0' ? 'downgraded' : 'online', serverId: id.split(':')[0] as string }) });
+    assert.equal(d.kind, 'plan');
+    if (d.kind !== 'plan') return;
+    assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's3', diskId: 's3:/data/disk1', replaceLinkOfDisk: 's3:/data/disk0' }]);
+    assert.ok(!d.plan.sources.some((x) => x.serverId === 's3'));
+    assert.match(d.reason, /unreadable \(scrub: 1 corrupt/);
+    // once an earlier repair replaced it, it asks for nothing more
+    const replaced = new Map([[archiveKeyOf(archives[3] as ArchiveRow), 't1']]);
+    const after = planRepair({ ...w, archives, replaced });
+    assert.notEqual(after.kind === 'plan' ? after.plan.targets[0]?.serverId : undefined, 's3');
   });
 
   describe('an object with .mt files (each archive tied to its server)', () => {
