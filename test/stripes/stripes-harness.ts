@@ -15,14 +15,19 @@ import type { FakeSite } from '../helpers/fake-site.js';
 export interface SiteContext extends StripesContext {
   /** diskId → state (default online). */
   readonly states: Map<string, DiskStateName>;
+  /** `diskId\0dataPath` of archives a scrub found corrupt. */
+  readonly corrupt: Set<string>;
 }
 
 export function siteContext(site: FakeSite, codec: ErasureCodec): SiteContext {
   const states = new Map<string, DiskStateName>();
+  const corrupt = new Set<string>();
   return {
     serverId: site.serverId,
     codec,
     states,
+    corrupt,
+    corruptArchive: (diskId, dataPath) => corrupt.has(`${diskId}\0${dataPath}`),
     xrootdServer: { ipv4: [127, 0, 0, 1], port: 1094 },
     disk(diskId) {
       const d = site.disks.find((x) => x.diskId === diskId);

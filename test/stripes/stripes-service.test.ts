@@ -305,6 +305,32 @@ describe('Stripes service: two agents on loopback', function () {
       }
     });
 
+    it('takes over a link into a readable disk only when it points at an archive the scrub found corrupt', async () => {
+      const bad = disk(site1, 1);
+      const h = { ...header, taskId: 'task-corrupt', lfn: '/data/obj/rotten.dat', replaceLinkOfDisk: bad.diskId };
+      const link = `${site1.localroot}${h.lfn}`;
+      const rotten = storeArchive(site1, 1, h.lfn, obj.archives[2] as string); // linked at `link`
+      assert.equal(readlinkSync(link), join(bad.path, rotten));
+      ctx1.states.set(bad.diskId, 'downgraded');
+      try {
+        // not known corrupt: the link stays, nothing is placed
+        const refused = await refusal(place(h, rebuilt));
+        assert.equal(refused.peerCode, 'LINK_EXISTS');
+        assert.equal(readlinkSync(link), join(bad.path, rotten));
+        // another archive of that disk known corrupt does not lend this link either
+        ctx1.corrupt.add(`${bad.diskId}\0public/00/other%`);
+        assert.equal((await refusal(place({ ...h, taskId: 'task-corrupt2' }, rebuilt))).peerCode, 'LINK_EXISTS');
+        ctx1.corrupt.add(`${bad.diskId}\0${rotten}`);
+        const placed = await place({ ...h, taskId: 'task-corrupt3' }, rebuilt);
+        assert.equal(placed?.linked, true);
+        assert.equal(readlinkSync(link), join(disk(site1, 0).path, placed?.dataPath ?? ''));
+        assert.ok(statSync(join(bad.path, rotten)).isFile(), 'the corrupt archive itself stays');
+      } finally {
+        ctx1.states.delete(bad.diskId);
+        ctx1.corrupt.clear();
+      }
+    });
+
     it('an aborted stream leaves no temp file; a broken one keeps its partial archive for a retry', async () => {
       const tree = filesOf(site1);
       const h = { ...header, taskId: 'task-cancel', lfn: '/data/obj/other.dat' };
