@@ -1,10 +1,10 @@
 // `ecguard demo`: a local cluster on the embedded default — a coordinator with its SQLite
 // catalog and six agents on temp "disks", over mTLS on loopback — then a disk failure, its
 // detection, its stripe-level repair (checked with ecguard decode), an agent crash and its
-// recovery, debris left by a delete while an agent was down and its quarantine, and the
-// data-safety events on NATS JetStream.
+// recovery, debris left by a delete while an agent was down and its quarantine, a flipped bit
+// found by the scrub and repaired, and the data-safety events on NATS JetStream.
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ListDebrisReply, ListFilesReply, ListServersReply, QuarantineDebrisReply, RepairStatusReply, StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
@@ -23,7 +23,7 @@ export function registerDemo(program: Command): void {
       const say = (s: string): void => {
         if (!f.json) process.stdout.write(s + '\n');
       };
-      const cluster = new LocalCluster({ servers: 6, profile: PROFILE, tls: true, heartbeat: '500ms', downAfter: '3s', keep: f.keep === true, nats: true });
+      const cluster = new LocalCluster({ servers: 6, profile: PROFILE, tls: true, heartbeat: '500ms', downAfter: '3s', keep: f.keep === true, nats: true, scrub: { mbps: 200, interval: '2s' } });
       const summary: Record<string, unknown> = { root: cluster.root };
       const admin = <T>(args: string[]): T => {
         const r = cluster.cli([...args, '--json']);
@@ -117,10 +117,32 @@ export function registerDemo(program: Command): void {
         const moved = q.actions.find((a) => a.lfn === gone.lfn);
         say(`   ecguard debris quarantine: ${moved?.outcome ?? 'not found'} — srv03 re-checked it and moved it to ${moved?.quarantinePath ?? '?'}${moved?.linkRemoved ? ` (its symlink ${moved.linkRemoved} too)` : ''}; purged after debris.retention (7 days), \`ecguard debris restore\` undoes it`);
         summary.quarantined = moved?.outcome === 'quarantined';
+        // 8. silent corruption: one bit of a stripe flips on a disk that otherwise works
+        const failedServer = cluster.sites.indexOf(victim as (typeof cluster.sites)[number]);
+        const rot = files.find((x) => x.size >= 300_000 && !hit.includes(x) && x !== gone && x.servers.some((s) => s !== failedServer && s !== 3)) as PlacedFile;
+        const slot = rot.servers.findIndex((s) => s !== failedServer && s !== 3);
+        const rotPath = rot.paths[slot] as string;
+        const rotSite = cluster.sites[rot.servers[slot] as number];
+        flipOneBit(rotPath);
+        say(`8. Silent corruption: one bit flipped inside a stripe of ${rot.lfn} on ${rotSite?.serverId} (the disk itself works; nothing else notices)`);
+        const t2 = Date.now();
+        let found: { reason: string } | undefined;
+        await waitFor('the scrub to find it', () => (found = admin<{ events: { reason: string; subject: { lfn?: string } }[] }>(['events', '--type', 'corruption.found']).events.find((e) => e.subject.lfn === rot.lfn)) !== undefined, 60_000);
+        say(`   found by ${rotSite?.serverId}'s background scrub (CRC of every stripe entry, scrub.mbps) in ${((Date.now() - t2) / 1000).toFixed(1)} s: ${found?.reason}`);
+        await waitFor('the damaged archive rebuilt', () => {
+          try {
+            return readlinkSync(join(rotSite?.localroot ?? '', rot.lfn)) !== rotPath && admin<ListFilesReply>(['files', '--prefix', rot.lfn]).files.find((x) => x.lfn === rot.lfn)?.state === 'healthy';
+          } catch {
+            return false;
+          }
+        }, 60_000);
+        const newPath = readlinkSync(join(rotSite?.localroot ?? '', rot.lfn));
+        say(`   its disk downgraded (no new placements), the archive counted unreadable, the file degraded and repaired at once: rebuilt on ${rotSite?.serverId}'s other disk (${newPath}), the symlink moved; the damaged archive is left for an operator`);
+        summary.corruptionRepaired = true;
         const ev = admin<{ events: { type: string; reason: string; subject: Record<string, string> }[] }>(['events']).events;
         const byType = new Map<string, number>();
         for (const e of ev) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-        say(`8. Events (ecguard events; published to NATS JetStream stream ECGUARD at ${cluster.natsUrl}): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
+        say(`9. Events (ecguard events; published to NATS JetStream stream ECGUARD at ${cluster.natsUrl}): ${[...byType].map(([t, n]) => `${n} ${t}`).join(', ')}`);
         for (const e of [...new Map(ev.filter((x) => x.type !== 'file.created').map((x) => [x.type, x])).values()]) say(`   ${e.type.padEnd(14)} ${e.subject.lfn ?? e.subject.diskId ?? e.subject.serverId ?? ''}: ${e.reason}`);
         summary.events = Object.fromEntries(byType);
         if (f.json) printJson(summary);
@@ -129,4 +151,13 @@ export function registerDemo(program: Command): void {
         if (f.keep) say(`kept ${cluster.root}`);
       }
     });
+}
+
+/** Flips one bit in the middle of the first entry's data of an XrdEc archive (the demo's rot). */
+function flipOneBit(path: string): void {
+  const b = readFileSync(path);
+  // local header of entry 0 at offset 0: 30 bytes, then the name and extra field, then its data
+  const at = 30 + b.readUInt16LE(26) + b.readUInt16LE(28) + 100;
+  b[at] = (b[at] as number) ^ 0x08;
+  writeFileSync(path, b);
 }
