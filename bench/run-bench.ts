@@ -13,6 +13,7 @@ import { repairTable, runRepairBench } from './repair-bench.js';
 import { runPgBench } from './pg-bench.js';
 import { DAEMON_NODE_FLAGS, hasDaemonNodeFlags } from '../shared/daemon-node-flags.js';
 import { heapTable, runHeapBench } from './heap-bench.js';
+import { runScrubBench } from './scrub-bench.js';
 
 interface Target {
   readonly name: string;
@@ -108,6 +109,14 @@ if (want('repair')) {
     targets.push({ name: `repair ${r.profile} lost ${r.lost}: rebuild time vs raw read of the same source bytes >= 0.8 (${c.tasks} tasks in flight, the agent's default)`, met: c.ratio >= 0.8, detail: `${c.ratio.toFixed(2)} (raw ${c.rawMBps.toFixed(0)} MB/s, repair reads ${c.repairSourceMBps.toFixed(0)} MB/s); one task at a time: ${r.repairVsRaw.toFixed(2)} (raw ${r.rawMBps.toFixed(0)} MB/s, repair reads ${r.repairSourceMBps.toFixed(0)} MB/s, rebuilds ${r.rebuiltMBps.toFixed(0)} MB/s)` });
     targets.push({ name: `repair ${r.profile} lost ${r.lost}: I/O per lost archive <= (n+1)/(2n+m) of the copy procedure`, met: r.ioPerLostVsCopy <= r.ioTarget, detail: `${r.ioPerLostVsCopy.toFixed(4)}, target ${n + 1}/${2 * n + m} = ${r.ioTarget.toFixed(4)}` });
   }
+}
+
+if (want('scrub')) {
+  // The scrub's read-and-check against a plain read of the same archive files.
+  process.stderr.write('bench: scrub (every entry CRC-checked vs a plain read of the same files, tmpfs)…\n');
+  const rows = await runScrubBench({ log: (s) => process.stderr.write(`  ${s}\n`) });
+  results.scrub = rows;
+  process.stdout.write('\n== scrub ==\n' + rows.map((r) => `${r.what.padEnd(76)} ${String(r.archives).padStart(5)} archives ${(r.bytes / 1e6).toFixed(0).padStart(6)} MB ${r.seconds.toFixed(3).padStart(7)} s ${r.mbps.toFixed(0).padStart(6)} MB/s${r.vsRawRead !== undefined ? `  ${r.vsRawRead.toFixed(2)}× the plain read` : ''}`).join('\n') + '\n');
 }
 
 if (want('heap')) {
