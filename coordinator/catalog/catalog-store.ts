@@ -7,6 +7,13 @@ import type { FileState } from '../../shared/domain/file-health.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
+/** Narrows listArchiveRoles in the query itself (before its limit). */
+export interface RoleFilter {
+  readonly serverId?: string;
+  /** LFNs starting with this text. */
+  readonly lfnPrefix?: string;
+}
+
 export interface ArchiveRemoval {
   readonly diskId: string;
   readonly dataPath: string;
@@ -83,7 +90,7 @@ export interface CatalogStore {
   putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void>;
   /** Sets the roles of just these archives (one transaction); others keep theirs. */
   updateArchiveRoles(rows: readonly ArchiveRoleRow[]): Promise<void>;
-  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]>;
+  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number, filter?: RoleFilter): Promise<ArchiveRoleRow[]>;
 
   // --- tombstones (coordinator's own state)
   addTombstones(rows: readonly Tombstone[]): Promise<void>;

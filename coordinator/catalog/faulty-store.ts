@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EcguardError } from '../../shared/errors.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { RepairTaskFilter, RepairTaskRow } from '../../shared/domain/repair-task.js';
-import type { ArchiveRemoval, CatalogStore } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, RoleFilter } from './catalog-store.js';
 import type { ArchiveRoleRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
 export type StoreMethod = keyof CatalogStore;
@@ -105,7 +105,7 @@ export class FaultyCatalogStore implements CatalogStore {
   fileCounts() { return this.call('fileCounts', () => this.inner.fileCounts()); }
   putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]) { return this.call('putArchiveRoles', () => this.inner.putArchiveRoles(lfns, rows)); }
   updateArchiveRoles(rows: readonly ArchiveRoleRow[]) { return this.call('updateArchiveRoles', () => this.inner.updateArchiveRoles(rows)); }
-  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number) { return this.call('listArchiveRoles', () => this.inner.listArchiveRoles(roles, limit)); }
+  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number, filter?: RoleFilter) { return this.call('listArchiveRoles', () => this.inner.listArchiveRoles(roles, limit, filter)); }
   addTombstones(rows: readonly Tombstone[]) { return this.call('addTombstones', () => this.inner.addTombstones(rows)); }
   tombstonesFor(lfns: readonly string[]) { return this.call('tombstonesFor', () => this.inner.tombstonesFor(lfns)); }
   addReplacedArchives(rows: readonly ReplacedArchive[]) { return this.call('addReplacedArchives', () => this.inner.addReplacedArchives(rows)); }

@@ -4,6 +4,7 @@
 import type { ParseStatus } from '../../shared/domain/archive-record.js';
 import type { ArchiveRole } from '../../shared/domain/file-health.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState } from './catalog-types.js';
+import type { RoleFilter } from './catalog-store.js';
 import type { Cell, Sql } from './pg-session.js';
 import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 
@@ -58,16 +59,28 @@ export async function archiveStatesOf(sql: Sql, lfns: readonly string[]): Promis
 }
 
 /** Archives with one of these roles; a current archive is stored as role NULL (or 'current' by older writers). */
-export async function listArchiveRoles(sql: Sql, roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
+export async function listArchiveRoles(sql: Sql, roles: readonly ArchiveRoleRow['role'][], limit: number, filter: RoleFilter = {}): Promise<ArchiveRoleRow[]> {
   if (roles.length === 0) return [];
   const others = roles.filter((r) => r !== 'current');
   const where: string[] = [];
+  const params: unknown[] = [limit];
   // the role index leaves 'current' out: say so in the query when it is not asked for
-  if (others.length > 0) where.push(`(role = ANY($2::text[]) AND role <> 'current')`);
+  if (others.length > 0) {
+    params.push(others);
+    where.push(`(role = ANY($${params.length}::text[]) AND role <> 'current')`);
+  }
   if (roles.includes('current')) where.push(`(role IS NULL AND lfn IS NOT NULL) OR role = 'current'`);
-  const params: unknown[] = others.length > 0 ? [limit, others] : [limit];
+  let narrow = '';
+  if (filter.serverId !== undefined) {
+    params.push(filter.serverId);
+    narrow += ` AND server_id = $${params.length}`;
+  }
+  if (filter.lfnPrefix !== undefined) {
+    params.push(filter.lfnPrefix);
+    narrow += ` AND starts_with(lfn, $${params.length})`; // not LIKE: % and _ are ordinary characters in an LFN
+  }
   const rows = await sql.arrays(`SELECT server_id, disk_id, data_path, coalesce(lfn, '') AS lfn, coalesce(role, 'current') AS role,
       coalesce(role_reason, 'strpver ' || strpver, 'current') AS reason
-    FROM archives WHERE ${where.join(' OR ')} ORDER BY coalesce(role, 'current'), coalesce(lfn, '') LIMIT $1`, params);
+    FROM archives WHERE (${where.join(' OR ')})${narrow} ORDER BY coalesce(role, 'current'), coalesce(lfn, '') LIMIT $1`, params);
   return rows.map(([serverId, diskId, dataPath, lfn, role, reason]) => ({ serverId: serverId as string, diskId: diskId as string, dataPath: dataPath as string, lfn: lfn as string, role: role as ArchiveRole, reason: reason as string }));
 }

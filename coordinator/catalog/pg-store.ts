@@ -10,7 +10,7 @@ import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js'
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { archiveStatesOf, archivesOf, listArchiveRoles } from './pg-archive-reads.js';
 import { removeArchives, sweepOlder, upsertArchives } from './pg-archive-writer.js';
@@ -287,8 +287,8 @@ export class PgCatalogStore implements CatalogStore {
     if (last.length > 0) await sql.run(SET_ROLES, [last.map((r) => r.serverId), last.map((r) => r.diskId), last.map((r) => r.dataPath), last.map((r) => r.role), last.map((r) => r.reason)]);
   }
 
-  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
-    return this.read((sql) => listArchiveRoles(sql, roles, limit));
+  listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number, filter?: RoleFilter): Promise<ArchiveRoleRow[]> {
+    return this.read((sql) => listArchiveRoles(sql, roles, limit, filter));
   }
 
   // --- tombstones and replaced archives

@@ -8,7 +8,7 @@ import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import type { ArchiveRemoval, CatalogStore, StateCount } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 import { archiveStatesOf, updateArchiveRoles } from './sqlite-archive-states.js';
@@ -258,7 +258,7 @@ export class SqliteCatalogStore implements CatalogStore {
     if (rows.length > 0) this.tx('archive roles', () => updateArchiveRoles(this.q, rows));
   }
 
-  async listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number): Promise<ArchiveRoleRow[]> {
+  async listArchiveRoles(roles: readonly ArchiveRoleRow['role'][], limit: number, filter: RoleFilter = {}): Promise<ArchiveRoleRow[]> {
     if (roles.length === 0) return [];
     const others = roles.filter((r) => r !== 'current');
     const where: string[] = [];
@@ -266,10 +266,20 @@ export class SqliteCatalogStore implements CatalogStore {
     if (others.length > 0) where.push(`(role IN (${others.map(() => '?').join(', ')}) AND role <> 'current')`);
     // a classified current archive has role NULL (an older catalog may say 'current'); its reason is its version
     if (roles.includes('current')) where.push(`(role IS NULL AND lfn IS NOT NULL) OR role = 'current'`);
+    const params: (string | number)[] = [...others];
+    let narrow = '';
+    if (filter.serverId !== undefined) {
+      narrow += ' AND server_id = ?';
+      params.push(filter.serverId);
+    }
+    if (filter.lfnPrefix !== undefined) {
+      narrow += ' AND substr(lfn, 1, ?) = ?'; // not LIKE: % and _ are ordinary characters in an LFN
+      params.push(filter.lfnPrefix.length, filter.lfnPrefix);
+    }
     const sql = `SELECT server_id AS serverId, disk_id AS diskId, data_path AS dataPath, coalesce(lfn, '') AS lfn, coalesce(role, 'current') AS role,
       coalesce(role_reason, 'strpver ' || strpver, 'current') AS reason
-      FROM archives WHERE ${where.join(' OR ')} ORDER BY role, lfn LIMIT ?`;
-    return this.q.get(sql).all(...others, limit) as ArchiveRoleRow[];
+      FROM archives WHERE (${where.join(' OR ')})${narrow} ORDER BY role, lfn LIMIT ?`;
+    return this.q.get(sql).all(...params, limit) as ArchiveRoleRow[];
   }
 
   // --- tombstones

@@ -97,9 +97,10 @@ export class DebrisQuarantine {
 
   private async decideAndAct(req: QuarantineRequest): Promise<DebrisAction[]> {
     await this.gate();
-    const roles = (await this.host.store.listArchiveRoles(['debris'], SCAN_ROLES))
-      .filter((r) => (req.serverId === undefined || r.serverId === req.serverId) && (req.prefix === undefined || r.lfn.startsWith(req.prefix)))
-      .slice(0, req.limit);
+    // filtered in the query: with many debris rows elsewhere, a --server or --prefix run still finds its own
+    const roles = await this.host.store.listArchiveRoles(['debris'], Math.min(req.limit, SCAN_ROLES), {
+      ...(req.serverId !== undefined ? { serverId: req.serverId } : {}), ...(req.prefix !== undefined ? { lfnPrefix: req.prefix } : {}),
+    });
     const decided = await this.recheck(roles);
     if (req.dryRun) return decided.map((d) => d.action);
     // the evidence may have changed while the catalog was read

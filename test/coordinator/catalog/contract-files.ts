@@ -105,6 +105,12 @@ export function filesContract(c: ContractContext): void {
     assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan'], 1), [role(old, '/a', 'debris', 'older strpver, latest healthy')]);
     assert.equal((await s.listArchiveRoles(['current'], 10)).length, 2);
     assert.deepEqual(await s.listArchiveRoles([], 10), []);
+    // narrowed in the query, before the limit: a server's or a prefix's rows past the first N of all
+    assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan'], 1, { serverId: 'srv01' }), [role(b1, '/b', 'orphan')]);
+    assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan'], 1, { lfnPrefix: '/b' }), [role(b1, '/b', 'orphan')]);
+    assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan'], 10, { serverId: 'srv02', lfnPrefix: '/b' }), []);
+    assert.deepEqual(await s.listArchiveRoles(['debris', 'orphan'], 10, { lfnPrefix: '%' }), [], 'a prefix is text, not a pattern');
+    assert.equal((await s.listArchiveRoles(['current'], 10, { serverId: 'srv01' })).length, 1);
     await s.applyArchiveChanges('srv02', [old], []);
     assert.equal((await s.listArchiveRoles(['debris'], 10)).length, 1, 'an unchanged re-send keeps the role');
     // replacing /a's roles without `old` clears its role; /b keeps its own
