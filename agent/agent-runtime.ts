@@ -193,6 +193,11 @@ export class AgentRuntime extends EventEmitter {
     });
   }
 
+  /** The scrub already found this very file corrupt (same inode, size, mtime): not read or reported again. */
+  knownCorrupt(diskId: string, dataPath: string, id: ArchiveIdentity): boolean {
+    return this.corrupt.holds(diskId, dataPath, id);
+  }
+
   /** True when the data file now at this place is one the scrub found corrupt (and it was not rewritten since). */
   isCorrupt(diskId: string, dataPath: string): boolean {
     const spec = this.disk(diskId);

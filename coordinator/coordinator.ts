@@ -317,6 +317,10 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   async scrubFinding(serverId: string, f: ScrubFinding): Promise<void> {
+    if (this.cluster.disk(f.diskId)?.serverId !== serverId) {
+      log.warn(`${serverId}: scrub finding for disk ${JSON.stringify(f.diskId.slice(0, 200))}, which is not one of its disks: ignored`);
+      return;
+    }
     // The agent downgrades the disk right after sending this: count before the first await.
     this.events?.countCorruptStripes(f.diskId, f.problems.length);
     // The catalog's LFN for the archive; the holder's Pfn only when the catalog has none yet.

@@ -67,6 +67,12 @@ export interface PlaceTarget {
    * a symlink at linkPath pointing into it is replaced instead of refused.
    */
   readonly replaceLinkInto?: string;
+  /**
+   * Asked again right before the link is swapped (not only when the placement opened): false
+   * leaves the link as it is. For a link into a readable disk: it must still point at the very
+   * archive the scrub found corrupt.
+   */
+  readonly replaceLinkOnlyIf?: () => boolean;
   /** The central directory digest the archive must end with (kept-directory.ts); checked at seal. */
   readonly directoryDigest?: string;
   /** An object's `.mt` copy (metadata-copy.ts): written without xrdec.* attributes, as XrdEc does. */
@@ -254,7 +260,7 @@ export class ArchivePlacement {
       const size = this.entries > 0 ? this.writer.size + this.tail : 0;
       let link;
       try {
-        link = createNamespaceLink(t.linkPath, finalPath, t.namespaceRoot, t.replaceLinkInto);
+        link = createNamespaceLink(t.linkPath, finalPath, t.namespaceRoot, replaceIntoNow(t));
       } catch (err) {
         link = { linked: false, problem: `cannot create the symlink: ${errorText(err)}` };
       }
@@ -387,4 +393,10 @@ function isDir(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The directory whose links may be replaced now (undefined: replace none), after the target's last re-check. */
+export function replaceIntoNow(t: Pick<PlaceTarget, 'replaceLinkInto' | 'replaceLinkOnlyIf'>): string | undefined {
+  if (t.replaceLinkInto === undefined) return undefined;
+  return t.replaceLinkOnlyIf === undefined || t.replaceLinkOnlyIf() ? t.replaceLinkInto : undefined;
 }

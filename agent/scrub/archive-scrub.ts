@@ -11,7 +11,7 @@ import type { CrcKind, ErasureCodec } from '../../shared/codec/codec.js';
 import { errnoCode, errorText } from '../../shared/errors.js';
 import { readEntry, readZipDirectory } from '../../shared/xrdec/archive-io.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
-import type { ZipDirectory } from '../../shared/xrdec/zip-directory.js';
+import type { ZipDirectory, ZipEntry } from '../../shared/xrdec/zip-directory.js';
 import type { ScrubbedEntryProblem } from '../../shared/domain/scrub-finding.js';
 import type { ArchiveIdentity } from '../state/corrupt-store.js';
 
@@ -29,6 +29,10 @@ export interface ArchiveScrub {
   readonly problems: readonly ScrubbedEntryProblem[];
   /** The file that was read (fstat of the open descriptor): what a finding is about. */
   readonly identity?: ArchiveIdentity;
+  /** The caller already knows this file (skip() said so): nothing was read. */
+  readonly skipped?: boolean;
+  /** Entries larger than any chunk XrdEc writes: not read. */
+  readonly skippedEntries?: number;
   /** Set when the archive as a whole could not be read (open, or its directory): nothing was checked. */
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -37,67 +41,95 @@ export interface ArchiveScrubOptions {
   /** Awaited before each entry is read with its size: the scrub's rate limit. */
   readonly take?: (bytes: number) => Promise<void>;
   readonly signal?: AbortSignal;
+  /** Asked with the opened file's identity before anything is read: true skips it. */
+  readonly skip?: (id: ArchiveIdentity) => boolean;
 }
 
 /** At most this many problems are kept per archive (a shredded archive fails every entry). */
-const MAX_PROBLEMS = 1000;
+const MAX_PROBLEMS = 100;
+/** Entries are read whole; one larger than this (not what XrdEc writes: a chunk) is not read. */
+const MAX_ENTRY = 64 << 20;
+/** The central directory the scrub reads at most (a 1 MiB-chunk archive of 1 TB has ~14 MB). */
+const MAX_DIRECTORY = 32 << 20;
 
 export async function scrubArchive(path: string, codec: ErasureCodec, o: ArchiveScrubOptions = {}): Promise<ArchiveScrub> {
+  const none = { path, entries: 0, bytes: 0, mixedCrcKinds: false, problems: [] };
   let fh: FileHandle;
   try {
     fh = await openQuietly(path);
   } catch (err) {
-    return { path, entries: 0, bytes: 0, mixedCrcKinds: false, problems: [], error: { code: errnoCode(err) ?? 'EIO', message: errorText(err) } };
+    return { ...none, error: { code: errnoCode(err) ?? 'EIO', message: errorText(err) } };
   }
   try {
     const st = await fh.stat();
     const identity: ArchiveIdentity = { inode: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    if (o.skip?.(identity)) return { ...none, identity, skipped: true };
     let dir: ZipDirectory;
     try {
-      dir = await readZipDirectory(fh);
+      dir = await readZipDirectory(fh, { maxCentralDirectory: MAX_DIRECTORY });
     } catch (err) {
-      return { path, entries: 0, bytes: 0, mixedCrcKinds: false, problems: [], error: { code: 'BAD_ARCHIVE', message: errorText(err) } };
+      return { ...none, identity, error: { code: 'BAD_ARCHIVE', message: errorText(err) } };
     }
-    const problems: ScrubbedEntryProblem[] = [];
+    await o.take?.(dir.tail.length);
     const kinds = new Set<CrcKind>();
     let entries = 0;
     let bytes = 0;
-    for (const e of dir.entries) {
-      if (o.signal?.aborted) break;
-      await o.take?.(e.size);
-      entries++;
+    let skippedEntries = 0;
+    // One entry read and checked: a problem, or undefined when its CRC matches one of the kinds.
+    const check = async (e: ZipEntry): Promise<ScrubbedEntryProblem | undefined> => {
       const id = parseEntryName(e.name);
       const where = id ? { block: id.block, stripe: id.stripe } : {};
       let data: Buffer;
       try {
         data = await readEntry(fh, dir, e);
       } catch (err) {
-        if (problems.length < MAX_PROBLEMS) problems.push({ name: e.name, ...where, kind: 'unreadable', reason: errorText(err) });
-        continue;
+        return { name: e.name, ...where, kind: 'unreadable', reason: errorText(err) };
       }
       bytes += data.length;
       const stored = e.crc >>> 0;
-      if (data.length === 0) {
-        if (stored !== 0 && problems.length < MAX_PROBLEMS) problems.push({ name: e.name, ...where, kind: 'crc-mismatch', expectedCrc: stored, foundCrc: 0, reason: 'an empty entry with a non-zero CRC' });
-        continue;
-      }
+      if (data.length === 0) return stored === 0 ? undefined : { name: e.name, ...where, kind: 'crc-mismatch', expectedCrc: stored, foundCrc: 0, reason: 'an empty entry with a non-zero CRC' };
       const c = codec.crc32c(data) >>> 0;
       if (c === stored) {
         kinds.add('crc32c');
-        continue;
+        return undefined;
       }
       const z = codec.crc32(data) >>> 0;
       if (z === stored) {
         kinds.add('crc32');
+        return undefined;
+      }
+      const found = kinds.has('crc32') && !kinds.has('crc32c') ? z : c;
+      return { name: e.name, ...where, kind: 'crc-mismatch', expectedCrc: stored, foundCrc: found, reason: `CRC ${hex(found)}, the directory records ${hex(stored)}` };
+    };
+    let bad: ZipEntry[] = [];
+    for (const e of dir.entries) {
+      if (o.signal?.aborted) break;
+      if (e.size > MAX_ENTRY) {
+        skippedEntries++;
         continue;
       }
-      if (problems.length < MAX_PROBLEMS) {
-        const found = kinds.has('crc32') && !kinds.has('crc32c') ? z : c;
-        problems.push({ name: e.name, ...where, kind: 'crc-mismatch', expectedCrc: stored, foundCrc: found, reason: `CRC ${hex(found)}, the directory records ${hex(stored)}` });
-      }
+      await o.take?.(e.size + 30 + e.name.length);
+      entries++;
+      if ((await check(e)) !== undefined) bad.push(e);
+    }
+    // A bad entry is read once more (a transient read error, or a write racing the first read),
+    // and the file must still be the one that was opened: a finding is never about a file that
+    // changed while it was read.
+    const problems: ScrubbedEntryProblem[] = [];
+    for (const e of bad.slice(0, MAX_PROBLEMS)) {
+      if (o.signal?.aborted) break;
+      const p = await check(e);
+      if (p) problems.push(p);
+    }
+    bad = [];
+    const after = await fh.stat();
+    if (problems.length > 0 && (after.ino !== st.ino || after.size !== st.size || after.mtimeMs !== st.mtimeMs)) {
+      return { ...none, identity, error: { code: 'CHANGED', message: 'the file changed while it was read: checked again on the next pass' } };
     }
     const kind = kinds.size === 1 ? [...kinds][0] : undefined;
-    return { path, entries, bytes, ...(kind ? { crcKind: kind } : {}), mixedCrcKinds: kinds.size > 1, problems, identity };
+    return { path, entries, bytes, ...(kind ? { crcKind: kind } : {}), mixedCrcKinds: kinds.size > 1, problems, identity, ...(skippedEntries > 0 ? { skippedEntries } : {}) };
+  } catch (err) {
+    return { ...none, error: { code: errnoCode(err) ?? 'EIO', message: errorText(err) } };
   } finally {
     await fh.close().catch(() => undefined);
   }

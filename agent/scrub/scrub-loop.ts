@@ -11,6 +11,7 @@ import { TokenBucket } from '../../shared/throttle/token-bucket.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import { runScrubPass, type LocalScrubFinding, type ScrubPassSummary } from './scrub-pass.js';
 import type { ScrubCursor } from './scrub-walk.js';
+import type { ArchiveIdentity } from '../state/corrupt-store.js';
 
 const log = getLogger('scrub');
 
@@ -25,13 +26,17 @@ export interface ScrubLoopOptions {
   /** JSON file with the cursor and the pass times. */
   readonly stateFile: string;
   readonly onFinding: (f: LocalScrubFinding) => void;
+  /** An archive already found corrupt, still the same file: not read or reported again. */
+  readonly known?: (diskId: string, dataPath: string, id: ArchiveIdentity) => boolean;
   readonly now?: () => number;
   /** How often the cursor is saved during a pass (default 30 s). */
   readonly saveEveryMs?: number;
 }
 
 interface SavedState {
-  /** Set while a pass is under way: where it got to. */
+  /** A pass is under way (resumed at once after a restart, even before its first archive). */
+  inPass?: boolean;
+  /** Where the pass under way got to. */
   cursor?: ScrubCursor;
   passStartedAt?: number;
   lastPassDoneAt?: number;
@@ -89,14 +94,22 @@ export class ScrubLoop {
     const signal = this.stop$.signal;
     while (!signal.aborted) {
       // A pass under way resumes at once; otherwise the next starts intervalMs after the last one did.
-      if (this.state.cursor === undefined && this.state.passStartedAt !== undefined) {
+      if (!this.state.inPass && this.state.passStartedAt !== undefined) {
         const wait = this.state.passStartedAt + this.o.intervalMs - this.now();
         if (wait > 0) {
           await sleep(Math.min(wait, 60_000), undefined, { signal }).catch(() => undefined);
           continue;
         }
       }
-      const summary = await this.pass(signal);
+      let summary: ScrubPassSummary;
+      try {
+        summary = await this.pass(signal);
+      } catch (err) {
+        // e.g. the state directory unwritable: try again later, never stop scrubbing for good
+        log.error(`scrub pass failed: ${errorText(err)}; trying again in a minute`);
+        await sleep(60_000, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
       if (!summary.complete) return; // stopped: the cursor is saved
       this.passes++;
       this.state = { passStartedAt: this.state.passStartedAt ?? this.now(), lastPassDoneAt: this.now() };
@@ -106,19 +119,29 @@ export class ScrubLoop {
   }
 
   private async pass(signal: AbortSignal): Promise<ScrubPassSummary> {
-    if (this.state.cursor === undefined) this.state = { ...this.state, passStartedAt: this.now() };
+    if (!this.state.inPass) {
+      this.state = { ...this.state, inPass: true, passStartedAt: this.now() };
+      delete this.state.cursor;
+      this.save();
+    }
     this.running = true;
     let saved = this.now();
     const bytesBefore = this.bytes;
     const archivesBefore = this.archives;
+    // The bucket's wait is not abortable: stop() must not sit out a long entry's debt.
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
       return await runScrubPass({
         disks: this.o.disks, exports: this.o.exports, ...(this.o.localroot !== undefined ? { localroot: this.o.localroot } : {}), codec: this.o.codec,
-        ...(this.state.cursor ? { after: this.state.cursor } : {}),
-        take: (n) => this.bucket.take(n), signal,
+        ...(this.state.cursor ? { after: this.state.cursor } : {}), ...(this.o.known ? { known: this.o.known } : {}),
+        take: (n) => Promise.race([this.bucket.take(n), stopped]), signal,
         onFinding: (f) => {
           this.corruptArchives++;
-          this.o.onFinding(f);
+          try {
+            this.o.onFinding(f);
+          } catch (err) {
+            log.error(`scrub finding for ${f.diskId} ${f.dataPath} not handled: ${errorText(err)}`);
+          }
         },
         onArchive: (cursor, p) => {
           this.archives = archivesBefore + p.archives;
@@ -160,8 +183,8 @@ function loadState(file: string): SavedState {
     const c = v.cursor;
     const cursorOk = c === undefined || (typeof c.diskId === 'string' && typeof c.bucket === 'string' && typeof c.name === 'string');
     const num = (x: unknown): boolean => x === undefined || (typeof x === 'number' && Number.isFinite(x));
-    if (!cursorOk || !num(v.passStartedAt) || !num(v.lastPassDoneAt)) throw new Error('unexpected fields');
-    return { ...(c ? { cursor: { diskId: c.diskId, bucket: c.bucket, name: c.name } } : {}), ...(v.passStartedAt !== undefined ? { passStartedAt: v.passStartedAt } : {}), ...(v.lastPassDoneAt !== undefined ? { lastPassDoneAt: v.lastPassDoneAt } : {}) };
+    if (!cursorOk || !num(v.passStartedAt) || !num(v.lastPassDoneAt) || (v.inPass !== undefined && typeof v.inPass !== 'boolean')) throw new Error('unexpected fields');
+    return { ...(v.inPass === true || c ? { inPass: true } : {}), ...(c ? { cursor: { diskId: c.diskId, bucket: c.bucket, name: c.name } } : {}), ...(v.passStartedAt !== undefined ? { passStartedAt: v.passStartedAt } : {}), ...(v.lastPassDoneAt !== undefined ? { lastPassDoneAt: v.lastPassDoneAt } : {}) };
   } catch (err) {
     log.warn(`${file} is not a scrub state (${errorText(err)}); starting a new scrub pass`);
     return {};

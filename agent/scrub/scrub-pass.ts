@@ -35,6 +35,8 @@ export interface ScrubPassSummary {
   /** Files that are not readable XrdEc archives at all (the scan reports why). */
   readonly notArchives: number;
   readonly mixedCrcKinds: number;
+  /** Archives already known corrupt (known() said so): not read again. */
+  readonly skippedKnown: number;
   readonly walkProblems: readonly WalkProblem[];
   /** False when stopped (signal) before the last disk was done. */
   readonly complete: boolean;
@@ -52,6 +54,8 @@ export interface ScrubPassOptions {
   readonly take?: (bytes: number) => Promise<void>;
   readonly signal?: AbortSignal;
   readonly onFinding: (f: LocalScrubFinding) => void;
+  /** An archive already found corrupt and still the same file: skipped, not reported again. */
+  readonly known?: (diskId: string, dataPath: string, id: ArchiveIdentity) => boolean;
   /** After every archive (cheap: the caller throttles what it does with it). */
   readonly onArchive?: (cursor: ScrubCursor, p: ScrubPassProgress) => void;
 }
@@ -65,6 +69,7 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
   let corruptArchives = 0;
   let notArchives = 0;
   let mixedCrcKinds = 0;
+  let skippedKnown = 0;
   const walkProblems: WalkProblem[] = [];
   let cursor: ScrubCursor | undefined = o.after;
   const order = o.disks().map((d) => d.diskId);
@@ -76,12 +81,17 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
     if (!disk) continue;
     for await (const t of scrubTargets(disk, cursor, (p) => void (walkProblems.length < MAX_WALK_PROBLEMS && walkProblems.push(p)))) {
       if (o.signal?.aborted) return summary(false);
-      const r = await scrubArchive(t.path, o.codec, { ...(o.take ? { take: o.take } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      const known = o.known;
+      const r = await scrubArchive(t.path, o.codec, {
+        ...(o.take ? { take: o.take } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(known ? { skip: (id: ArchiveIdentity) => known(diskId, t.dataPath, id) } : {}),
+      });
       if (o.signal?.aborted) return summary(false); // stopped mid-archive: do it again next time
       cursor = { diskId, bucket: t.bucket, name: t.name };
-      if (r.error) {
-        // Vanished meanwhile (deleted by xrootd) is no finding; a non-archive is the scan's to report.
-        if (r.error.code !== 'ENOENT') notArchives++;
+      if (r.skipped) {
+        skippedKnown++;
+      } else if (r.error) {
+        // Vanished or rewritten meanwhile is no finding; a non-archive is the scan's to report.
+        if (r.error.code !== 'ENOENT' && r.error.code !== 'CHANGED') notArchives++;
       } else {
         archives++;
         entries += r.entries;
@@ -99,7 +109,7 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
   return summary(true);
 
   function summary(complete: boolean): ScrubPassSummary {
-    return { archives, entries, bytes, corruptArchives, notArchives, mixedCrcKinds, walkProblems, complete, ...(cursor ? { cursor } : {}) };
+    return { archives, entries, bytes, corruptArchives, notArchives, mixedCrcKinds, skippedKnown, walkProblems, complete, ...(cursor ? { cursor } : {}) };
   }
 }
 

@@ -41,6 +41,8 @@ export async function* scrubTargets(disk: DiskSpec, after: ScrubCursor | undefin
     const dir = `${disk.path}/${bucket}`;
     let names: string[];
     try {
+      // a bucket swapped for a symlink would lead the scrub off the disk
+      if (!(await lstat(dir)).isDirectory()) continue;
       names = (await readdir(dir)).sort();
     } catch (err) {
       onProblem({ diskId: disk.diskId, path: dir, code: errnoCode(err) ?? 'EIO' });
@@ -48,6 +50,7 @@ export async function* scrubTargets(disk: DiskSpec, after: ScrubCursor | undefin
     }
     for (const name of names) {
       if (from && bucket === from.bucket && name <= from.name) continue;
+      if (!name.endsWith('%')) continue; // xrootd's data files; anything else is the scan's to report
       const path = `${dir}/${name}`;
       let size: number;
       try {

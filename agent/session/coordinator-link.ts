@@ -57,6 +57,7 @@ const VERSION = '0.1.0';
 type Stream = grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>;
 
 const MAX_PENDING_SCRUB = 1000;
+const MAX_SENT_PROBLEMS = 20;
 
 export class CoordinatorLink {
   private readonly instanceId = randomUUID();
@@ -264,7 +265,8 @@ export class CoordinatorLink {
       const old = this.pendingScrub.shift();
       log.warn(`scrub finding for ${old?.diskId} ${old?.dataPath} dropped unsent: ${MAX_PENDING_SCRUB} are waiting for the coordinator`);
     }
-    this.pendingScrub.push(f);
+    // the first few entries say enough; a shredded archive's thousand would only fill memory
+    this.pendingScrub.push(f.problems.length > MAX_SENT_PROBLEMS ? { ...f, problems: f.problems.slice(0, MAX_SENT_PROBLEMS) } : f);
     this.flushScrub();
   }
 

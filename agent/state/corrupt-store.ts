@@ -3,9 +3,11 @@
 // directory facts: what the scan reports for an archive it cannot parse), so the
 // coordinator stops counting them and plans their rebuild elsewhere. A scan alone cannot see
 // this (it reads no entry data), so every record goes through overlay() before it is stored.
-// An archive rewritten since (another inode, size or mtime) or gone is forgotten.
+// An archive rewritten since (another inode, size or mtime) is forgotten when next seen; rows of
+// archives that are gone stay (a few bytes each) until a file at that place is seen again.
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { archiveKey } from '../../shared/domain/delta.js';
+import { SCRUB_PARSE_ERROR_PREFIX } from '../../shared/domain/scrub-finding.js';
 import type { AgentDb } from './agent-db.js';
 
 export interface ArchiveIdentity {
@@ -69,7 +71,7 @@ export class CorruptStore {
     // As the scan records an archive it cannot read: no directory facts (the coordinator refuses
     // entries on an archive that is not 'ok'). Size, identity, Pfn and xattrs stay.
     const { crcKind: _c, stripeMap: _m, cdDigest: _d, ...rest } = r;
-    return { ...rest, nblocks: 0, nentries: 0, regular: false, parseStatus: 'unreadable', parseError: `scrub: ${row.detail}` };
+    return { ...rest, nblocks: 0, nentries: 0, regular: false, parseStatus: 'unreadable', parseError: `${SCRUB_PARSE_ERROR_PREFIX}${row.detail}` };
   }
 
   /** Entries of archives that are no longer there (removed from the inventory). */

@@ -12,7 +12,7 @@ import type { DosTime } from '../../shared/xrdec/zip-layout.js';
 import { EcguardError, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { parseEntryName } from '../../shared/xrdec/entry-name.js';
-import { AlreadyPlaced, ArchivePlacement, type PlaceTarget } from '../repair/archive-placer.js';
+import { AlreadyPlaced, ArchivePlacement, replaceIntoNow, type PlaceTarget } from '../repair/archive-placer.js';
 import { createNamespaceLink } from '../repair/namespace-link.js';
 import { findPlaced, type PlacedRecord } from '../repair/placement-ledger.js';
 import { verifyArchive } from '../repair/verify-archive.js';
@@ -133,7 +133,7 @@ function placedBefore(t: PlaceTarget, rec: PlacedRecord, disk: StripesDisk): { p
   if (!linked && rec.pfn === t.linkPath) {
     try {
       // Never over anything but a link into the dead disk named by the task.
-      linked = createNamespaceLink(t.linkPath, rec.path, t.namespaceRoot, t.replaceLinkInto).linked;
+      linked = createNamespaceLink(t.linkPath, rec.path, t.namespaceRoot, replaceIntoNow(t)).linked;
     } catch (err) {
       log.warn(`task ${t.taskId} slot ${t.slot}: cannot link ${t.linkPath} to ${rec.path} on ${disk.diskId}: ${errorText(err)}`);
     }
@@ -143,12 +143,14 @@ function placedBefore(t: PlaceTarget, rec: PlacedRecord, disk: StripesDisk): { p
 
 // Re-checked here, right before placing: only a disk that is still failed or missing lends its
 // links, or a readable one whose archive the link points at is one the scrub found corrupt.
-function deadDiskLink(ctx: StripesContext, diskId: string, linkPath: string): { replaceLinkInto?: string } {
+function deadDiskLink(ctx: StripesContext, diskId: string, linkPath: string): Pick<PlaceTarget, 'replaceLinkInto' | 'replaceLinkOnlyIf'> {
   const dead = ctx.disk(diskId);
   if (dead === undefined) throw new EcguardError('UNKNOWN_DISK', `server ${ctx.serverId} has no disk ${JSON.stringify(diskId.slice(0, 200))} (replace_link_of_disk)`);
   if (dead.state === 'failed' || dead.state === 'missing') return { replaceLinkInto: dead.path };
   const pointsAt = linkTargetIn(linkPath, dead.path);
-  if (pointsAt !== undefined && ctx.corruptArchive?.(diskId, pointsAt) === true) return { replaceLinkInto: dead.path };
+  const stillCorrupt = (): boolean => pointsAt !== undefined && linkTargetIn(linkPath, dead.path) === pointsAt && ctx.corruptArchive?.(diskId, pointsAt) === true;
+  // checked now, and again right before the swap: xrootd may delete and recreate the file meanwhile
+  if (stillCorrupt()) return { replaceLinkInto: dead.path, replaceLinkOnlyIf: stillCorrupt };
   log.info(`disk ${diskId} is ${dead.state} again: its namespace links are not replaced`);
   return {};
 }

@@ -288,6 +288,7 @@ export function registerDaemons(program: Command): void {
           disks: () => layout.disks.filter((d) => ['online', 'downgraded'].includes(runtime.diskHealth().find((h) => h.diskId === d.diskId)?.state ?? '')),
           exports: layout.exports, ...(layout.localroot !== undefined ? { localroot: layout.localroot } : {}), codec: getCodec(),
           mbps: cfg.scrub.mbps, intervalMs: cfg.scrub.intervalMs, stateFile: join(cfg.stateDir, 'scrub-state.json'),
+          known: (diskId, dataPath, id) => runtime.knownCorrupt(diskId, dataPath, id),
           onFinding: (x) => reactToScrubFinding({
             sendScrubFinding: (f) => link.sendScrubFinding(f),
             archiveCorrupt: (...a) => runtime.archiveCorrupt(...a),

@@ -16,6 +16,7 @@ import { blockCount, blockDataLength, stripeCount, type EcProfile } from '../../
 import type { XattrNamespace } from '../../shared/xrdec/xattrs.js';
 import type { ArchiveRow, DiskState } from '../catalog/catalog-types.js';
 import { archiveKeyOf, minCoverage } from '../health/health-engine.js';
+import { isScrubCorrupt } from '../../shared/domain/scrub-finding.js';
 import { chooseKeptTargets } from './kept-targets.js';
 import { chooseTargets, type PlacementView, type Lost } from './target-placement.js';
 
@@ -81,11 +82,12 @@ export function planRepair(i: PlanInput): PlanDecision {
     else if (srv.state === 'down') inGrace.push({ a, until: srv.since });
     else avail.push(a);
   }
-  // An archive its holder reports unreadable (its scrub found corrupt stripes): rebuilt as one on
+  // An archive its holder's scrub found corrupt stripes in (not any unreadable one: its holder
+  // takes over the link only from an archive it knows corrupt): rebuilt as one on
   // a failed disk is, on that server's other disk with the link replaced, so each server still
   // holds one archive of the file where readers look for it.
   for (const a of i.archives) {
-    if (a.parseStatus !== 'unreadable' || a.strpver !== latest || i.replaced?.has(archiveKeyOf(a)) || i.server(a.serverId)?.state !== 'up') continue;
+    if (!isScrubCorrupt(a) || a.strpver !== latest || i.replaced?.has(archiveKeyOf(a)) || i.server(a.serverId)?.state !== 'up') continue;
     if ([...avail, ...lost.map((l) => l.archive)].some((x) => x.serverId === a.serverId)) continue;
     lost.push({ archive: a, why: `archive on ${a.diskId} unreadable (${(a.parseError ?? 'no detail').slice(0, 200)})`, sameServer: a.serverId, diskId: a.diskId });
   }

@@ -26,3 +26,14 @@ export interface ScrubFinding {
   /** When it was read (ms since the epoch). */
   readonly at: number;
 }
+
+/**
+ * How the agent's record of an archive its scrub found corrupt begins its parseError (parse
+ * status 'unreadable'): the planner rebuilds only those on the same server (the holder takes
+ * over the link only from an archive it knows corrupt), not archives a scan could not read.
+ */
+export const SCRUB_PARSE_ERROR_PREFIX = 'scrub: ';
+
+export function isScrubCorrupt(a: { readonly parseStatus: string; readonly parseError?: string | undefined }): boolean {
+  return a.parseStatus === 'unreadable' && a.parseError?.startsWith(SCRUB_PARSE_ERROR_PREFIX) === true;
+}

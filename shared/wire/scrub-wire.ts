@@ -25,6 +25,8 @@ export function scrubFindingFromWire(w: WireFinding): ScrubFinding {
   if (w.entries.length === 0) throw new EcguardError('BAD_MESSAGE', `${what} lists no entry`);
   if (w.entries.length > MAX_SCRUB_ENTRIES) throw new EcguardError('BAD_MESSAGE', `${what} lists ${w.entries.length} entries, more than ${MAX_SCRUB_ENTRIES}`);
   if (!Number.isFinite(w.atMs) || w.atMs < 0) throw new EcguardError('BAD_MESSAGE', `${what} has an impossible time ${w.atMs}`);
+  if (w.dataPath.length > 4096 || w.diskId.length > 4096 || w.lfn.length > 4096) throw new EcguardError('BAD_MESSAGE', `${what}: a path or id longer than 4096 characters`);
+  if (w.entries.some((e) => e.name.length > 1024 || e.reason.length > 2000)) throw new EcguardError('BAD_MESSAGE', `${what}: an entry name or reason is too long`);
   const problems: ScrubbedEntryProblem[] = w.entries.map((e) => {
     const kind = scrubProblemWire.fromWire(e.problem);
     if (kind === undefined) throw new EcguardError('BAD_MESSAGE', `${what}: entry ${JSON.stringify(e.name.slice(0, 100))} has an unknown problem ${e.problem}`);

@@ -66,6 +66,11 @@ describe('repair planner', () => {
     assert.deepEqual(d.plan.targets, [{ slot: 0, serverId: 's3', diskId: 's3:/data/disk1', replaceLinkOfDisk: 's3:/data/disk0' }]);
     assert.ok(!d.plan.sources.some((x) => x.serverId === 's3'));
     assert.match(d.reason, /unreadable \(scrub: 1 corrupt/);
+    // an archive a scan could not read (EIO) is not taken for one: rebuilt on a server without an archive of the file
+    const eio = w.archives.map((a) => (a.serverId === 's3' ? { ...a, parseStatus: 'unreadable' as const, parseError: 'EIO: i/o error, read' } : a));
+    const other = planRepair({ ...w, archives: eio });
+    assert.equal(other.kind, 'plan');
+    if (other.kind === 'plan') assert.ok(!other.plan.targets.some((t) => t.serverId === 's3' || t.replaceLinkOfDisk !== undefined), JSON.stringify(other.plan.targets));
     // once an earlier repair replaced it, it asks for nothing more
     const replaced = new Map([[archiveKeyOf(archives[3] as ArchiveRow), 't1']]);
     const after = planRepair({ ...w, archives, replaced });

@@ -57,6 +57,30 @@ describe('repair: placement races and planted names', function () {
     assert.equal(readlinkSync(t.linkPath), placed.path);
   });
 
+  it('a link taken over from a corrupt archive is re-checked right before the swap: recreated meanwhile, it stays', () => {
+    const other = join(site.root, 'disk', 'sdb');
+    mkdirSync(join(other, 'public', '00'), { recursive: true });
+    const rotten = join(other, 'public', '00', 'rotten%');
+    writeFileSync(rotten, 'x');
+    let stillCorrupt = true;
+    const t: PlaceTarget = { ...target('/data/rot.dat', 'rot'), replaceLinkInto: other, replaceLinkOnlyIf: () => stillCorrupt };
+    mkdirSync(dirname(t.linkPath), { recursive: true });
+    symlinkSync(rotten, t.linkPath);
+    const p = ArchivePlacement.open(t); // the link may be taken over: checked at open
+    p.append(entry);
+    stillCorrupt = false; // e.g. the file was deleted and written again meanwhile
+    const placed = p.commit();
+    assert.equal(placed.linked, false);
+    assert.equal(readlinkSync(t.linkPath), rotten, 'the link is left as it is');
+    // and when it still holds at the swap, the link moves
+    const t2: PlaceTarget = { ...t, taskId: 'rot2', replaceLinkOnlyIf: () => true };
+    const p2 = ArchivePlacement.open(t2);
+    p2.append(entry);
+    const placed2 = p2.commit();
+    assert.equal(placed2.linked, true);
+    assert.equal(readlinkSync(t.linkPath), placed2.path);
+  });
+
   it('a sealed placement whose temp name now holds another file refuses to publish it', () => {
     const t = target('/data/swapped.dat', 'swapped');
     const p = ArchivePlacement.open(t);

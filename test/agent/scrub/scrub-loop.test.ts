@@ -81,6 +81,22 @@ describe('agent: background scrub loop', () => {
     await b.stop();
   });
 
+  it('a pass stopped before its first archive is resumed after a restart, not taken for done; stop() does not wait out the rate limit', async () => {
+    const a = loop({ mbps: 0.000_01 }); // 10 bytes/s: the first entry's wait is hours
+    a.start();
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await a.stop();
+    assert.ok(Date.now() - t0 < 2000, 'stop() came back at once');
+    assert.equal(a.stats().archives, 0);
+    assert.equal((JSON.parse(readFileSync(state, 'utf8')) as { inPass?: boolean }).inPass, true);
+    const b = loop();
+    b.start();
+    await until('the pass finished', () => b.stats().passes === 1);
+    assert.equal(b.stats().archives, 8);
+    await b.stop();
+  });
+
   it('a damaged state file starts a new pass instead of failing', async () => {
     writeFileSync(state, '{"cursor": {"diskId": 7}}');
     const a = loop();

@@ -4,7 +4,9 @@
 // atime); a saved cursor resumes after the last archive; the rate limit is asked for every
 // entry's bytes; `ecguard scrub` exits 1 and lists the damaged file.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { scrubArchive } from '../../../agent/scrub/archive-scrub.js';
 import { runScrubPass, type LocalScrubFinding as ScrubFinding } from '../../../agent/scrub/scrub-pass.js';
 import type { ScrubCursor } from '../../../agent/scrub/scrub-walk.js';
@@ -39,6 +41,47 @@ describe('agent: scrub', () => {
       }
     }
     assert.ok(checked > 100, `${checked} archives`);
+  });
+
+  it('only xrootd data files in real bucket directories: other names and a bucket swapped for a symlink are not read', async () => {
+    const site = makeFakeSite({ disks: 1 });
+    const outside = mkdtempSync(join(tmpdir(), 'ecguard-outside-'));
+    try {
+      const tpl = makeArchiveTemplate(9000);
+      const good = site.store('/data/o/good', 0, (p) => writeArchive(p, tpl));
+      const bucket = dirname(good);
+      writeFileSync(join(bucket, 'notes.txt'), 'not an archive');
+      writeArchive(join(bucket, 'stray.zip'), tpl);
+      // a corrupt "archive" outside the disk, reachable through a bucket that is a symlink
+      writeFileSync(join(outside, 'evil%'), Buffer.alloc(5000, 1));
+      symlinkSync(outside, join(site.disks[0]?.path ?? '', 'public', '7E'));
+      const seen: string[] = [];
+      const s = await runScrubPass({ disks: () => site.disks, exports: ['/data'], codec, onFinding: () => undefined, onArchive: (c) => void seen.push(`${c.bucket}/${c.name}`) });
+      assert.deepEqual(seen, [good.slice((site.disks[0]?.path ?? '').length + 1)]);
+      assert.equal(s.notArchives, 0);
+    } finally {
+      site.cleanup();
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a file rewritten while it is read gives no finding', async () => {
+    const site = makeFakeSite({ disks: 1 });
+    try {
+      const tpl = makeArchiveTemplate(20_000);
+      const p = site.store('/data/o/moving', 0, (x) => writeArchive(x, tpl));
+      const b = readFileSync(p);
+      b[100] = (b[100] as number) ^ 1; // inside entry 0's data: would be a CRC mismatch
+      writeFileSync(p, b);
+      let n = 0;
+      const r = await scrubArchive(p, codec, { take: async () => {
+        if (n++ === 2) appendFileSync(p, Buffer.alloc(10)); // xrootd writing meanwhile
+      } });
+      assert.deepEqual(r.problems, []);
+      assert.equal(r.error?.code, 'CHANGED');
+    } finally {
+      site.cleanup();
+    }
   });
 
   describe('a site with damage', () => {
@@ -110,7 +153,7 @@ describe('agent: scrub', () => {
       let asked = 0;
       const first = await runScrubPass({ disks: () => site.disks, exports: ['/data'], codec, take: async (n) => void (asked += n), onFinding: () => undefined, onArchive: (c) => void all.push(c) });
       assert.equal(all.length, 9);
-      assert.equal(asked, first.bytes);
+      assert.ok(asked >= first.bytes + 7 * 22, `${asked} bytes asked for, ${first.bytes} of entries read (+ each directory read)`);
       const mid = all[4] as ScrubCursor;
       const seen: ScrubCursor[] = [];
       await runScrubPass({ disks: () => site.disks, exports: ['/data'], codec, after: mid, onFinding: () => undefined, onArchive: (c) => void seen.push(c) });
@@ -126,6 +169,14 @@ describe('agent: scrub', () => {
       } });
       assert.equal(s.complete, false);
       assert.deepEqual(s.cursor, done[2]);
+    });
+
+    it('an archive already known corrupt (same file) is skipped, not read or reported again', async () => {
+      const findings: ScrubFinding[] = [];
+      const s = await runScrubPass({ disks: () => site.disks, exports: ['/data'], codec, onFinding: (f) => void findings.push(f), known: (_d, dataPath) => flipped.endsWith(dataPath) });
+      assert.equal(findings.length, 0);
+      assert.equal(s.skippedKnown, 1);
+      assert.equal(s.archives, 6);
     });
 
     it('`ecguard scrub` exits 1 and lists the damaged file; --json names it too', () => {
