@@ -66,7 +66,8 @@ export async function scrubArchive(path: string, codec: ErasureCodec, o: Archive
     if (o.skip?.(identity)) return { ...none, identity, skipped: true };
     let dir: ZipDirectory;
     try {
-      dir = await readZipDirectory(fh, { maxCentralDirectory: MAX_DIRECTORY });
+      // any member names: an object's .mt file (a zip of the archives' directories) is checked too
+      dir = await readZipDirectory(fh, { maxCentralDirectory: MAX_DIRECTORY, names: 'any' });
     } catch (err) {
       return { ...none, identity, error: { code: 'BAD_ARCHIVE', message: errorText(err) } };
     }

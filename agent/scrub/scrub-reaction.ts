@@ -15,6 +15,8 @@ export function reactToScrubFinding(t: ScrubReactionTargets, f: LocalScrubFindin
   t.sendScrubFinding(f);
   const n = f.problems.length;
   const what = `${n} corrupt or unreadable stripe entr${n === 1 ? 'y' : 'ies'}`;
-  if (f.identity) t.archiveCorrupt(f.diskId, f.dataPath, f.identity, `${what} (${f.problems.slice(0, 3).map((p) => `${p.name}: ${p.reason}`).join('; ')})`);
+  // Only an XrdEc archive (obj.<block>.<stripe> entries) is reported unreadable for a rebuild; an
+  // object's .mt file is no archive of it: the event and the downgrade say what happened.
+  if (f.identity && f.problems.some((p) => p.block !== undefined)) t.archiveCorrupt(f.diskId, f.dataPath, f.identity, `${what} (${f.problems.slice(0, 3).map((p) => `${p.name}: ${p.reason}`).join('; ')})`);
   t.downgradeDisk(f.diskId, [`scrub: ${what} in ${f.dataPath}${f.lfn ? ` (${f.lfn})` : ''}`]);
 }

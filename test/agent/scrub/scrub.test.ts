@@ -41,6 +41,23 @@ describe('agent: scrub', () => {
       }
     }
     assert.ok(checked > 100, `${checked} archives`);
+    // and the objects' .mt files (zips of the archives' directories), checked like any zip
+    let mt = 0;
+    for (const name of fixtureNames()) {
+      const fx = loadFixture(name);
+      try {
+        for (const f of fx.manifest.files.filter((x) => x.kind === 'metadata')) {
+          const r = await scrubArchive(join(fx.dir, f.path), codec);
+          assert.equal(r.error, undefined, `${name} ${f.path}`);
+          assert.deepEqual(r.problems, []);
+          assert.ok(r.entries > 0);
+          mt++;
+        }
+      } finally {
+        fx.cleanup();
+      }
+    }
+    assert.ok(mt > 10, `${mt} .mt files`);
   });
 
   it('only xrootd data files in real bucket directories: other names and a bucket swapped for a symlink are not read', async () => {
