@@ -126,6 +126,7 @@ describe('deploy/prometheus-alerts.yaml', () => {
       ['EcguardAgentSessionsMissing', /ecguard_agent_sessions < on\(\) ecguard:agent_targets:count/, 'warning', '5m'],
       ['EcguardAgentJournalOverflow', /ecguard_agent_journal_overflow == 1/, 'warning', '5m'],
       ['EcguardRepairParked', /ecguard_repair_tasks\{state="parked"\} > 0/, 'critical', '5m'],
+      ['EcguardScrubFoundCorruption', /increase\(ecguard_agent_scrub_corrupt_archives_total\[1h\]\) > 0/, 'warning', undefined],
     ];
     for (const [name, expr, severity, forDuration] of want) {
       const a = byName.get(name);
