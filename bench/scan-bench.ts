@@ -95,11 +95,11 @@ function runGetfattr(tree: ScanTree): Run {
 function configs(tree: ScanTree, threads: number): Config[] {
   const walker = buildWalker();
   const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scan-bench-child.js');
-  const agent = (what: string, mode: string, reader: string, nodeArgs: string[] = []): Config => ({
+  const agent = (what: string, mode: string, reader: string, nodeArgs: readonly string[] = DAEMON_NODE_FLAGS): Config => ({
     what,
     threads,
-    // the agent daemon's flags: the scan runs in that process
-    run: () => runJson(process.execPath, [...DAEMON_NODE_FLAGS, ...nodeArgs, child, tree.root, mode, reader, String(threads)], what),
+    // by default the agent daemon's flags: the scan runs in that process
+    run: () => runJson(process.execPath, [...nodeArgs, child, tree.root, mode, reader, String(threads)], what),
   });
   return [
     { what: 'C walker', threads: 1, run: () => runJson(walker, [tree.spaceDir, '1'], 'C walker') },
@@ -108,8 +108,8 @@ function configs(tree: ScanTree, threads: number): Config[] {
     // next to the agent row: its paired ratio sees about the same load
     { what: 'getfattr -R -d', threads: 1, run: () => runGetfattr(tree) },
     agent('agent scan, native reader, records kept', 'scan', 'native'),
-    // V8's default young generation (per isolate: main + each worker) is what the RSS is made of.
-    agent('agent scan, native reader, --max-semi-space-size=8', 'discard', 'native', ['--max-semi-space-size=8']),
+    // the daemons' heap flags (shared/daemon-node-flags.ts) against V8's defaults
+    agent('agent scan, native reader, V8 default heap', 'discard', 'native', []),
     agent('agent scan, JS reader', 'discard', 'js'),
     agent('native walker alone (records mode, not decoded)', 'read', 'native'),
   ];
