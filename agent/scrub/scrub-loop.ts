@@ -128,13 +128,11 @@ export class ScrubLoop {
     let saved = this.now();
     const bytesBefore = this.bytes;
     const archivesBefore = this.archives;
-    // The bucket's wait is not abortable: stop() must not sit out a long entry's debt.
-    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
       return await runScrubPass({
         disks: this.o.disks, exports: this.o.exports, ...(this.o.localroot !== undefined ? { localroot: this.o.localroot } : {}), codec: this.o.codec,
         ...(this.state.cursor ? { after: this.state.cursor } : {}), ...(this.o.known ? { known: this.o.known } : {}),
-        take: (n) => Promise.race([this.bucket.take(n), stopped]), signal,
+        take: (n) => this.bucket.take(n, signal), signal, // stop() never sits out a long entry's wait
         onFinding: (f) => {
           this.corruptArchives++;
           try {

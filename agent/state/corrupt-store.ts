@@ -55,8 +55,8 @@ export class CorruptStore {
   }
 
   /** The records as they must be reported: known-corrupt ones marked unreadable. */
-  overlay(records: readonly ArchiveRecord[]): ArchiveRecord[] {
-    if (this.rows.size === 0) return [...records];
+  overlay<T extends readonly ArchiveRecord[]>(records: T): T | ArchiveRecord[] {
+    if (this.rows.size === 0) return records; // the usual case: a full scan's records pass as they are
     return records.map((r) => this.overlayOne(r));
   }
 

@@ -89,6 +89,16 @@ export class AgentSession implements SessionHandle {
     this.send({ msg: { $case: 'throttles', value: t } });
   }
 
+  /** The domain form of a wire message, or undefined after closing the session with BAD_MESSAGE. */
+  private decoded<W, D>(w: W, fromWire: (w: W) => D): D | undefined {
+    try {
+      return fromWire(w);
+    } catch (err) {
+      this.fail('BAD_MESSAGE', errorText(err));
+      return undefined;
+    }
+  }
+
   private fail(code: string, reason: string): void {
     log.warn(`session ${this.serverId || this.peer}: ${code}: ${reason}`);
     this.close(code, reason);
@@ -134,24 +144,14 @@ export class AgentSession implements SessionHandle {
         return this.onTaskProgress(m.msg.value);
       case 'quarantineResult': {
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'quarantine result before Hello');
-        let r;
-        try {
-          r = quarantineResultFromWire(m.msg.value);
-        } catch (err) {
-          return this.fail('BAD_MESSAGE', errorText(err));
-        }
-        this.ctx.quarantineResult(this.serverId, r);
+        const r = this.decoded(m.msg.value, quarantineResultFromWire);
+        if (r) this.ctx.quarantineResult(this.serverId, r);
         return;
       }
       case 'scrubFinding': {
         if (this.phase === 'hello') return this.fail('PROTOCOL', 'scrub finding before Hello');
-        let f;
-        try {
-          f = scrubFindingFromWire(m.msg.value);
-        } catch (err) {
-          return this.fail('BAD_MESSAGE', errorText(err));
-        }
-        return this.ctx.scrubFinding(this.serverId, f);
+        const f = this.decoded(m.msg.value, scrubFindingFromWire);
+        return f ? this.ctx.scrubFinding(this.serverId, f) : undefined;
       }
     }
   }

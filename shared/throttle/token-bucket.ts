@@ -27,16 +27,26 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Resolves when `n` bytes may pass (n larger than a burst goes through in debt). */
-  take(n: number): Promise<void> {
+  /**
+   * Resolves when `n` bytes may pass (n larger than a burst goes through in debt). Once `signal`
+   * is aborted it resolves at once, taking nothing (the caller checks its signal): a stopping
+   * reader never sits out the wait, nor leaves debt for those after it.
+   */
+  take(n: number, signal?: AbortSignal): Promise<void> {
     const run = this.chain.then(async () => {
       this.refill();
       // A request bigger than the burst waits for a full bucket, then runs into debt.
       const need = Math.min(n, this.ratePerSec);
       while (this.tokens < need) {
-        await sleep(Math.max(1, Math.ceil(((need - this.tokens) / this.ratePerSec) * 1000)));
+        if (signal?.aborted) return;
+        try {
+          await sleep(Math.max(1, Math.ceil(((need - this.tokens) / this.ratePerSec) * 1000)), undefined, signal ? { signal } : undefined);
+        } catch {
+          return; // aborted while waiting
+        }
         this.refill();
       }
+      if (signal?.aborted) return;
       this.tokens -= n;
     });
     this.chain = run;

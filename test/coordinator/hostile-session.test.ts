@@ -10,6 +10,8 @@ import { openCatalogStore } from '../../coordinator/catalog/open-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
 import { AgentMessage, AgentSessionClient, SyncMode, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { ParseStatus, DiskState } from '../../proto/gen/ecguard/v1/types.js';
+import { ScrubProblem } from '../../proto/gen/ecguard/v1/scrub.js';
+import { EventLog } from '../../coordinator/events/event-log.js';
 import type { ArchiveRecord } from '../../proto/gen/ecguard/v1/types.js';
 
 const good = (i: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => ({
@@ -22,14 +24,17 @@ describe('hostile agent sessions', function () {
   let dir: string;
   let coord: Coordinator;
   let port: number;
+  let events: EventLog;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ecguard-hostile-'));
-    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'c.db')), insecure: true, profile: { nbData: 4, nbParity: 2, chunkSize: 1024 }, maxMessageBytes: 1024 * 1024 });
+    events = new EventLog(join(dir, 'c.db'));
+    coord = new Coordinator({ cluster: 't', listen: '127.0.0.1:0', store: openCatalogStore(join(dir, 'c.db')), insecure: true, profile: { nbData: 4, nbParity: 2, chunkSize: 1024 }, maxMessageBytes: 1024 * 1024, eventLog: events });
     port = await coord.start();
   });
   after(async () => {
     await coord.stop();
+    events.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -140,6 +145,33 @@ describe('hostile agent sessions', function () {
     assert.match(r?.msg?.$case === 'refusal' ? `${r.msg.value.code}: ${r.msg.value.reason}` : '', /^SEQ_GAP: delta 2 where 1 was due/);
     assert.equal(got.filter((m) => m.msg?.$case === 'ack').length, 1, 'only the inventory was acked');
     assert.equal(await coord.store.archiveCount(), before);
+    client.close();
+  });
+
+  it('scrub findings: one for another server\'s disk is ignored, a malformed one closes the session (BAD_MESSAGE); neither changes the catalog or writes an event', async () => {
+    const corruption = (): number => events.query({ types: ['corruption.found'] }).length;
+    const { s, got, client } = await session('scrubber');
+    s.write({ msg: { $case: 'inventory', value: { records: [good(300, { diskId: 'evil:/d' })] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    await until(() => got.some((m) => m.msg?.$case === 'ack'));
+    const before = await coord.store.archiveCount();
+    const entry = { name: 'obj.0.1', problem: ScrubProblem.SCRUB_PROBLEM_CRC_MISMATCH, expectedCrc: 1, foundCrc: 2, reason: 'CRC' };
+    // the positive control: its own disk, one event
+    s.write({ msg: { $case: 'scrubFinding', value: { diskId: 'evil:/d', dataPath: 'public/0A/f300%', lfn: '', entries: [entry], atMs: 1 } } });
+    await until(() => corruption() === 1);
+    assert.equal(events.query({ types: ['corruption.found'] })[0]?.event.subject.lfn, '/data/f300', 'the LFN from the catalog');
+    // a disk that is not this server's: nothing, and the session goes on
+    s.write({ msg: { $case: 'scrubFinding', value: { diskId: 'someone-else:/d', dataPath: 'public/0A/f300%', lfn: '/data/f300', entries: [entry], atMs: 1 } } });
+    s.write({ msg: { $case: 'deltas', value: { deltas: [{ seq: 1, atMs: 1, change: { $case: 'upsert', value: good(301) } }] } } });
+    await until(() => got.filter((m) => m.msg?.$case === 'ack').length === 2);
+    assert.equal(corruption(), 1);
+    // no entries: refused, the session closed
+    s.write({ msg: { $case: 'scrubFinding', value: { diskId: 'evil:/d', dataPath: 'public/0A/f300%', lfn: '', entries: [], atMs: 1 } } });
+    await until(() => got.some((m) => m.msg?.$case === 'refusal'));
+    const r = got.find((m) => m.msg?.$case === 'refusal');
+    assert.match(r?.msg?.$case === 'refusal' ? `${r.msg.value.code}: ${r.msg.value.reason}` : '', /^BAD_MESSAGE: scrub finding for "public\/0A\/f300%" lists no entry/);
+    assert.equal(corruption(), 1);
+    assert.equal(await coord.store.archiveCount(), before + 1, 'only the delta changed the catalog');
     client.close();
   });
 

@@ -181,6 +181,13 @@ describe('agent config', () => {
     ]);
   });
 
+  it('scrub settings are checked: a rate must be positive, an interval a duration', () => {
+    const p = problems(`${MINIMAL}scrub:\n  mbps: 0\n  interval: monthly\n`);
+    assert.equal(p.length, 2, p.join('\n'));
+    assert.match(p[0] ?? '', /^agent\.yaml:7: scrub\.mbps: /);
+    assert.match(p[1] ?? '', /^agent\.yaml:8: scrub\.interval: /);
+  });
+
   it('required keys: serverId is never defaulted (a renamed host must not become a new server)', () => {
     assert.deepEqual(problems(MINIMAL.replace('serverId: srv07\n', '')), ['agent.yaml:1: serverId: required key is missing']);
     assert.deepEqual(problems(''), [

@@ -4,7 +4,8 @@
 // atime); a saved cursor resumes after the last archive; the rate limit is asked for every
 // entry's bytes; `ecguard scrub` exits 1 and lists the damaged file.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { scrubArchive } from '../../../agent/scrub/archive-scrub.js';
@@ -60,7 +61,7 @@ describe('agent: scrub', () => {
     assert.ok(mt > 10, `${mt} .mt files`);
   });
 
-  it('only xrootd data files in real bucket directories: other names and a bucket swapped for a symlink are not read', async () => {
+  it('only xrootd data files in real bucket directories: other names, a FIFO, directory or symlink named like one, and a bucket swapped for a symlink are not read', async () => {
     const site = makeFakeSite({ disks: 1 });
     const outside = mkdtempSync(join(tmpdir(), 'ecguard-outside-'));
     try {
@@ -69,6 +70,10 @@ describe('agent: scrub', () => {
       const bucket = dirname(good);
       writeFileSync(join(bucket, 'notes.txt'), 'not an archive');
       writeArchive(join(bucket, 'stray.zip'), tpl);
+      // names like data files that are not regular files: never opened
+      execFileSync('mkfifo', [join(bucket, 'pipe%')]); // opening it for reading would block
+      mkdirSync(join(bucket, 'dir%'));
+      symlinkSync('/etc/passwd', join(bucket, 'link%'));
       // a corrupt "archive" outside the disk, reachable through a bucket that is a symlink
       writeFileSync(join(outside, 'evil%'), Buffer.alloc(5000, 1));
       symlinkSync(outside, join(site.disks[0]?.path ?? '', 'public', '7E'));
