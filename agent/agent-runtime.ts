@@ -137,9 +137,12 @@ export class AgentRuntime extends EventEmitter {
     const events: DiskEvent[] = [];
     for (const disk of this.o.layout.disks) {
       const known = this.disks.get(disk.diskId);
-      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, downgraded: known?.state === 'downgraded' },
+      const downgraded = this.disks.downgrade(disk.diskId);
+      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, ...(downgraded ? { downgraded } : {}) },
         { serverId: this.serverId, createMarker: true, ...(this.o.serviceUser ? { serviceUser: this.o.serviceUser } : {}) });
       this.health.set(disk.diskId, h);
+      // a new disk holds none of the corruption; an operator may clear it on the old one
+      if (downgraded && (h.replaced || h.downgradeCleared)) this.disks.clearDowngrade(disk.diskId);
       const from = known?.state ?? 'unknown';
       if (from !== h.state || h.replaced || !known) {
         const ev: DiskEvent = { diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}) };
@@ -147,8 +150,9 @@ export class AgentRuntime extends EventEmitter {
         events.push(ev);
         if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
         this.emit('disk', ev);
-        if (h.state === 'online' && (from === 'missing' || from === 'failed' || h.replaced)) void this.fullScan(`disk ${disk.diskId} back`);
-        if (h.state === 'online' && (from !== 'online' || h.replaced) && this.o.watch !== false && !this.stopped) {
+        const usable = h.state === 'online' || h.state === 'downgraded';
+        if (usable && (from === 'missing' || from === 'failed' || h.replaced)) void this.fullScan(`disk ${disk.diskId} back`);
+        if (usable && (from === 'missing' || from === 'failed' || from === 'unknown' || h.replaced) && this.o.watch !== false && !this.stopped) {
           // An unmount or a swapped disk leaves the old inotify watches dead without an error
           // (IN_IGNORED, no 'error' event): a kept DiskWatcher would block a new one forever.
           this.watchers.get(disk.diskId)?.close();
@@ -171,6 +175,7 @@ export class AgentRuntime extends EventEmitter {
     if (!h || !spec || h.state !== 'online') return undefined;
     const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence] };
     this.health.set(diskId, next);
+    this.disks.setDowngrade(diskId, { at: Date.now(), evidence: [...evidence] });
     this.disks.put(diskId, spec.path, next, this.disks.get(diskId)?.mountPoint === true || h.mountPoint);
     const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}) };
     log.warn(`disk ${diskId}: online -> downgraded`, { evidence: next.evidence });

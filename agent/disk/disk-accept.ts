@@ -4,7 +4,9 @@
 // again with the identity the agent stored; the agent then sees the disk online and rescans it,
 // so the inventory it reports is what the disk really holds. With `replaced`, the disk is a new
 // one (swapped, reformatted): it gets a new identity, and the agent reports the old disk's
-// archives gone (disk.replaced).
+// archives gone (disk.replaced). With `clearDowngrade`, the operator has looked at a disk the
+// scrub downgraded and trusts it again: the marker records when (downgradeClearedAt), and the
+// agent sees the disk online at its next check; the archives found corrupt stay unreadable.
 import Database from 'better-sqlite3';
 import { existsSync, fsyncSync, closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,12 +22,18 @@ export interface DiskAcceptResult {
   readonly uuid: string;
   /** False: the marker already held this identity. */
   readonly written: boolean;
+  /** The scrub's downgrade of the disk is cleared (the marker says so). */
+  readonly downgradeCleared: boolean;
+  /** The disk stays downgraded (since this time): what the scrub found is in `ecguard disks`. */
+  readonly downgradedSince?: string;
 }
 
 interface Stored {
   readonly uuid?: string;
   /** The agent saw the disk as a mount point: then only a mount point is accepted. */
   readonly mountPoint: boolean;
+  /** When the scrub downgraded the disk. */
+  readonly downgradedAt?: number;
 }
 
 /** What the agent stored of these disks (its state DB, read-only: the agent may be running). */
@@ -40,18 +48,35 @@ function stored(stateDir: string, diskIds: readonly string[]): Stored {
   }
   try {
     let mountPoint = false;
+    let uuid: string | undefined;
+    let downgradedAt: number | undefined;
     for (const id of diskIds) {
-      const r = db.prepare('SELECT uuid, mount_point FROM disks WHERE disk_id = ?').get(id) as { uuid: string | null; mount_point: number } | undefined;
+      const r = db.prepare('SELECT uuid, mount_point, state, since FROM disks WHERE disk_id = ?').get(id) as { uuid: string | null; mount_point: number; state: string; since: number } | undefined;
       mountPoint ||= r?.mount_point === 1;
-      if (r?.uuid) return { uuid: r.uuid, mountPoint };
+      uuid ??= r?.uuid ?? undefined;
+      // an agent that has not run since disk_downgrades came kept the downgrade as the state only
+      downgradedAt ??= downgradeOf(db, id) ?? (r?.state === 'downgraded' ? r.since : undefined);
     }
-    return { mountPoint };
+    return { ...(uuid !== undefined ? { uuid } : {}), mountPoint, ...(downgradedAt !== undefined ? { downgradedAt } : {}) };
   } finally {
     db.close();
   }
 }
 
-export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: string, serverId: string, o: { readonly replaced?: boolean } = {}): DiskAcceptResult {
+function downgradeOf(db: Database.Database, diskId: string): number | undefined {
+  try {
+    return (db.prepare('SELECT at FROM disk_downgrades WHERE disk_id = ?').get(diskId) as { at: number } | undefined)?.at;
+  } catch {
+    return undefined; // no such table yet
+  }
+}
+
+export interface AcceptOptions {
+  readonly replaced?: boolean;
+  readonly clearDowngrade?: boolean;
+}
+
+export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: string, serverId: string, o: AcceptOptions = {}): DiskAcceptResult {
   const want = path.replace(/\/+$/, '') || '/';
   const mine = disks.filter((d) => d.path === want);
   if (mine.length === 0) throw new EcguardError('DISK_UNKNOWN', `${path} is not a disk of this agent (known: ${disks.map((d) => d.path).join(', ') || 'none'})`);
@@ -71,6 +96,9 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   for (const d of mine) {
     if (d.chkmount !== undefined && !existsSync(d.chkmount)) throw new EcguardError('DISK_NOT_MOUNTED', `the chkmount file ${d.chkmount} is absent: xrootd would not use this disk; mount it first`);
   }
+  if (o.clearDowngrade && known.downgradedAt === undefined) {
+    throw new EcguardError('DISK_NOT_DOWNGRADED', `the agent (state ${stateDir}) holds no downgrade for ${want}: nothing to clear, nothing written (ecguard disks shows each disk's state)`);
+  }
   const uuid = o.replaced ? randomUUID() : known.uuid;
   if (uuid === undefined) throw new EcguardError('DISK_NO_IDENTITY', `the agent (state ${stateDir}) knows no identity for ${want}: nothing to accept; it writes the marker itself once the disk is mounted (a new disk: --replaced)`);
   const markerPath = join(want, MARKER_FILE);
@@ -81,13 +109,19 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   if (cur.kind === 'ok' && cur.marker.uuid !== uuid) {
     throw new EcguardError('DISK_OTHER_IDENTITY', `${markerPath} holds ${cur.marker.uuid}, the agent knew ${uuid} here: this is another disk, not accepted (a new disk: remove its marker, then --replaced)`);
   }
-  if (cur.kind === 'ok') return { diskIds, path: want, uuid, written: false };
-  const marker: DiskMarker = { uuid, createdAt: new Date().toISOString(), serverId, path: want };
+  // a new disk holds none of what the scrub found on the old one
+  const stillDowngraded = known.downgradedAt !== undefined && !o.replaced && !o.clearDowngrade ? { downgradedSince: new Date(known.downgradedAt).toISOString() } : {};
+  const cleared = known.downgradedAt !== undefined && (o.replaced === true || o.clearDowngrade === true);
+  if (cur.kind === 'ok' && !o.clearDowngrade) return { diskIds, path: want, uuid, written: false, downgradeCleared: false, ...stillDowngraded };
+  const now = new Date().toISOString();
+  const marker: DiskMarker = cur.kind === 'ok'
+    ? { ...cur.marker, downgradeClearedAt: now }
+    : { uuid, createdAt: now, serverId, path: want, ...(o.clearDowngrade ? { downgradeClearedAt: now } : {}) };
   // Temp file then rename: the marker is never half written, and a link at its name is replaced, not followed.
   const tmp = join(want, `${MARKER_FILE}.${randomUUID()}.tmp`);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
-    writeSync(fd, JSON.stringify({ ...marker, acceptedAt: marker.createdAt }, null, 2) + '\n');
+    writeSync(fd, JSON.stringify({ ...marker, acceptedAt: now }, null, 2) + '\n');
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -99,5 +133,5 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
     throw err;
   }
   fsyncDir(want); // the rename survives a power cut
-  return { diskIds, path: want, uuid, written: true };
+  return { diskIds, path: want, uuid, written: true, downgradeCleared: cleared, ...stillDowngraded };
 }

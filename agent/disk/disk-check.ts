@@ -2,7 +2,8 @@
 // `.ecguard-disk` with a UUID: a swapped or reformatted disk shows a new or missing marker, so
 // its old archives are known to be gone. States: online, missing (path gone, no longer a mount
 // point, not mounted yet, chkmount marker absent, or marker gone), failed (EIO, unreadable for
-// xrootd, read-only, a marker that is not a regular file), downgraded (set by scrub; kept here).
+// xrootd, read-only, a marker that is not a regular file), downgraded (set by scrub; kept through
+// missing and failed spells, until the marker says an operator cleared it or names a new disk).
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, lstatSync, readdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,7 +21,8 @@ export interface KnownDisk {
   readonly uuid?: string;
   /** It was a mount point when first seen: losing that means the disk is gone. */
   readonly mountPoint?: boolean;
-  readonly downgraded?: boolean;
+  /** The scrub downgraded it (and when): it stays so until cleared in the marker or replaced. */
+  readonly downgraded?: { readonly at: number; readonly evidence: readonly string[] };
 }
 
 export interface DiskHealth {
@@ -34,6 +36,8 @@ export interface DiskHealth {
   /** The marker names another disk than before: a replaced or reformatted disk. */
   readonly replaced?: { readonly oldUuid: string; readonly newUuid: string };
   readonly markerCreated?: boolean;
+  /** The marker says an operator cleared the downgrade (`disk accept --clear-downgrade`). */
+  readonly downgradeCleared?: boolean;
 }
 
 export interface DiskCheckOptions {
@@ -109,7 +113,7 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   if (!marker) {
     if (known.uuid) return fail('missing', [`${markerProblem}; it held ${known.uuid}: the disk was replaced, reformatted or not mounted`, acceptHint(disk.path, known.uuid)], mountPoint);
     if (!o.createMarker) {
-      evidence.push(`${markerProblem} (not created: read-only check)`);
+      evidence.push(`${markerProblem} (not created: read-only check)`, ...(known.downgraded?.evidence ?? []));
       return { ...base, state: known.downgraded ? 'downgraded' : 'online', mountPoint, evidence };
     }
     const created: DiskMarker = { uuid: randomUUID(), createdAt: new Date().toISOString(), serverId: o.serverId, path: disk.path };
@@ -123,7 +127,15 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   if (known.uuid && known.uuid !== marker.uuid) {
     return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [`marker uuid changed from ${known.uuid} to ${marker.uuid}: a different disk is mounted here; the old disk's archives are gone`], replaced: { oldUuid: known.uuid, newUuid: marker.uuid } };
   }
-  return { ...base, state: known.downgraded ? 'downgraded' : 'online', uuid: marker.uuid, mountPoint, evidence };
+  if (known.downgraded) {
+    const cleared = typeof marker.downgradeClearedAt === 'string' ? Date.parse(marker.downgradeClearedAt) : NaN;
+    if (cleared >= known.downgraded.at) {
+      const what = `the downgrade of ${new Date(known.downgraded.at).toISOString()} was cleared by an operator at ${marker.downgradeClearedAt} (ecguard disk accept --clear-downgrade)`;
+      return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [what], downgradeCleared: true };
+    }
+    return { ...base, state: 'downgraded', uuid: marker.uuid, mountPoint, evidence: [...known.downgraded.evidence] };
+  }
+  return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence };
 }
 
 function exists(path: string): boolean {

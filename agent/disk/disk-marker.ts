@@ -15,6 +15,8 @@ export interface DiskMarker {
   readonly createdAt: string;
   readonly serverId: string;
   readonly path: string;
+  /** `ecguard disk accept --clear-downgrade`: a scrub downgrade from before this time is over. */
+  readonly downgradeClearedAt?: string;
 }
 
 export type MarkerRead =

@@ -33,6 +33,13 @@ CREATE TABLE IF NOT EXISTS disks (
   since INTEGER NOT NULL,
   evidence TEXT NOT NULL DEFAULT '[]'
 );
+-- a disk the scrub downgraded: kept apart from its state, so the downgrade outlives a spell of
+-- missing or failed (an unmount, a reboot) and ends only by an operator or a new disk
+CREATE TABLE IF NOT EXISTS disk_downgrades (
+  disk_id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  evidence TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS corrupt_archives (
   key TEXT PRIMARY KEY,
   inode REAL NOT NULL,
@@ -49,6 +56,8 @@ export function openAgentDb(stateDir: string): AgentDb {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  // state files from before disk_downgrades kept the downgrade only as the disk's state
+  db.exec("INSERT OR IGNORE INTO disk_downgrades (disk_id, at, evidence) SELECT disk_id, since, evidence FROM disks WHERE state = 'downgraded'");
   return db;
 }
 

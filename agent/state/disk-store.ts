@@ -12,6 +12,12 @@ export interface StoredDisk {
   readonly since: number;
 }
 
+/** A scrub downgrade: when, and the corruption behind it. */
+export interface StoredDowngrade {
+  readonly at: number;
+  readonly evidence: string[];
+}
+
 export class DiskStore {
   constructor(private readonly db: AgentDb) {}
 
@@ -30,5 +36,19 @@ export class DiskStore {
       ON CONFLICT(disk_id) DO UPDATE SET path = excluded.path, uuid = excluded.uuid, mount_point = excluded.mount_point,
       state = excluded.state, since = CASE WHEN disks.state = excluded.state THEN disks.since ELSE excluded.since END, evidence = excluded.evidence`)
       .run(diskId, path, uuid, mountPoint ? 1 : 0, h.state, Date.now(), JSON.stringify(h.evidence));
+  }
+
+  downgrade(diskId: string): StoredDowngrade | undefined {
+    const r = this.db.prepare('SELECT at, evidence FROM disk_downgrades WHERE disk_id = ?').get(diskId) as { at: number; evidence: string } | undefined;
+    return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[] } : undefined;
+  }
+
+  setDowngrade(diskId: string, d: StoredDowngrade): void {
+    this.db.prepare('INSERT INTO disk_downgrades (disk_id, at, evidence) VALUES (?, ?, ?) ON CONFLICT(disk_id) DO UPDATE SET at = excluded.at, evidence = excluded.evidence')
+      .run(diskId, d.at, JSON.stringify(d.evidence));
+  }
+
+  clearDowngrade(diskId: string): void {
+    this.db.prepare('DELETE FROM disk_downgrades WHERE disk_id = ?').run(diskId);
   }
 }

@@ -1,5 +1,6 @@
 // `ecguard disk accept PATH`: on a data server, accept the disk mounted at PATH as the one the
-// agent knew there after its marker went missing (see agent/disk/disk-accept.ts).
+// agent knew there after its marker went missing, or trust a disk the scrub downgraded again
+// (see agent/disk/disk-accept.ts).
 import type { Command } from 'commander';
 import { loadAgentConfig } from '../../agent/config/agent-config.js';
 import { siteLayout } from '../../agent/config/site-layout.js';
@@ -12,17 +13,23 @@ export function registerDisk(program: Command): void {
     .description('the disk mounted at PATH is the one the agent knew: write its marker again (the agent then rescans it)')
     .requiredOption('--config <yaml>', 'the agent config (its state directory and disks)')
     .option('--replaced', 'the disk is a new one (swapped, reformatted): give it a new identity; the agent reports the old disk\'s archives gone')
+    .option('--clear-downgrade', 'end the scrub\'s downgrade of this disk (new placements may go there again); the archives it found corrupt stay unreadable until rebuilt')
     .option('--json', 'machine-readable output')
-    .action((path: string, f: { config: string; replaced?: boolean; json?: boolean }) => {
+    .action((path: string, f: { config: string; replaced?: boolean; clearDowngrade?: boolean; json?: boolean }) => {
       const cfg = loadAgentConfig(f.config);
       const { layout } = siteLayout({
         xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
         ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
       });
-      const r = acceptDisk(layout.disks, path, cfg.stateDir, layout.serverId, { replaced: f.replaced === true });
-      if (f.json) printJson(r);
-      else process.stdout.write(r.written
-        ? `${r.path}: marker written with ${r.uuid}; the agent sees ${r.diskIds.join(', ')} online at its next disk check and rescans it\n`
-        : `${r.path}: the marker already holds ${r.uuid}: nothing to do\n`);
+      const r = acceptDisk(layout.disks, path, cfg.stateDir, layout.serverId, { replaced: f.replaced === true, clearDowngrade: f.clearDowngrade === true });
+      if (f.json) {
+        printJson(r);
+        return;
+      }
+      const lines = [r.written
+        ? `${r.path}: marker written with ${r.uuid}; the agent sees ${r.diskIds.join(', ')} ${r.downgradedSince ? 'again' : 'online'} at its next disk check (within 5 s)${r.downgradeCleared ? ', its downgrade cleared' : ''}`
+        : `${r.path}: the marker already holds ${r.uuid}: nothing to do`];
+      if (r.downgradedSince) lines.push(`${r.path} stays downgraded (since ${r.downgradedSince}, by the scrub): once the disk is checked, add --clear-downgrade`);
+      process.stdout.write(lines.join('\n') + '\n');
     });
 }

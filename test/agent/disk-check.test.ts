@@ -145,7 +145,7 @@ describe('disk accept', () => {
     unlinkSync(join(path, MARKER_FILE));
     assert.equal(checkDisk(disk, { uuid: h1.uuid, mountPoint: false }, opts).state, 'missing');
     const r = acceptDisk([disk], `${path}/`, state, 'srv1');
-    assert.deepEqual(r, { diskIds: [disk.diskId], path, uuid: h1.uuid, written: true });
+    assert.deepEqual(r, { diskIds: [disk.diskId], path, uuid: h1.uuid, written: true, downgradeCleared: false });
     const h2 = checkDisk(disk, { uuid: h1.uuid, mountPoint: false }, opts);
     assert.equal(h2.state, 'online');
     assert.equal(h2.replaced, undefined);

@@ -1,0 +1,98 @@
+// A disk the scrub downgraded stays downgraded through a spell of missing (an unmount, a reboot)
+// and agent restarts; only the operator ends it (`disk accept --clear-downgrade`, which the
+// marker records) or a new disk (`--replaced`). An earlier clear never ends a later downgrade,
+// and a clear asked for a disk that is not downgraded changes nothing.
+import assert from 'node:assert/strict';
+import { readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { acceptDisk } from '../../agent/disk/disk-accept.js';
+import { MARKER_FILE } from '../../agent/disk/disk-marker.js';
+import type { AgentRuntime } from '../../agent/agent-runtime.js';
+import { useRuntimeFixture } from '../helpers/runtime-fixture.js';
+
+describe('agent: a scrub downgrade lasts until an operator clears it', () => {
+  const fx = useRuntimeFixture();
+  const stateOf = (r: AgentRuntime, diskId: string): string | undefined => r.diskHealth().find((h) => h.diskId === diskId)?.state;
+  const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+  it('kept through missing and a restart; accept without the flag keeps it; --clear-downgrade ends it; a later downgrade is not ended by the old clear', async () => {
+    const [disk, other] = fx.site.disks;
+    assert.ok(disk && other);
+    const r = fx.runtime();
+    await r.start();
+    assert.ok(r.downgradeDisk(disk.diskId, ['scrub: 1 corrupt stripe entry (obj.0.1) in public/0A/x%']));
+    assert.equal(stateOf(r, disk.diskId), 'downgraded');
+
+    // unmounted and back: downgraded again, with the scrub's evidence, not online
+    renameSync(disk.path, `${disk.path}.away`);
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'missing');
+    renameSync(`${disk.path}.away`, disk.path);
+    const back = r.checkDisks().find((e) => e.diskId === disk.diskId);
+    assert.equal(back?.to, 'downgraded');
+    assert.match(back?.evidence.join('\n') ?? '', /obj\.0\.1/);
+    assert.equal(stateOf(r, other.diskId), 'online', 'the other disk is untouched');
+    await r.stop();
+
+    const again = fx.runtime();
+    await again.start();
+    assert.equal(stateOf(again, disk.diskId), 'downgraded', 'a restart keeps it');
+
+    // accept alone: the marker is right, nothing written, the disk stays downgraded (and says how to clear it)
+    const markerPath = join(disk.path, MARKER_FILE);
+    const marker = readFileSync(markerPath, 'utf8');
+    const plain = acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId);
+    assert.equal(plain.written, false);
+    assert.equal(plain.downgradeCleared, false);
+    assert.ok(plain.downgradedSince, 'the result says it stays downgraded');
+    assert.equal(readFileSync(markerPath, 'utf8'), marker);
+    again.checkDisks();
+    assert.equal(stateOf(again, disk.diskId), 'downgraded');
+
+    // a clear asked for a disk that is not downgraded: an error, and nothing written
+    const otherMarker = readFileSync(join(other.path, MARKER_FILE), 'utf8');
+    assert.throws(() => acceptDisk(fx.site.disks, other.path, fx.state, fx.site.serverId, { clearDowngrade: true }), { code: 'DISK_NOT_DOWNGRADED' });
+    assert.equal(readFileSync(join(other.path, MARKER_FILE), 'utf8'), otherMarker);
+
+    const cleared = acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true });
+    assert.equal(cleared.written, true);
+    assert.equal(cleared.downgradeCleared, true);
+    const m = JSON.parse(readFileSync(markerPath, 'utf8')) as { uuid: string; downgradeClearedAt?: string };
+    assert.equal(m.uuid, (JSON.parse(marker) as { uuid: string }).uuid, 'the same identity');
+    assert.ok(m.downgradeClearedAt);
+    const ev = again.checkDisks().find((e) => e.diskId === disk.diskId);
+    assert.equal(ev?.from, 'downgraded');
+    assert.equal(ev?.to, 'online');
+    assert.match(ev?.evidence.join('\n') ?? '', /cleared by an operator/);
+    await again.stop();
+    const third = fx.runtime();
+    await third.start();
+    assert.equal(stateOf(third, disk.diskId), 'online', 'the clear is kept across a restart');
+
+    // a new finding after the clear: the old clear in the marker does not end it
+    await sleep(5);
+    assert.ok(third.downgradeDisk(disk.diskId, ['scrub: 2 corrupt stripe entries']));
+    third.checkDisks();
+    assert.equal(stateOf(third, disk.diskId), 'downgraded');
+  });
+
+  it('a new disk (accept --replaced) is not downgraded', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    assert.ok(r.downgradeDisk(disk.diskId, ['scrub: corrupt']));
+    unlinkSync(join(disk.path, MARKER_FILE));
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'missing');
+    const res = acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { replaced: true });
+    assert.equal(res.downgradeCleared, true);
+    const ev = r.checkDisks().find((e) => e.diskId === disk.diskId);
+    assert.equal(ev?.to, 'online');
+    assert.ok(ev?.replaced);
+    await r.stop();
+    const again = fx.runtime();
+    await again.start();
+    assert.equal(stateOf(again, disk.diskId), 'online');
+  });
+});
