@@ -62,7 +62,7 @@ export class DebrisDesk {
   }
 
   sweep(): SweepReport {
-    const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
+    const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online' || h.state === 'downgraded').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
     const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true, recover: true });
     this.stats.purged += r.purged.length;
     this.stats.kept = r.kept.length;

@@ -65,7 +65,8 @@ function changedBecause(o: QuarantineOrder, at: string): string | undefined {
 export function quarantineArchive(o: QuarantineOrder, ctx: QuarantineContext): QuarantineResult {
   const disk = ctx.disk(o.diskId);
   if (!disk) return refused(o, 'UNKNOWN_DISK', `${o.diskId} is not a disk of this agent`);
-  if (disk.state !== 'online') return refused(o, 'DISK_NOT_ONLINE', `${o.diskId} is ${disk.state}, not online`);
+  // downgraded: readable and writable, it only takes no new placements (the scrub's damaged archives sit there)
+  if (disk.state !== 'online' && disk.state !== 'downgraded') return refused(o, 'DISK_NOT_ONLINE', `${o.diskId} is ${disk.state}, not online`);
   const parts = splitDataPath(o.dataPath);
   if (!parts) return refused(o, 'BAD_ORDER', `${JSON.stringify(o.dataPath)} is not <space>/<bucket>/<name>`);
   const abs = `${disk.path.replace(/\/+$/, '')}/${o.dataPath}`;

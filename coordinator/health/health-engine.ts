@@ -1,6 +1,7 @@
 // Classifies one file from all its archives (DESIGN.md §4), a pure function: same inputs, same
 // answer, so it is exhaustively unit-tested. Every state carries a reason a person can read.
 import type { ArchiveRole, FileState, ServerState } from '../../shared/domain/file-health.js';
+import { isScrubCorrupt } from '../../shared/domain/scrub-finding.js';
 import { blockCount, type EcProfile } from '../../shared/xrdec/profile.js';
 import type { ClassifiableArchive, DiskState, Tombstone } from '../catalog/catalog-types.js';
 
@@ -184,6 +185,17 @@ export function classifyFile<A extends ClassifiableArchive>(i: ClassifyInput<A>)
   const notSound = state === 'healthy' ? 'healthy but its archives disagree on xrdec.filesize' : state;
   const loneLeftover = state === 'incomplete' && !i.wasComplete(latest);
   const currentReason = loneLeftover ? `no live version of ${i.lfn} and no record of its deletion` : `strpver ${latest}`;
+  if (latestSound) {
+    // A damaged archive the scrub found, once the file is whole without it (rebuilt, usually):
+    // debris, so it is listed and quarantined like any leftover. Only scrub findings: a zip that
+    // does not parse may be one xrootd is writing right now.
+    for (let v = 0; v < verdicts.length; v++) {
+      const d = verdicts[v] as ArchiveVerdict<A>;
+      if (d.role === 'corrupt' && isScrubCorrupt(d.archive)) {
+        verdicts[v] = { archive: d.archive, role: 'debris', reason: `damaged (${d.archive.parseError ?? 'scrub'}), and not needed: all ${k} stripes of every block are available without it` };
+      }
+    }
+  }
   for (const a of current) verdicts.push({ archive: a, role: loneLeftover ? 'orphan' : 'current', reason: currentReason });
   for (const a of duplicates) {
     verdicts.push({ archive: a, role: latestSound ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere while it was away: a duplicate, not counted` });

@@ -5,6 +5,7 @@
 // latest version was unlinked, a tombstone records the deletion, so a leftover that comes back
 // with a returning server is known debris.
 import { EventEmitter } from 'node:events';
+import { isScrubCorrupt } from '../../shared/domain/scrub-finding.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import { getLogger } from '../../shared/logger.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
@@ -35,7 +36,7 @@ export interface DebrisFound {
   readonly diskId: string;
   readonly dataPath: string;
   readonly size: number;
-  readonly kind: 'superseded' | 'deleted';
+  readonly kind: 'superseded' | 'deleted' | 'damaged';
   readonly reason: string;
   readonly strpver?: number;
   readonly latestStrpver?: number;
@@ -236,7 +237,7 @@ export class Reclassifier extends EventEmitter {
         let announce = false;
         if (a.role === 'debris') {
           const key = `${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`;
-          const offline = this.cluster.diskState(a.archive.diskId) !== 'online';
+          const offline = !readableDisk(this.cluster.diskState(a.archive.diskId));
           if (a.archive.role !== 'debris') {
             if (!offline) announce = true;
             else {
@@ -247,7 +248,7 @@ export class Reclassifier extends EventEmitter {
         } else if (this.debrisOffline.size > 0) this.debrisOffline.delete(`${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`);
         if (announce) {
           debris.push({
-            lfn, serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, kind: v.state === undefined ? 'deleted' : 'superseded', reason: a.reason,
+            lfn, serverId: a.archive.serverId, diskId: a.archive.diskId, dataPath: a.archive.dataPath, kind: v.state === undefined ? 'deleted' : isScrubCorrupt(a.archive) ? 'damaged' : 'superseded', reason: a.reason,
             ...(a.archive.strpver !== undefined ? { strpver: a.archive.strpver } : {}), ...(v.latestStrpver !== undefined ? { latestStrpver: v.latestStrpver } : {}),
           });
         }
@@ -302,7 +303,7 @@ export class Reclassifier extends EventEmitter {
   private heldBySilence(list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
     const q = this.silence;
     if (!q || strpver === undefined || pastGraceMs >= q.deleteHoldMs) return false;
-    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && this.cluster.diskState(a.diskId) === 'online').map((a) => a.serverId));
+    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && readableDisk(this.cluster.diskState(a.diskId))).map((a) => a.serverId));
     return holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
   }
 
@@ -317,4 +318,9 @@ export class Reclassifier extends EventEmitter {
     for (const list of rows.values()) for (const a of list) size.set(`${a.serverId}\0${a.diskId}\0${a.dataPath}`, a.size);
     return found.map((d) => ({ ...d, size: size.get(`${d.serverId}\0${d.diskId}\0${d.dataPath}`) ?? 0 }));
   }
+}
+
+/** Online or downgraded (which only takes no new placements): its archives are there and read. */
+function readableDisk(state: string | undefined): boolean {
+  return state === 'online' || state === 'downgraded';
 }

@@ -121,7 +121,7 @@ const DATA_V1 = {
     taskId: name.optional(),
     rebuilt: z.array(z.strictObject({ stripe: count, serverId: name, diskId: name })).min(1),
   }),
-  'debris.found': z.strictObject({ dataPath: relPath, kind: z.enum(['superseded', 'deleted']), size: count, strpver: count.optional(), latestStrpver: count.optional() }),
+  'debris.found': z.strictObject({ dataPath: relPath, kind: z.enum(['superseded', 'deleted', 'damaged']), size: count, strpver: count.optional(), latestStrpver: count.optional() }),
   'debris.quarantined': z.strictObject({ dataPath: relPath, quarantinePath: relPath, size: count, purgeAfter: isoTime, linkRemoved: relPath.optional() }),
   'disk.failed': z.strictObject({ path: relPath, previousState: diskState.optional(), error: text, archives: count }),
   'disk.downgraded': z.strictObject({ path: relPath, previousState: diskState, corruptStripes: count, by: z.enum(['corruption', 'operator']) }),

@@ -3,6 +3,7 @@
 // agent code (quarantineArchive on real files; only the gRPC hop is left out).
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { setAttributeSync } from 'fs-xattr';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quarantineArchive } from '../../agent/debris/quarantine-move.js';
@@ -10,7 +11,7 @@ import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
 import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
 import { ClusterState } from '../../coordinator/cluster-state.js';
 import { DebrisQuarantine } from '../../coordinator/debris/debris-quarantine.js';
-import { Reclassifier } from '../../coordinator/health/reclassifier.js';
+import { Reclassifier, type DebrisFound } from '../../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { QuarantineOrder, QuarantineResult } from '../../shared/domain/debris-order.js';
 import type { EcguardError } from '../../shared/errors.js';
@@ -27,14 +28,18 @@ describe('coordinator: debris quarantine decisions', () => {
   let safeMode: string | undefined;
   let orders: QuarantineOrder[];
   let answer: 'agent' | 'never';
+  let d4State: string;
   let dq: DebrisQuarantine;
   const tpl = makeArchiveTemplate(3000, V0);
 
   const rec = (s: number, o: Partial<ArchiveRecord> = {}): ArchiveRecord => seedRecord(s, { filesize: 3000, nblocks: 2, nentries: 2, ...o });
-  const classify = async (): Promise<void> => {
+  const classify = async (): Promise<DebrisFound[]> => {
     const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1 });
+    const found: DebrisFound[] = [];
+    rc.on('debris', (d: DebrisFound[]) => found.push(...d));
     rc.mark([LFN]);
     await rc.flush();
+    return found;
   };
 
   beforeEach(async () => {
@@ -61,13 +66,14 @@ describe('coordinator: debris quarantine decisions', () => {
     safeMode = undefined;
     orders = [];
     answer = 'agent';
+    d4State = 'online';
     dq = new DebrisQuarantine({
       store, cluster, profileFor: () => P21, gate: () => (safeMode !== undefined ? `safe mode: ${safeMode}` : undefined),
       session: (id) => ({
         sendQuarantine: (o) => {
           orders.push(o);
           if (answer === 'never') return;
-          const r: QuarantineResult = quarantineArchive(o, { disk: (x) => (x === d4.diskId ? { path: d4.path, state: 'online' } : undefined), namespaceRootOf: () => site.nsRoot, now: Date.now, retentionMs: 1000 });
+          const r: QuarantineResult = quarantineArchive(o, { disk: (x) => (x === d4.diskId ? { path: d4.path, state: d4State } : undefined), namespaceRootOf: () => site.nsRoot, now: Date.now, retentionMs: 1000 });
           setImmediate(() => dq.onResult(id, r));
         },
       }),
@@ -89,6 +95,34 @@ describe('coordinator: debris quarantine decisions', () => {
     assert.equal(existsSync(old), false);
     assert.ok(existsSync(r[0]?.quarantinePath ?? ''));
     assert.equal(orders[0]?.inode, lstatSync(r[0]?.quarantinePath ?? '').ino, 'the order named the inode the catalog knew');
+  });
+
+  it('a damaged archive the scrub found, on its downgraded disk, is debris once the file is healthy without it, and is moved aside', async () => {
+    // s4's archive is of the latest version now, found damaged by the scrub; s1..s3 hold every stripe
+    setAttributeSync(old, 'user.U.xrdec.strpver', Buffer.from(String(V1)));
+    const st = lstatSync(old);
+    const d4 = site.disks[0];
+    assert.ok(d4);
+    await store.applyArchiveChanges('s4', [rec(4, {
+      diskId: d4.diskId, dataPath: old.slice(d4.path.length + 1), strpver: V1, inode: st.ino, size: st.size, mtimeMs: st.mtimeMs, pfn: `${site.localroot}${LFN}`, nsPath: `${site.localroot}${LFN}`,
+      parseStatus: 'unreadable', parseError: 'scrub: 1 corrupt or unreadable stripe entry (obj.0.1)', nblocks: 0, nentries: 0, regular: false,
+    })], []);
+    await cluster.putDisk({ diskId: d4.diskId, serverId: 's4', path: d4.path, space: 'public', state: 'downgraded', since: 1, evidence: ['scrub'] });
+    d4State = 'downgraded';
+    // first s3's archive is missing too: the file is degraded, the damaged archive kept (corrupt)
+    await store.applyArchiveChanges('s3', [], [{ diskId: 's3:/d', dataPath: 'public/00/f3%' }]);
+    assert.deepEqual(await classify(), []);
+    assert.deepEqual((await store.listArchiveRoles(['corrupt'], 10)).map((x) => x.serverId), ['s4']);
+    assert.equal((await dq.run({ limit: 10, dryRun: true })).length, 0, 'nothing to move');
+    // then the rebuild's archive arrives: whole without s4's, which becomes debris
+    await store.applyArchiveChanges('s3', [rec(3)], []);
+    const found = await classify();
+    assert.deepEqual(found.map((d) => [d.serverId, d.kind]), [['s4', 'damaged']]);
+    assert.match(found[0]?.reason ?? '', /damaged \(scrub: .*not needed/);
+    const r = await dq.run({ limit: 10, dryRun: false });
+    assert.deepEqual(r.map((a) => [a.serverId, a.outcome]), [['s4', 'quarantined']], JSON.stringify(r));
+    assert.equal(existsSync(old), false);
+    assert.ok(existsSync(r[0]?.quarantinePath ?? ''));
   });
 
   it('a stale debris role is re-checked: with the latest version no longer healthy, nothing is ordered', async () => {

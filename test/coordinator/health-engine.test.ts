@@ -171,4 +171,26 @@ describe('health engine', () => {
     const replaced = new Map([[archiveKeyOf({ ...(ten()[3] as ArchiveRow), strpver: 1_600_000_000 }), 'r0']]);
     assert.equal(run(ten(), { replaced }).state, 'healthy');
   });
+
+  it('a damaged archive the scrub found is debris once the file is healthy without it; corrupt while it is not; other unreadable archives stay corrupt', () => {
+    const scrubbed = archive(10, { serverId: 'srv3', diskId: 'srv3:/d1', dataPath: 'public/00/old%', parseStatus: 'unreadable', parseError: 'scrub: 1 corrupt or unreadable stripe entry (obj.0.3: CRC-32C 0x1 != 0x2)', nblocks: 0, nentries: 0, regular: false });
+    // rebuilt on srv3's other disk: all 10 stripes without it
+    const healthy = run([...ten(), scrubbed]);
+    assert.equal(healthy.state, 'healthy');
+    const v = healthy.archives.find((a) => a.archive === scrubbed);
+    assert.equal(v?.role, 'debris');
+    assert.match(v?.reason ?? '', /damaged \(scrub: 1 corrupt.*obj\.0\.3.*not needed: all 10 stripes/);
+    // not rebuilt yet: the file is degraded, the damaged archive is kept (corrupt, to be rebuilt)
+    const degraded = run([...ten().filter((a) => a.serverId !== 'srv3'), scrubbed]);
+    assert.equal(degraded.state, 'degraded');
+    assert.equal(degraded.archives.find((a) => a.archive === scrubbed)?.role, 'corrupt');
+    // healthy but its archives disagree on filesize: nothing is debris
+    const odd = run([...ten().map((a, i) => (i === 0 ? { ...a, filesize: 1 } : a)), scrubbed]);
+    assert.equal(odd.archives.find((a) => a.archive === scrubbed)?.role, 'corrupt');
+    // a zip that does not parse (perhaps one xrootd is writing) is never debris this way
+    for (const parseStatus of ['truncated', 'not-zip', 'unreadable'] as const) {
+      const other = { ...scrubbed, parseStatus, parseError: 'EIO' };
+      assert.equal(run([...ten(), other]).archives.find((a) => a.archive === other)?.role, 'corrupt', parseStatus);
+    }
+  });
 });

@@ -119,10 +119,17 @@ describe('agent: debris quarantine', () => {
       assert.deepEqual(tree().filter((p) => !p.includes(QUARANTINE_DIR)), before.filter((p) => !p.includes(QUARANTINE_DIR)), what);
     }
     const y = debris('/data/r/offline.root');
-    diskState = 'failed';
+    for (const state of ['failed', 'missing']) {
+      diskState = state;
+      const r = quarantineArchive(y.order, ctx());
+      assert.equal(r.code, 'DISK_NOT_ONLINE', state);
+      assert.ok(existsSync(y.abs) && existsSync(y.link), state);
+    }
+    // downgraded by the scrub: still readable and writable, and where its damaged archives sit
+    diskState = 'downgraded';
     const r = quarantineArchive(y.order, ctx());
-    assert.equal(r.code, 'DISK_NOT_ONLINE');
-    assert.ok(existsSync(y.abs) && existsSync(y.link));
+    assert.equal(r.outcome, 'quarantined', r.message);
+    assert.ok(!existsSync(y.abs));
   });
 
   it('leaves a symlink that points at another data file (the LFN written again) alone', () => {
