@@ -240,7 +240,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     await until('debris again once restored', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.role === 'debris'));
   });
 
-  it('a bit flipped in an archive: the holder\'s scrub reports corruption.found with the stripe, downgrades the disk, and the file is degraded with its rebuild planned on that server\'s other disk', async () => {
+  it('a bit flipped in an archive: the holder\'s scrub reports corruption.found with the stripe, downgrades the disk, the file is degraded and rebuilt on that server\'s other disk; the damaged archive then is debris, quarantined; the operator clears the downgrade', async () => {
     const site = cluster.sites[7];
     const diskPath = site?.disks[1] as string;
     const victim = files.find((f) => f.size >= 20_000 && f.paths.some((p) => p.startsWith(diskPath + '/'))) as PlacedFile;
@@ -299,6 +299,27 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     const names = (p: string): Promise<string[]> => readZipDirectoryFile(p).then((d) => d.entries.map((e) => `${e.name}:${e.size}:${e.crc >>> 0}`));
     assert.deepEqual(await names(rebuilt), await names(path));
     assert.equal(createHash('sha256').update(readFileSync(path)).digest('hex'), damaged, 'the damaged archive is not touched');
+
+    // The file whole without it, the damaged archive is debris: listed, then moved aside (not
+    // deleted) by the quarantine, though its disk is downgraded.
+    type Row = { lfn: string; serverId: string; role: string; reason: string; dataPath: string };
+    await until('the damaged archive listed as debris', () => admin<{ archives: Row[] }>(['debris']).archives.some((a) => a.lfn === victim.lfn && a.serverId === 'srv07' && a.role === 'debris'));
+    const row = admin<{ archives: Row[] }>(['debris']).archives.find((a) => a.lfn === victim.lfn && a.role === 'debris');
+    assert.match(row?.reason ?? '', /damaged \(scrub: 1 corrupt.*not needed/);
+    assert.equal(`${diskPath}/${row?.dataPath ?? ''}`, path);
+    const q = admin<QuarantineDebrisReply>(['debris', 'quarantine', '--server', 'srv07', '--prefix', victim.lfn]);
+    const moved = q.actions.find((a) => a.lfn === victim.lfn);
+    assert.equal(moved?.outcome, 'quarantined', JSON.stringify(q.actions));
+    assert.ok(!existsSync(path), 'gone from its bucket');
+    assert.equal(createHash('sha256').update(readFileSync(moved?.quarantinePath ?? '')).digest('hex'), damaged, 'kept whole in the quarantine');
+    assert.equal(readlinkSync(`${site?.localroot ?? ''}${victim.lfn}`), rebuilt, 'the link to the rebuilt archive stays');
+    assert.equal(admin<ListFilesReply>(['files', '--prefix', victim.lfn]).files.find((f) => f.lfn === victim.lfn)?.state, 'healthy');
+
+    // The operator has looked at the disk: its downgrade is cleared and it takes placements again.
+    const acc = cluster.cli(['disk', 'accept', diskPath, '--config', join(site?.root ?? '', 'agent.yaml'), '--clear-downgrade', '--json'], false);
+    assert.equal(acc.code, 0, acc.stderr);
+    assert.equal((JSON.parse(acc.stdout) as { downgradeCleared: boolean }).downgradeCleared, true);
+    await until('the disk online again', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'online');
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {
