@@ -137,8 +137,19 @@ export function registerDemo(program: Command): void {
           }
         }, 60_000);
         const newPath = readlinkSync(join(rotSite?.localroot ?? '', rot.lfn));
-        say(`   its disk downgraded (no new placements), the archive counted unreadable, the file degraded and repaired at once: rebuilt on ${rotSite?.serverId}'s other disk (${newPath}), the symlink moved; the damaged archive is left for an operator`);
+        say(`   its disk downgraded (no new placements), the archive counted unreadable, the file degraded and repaired at once: rebuilt on ${rotSite?.serverId}'s other disk (${newPath}), the symlink moved`);
         summary.corruptionRepaired = true;
+        // the file whole without it, the damaged archive is debris: moved aside, not deleted
+        await waitFor('the damaged archive called debris', () => admin<ListDebrisReply>(['debris']).archives.some((a) => a.lfn === rot.lfn && a.role === 'debris'));
+        const dq = admin<QuarantineDebrisReply>(['debris', 'quarantine', '--server', rotSite?.serverId ?? '', '--prefix', rot.lfn]).actions.find((a) => a.lfn === rot.lfn);
+        say(`   the damaged archive, no longer needed, is debris: ecguard debris quarantine: ${dq?.outcome ?? 'not found'} (${dq?.quarantinePath ?? '?'})`);
+        summary.damagedQuarantined = dq?.outcome === 'quarantined';
+        const rotDisk = rotSite?.disks.find((d) => rotPath.startsWith(`${d}/`)) ?? '';
+        const acc = cluster.cli(['disk', 'accept', rotDisk, '--config', join(rotSite?.root ?? '', 'agent.yaml'), '--clear-downgrade', '--json'], false);
+        const cleared = acc.code === 0 && (JSON.parse(acc.stdout) as { downgradeCleared?: boolean }).downgradeCleared === true;
+        if (cleared) await waitFor('the disk online again', () => admin<{ disks: { disk?: { path: string; state: string } }[] }>(['disks']).disks.some((d) => d.disk?.path === rotDisk && d.disk.state === 'online'));
+        say(`   the operator checked ${rotDisk} and trusts it again: ecguard disk accept ${rotDisk} --clear-downgrade: ${cleared ? 'online, placements allowed again' : `failed: ${acc.stderr.trim()}`}`);
+        summary.downgradeCleared = cleared;
         const ev = admin<{ events: { type: string; reason: string; subject: Record<string, string> }[] }>(['events']).events;
         const byType = new Map<string, number>();
         for (const e of ev) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
