@@ -31,6 +31,8 @@ export interface ScrubLoopOptions {
   readonly now?: () => number;
   /** How often the cursor is saved during a pass (default 30 s). */
   readonly saveEveryMs?: number;
+  /** The wait after a pass failed before it is tried again (default 60 s). */
+  readonly retryMs?: number;
 }
 
 interface SavedState {
@@ -38,6 +40,8 @@ interface SavedState {
   inPass?: boolean;
   /** Where the pass under way got to. */
   cursor?: ScrubCursor;
+  /** Disks the pass under way has finished. */
+  doneDisks?: string[];
   passStartedAt?: number;
   lastPassDoneAt?: number;
 }
@@ -106,8 +110,9 @@ export class ScrubLoop {
         summary = await this.pass(signal);
       } catch (err) {
         // e.g. the state directory unwritable: try again later, never stop scrubbing for good
-        log.error(`scrub pass failed: ${errorText(err)}; trying again in a minute`);
-        await sleep(60_000, undefined, { signal }).catch(() => undefined);
+        const retryMs = this.o.retryMs ?? 60_000;
+        log.error(`scrub pass failed: ${errorText(err)}; trying again in ${Math.round(retryMs / 1000)} s`);
+        await sleep(retryMs, undefined, { signal }).catch(() => undefined);
         continue;
       }
       if (!summary.complete) return; // stopped: the cursor is saved
@@ -120,7 +125,7 @@ export class ScrubLoop {
 
   private async pass(signal: AbortSignal): Promise<ScrubPassSummary> {
     if (!this.state.inPass) {
-      this.state = { ...this.state, inPass: true, passStartedAt: this.now() };
+      this.state = { ...this.state, inPass: true, passStartedAt: this.now(), doneDisks: [] };
       delete this.state.cursor;
       this.save();
     }
@@ -131,7 +136,11 @@ export class ScrubLoop {
     try {
       return await runScrubPass({
         disks: this.o.disks, exports: this.o.exports, ...(this.o.localroot !== undefined ? { localroot: this.o.localroot } : {}), codec: this.o.codec,
-        ...(this.state.cursor ? { after: this.state.cursor } : {}), ...(this.o.known ? { known: this.o.known } : {}),
+        ...(this.state.cursor ? { after: this.state.cursor } : {}), ...(this.state.doneDisks ? { doneDisks: this.state.doneDisks } : {}), ...(this.o.known ? { known: this.o.known } : {}),
+        onDiskDone: (diskId) => {
+          this.state = { ...this.state, doneDisks: [...(this.state.doneDisks ?? []), diskId] };
+          this.save();
+        },
         take: (n) => this.bucket.take(n, signal), signal, // stop() never sits out a long entry's wait
         onFinding: (f) => {
           this.corruptArchives++;
@@ -181,8 +190,10 @@ function loadState(file: string): SavedState {
     const c = v.cursor;
     const cursorOk = c === undefined || (typeof c.diskId === 'string' && typeof c.bucket === 'string' && typeof c.name === 'string');
     const num = (x: unknown): boolean => x === undefined || (typeof x === 'number' && Number.isFinite(x));
-    if (!cursorOk || !num(v.passStartedAt) || !num(v.lastPassDoneAt) || (v.inPass !== undefined && typeof v.inPass !== 'boolean')) throw new Error('unexpected fields');
-    return { ...(v.inPass === true || c ? { inPass: true } : {}), ...(c ? { cursor: { diskId: c.diskId, bucket: c.bucket, name: c.name } } : {}), ...(v.passStartedAt !== undefined ? { passStartedAt: v.passStartedAt } : {}), ...(v.lastPassDoneAt !== undefined ? { lastPassDoneAt: v.lastPassDoneAt } : {}) };
+    const done = v.doneDisks as unknown;
+    const doneOk = done === undefined || (Array.isArray(done) && done.every((d) => typeof d === 'string'));
+    if (!cursorOk || !doneOk || !num(v.passStartedAt) || !num(v.lastPassDoneAt) || (v.inPass !== undefined && typeof v.inPass !== 'boolean')) throw new Error('unexpected fields');
+    return { ...(v.inPass === true || c ? { inPass: true } : {}), ...(c ? { cursor: { diskId: c.diskId, bucket: c.bucket, name: c.name } } : {}), ...(v.doneDisks ? { doneDisks: [...v.doneDisks] } : {}), ...(v.passStartedAt !== undefined ? { passStartedAt: v.passStartedAt } : {}), ...(v.lastPassDoneAt !== undefined ? { lastPassDoneAt: v.lastPassDoneAt } : {}) };
   } catch (err) {
     log.warn(`${file} is not a scrub state (${errorText(err)}); starting a new scrub pass`);
     return {};

@@ -51,6 +51,13 @@ export interface ScrubPassOptions {
   readonly codec: ErasureCodec;
   /** Start after this data file (a saved cursor). */
   readonly after?: ScrubCursor;
+  /**
+   * Disks this pass finished already (saved beside the cursor). Undefined (a cursor saved before
+   * this was kept): the disks configured before the cursor's disk.
+   */
+  readonly doneDisks?: readonly string[];
+  /** A disk is done (walked to its end) in this pass. */
+  readonly onDiskDone?: (diskId: string) => void;
   readonly take?: (bytes: number) => Promise<void>;
   readonly signal?: AbortSignal;
   readonly onFinding: (f: LocalScrubFinding) => void;
@@ -73,9 +80,12 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
   const walkProblems: WalkProblem[] = [];
   let cursor: ScrubCursor | undefined = o.after;
   const order = o.disks().map((d) => d.diskId);
-  // Resume on the cursor's disk; the disks before it were done in this pass already.
-  const startAt = o.after ? Math.max(0, order.indexOf(o.after.diskId)) : 0;
-  for (const diskId of order.slice(startAt)) {
+  // Resume on the cursor's disk, then every disk not done in this pass: by id, not position, so
+  // a disk added, removed or moved in the config meanwhile is neither skipped nor done twice.
+  const resumeOn = o.after !== undefined && order.includes(o.after.diskId) ? o.after.diskId : undefined;
+  const done = new Set(o.doneDisks ?? (resumeOn !== undefined ? order.slice(0, order.indexOf(resumeOn)) : []));
+  const todo = [...(resumeOn !== undefined ? [resumeOn] : []), ...order.filter((id) => id !== resumeOn && !done.has(id))];
+  for (const diskId of todo) {
     if (o.signal?.aborted) return summary(false);
     const disk = o.disks().find((d) => d.diskId === diskId);
     if (!disk) continue;
@@ -105,6 +115,8 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
       }
       o.onArchive?.(cursor, { diskId, archives, bytes, corruptArchives });
     }
+    if (o.signal?.aborted) return summary(false);
+    o.onDiskDone?.(diskId);
   }
   return summary(true);
 
