@@ -8,6 +8,7 @@ import { setLogLevel } from '../../shared/logger.js';
 import { startMetricsServer, type MetricsServer } from '../../shared/metrics/metrics-server.js';
 import type { DiskState } from '../../agent/disk/disk-check.js';
 import { AGENT_METRIC_NAMES, FINDING_KINDS, agentMetrics, type AgentMetricsSource, type DebrisSummary, type FullScanSummary, type JournalSummary, type LinkSummary } from '../../agent/metrics/agent-metrics.js';
+import type { ScrubStats } from '../../agent/scrub/scrub-loop.js';
 import { scrape, valueOf } from '../helpers/prom-text.js';
 
 class FakeAgent implements AgentMetricsSource {
@@ -19,6 +20,11 @@ class FakeAgent implements AgentMetricsSource {
   link: LinkSummary | undefined = { connected: true, connects: 3, fullInventories: 1, replays: 2 };
   journalCalls = 0;
   debrisStats: DebrisSummary | undefined = { quarantined: 5, refused: 2, failed: 1, purged: 3, kept: 4, keptBytes: 4096 };
+  scrubStats: ScrubStats | undefined = { running: true, passes: 2, archives: 31_337, bytes: 9_876_543_210, corruptArchives: 3, lastPassDoneAt: 1_748_772_000_500 };
+
+  async scrub(): Promise<ScrubStats | undefined> {
+    return this.scrubStats;
+  }
 
   async debris(): Promise<DebrisSummary | undefined> {
     return this.debrisStats;
@@ -81,6 +87,11 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_debris_purged_total'), 3);
     assert.equal(valueOf(e, 'ecguard_agent_quarantined_archives'), 4);
     assert.equal(valueOf(e, 'ecguard_agent_quarantined_bytes'), 4096);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_read_bytes_total'), 9_876_543_210);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_archives_total'), 31_337);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_corrupt_archives_total'), 3);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_passes_total'), 2);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_last_pass_timestamp_seconds'), 1_748_772_000.5);
   });
 
   it('reads 0 before the first scan and without a link, and follows the source between scrapes', async () => {
@@ -106,6 +117,16 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connected'), 0);
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 9);
     assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 6);
+  });
+
+  it('scrub metrics read 0 with the scrub off, and before its first complete pass', async () => {
+    source.scrubStats = undefined;
+    let e = await scrape(url);
+    for (const n of ['read_bytes_total', 'archives_total', 'corrupt_archives_total', 'passes_total', 'last_pass_timestamp_seconds']) assert.equal(valueOf(e, `ecguard_agent_scrub_${n}`), 0, n);
+    source.scrubStats = { running: true, passes: 0, archives: 5, bytes: 5000, corruptArchives: 0 };
+    e = await scrape(url);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_archives_total'), 5);
+    assert.equal(valueOf(e, 'ecguard_agent_scrub_last_pass_timestamp_seconds'), 0);
   });
 
   it('exports exactly AGENT_METRIC_NAMES, with HELP and the right types', async () => {
