@@ -96,7 +96,13 @@ export function registerAdmin(program: Command): void {
     const r = await call(c, c.listDisks, { ...(f.server ? { serverId: f.server } : {}) });
     // states by name, as the table shows them (the wire's enum numbers mean nothing to a script)
     if (f.json) printJson({ disks: r.disks.map((d) => ({ ...d, ...(d.disk ? { disk: { ...d.disk, state: diskStateWire.fromWire(d.disk.state) ?? 'unknown' } } : {}) })) });
-    else process.stdout.write(table(['disk', 'state', 'since', 'free', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), d.freeBytes !== undefined && d.totalBytes ? `${formatBytes(Number(d.freeBytes))} of ${formatBytes(Number(d.totalBytes))}` : '-', (d.disk?.evidence ?? []).join('; ')])));
+    else {
+      process.stdout.write(table(['disk', 'state', 'since', 'free', 'evidence'], r.disks.map((d) => [d.disk?.diskId ?? '', diskStateWire.fromWire(d.disk?.state ?? 0) ?? '?', ago(d.sinceMs), d.freeBytes !== undefined && d.totalBytes ? `${formatBytes(Number(d.freeBytes))} of ${formatBytes(Number(d.totalBytes))}` : '-', (d.disk?.evidence ?? []).join('; ')])));
+      const down = r.disks.filter((d) => d.disk !== undefined && diskStateWire.fromWire(d.disk.state) === 'downgraded');
+      if (down.length > 0) {
+        process.stdout.write(`\n${down.length} disk(s) downgraded by the scrub: no new placements there. Once a disk is checked (SMART, ecguard scrub), on its server: ecguard disk accept PATH --config agent.yaml --clear-downgrade\n`);
+      }
+    }
   });
 
   const server = program.command('server').description('server actions');

@@ -265,6 +265,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.deepEqual(ev?.data.entries.map((e) => [e.block, e.stripe]), [[entry.stripe?.block, entry.stripe?.stripe]]);
     assert.equal(ev?.data.entries[0]?.expectedCrc, (entry.crc >>> 0).toString(16).padStart(8, '0'));
     await until('the disk downgraded', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'downgraded');
+    assert.match(cluster.cli(['disks']).stdout, /1 disk\(s\) downgraded by the scrub: .*ecguard disk accept PATH --config agent\.yaml --clear-downgrade/, 'the table says how to clear it');
     type Down = { subject: { diskId?: string }; data: { corruptStripes: number; by: string } };
     let downgraded: Down | undefined;
     await until('the disk.downgraded event', () => {
