@@ -149,12 +149,36 @@ CREATE TABLE IF NOT EXISTS replaced_archives (
   PRIMARY KEY (server_id, disk_id, data_path, strpver)
 );
 CREATE INDEX IF NOT EXISTS replaced_archives_lfn ON replaced_archives (lfn);
+
+-- Archives per disk, kept by statement triggers (one aggregate per statement, not per row):
+-- status and every metrics scrape read this instead of counting a billion rows. An upsert's
+-- updated rows are not in the INSERT transition table; disk_id is part of the key and never
+-- updated; cascade deletes from servers fire the DELETE trigger; TRUNCATE is handled by hand.
+-- Count rows are locked in disk_id order, so two writers never deadlock on them.
+CREATE TABLE IF NOT EXISTS disk_archive_counts (disk_id ${T} PRIMARY KEY, n bigint NOT NULL);
+CREATE OR REPLACE FUNCTION ecguard_count_archives_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO disk_archive_counts (disk_id, n) SELECT disk_id, count(*) FROM new_rows GROUP BY disk_id ORDER BY disk_id
+    ON CONFLICT (disk_id) DO UPDATE SET n = disk_archive_counts.n + excluded.n;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION ecguard_count_archives_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM disk_archive_counts WHERE disk_id IN (SELECT disk_id FROM old_rows) ORDER BY disk_id FOR UPDATE;
+  UPDATE disk_archive_counts c SET n = c.n - d.n FROM (SELECT disk_id, count(*) AS n FROM old_rows GROUP BY disk_id) d WHERE c.disk_id = d.disk_id;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER archives_count_insert AFTER INSERT ON archives REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();
+CREATE OR REPLACE TRIGGER archives_count_delete AFTER DELETE ON archives REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();
 `;
 
 /** Creates what is missing (call inside a transaction) and refuses a catalog from a newer ecguard. */
 export async function applyPgSchema(sql: Sql): Promise<void> {
   await sql.run('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
+  const [had] = await sql.rows<{ r: string | null }>("SELECT to_regclass('disk_archive_counts')::text AS r");
   await sql.run(SCHEMA);
+  // a catalog from before the counts: counted once, the triggers keep them from now on
+  if (had?.r == null) await sql.run('INSERT INTO disk_archive_counts (disk_id, n) SELECT disk_id, count(*) FROM archives GROUP BY disk_id ON CONFLICT (disk_id) DO NOTHING');
   const [row] = await sql.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [META_SCHEMA_VERSION]);
   if (row === undefined) {
     await sql.run('INSERT INTO meta (key, value) VALUES ($1, $2)', [META_SCHEMA_VERSION, String(PG_SCHEMA_VERSION)]);

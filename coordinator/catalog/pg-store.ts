@@ -221,12 +221,13 @@ export class PgCatalogStore implements CatalogStore {
     return rows.map((d) => rowToArchive(d as ArchiveCells)).sort(byArchiveKey);
   }
 
+  // from the trigger-kept counts (pg-schema.ts), not a count of the archives
   async archiveCount(): Promise<number> {
-    return (await this.read((sql) => sql.arrays('SELECT count(*) FROM archives')))[0]?.[0] as number;
+    return Number((await this.read((sql) => sql.arrays('SELECT coalesce(sum(n), 0) FROM disk_archive_counts')))[0]?.[0] ?? 0);
   }
 
   async archiveCountsByDisk(): Promise<Map<string, number>> {
-    return new Map((await this.read((sql) => sql.arrays('SELECT disk_id, count(*) FROM archives GROUP BY disk_id'))) as [string, number][]);
+    return new Map(((await this.read((sql) => sql.arrays('SELECT disk_id, n FROM disk_archive_counts WHERE n > 0'))) as [string, number | string][]).map(([d, n]) => [d, Number(n)]));
   }
 
   // --- files and roles
@@ -354,7 +355,7 @@ export class PgCatalogStore implements CatalogStore {
   /** As on SQLite: archives (with roles) and files go; servers and disks stay, none inventoried. */
   clearAgentData(): Promise<void> {
     return this.write('clear agent data', async (sql) => {
-      await sql.run('TRUNCATE archives, files');
+      await sql.run('TRUNCATE archives, files, disk_archive_counts'); // TRUNCATE fires no delete trigger
       await sql.run('UPDATE servers SET applied_seq = 0, inventoried = 0, inventory_gen = NULL, inventory_disks = NULL');
     });
   }

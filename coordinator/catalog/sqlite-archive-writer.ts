@@ -1,7 +1,8 @@
 // Archive writes with touched-LFN tracking. Call inside a transaction. Inserting first is the
 // cheap path for new archives (one statement); an existing key costs a lookup (its old LFN) and
 // an update that only writes when something changed, so a re-sent unchanged record touches no
-// LFN and only refreshes its inventory mark.
+// LFN and only refreshes its inventory mark. It also keeps the archives per disk
+// (disk_archive_counts): beginCounts, the writes, then writeCounts, all in one transaction.
 import type Database from 'better-sqlite3';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { ARCHIVE_COLUMNS, ARCHIVE_KEY_LENGTH, ARCHIVE_VALUE_COLUMNS, archiveParams } from './sqlite-archive-row.js';
@@ -17,7 +18,8 @@ const UPDATE = `UPDATE archives SET ${ARCHIVE_VALUE_COLUMNS.map((c) => `${c} = n
   WHERE archives.rowid = ? AND NOT (${ARCHIVE_VALUE_COLUMNS.map((c) => `archives.${c} IS n.${c}`).join(' AND ')})`;
 const MARK = 'UPDATE archives SET inv_gen = ? WHERE rowid = ?';
 const REMOVE = 'DELETE FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ? RETURNING lfn';
-const SWEEP = `DELETE FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ? RETURNING lfn`;
+const SWEEP = `DELETE FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ? RETURNING lfn, disk_id`;
+const COUNT = 'INSERT INTO disk_archive_counts (disk_id, n) VALUES (?, ?) ON CONFLICT (disk_id) DO UPDATE SET n = n + excluded.n';
 
 interface Found {
   id: number;
@@ -32,6 +34,9 @@ export class ArchiveWriter {
   private readonly mark: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly sweep: Database.Statement;
+  private readonly count: Database.Statement;
+  /** Archives added (+) and removed (-) per disk since beginCounts. */
+  private counts = new Map<string, number>();
 
   constructor(db: Database.Database) {
     this.insert = db.prepare(INSERT);
@@ -39,13 +44,30 @@ export class ArchiveWriter {
     this.update = db.prepare(UPDATE);
     this.mark = db.prepare(MARK);
     this.remove = db.prepare(REMOVE).pluck();
-    this.sweep = db.prepare(SWEEP).pluck();
+    this.sweep = db.prepare(SWEEP).raw();
+    this.count = db.prepare(COUNT);
+  }
+
+  /** Starts counting the writes of a transaction (drops what a rolled-back one left). */
+  beginCounts(): void {
+    this.counts = new Map();
+  }
+
+  /** Adds the counted writes to disk_archive_counts: call last, inside the same transaction. */
+  writeCounts(): void {
+    for (const [diskId, n] of this.counts) if (n !== 0) this.count.run(diskId, n);
+    this.counts = new Map();
+  }
+
+  private counted(diskId: string, n: number): void {
+    this.counts.set(diskId, (this.counts.get(diskId) ?? 0) + n);
   }
 
   /** Stores `r` under `serverId`, marked with generation `gen`; adds the LFNs it changed to `touched`. */
   upsert(serverId: string, r: ArchiveRecord, gen: number, touched: Set<string>): void {
     const p = archiveParams(serverId, r, gen);
     if (this.insert.run(...p).changes === 1) {
+      this.counted(r.diskId, 1);
       if (r.lfn !== undefined) touched.add(r.lfn);
       return;
     }
@@ -61,12 +83,14 @@ export class ArchiveWriter {
   /** Removes one archive; an unknown one is a no-op. */
   removeOne(serverId: string, diskId: string, dataPath: string, touched: Set<string>): void {
     const lfn = this.remove.get(serverId, diskId, dataPath) as string | null | undefined;
+    if (lfn !== undefined) this.counted(diskId, -1);
     if (typeof lfn === 'string') touched.add(lfn);
   }
 
   /** Drops the server's archives on `diskIds` not (re)written since generation `gen`. */
   sweepOlder(serverId: string, diskIds: readonly string[], gen: number, touched: Set<string>): void {
-    for (const lfn of this.sweep.all(serverId, JSON.stringify(diskIds), gen) as (string | null)[]) {
+    for (const [lfn, diskId] of this.sweep.all(serverId, JSON.stringify(diskIds), gen) as [string | null, string][]) {
+      this.counted(diskId, -1);
       if (lfn !== null) touched.add(lfn);
     }
   }

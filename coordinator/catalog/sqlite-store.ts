@@ -112,8 +112,10 @@ export class SqliteCatalogStore implements CatalogStore {
     // a missing archive (the file looks worse, so it is repaired) beats a phantom one.
     this.tx(`changes of server ${serverId}`, () => {
       const gen = this.inventory.generation;
+      this.archives.beginCounts();
       for (const r of upserts) this.archives.upsert(serverId, r, gen, touched);
       for (const x of removals) this.archives.removeOne(serverId, x.diskId, x.dataPath, touched);
+      this.archives.writeCounts();
       if (appliedSeq !== undefined) this.q.get('UPDATE servers SET applied_seq = ? WHERE server_id = ?').run(appliedSeq, serverId);
     });
     return [...touched];
@@ -129,7 +131,9 @@ export class SqliteCatalogStore implements CatalogStore {
     const touched = new Set<string>();
     this.tx(`inventory batch of server ${serverId}`, () => {
       const gen = this.inventory.generation;
+      this.archives.beginCounts();
       for (const r of records) this.archives.upsert(serverId, r, gen, touched);
+      this.archives.writeCounts();
     });
     return [...touched];
   }
@@ -138,7 +142,9 @@ export class SqliteCatalogStore implements CatalogStore {
     const touched = new Set<string>();
     this.db.transaction(() => {
       const { gen, diskIds } = this.inventory.requireRunning(serverId);
+      this.archives.beginCounts();
       this.archives.sweepOlder(serverId, diskIds, gen, touched);
+      this.archives.writeCounts();
       this.inventory.finish(serverId, asOfSeq);
     })();
     return [...touched];
@@ -191,12 +197,13 @@ export class SqliteCatalogStore implements CatalogStore {
     return rows.map((d) => rowToArchive(d)).sort(byArchiveKey);
   }
 
+  // from the counts the archive writer keeps (sqlite-schema.ts), not a scan of the archives
   async archiveCount(): Promise<number> {
-    return this.q.get('SELECT count(*) FROM archives').pluck().get() as number;
+    return this.q.get('SELECT coalesce(sum(n), 0) FROM disk_archive_counts').pluck().get() as number;
   }
 
   async archiveCountsByDisk(): Promise<Map<string, number>> {
-    const rows = this.q.get('SELECT disk_id, count(*) FROM archives GROUP BY disk_id').raw().all() as [string, number][];
+    const rows = this.q.get('SELECT disk_id, n FROM disk_archive_counts WHERE n > 0').raw().all() as [string, number][];
     return new Map(rows);
   }
 
@@ -350,7 +357,7 @@ export class SqliteCatalogStore implements CatalogStore {
    */
   async clearAgentData(): Promise<void> {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM archives; DELETE FROM files;
+      this.db.exec(`DELETE FROM archives; DELETE FROM files; DELETE FROM disk_archive_counts;
         UPDATE servers SET applied_seq = 0, inventoried = 0, inventory_gen = NULL, inventory_disks = NULL;`);
     })();
   }

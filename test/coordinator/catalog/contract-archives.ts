@@ -26,6 +26,36 @@ export function archiveContract(c: ContractContext): void {
     assert.equal(await s.archiveCount(), 3);
   });
 
+  it('archive counts per disk follow inserts, re-sends, removals, inventory sweeps and a wipe (kept by the store, not counted on read)', async () => {
+    const s = c.store();
+    const byDisk = async (): Promise<Record<string, number>> => Object.fromEntries([...(await c.store().archiveCountsByDisk())].sort());
+    const a = archive('srv01', 0, '/a');
+    const b = archive('srv01', 0, '/b', { dataPath: 'public/0B/b%' });
+    const x = archive('srv01', 1, '/x');
+    const y = archive('srv02', 0, '/y');
+    await s.applyArchiveChanges('srv01', [a, b, x], []);
+    await s.applyArchiveChanges('srv02', [y], []);
+    assert.deepEqual(await byDisk(), { [a.diskId]: 2, [x.diskId]: 1, [y.diskId]: 1 });
+    await s.applyArchiveChanges('srv01', [a, { ...b, size: 1 }], []); // re-sent and changed: no new archive
+    await s.applyArchiveChanges('srv01', [], [{ diskId: b.diskId, dataPath: b.dataPath }, { diskId: b.diskId, dataPath: 'public/00/never%' }]);
+    assert.deepEqual(await byDisk(), { [a.diskId]: 1, [x.diskId]: 1, [y.diskId]: 1 });
+    assert.equal(await s.archiveCount(), 3);
+    // a full inventory of srv01 that no longer holds x (its disk emptied): swept, and the disk drops out
+    await s.beginInventory('srv01', [a.diskId, x.diskId]);
+    await s.inventoryBatch('srv01', [a]);
+    await s.endInventory('srv01', 0);
+    assert.deepEqual(await byDisk(), { [a.diskId]: 1, [y.diskId]: 1 });
+    if (c.reopen) {
+      await c.reopen();
+      assert.deepEqual(await byDisk(), { [a.diskId]: 1, [y.diskId]: 1 }, 'kept across a reopen');
+    }
+    await c.store().clearAgentData();
+    assert.deepEqual(Object.fromEntries(await c.store().archiveCountsByDisk()), {});
+    assert.equal(await c.store().archiveCount(), 0);
+    await c.store().applyArchiveChanges('srv02', [y], []);
+    assert.deepEqual(Object.fromEntries(await c.store().archiveCountsByDisk()), { [y.diskId]: 1 }, 'counted again after the wipe');
+  });
+
   it('returns the LFNs touched: new, changed, re-pointed, removed; unchanged and unknown touch none', async () => {
     const s = c.store();
     const a = archive('srv01', 0, '/a');

@@ -9,7 +9,7 @@ import { openSqliteCatalog } from '../../../coordinator/catalog/sqlite-store.js'
 import { prefixUpperBound } from '../../../coordinator/catalog/sqlite-file-query.js';
 import type { EcguardError } from '../../../shared/errors.js';
 import { storeContract } from './store-contract.js';
-import { disk, server } from './catalog-fixtures.js';
+import { archive, disk, server } from './catalog-fixtures.js';
 
 const code = (expected: string) => (err: unknown) => (err as EcguardError).code === expected;
 
@@ -73,6 +73,25 @@ describe('SqliteCatalogStore', () => {
         assert.equal((await store.getServer('srv01'))?.state, 'down');
         await store.putDisk(disk('srv01', 0, { state: 'failed', reclassifyPending: 7 }));
         assert.equal((await store.getDisk(disk('srv01', 0).diskId))?.reclassifyPending, 7);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a catalog from before the archive counts is counted once when opened, then kept by the writes', async () => {
+      const path = join(dir, 'c.db');
+      const first = openSqliteCatalog(path);
+      await first.putServer(server('srv01'));
+      await first.applyArchiveChanges('srv01', [archive('srv01', 0, '/a'), archive('srv01', 0, '/b', { dataPath: 'public/0B/b%' }), archive('srv01', 1, '/c')], []);
+      await first.close();
+      const db = new Database(path);
+      db.exec('DROP TABLE disk_archive_counts');
+      db.close();
+      const store = openSqliteCatalog(path);
+      try {
+        assert.deepEqual(Object.fromEntries(await store.archiveCountsByDisk()), { [disk('srv01', 0).diskId]: 2, [disk('srv01', 1).diskId]: 1 });
+        await store.applyArchiveChanges('srv01', [archive('srv01', 1, '/d', { dataPath: 'public/0D/d%' })], []);
+        assert.equal(await store.archiveCount(), 4);
       } finally {
         await store.close();
       }
