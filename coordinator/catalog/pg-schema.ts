@@ -170,15 +170,43 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER archives_count_insert AFTER INSERT ON archives REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();
 CREATE OR REPLACE TRIGGER archives_count_delete AFTER DELETE ON archives REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();
+
+-- Files and bytes per state, kept the same way. The count rows are locked in state order first.
+CREATE TABLE IF NOT EXISTS file_state_counts (state ${T} PRIMARY KEY, n bigint NOT NULL, bytes bigint NOT NULL);
+CREATE OR REPLACE FUNCTION ecguard_count_files_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
+  INSERT INTO file_state_counts (state, n, bytes) SELECT state, count(*), coalesce(sum(bytes), 0) FROM new_rows GROUP BY state ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET n = file_state_counts.n + excluded.n, bytes = file_state_counts.bytes + excluded.bytes;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION ecguard_count_files_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
+  INSERT INTO file_state_counts (state, n, bytes)
+    SELECT state, sum(n), sum(bytes) FROM (SELECT state, 1 AS n, bytes FROM new_rows UNION ALL SELECT state, -1, -bytes FROM old_rows) d GROUP BY state ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET n = file_state_counts.n + excluded.n, bytes = file_state_counts.bytes + excluded.bytes;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION ecguard_count_files_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
+  UPDATE file_state_counts c SET n = c.n - d.n, bytes = c.bytes - d.bytes FROM (SELECT state, count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM old_rows GROUP BY state) d WHERE c.state = d.state;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER files_count_insert AFTER INSERT ON files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_in();
+CREATE OR REPLACE TRIGGER files_count_update AFTER UPDATE ON files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_change();
+CREATE OR REPLACE TRIGGER files_count_delete AFTER DELETE ON files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_out();
 `;
 
 /** Creates what is missing (call inside a transaction) and refuses a catalog from a newer ecguard. */
 export async function applyPgSchema(sql: Sql): Promise<void> {
   await sql.run('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
-  const [had] = await sql.rows<{ r: string | null }>("SELECT to_regclass('disk_archive_counts')::text AS r");
+  const [had] = await sql.rows<{ r: string | null; f: string | null }>("SELECT to_regclass('disk_archive_counts')::text AS r, to_regclass('file_state_counts')::text AS f");
   await sql.run(SCHEMA);
   // a catalog from before the counts: counted once, the triggers keep them from now on
   if (had?.r == null) await sql.run('INSERT INTO disk_archive_counts (disk_id, n) SELECT disk_id, count(*) FROM archives GROUP BY disk_id ON CONFLICT (disk_id) DO NOTHING');
+  if (had?.f == null) await sql.run('INSERT INTO file_state_counts (state, n, bytes) SELECT state, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY state ON CONFLICT (state) DO NOTHING');
   const [row] = await sql.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [META_SCHEMA_VERSION]);
   if (row === undefined) {
     await sql.run('INSERT INTO meta (key, value) VALUES ($1, $2)', [META_SCHEMA_VERSION, String(PG_SCHEMA_VERSION)]);

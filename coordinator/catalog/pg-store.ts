@@ -264,8 +264,9 @@ export class PgCatalogStore implements CatalogStore {
 
   async fileCounts(): Promise<Record<FileState, StateCount>> {
     const out = Object.fromEntries(FILE_STATES.map((s) => [s, { count: 0, bytes: 0 }])) as Record<FileState, StateCount>;
-    for (const [state, count, bytes] of await this.read((sql) => sql.arrays('SELECT state, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY state'))) {
-      out[state as FileState] = { count: count as number, bytes: bytes as number };
+    // kept by triggers (pg-schema.ts), not counted on read
+    for (const [state, count, bytes] of await this.read((sql) => sql.arrays('SELECT state, n, bytes FROM file_state_counts'))) {
+      if (state as string in out) out[state as FileState] = { count: Number(count), bytes: Number(bytes) };
     }
     return out;
   }
@@ -355,7 +356,7 @@ export class PgCatalogStore implements CatalogStore {
   /** As on SQLite: archives (with roles) and files go; servers and disks stay, none inventoried. */
   clearAgentData(): Promise<void> {
     return this.write('clear agent data', async (sql) => {
-      await sql.run('TRUNCATE archives, files, disk_archive_counts'); // TRUNCATE fires no delete trigger
+      await sql.run('TRUNCATE archives, files, disk_archive_counts, file_state_counts'); // TRUNCATE fires no delete trigger
       await sql.run('UPDATE servers SET applied_seq = 0, inventoried = 0, inventory_gen = NULL, inventory_disks = NULL');
     });
   }

@@ -97,6 +97,8 @@ CREATE INDEX IF NOT EXISTS archives_roled ON archives (lfn) WHERE role IS NOT NU
 -- cost a quarter of the ingest rate): status and every metrics scrape read this instead of
 -- counting the table, a scan of every archive that blocks the coordinator for seconds at 100M.
 CREATE TABLE IF NOT EXISTS disk_archive_counts (disk_id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+-- Files and bytes per state, kept by the file writer the same way (sqlite-file-writer.ts).
+CREATE TABLE IF NOT EXISTS file_state_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS files (
   lfn TEXT PRIMARY KEY,
@@ -146,10 +148,13 @@ function addMissingColumns(db: Database.Database): void {
 /** Creates what is missing and checks the file is not from a newer ecguard. */
 export function applySchema(db: Database.Database): void {
   db.transaction(() => {
-    const counted = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'disk_archive_counts'").get() !== undefined;
+    const has = (t: string): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    const counted = has('disk_archive_counts');
+    const filesCounted = has('file_state_counts');
     db.exec(SCHEMA);
     // a catalog from before the counts: counted once, the triggers keep them from now on
     if (!counted) db.exec('INSERT INTO disk_archive_counts (disk_id, n) SELECT disk_id, count(*) FROM archives GROUP BY disk_id');
+    if (!filesCounted) db.exec('INSERT INTO file_state_counts (state, n, bytes) SELECT state, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY state');
     db.exec(REPAIR_TASKS_SCHEMA);
     addMissingColumns(db);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META_SCHEMA_VERSION) as { value: string } | undefined;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
-import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js';
+import type { FileState } from '../../shared/domain/file-health.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, RoleFilter, StateCount } from './catalog-store.js';
@@ -14,9 +14,10 @@ import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from '.
 import { archiveStatesOf, updateArchiveRoles } from './sqlite-archive-states.js';
 import { ArchiveWriter } from './sqlite-archive-writer.js';
 import { fileQuery } from './sqlite-file-query.js';
+import { FileWriter } from './sqlite-file-writer.js';
 import { eachForLfns, isEmpty } from './sqlite-lfn-batch.js';
 import { InventoryTracker } from './sqlite-inventory.js';
-import { DISK_UPSERT, FILE_COLUMNS, FILE_UPSERT, SERVER_UPSERT, cellsToFile, diskParams, fileParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
+import { DISK_UPSERT, FILE_COLUMNS, SERVER_UPSERT, cellsToFile, diskParams, rowToDisk, rowToFile, rowToServer, rowToTombstone, serverParams, type DiskDbRow, type FileDbRow, type ServerDbRow, type TombstoneDbRow } from './sqlite-rows.js';
 import { applySchema } from './sqlite-schema.js';
 import { RepairTaskTable, ReplacedArchiveTable } from './sqlite-repair-tasks.js';
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
@@ -41,6 +42,7 @@ export interface SqliteCatalogOptions {
 export class SqliteCatalogStore implements CatalogStore {
   private readonly q: StatementCache;
   private readonly archives: ArchiveWriter;
+  private readonly files: FileWriter;
   private readonly inventory: InventoryTracker;
   private readonly tasks: RepairTaskTable;
   private readonly replaced: ReplacedArchiveTable;
@@ -49,6 +51,7 @@ export class SqliteCatalogStore implements CatalogStore {
     applySchema(db);
     this.q = new StatementCache(db);
     this.archives = new ArchiveWriter(db);
+    this.files = new FileWriter(db);
     this.inventory = new InventoryTracker(db, this.q);
     this.tasks = new RepairTaskTable(db, this.q);
     this.replaced = new ReplacedArchiveTable(this.q);
@@ -210,19 +213,13 @@ export class SqliteCatalogStore implements CatalogStore {
   // --- files and roles
 
   async putFiles(rows: readonly FileRow[]): Promise<void> {
-    const stmt = this.q.get(FILE_UPSERT);
     // in key order: neighbouring rows share pages (a shuffled batch took half again as long)
     const sorted = [...rows].sort((a, b) => (a.lfn < b.lfn ? -1 : a.lfn > b.lfn ? 1 : 0));
-    this.tx('file rows', () => {
-      for (const f of sorted) stmt.run(...fileParams(f));
-    });
+    this.tx('file rows', () => this.files.put(sorted));
   }
 
   async deleteFiles(lfns: readonly string[]): Promise<void> {
-    const stmt = this.q.get('DELETE FROM files WHERE lfn = ?');
-    this.db.transaction(() => {
-      for (const lfn of lfns) stmt.run(lfn);
-    })();
+    this.db.transaction(() => this.files.remove(lfns))();
   }
 
   async getFile(lfn: string): Promise<FileRow | undefined> {
@@ -244,11 +241,9 @@ export class SqliteCatalogStore implements CatalogStore {
     return (this.q.get(sql).all(...params) as FileDbRow[]).map(rowToFile);
   }
 
+  // kept as file rows are written (sqlite-file-writer.ts), not counted on read
   async fileCounts(): Promise<Record<FileState, StateCount>> {
-    const out = Object.fromEntries(FILE_STATES.map((s) => [s, { count: 0, bytes: 0 }])) as Record<FileState, StateCount>;
-    const rows = this.q.get('SELECT state, count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM files GROUP BY state').all() as { state: FileState; count: number; bytes: number }[];
-    for (const r of rows) out[r.state] = { count: r.count, bytes: r.bytes };
-    return out;
+    return this.files.counts();
   }
 
   async putArchiveRoles(lfns: readonly string[], rows: readonly ArchiveRoleRow[]): Promise<void> {
@@ -357,7 +352,7 @@ export class SqliteCatalogStore implements CatalogStore {
    */
   async clearAgentData(): Promise<void> {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM archives; DELETE FROM files; DELETE FROM disk_archive_counts;
+      this.db.exec(`DELETE FROM archives; DELETE FROM files; DELETE FROM disk_archive_counts; DELETE FROM file_state_counts;
         UPDATE servers SET applied_seq = 0, inventoried = 0, inventory_gen = NULL, inventory_disks = NULL;`);
     })();
   }

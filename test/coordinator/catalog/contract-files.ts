@@ -90,6 +90,24 @@ export function filesContract(c: ContractContext): void {
     assert.deepEqual(await s.fileCounts(), { ...zero, healthy: { count: 2, bytes: 15 }, lost: { count: 1, bytes: 7 }, pending: { count: 1, bytes: 0 } });
   });
 
+  it('fileCounts follows state changes, re-puts, deletions, a reopen and a wipe (kept as rows are written, not counted on read)', async () => {
+    const zero = Object.fromEntries(FILE_STATES.map((st) => [st, { count: 0, bytes: 0 }]));
+    await c.store().putFiles([file('/a', { bytes: 10 }), file('/b', { bytes: 5 }), file('/c', { state: 'lost', bytes: 7 })]);
+    // /a degraded and grown, /b put again unchanged, /c deleted, an unknown deletion
+    await c.store().putFiles([file('/a', { state: 'degraded', bytes: 12 }), file('/b', { bytes: 5 })]);
+    await c.store().deleteFiles(['/c', '/nosuch']);
+    const want = { ...zero, healthy: { count: 1, bytes: 5 }, degraded: { count: 1, bytes: 12 } };
+    assert.deepEqual(await c.store().fileCounts(), want);
+    if (c.reopen) {
+      await c.reopen();
+      assert.deepEqual(await c.store().fileCounts(), want, 'kept across a reopen');
+    }
+    await c.store().clearAgentData();
+    assert.deepEqual(await c.store().fileCounts(), zero);
+    await c.store().putFiles([file('/e', { state: 'critical', bytes: 3 })]);
+    assert.deepEqual(await c.store().fileCounts(), { ...zero, critical: { count: 1, bytes: 3 } }, 'counted again after the wipe');
+  });
+
   it('archive roles: replaced per LFN, listed by role with a limit, kept by unchanged re-sends', async () => {
     const s = c.store();
     for (const id of ['srv01', 'srv02']) await s.putServer(server(id));

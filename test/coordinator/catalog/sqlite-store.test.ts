@@ -9,7 +9,7 @@ import { openSqliteCatalog } from '../../../coordinator/catalog/sqlite-store.js'
 import { prefixUpperBound } from '../../../coordinator/catalog/sqlite-file-query.js';
 import type { EcguardError } from '../../../shared/errors.js';
 import { storeContract } from './store-contract.js';
-import { archive, disk, server } from './catalog-fixtures.js';
+import { archive, disk, file, server } from './catalog-fixtures.js';
 
 const code = (expected: string) => (err: unknown) => (err as EcguardError).code === expected;
 
@@ -82,16 +82,18 @@ describe('SqliteCatalogStore', () => {
       const path = join(dir, 'c.db');
       const first = openSqliteCatalog(path);
       await first.putServer(server('srv01'));
+      await first.putFiles([file('/a', { bytes: 9 })]);
       await first.applyArchiveChanges('srv01', [archive('srv01', 0, '/a'), archive('srv01', 0, '/b', { dataPath: 'public/0B/b%' }), archive('srv01', 1, '/c')], []);
       await first.close();
       const db = new Database(path);
-      db.exec('DROP TABLE disk_archive_counts');
+      db.exec('DROP TABLE disk_archive_counts; DROP TABLE file_state_counts');
       db.close();
       const store = openSqliteCatalog(path);
       try {
         assert.deepEqual(Object.fromEntries(await store.archiveCountsByDisk()), { [disk('srv01', 0).diskId]: 2, [disk('srv01', 1).diskId]: 1 });
         await store.applyArchiveChanges('srv01', [archive('srv01', 1, '/d', { dataPath: 'public/0D/d%' })], []);
         assert.equal(await store.archiveCount(), 4);
+        assert.deepEqual((await store.fileCounts()).healthy, { count: 1, bytes: 9 }, 'file counts too');
       } finally {
         await store.close();
       }
