@@ -8,7 +8,7 @@ import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js'
 import type { Delta } from '../shared/domain/delta.js';
 import { faultPoint } from '../shared/fault-point.js';
 import { getLogger } from '../shared/logger.js';
-import { checkDisk, type DiskHealth, type DiskState } from './disk/disk-check.js';
+import { checkDisk, type DiskHealth, type DiskState, type Downgrade } from './disk/disk-check.js';
 import { CorruptStore, sameArchive, type ArchiveIdentity } from './state/corrupt-store.js';
 import type { ServiceUser } from './disk/service-user.js';
 import { scanBucket } from './scan/bucket-scan.js';
@@ -20,7 +20,7 @@ import { namespaceRootProblem, namespaceRoots } from './namespace/namespace-root
 import { scanSite, type SiteLayout } from './scan/site-scanner.js';
 import { openAgentDb, type AgentDb } from './state/agent-db.js';
 import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
-import { DiskStore } from './state/disk-store.js';
+import { DiskStore, downgradeKey } from './state/disk-store.js';
 import { Inventory, type FresherKeys } from './state/inventory.js';
 import { archiveKey } from '../shared/domain/delta.js';
 import { ChangeQueue } from './watch/change-queue.js';
@@ -62,6 +62,8 @@ export interface FullScanReport {
 }
 
 const log = getLogger('agent');
+/** Findings kept as a downgraded disk's evidence (the newest). */
+const MAX_DOWNGRADE_EVIDENCE = 20;
 
 export class AgentRuntime extends EventEmitter {
   readonly db: AgentDb;
@@ -137,12 +139,14 @@ export class AgentRuntime extends EventEmitter {
     const events: DiskEvent[] = [];
     for (const disk of this.o.layout.disks) {
       const known = this.disks.get(disk.diskId);
-      const downgraded = this.disks.downgrade(disk.diskId);
-      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, ...(downgraded ? { downgraded } : {}) },
+      const downgradeOf = (uuid: string | undefined): Downgrade | undefined => this.disks.downgrade(downgradeKey(uuid, disk.diskId));
+      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, downgradeOf },
         { serverId: this.serverId, createMarker: true, ...(this.o.serviceUser ? { serviceUser: this.o.serviceUser } : {}) });
       this.health.set(disk.diskId, h);
-      // a new disk holds none of the corruption; an operator may clear it on the old one
-      if (downgraded && (h.replaced || h.downgradeCleared)) this.disks.clearDowngrade(disk.diskId);
+      if (h.downgradeCleared) {
+        this.disks.clearDowngrade(downgradeKey(h.uuid, disk.diskId));
+        log.info(`disk ${disk.diskId}: ${h.evidence.join('; ')}`);
+      }
       const from = known?.state ?? 'unknown';
       if (from !== h.state || h.replaced || !known) {
         const ev: DiskEvent = { diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}) };
@@ -167,15 +171,25 @@ export class AgentRuntime extends EventEmitter {
   /**
    * The scrub found corrupt stripes on an online disk (DESIGN.md §3): downgraded, so no new
    * placement goes there while its archives stay tracked; kept across restarts until an
-   * operator accepts the disk again. Returns the event, or undefined when the disk is not online.
+   * operator clears this downgrade. On a disk already downgraded the finding is added (a clear
+   * of the earlier downgrade no longer applies). Returns the event, or undefined when there is
+   * no new state to announce.
    */
   downgradeDisk(diskId: string, evidence: readonly string[]): DiskEvent | undefined {
     const h = this.health.get(diskId);
     const spec = this.disk(diskId);
-    if (!h || !spec || h.state !== 'online') return undefined;
+    if (!h || !spec) return undefined;
+    const key = downgradeKey(h.uuid, diskId);
+    if (h.state === 'downgraded') {
+      const all = [...(this.disks.downgrade(key)?.evidence ?? h.evidence), ...evidence].slice(-MAX_DOWNGRADE_EVIDENCE);
+      this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: all });
+      this.health.set(diskId, { ...h, evidence: all });
+      return undefined;
+    }
+    if (h.state !== 'online') return undefined;
     const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence] };
     this.health.set(diskId, next);
-    this.disks.setDowngrade(diskId, { at: Date.now(), evidence: [...evidence] });
+    this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: [...evidence] });
     this.disks.put(diskId, spec.path, next, this.disks.get(diskId)?.mountPoint === true || h.mountPoint);
     const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}) };
     log.warn(`disk ${diskId}: online -> downgraded`, { evidence: next.evidence });

@@ -5,8 +5,9 @@
 // so the inventory it reports is what the disk really holds. With `replaced`, the disk is a new
 // one (swapped, reformatted): it gets a new identity, and the agent reports the old disk's
 // archives gone (disk.replaced). With `clearDowngrade`, the operator has looked at a disk the
-// scrub downgraded and trusts it again: the marker records when (downgradeClearedAt), and the
-// agent sees the disk online at its next check; the archives found corrupt stay unreadable.
+// scrub downgraded and trusts it again: the marker names that downgrade (clearedDowngradeAt, its
+// time as the agent stored it), and the agent sees the disk online at its next check, unless the
+// scrub found more meanwhile. The archives found corrupt stay unreadable.
 import Database from 'better-sqlite3';
 import { existsSync, fsyncSync, closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,7 +56,7 @@ function stored(stateDir: string, diskIds: readonly string[]): Stored {
       mountPoint ||= r?.mount_point === 1;
       uuid ??= r?.uuid ?? undefined;
       // an agent that has not run since disk_downgrades came kept the downgrade as the state only
-      downgradedAt ??= downgradeOf(db, id) ?? (r?.state === 'downgraded' ? r.since : undefined);
+      downgradedAt ??= downgradeOf(db, r?.uuid ?? `id:${id}`) ?? (r?.state === 'downgraded' ? r.since : undefined);
     }
     return { ...(uuid !== undefined ? { uuid } : {}), mountPoint, ...(downgradedAt !== undefined ? { downgradedAt } : {}) };
   } finally {
@@ -63,9 +64,9 @@ function stored(stateDir: string, diskIds: readonly string[]): Stored {
   }
 }
 
-function downgradeOf(db: Database.Database, diskId: string): number | undefined {
+function downgradeOf(db: Database.Database, key: string): number | undefined {
   try {
-    return (db.prepare('SELECT at FROM disk_downgrades WHERE disk_id = ?').get(diskId) as { at: number } | undefined)?.at;
+    return (db.prepare('SELECT at FROM downgrades WHERE disk_key = ?').get(key) as { at: number } | undefined)?.at;
   } catch {
     return undefined; // no such table yet
   }
@@ -114,9 +115,8 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   const cleared = known.downgradedAt !== undefined && (o.replaced === true || o.clearDowngrade === true);
   if (cur.kind === 'ok' && !o.clearDowngrade) return { diskIds, path: want, uuid, written: false, downgradeCleared: false, ...stillDowngraded };
   const now = new Date().toISOString();
-  const marker: DiskMarker = cur.kind === 'ok'
-    ? { ...cur.marker, downgradeClearedAt: now }
-    : { uuid, createdAt: now, serverId, path: want, ...(o.clearDowngrade ? { downgradeClearedAt: now } : {}) };
+  const clear = o.clearDowngrade && known.downgradedAt !== undefined ? { clearedDowngradeAt: known.downgradedAt, downgradeClearedAt: now } : {};
+  const marker: DiskMarker = cur.kind === 'ok' ? { ...cur.marker, ...clear } : { uuid, createdAt: now, serverId, path: want, ...clear };
   // Temp file then rename: the marker is never half written, and a link at its name is replaced, not followed.
   const tmp = join(want, `${MARKER_FILE}.${randomUUID()}.tmp`);
   const fd = openSync(tmp, 'wx', 0o644);

@@ -21,8 +21,14 @@ export interface KnownDisk {
   readonly uuid?: string;
   /** It was a mount point when first seen: losing that means the disk is gone. */
   readonly mountPoint?: boolean;
-  /** The scrub downgraded it (and when): it stays so until cleared in the marker or replaced. */
-  readonly downgraded?: { readonly at: number; readonly evidence: readonly string[] };
+  /** The scrub's downgrade of the disk with this identity (marker UUID), if any. */
+  readonly downgradeOf?: (uuid: string | undefined) => Downgrade | undefined;
+}
+
+/** A scrub downgrade: when (its identity for a clear), and what was found. */
+export interface Downgrade {
+  readonly at: number;
+  readonly evidence: readonly string[];
 }
 
 export interface DiskHealth {
@@ -113,8 +119,9 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   if (!marker) {
     if (known.uuid) return fail('missing', [`${markerProblem}; it held ${known.uuid}: the disk was replaced, reformatted or not mounted`, acceptHint(disk.path, known.uuid)], mountPoint);
     if (!o.createMarker) {
-      evidence.push(`${markerProblem} (not created: read-only check)`, ...(known.downgraded?.evidence ?? []));
-      return { ...base, state: known.downgraded ? 'downgraded' : 'online', mountPoint, evidence };
+      const d = known.downgradeOf?.(known.uuid);
+      evidence.push(`${markerProblem} (not created: read-only check)`, ...(d?.evidence ?? []));
+      return { ...base, state: d ? 'downgraded' : 'online', mountPoint, evidence };
     }
     const created: DiskMarker = { uuid: randomUUID(), createdAt: new Date().toISOString(), serverId: o.serverId, path: disk.path };
     try {
@@ -124,17 +131,21 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
     }
     return { ...base, state: 'online', uuid: created.uuid, mountPoint, evidence: [`created ${markerPath} with ${created.uuid}`], markerCreated: true };
   }
-  if (known.uuid && known.uuid !== marker.uuid) {
-    return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [`marker uuid changed from ${known.uuid} to ${marker.uuid}: a different disk is mounted here; the old disk's archives are gone`], replaced: { oldUuid: known.uuid, newUuid: marker.uuid } };
-  }
-  if (known.downgraded) {
-    const cleared = typeof marker.downgradeClearedAt === 'string' ? Date.parse(marker.downgradeClearedAt) : NaN;
-    if (cleared >= known.downgraded.at) {
-      const what = `the downgrade of ${new Date(known.downgraded.at).toISOString()} was cleared by an operator at ${marker.downgradeClearedAt} (ecguard disk accept --clear-downgrade)`;
-      return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [what], downgradeCleared: true };
+  const replaced = known.uuid && known.uuid !== marker.uuid
+    ? { evidence: `marker uuid changed from ${known.uuid} to ${marker.uuid}: a different disk is mounted here; the old disk's archives are gone`, replaced: { oldUuid: known.uuid, newUuid: marker.uuid } }
+    : undefined;
+  const withReplaced = replaced ? { replaced: replaced.replaced } : {};
+  // The downgrade goes with the disk (its UUID): a disk moved to another slot keeps it.
+  const d = known.downgradeOf?.(marker.uuid);
+  if (d) {
+    // cleared only when the marker names this very downgrade: a finding after the clear keeps it
+    if (marker.clearedDowngradeAt === d.at) {
+      const what = `the downgrade of ${new Date(d.at).toISOString()} was cleared by an operator${typeof marker.downgradeClearedAt === 'string' ? ` at ${marker.downgradeClearedAt}` : ''} (ecguard disk accept --clear-downgrade)`;
+      return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [...(replaced ? [replaced.evidence] : []), what], downgradeCleared: true, ...withReplaced };
     }
-    return { ...base, state: 'downgraded', uuid: marker.uuid, mountPoint, evidence: [...known.downgraded.evidence] };
+    return { ...base, state: 'downgraded', uuid: marker.uuid, mountPoint, evidence: [...(replaced ? [replaced.evidence] : []), ...d.evidence], ...withReplaced };
   }
+  if (replaced) return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [replaced.evidence], ...withReplaced };
   return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence };
 }
 

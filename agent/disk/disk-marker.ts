@@ -15,7 +15,9 @@ export interface DiskMarker {
   readonly createdAt: string;
   readonly serverId: string;
   readonly path: string;
-  /** `ecguard disk accept --clear-downgrade`: a scrub downgrade from before this time is over. */
+  /** `ecguard disk accept --clear-downgrade`: the downgrade (its time, as the agent stored it) an operator cleared. */
+  readonly clearedDowngradeAt?: number;
+  /** When the operator cleared it (for people). */
   readonly downgradeClearedAt?: string;
 }
 

@@ -137,8 +137,8 @@ export class ScrubLoop {
       return await runScrubPass({
         disks: this.o.disks, exports: this.o.exports, ...(this.o.localroot !== undefined ? { localroot: this.o.localroot } : {}), codec: this.o.codec,
         ...(this.state.cursor ? { after: this.state.cursor } : {}), ...(this.state.doneDisks ? { doneDisks: this.state.doneDisks } : {}), ...(this.o.known ? { known: this.o.known } : {}),
-        onDiskDone: (diskId) => {
-          this.state = { ...this.state, doneDisks: [...(this.state.doneDisks ?? []), diskId] };
+        onDiskDone: (_diskId, done) => {
+          this.state = { ...this.state, doneDisks: [...done] };
           this.save();
         },
         take: (n) => this.bucket.take(n, signal), signal, // stop() never sits out a long entry's wait

@@ -56,8 +56,8 @@ export interface ScrubPassOptions {
    * this was kept): the disks configured before the cursor's disk.
    */
   readonly doneDisks?: readonly string[];
-  /** A disk is done (walked to its end) in this pass. */
-  readonly onDiskDone?: (diskId: string) => void;
+  /** A disk is done (walked to its end) in this pass; `done`: every disk done in the pass so far. */
+  readonly onDiskDone?: (diskId: string, done: readonly string[]) => void;
   readonly take?: (bytes: number) => Promise<void>;
   readonly signal?: AbortSignal;
   readonly onFinding: (f: LocalScrubFinding) => void;
@@ -116,7 +116,8 @@ export async function runScrubPass(o: ScrubPassOptions): Promise<ScrubPassSummar
       o.onArchive?.(cursor, { diskId, archives, bytes, corruptArchives });
     }
     if (o.signal?.aborted) return summary(false);
-    o.onDiskDone?.(diskId);
+    done.add(diskId);
+    o.onDiskDone?.(diskId, [...done]);
   }
   return summary(true);
 

@@ -33,10 +33,12 @@ CREATE TABLE IF NOT EXISTS disks (
   since INTEGER NOT NULL,
   evidence TEXT NOT NULL DEFAULT '[]'
 );
--- a disk the scrub downgraded: kept apart from its state, so the downgrade outlives a spell of
--- missing or failed (an unmount, a reboot) and ends only by an operator or a new disk
-CREATE TABLE IF NOT EXISTS disk_downgrades (
-  disk_id TEXT PRIMARY KEY,
+-- a disk the scrub downgraded, by its identity (marker UUID; 'id:' + disk id without one), not
+-- its mount slot: the downgrade outlives missing or failed spells (an unmount, a reboot), follows
+-- the disk if mounts swap, and ends only when an operator clears that very downgrade
+CREATE TABLE IF NOT EXISTS downgrades (
+  disk_key TEXT PRIMARY KEY,
+  disk_id TEXT NOT NULL,
   at INTEGER NOT NULL,
   evidence TEXT NOT NULL
 );
@@ -57,7 +59,7 @@ export function openAgentDb(stateDir: string): AgentDb {
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   // state files from before disk_downgrades kept the downgrade only as the disk's state
-  db.exec("INSERT OR IGNORE INTO disk_downgrades (disk_id, at, evidence) SELECT disk_id, since, evidence FROM disks WHERE state = 'downgraded'");
+  db.exec("INSERT OR IGNORE INTO downgrades (disk_key, disk_id, at, evidence) SELECT coalesce(uuid, 'id:' || disk_id), disk_id, since, evidence FROM disks WHERE state = 'downgraded'");
   return db;
 }
 

@@ -38,17 +38,22 @@ export class DiskStore {
       .run(diskId, path, uuid, mountPoint ? 1 : 0, h.state, Date.now(), JSON.stringify(h.evidence));
   }
 
-  downgrade(diskId: string): StoredDowngrade | undefined {
-    const r = this.db.prepare('SELECT at, evidence FROM disk_downgrades WHERE disk_id = ?').get(diskId) as { at: number; evidence: string } | undefined;
+  downgrade(key: string): StoredDowngrade | undefined {
+    const r = this.db.prepare('SELECT at, evidence FROM downgrades WHERE disk_key = ?').get(key) as { at: number; evidence: string } | undefined;
     return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[] } : undefined;
   }
 
-  setDowngrade(diskId: string, d: StoredDowngrade): void {
-    this.db.prepare('INSERT INTO disk_downgrades (disk_id, at, evidence) VALUES (?, ?, ?) ON CONFLICT(disk_id) DO UPDATE SET at = excluded.at, evidence = excluded.evidence')
-      .run(diskId, d.at, JSON.stringify(d.evidence));
+  setDowngrade(key: string, diskId: string, d: StoredDowngrade): void {
+    this.db.prepare('INSERT INTO downgrades (disk_key, disk_id, at, evidence) VALUES (?, ?, ?, ?) ON CONFLICT(disk_key) DO UPDATE SET disk_id = excluded.disk_id, at = excluded.at, evidence = excluded.evidence')
+      .run(key, diskId, d.at, JSON.stringify(d.evidence));
   }
 
-  clearDowngrade(diskId: string): void {
-    this.db.prepare('DELETE FROM disk_downgrades WHERE disk_id = ?').run(diskId);
+  clearDowngrade(key: string): void {
+    this.db.prepare('DELETE FROM downgrades WHERE disk_key = ?').run(key);
   }
+}
+
+/** The key of a disk's downgrade: its identity (marker UUID), or its id when it has none. */
+export function downgradeKey(uuid: string | undefined, diskId: string): string {
+  return uuid ?? `id:${diskId}`;
 }

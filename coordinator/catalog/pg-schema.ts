@@ -12,7 +12,8 @@ import type { DiskState } from './catalog-types.js';
 import type { Sql } from './pg-session.js';
 import { META_SCHEMA_VERSION } from './sqlite-schema.js';
 
-export const PG_SCHEMA_VERSION = 1;
+// 2: disk_archive_counts and file_state_counts, which an older ecguard would not keep (it refuses 2)
+export const PG_SCHEMA_VERSION = 2;
 
 const PARSE_STATUSES = ['ok', 'empty', 'truncated', 'bad-eocd', 'bad-cd', 'not-zip', 'not-ec', 'unreadable'] as const satisfies readonly ParseStatus[];
 const ROLES = ['current', 'superseded', 'debris', 'orphan', 'corrupt'] as const satisfies readonly ArchiveRole[];
@@ -154,7 +155,11 @@ CREATE INDEX IF NOT EXISTS replaced_archives_lfn ON replaced_archives (lfn);
 -- status and every metrics scrape read this instead of counting a billion rows. An upsert's
 -- updated rows are not in the INSERT transition table; disk_id is part of the key and never
 -- updated; cascade deletes from servers fire the DELETE trigger; TRUNCATE is handled by hand.
--- Count rows are locked in disk_id order, so two writers never deadlock on them.
+-- Each statement locks its count rows in disk_id order; a transaction of several statements may
+-- not, so two writers could deadlock (PostgreSQL aborts one, which rolls back cleanly): only the
+-- leader writes (the advisory lock and the store's fence), so they do not meet.
+-- A trigger is created only when missing (CREATE OR REPLACE TRIGGER needs PostgreSQL 14, and
+-- replacing it on every open would lock the table against the leader while a standby starts).
 CREATE TABLE IF NOT EXISTS disk_archive_counts (disk_id ${T} PRIMARY KEY, n bigint NOT NULL);
 CREATE OR REPLACE FUNCTION ecguard_count_archives_in() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -168,8 +173,12 @@ BEGIN
   UPDATE disk_archive_counts c SET n = c.n - d.n FROM (SELECT disk_id, count(*) AS n FROM old_rows GROUP BY disk_id) d WHERE c.disk_id = d.disk_id;
   RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER archives_count_insert AFTER INSERT ON archives REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();
-CREATE OR REPLACE TRIGGER archives_count_delete AFTER DELETE ON archives REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'archives_count_insert' AND tgrelid = 'archives'::regclass) THEN
+  CREATE TRIGGER archives_count_insert AFTER INSERT ON archives REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();
+END IF; END $$;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'archives_count_delete' AND tgrelid = 'archives'::regclass) THEN
+  CREATE TRIGGER archives_count_delete AFTER DELETE ON archives REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();
+END IF; END $$;
 
 -- Files and bytes per state, kept the same way. The count rows are locked in state order first.
 CREATE TABLE IF NOT EXISTS file_state_counts (state ${T} PRIMARY KEY, n bigint NOT NULL, bytes bigint NOT NULL);
@@ -194,9 +203,15 @@ BEGIN
   UPDATE file_state_counts c SET n = c.n - d.n, bytes = c.bytes - d.bytes FROM (SELECT state, count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM old_rows GROUP BY state) d WHERE c.state = d.state;
   RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER files_count_insert AFTER INSERT ON files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_in();
-CREATE OR REPLACE TRIGGER files_count_update AFTER UPDATE ON files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_change();
-CREATE OR REPLACE TRIGGER files_count_delete AFTER DELETE ON files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_out();
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_insert' AND tgrelid = 'files'::regclass) THEN
+  CREATE TRIGGER files_count_insert AFTER INSERT ON files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_in();
+END IF; END $$;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_update' AND tgrelid = 'files'::regclass) THEN
+  CREATE TRIGGER files_count_update AFTER UPDATE ON files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_change();
+END IF; END $$;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_delete' AND tgrelid = 'files'::regclass) THEN
+  CREATE TRIGGER files_count_delete AFTER DELETE ON files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_out();
+END IF; END $$;
 `;
 
 /** Creates what is missing (call inside a transaction) and refuses a catalog from a newer ecguard. */
@@ -212,5 +227,7 @@ export async function applyPgSchema(sql: Sql): Promise<void> {
     await sql.run('INSERT INTO meta (key, value) VALUES ($1, $2)', [META_SCHEMA_VERSION, String(PG_SCHEMA_VERSION)]);
   } else if (Number(row.value) > PG_SCHEMA_VERSION) {
     throw new EcguardError('STORE_SCHEMA', `catalog schema version ${row.value} is newer than this ecguard understands (${PG_SCHEMA_VERSION}): upgrade ecguard or rebuild the catalog`);
+  } else if (Number(row.value) < PG_SCHEMA_VERSION) {
+    await sql.run('UPDATE meta SET value = $1 WHERE key = $2', [String(PG_SCHEMA_VERSION), META_SCHEMA_VERSION]);
   }
 }

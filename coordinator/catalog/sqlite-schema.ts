@@ -5,7 +5,8 @@ import type Database from 'better-sqlite3';
 import { REPAIR_TASKS_SCHEMA } from './sqlite-repair-tasks.js';
 import { EcguardError } from '../../shared/errors.js';
 
-export const SCHEMA_VERSION = 1;
+// 2: disk_archive_counts and file_state_counts, which an older ecguard would not keep (it refuses 2)
+export const SCHEMA_VERSION = 2;
 
 /** meta keys the store itself owns; callers should keep out of the `catalog.` prefix. */
 export const META_SCHEMA_VERSION = 'catalog.schemaVersion';
@@ -162,6 +163,8 @@ export function applySchema(db: Database.Database): void {
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(META_SCHEMA_VERSION, String(SCHEMA_VERSION));
     } else if (Number(row.value) > SCHEMA_VERSION) {
       throw new EcguardError('STORE_SCHEMA', `catalog schema version ${row.value} is newer than this ecguard understands (${SCHEMA_VERSION}): upgrade ecguard or rebuild the catalog`);
+    } else if (Number(row.value) < SCHEMA_VERSION) {
+      db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), META_SCHEMA_VERSION);
     }
   })();
 }

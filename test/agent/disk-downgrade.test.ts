@@ -76,6 +76,44 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     assert.equal(stateOf(third, disk.diskId), 'downgraded');
   });
 
+  it('a finding after the operator read the downgrade keeps it: a clear names the very downgrade it ends', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    assert.ok(r.downgradeDisk(disk.diskId, ['scrub: F1']));
+    await sleep(5);
+    const res = acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true });
+    assert.equal(res.written, true);
+    // the scrub finds more before the agent's next disk check
+    await sleep(5);
+    assert.equal(r.downgradeDisk(disk.diskId, ['scrub: F2']), undefined, 'no second downgrade event');
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'downgraded');
+    assert.deepEqual(r.diskHealth().find((h) => h.diskId === disk.diskId)?.evidence, ['scrub: F1', 'scrub: F2'], 'both findings shown');
+    // the operator looks again and clears what is there now
+    acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true });
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'online');
+  });
+
+  it('the downgrade goes with the disk, not the mount slot: two disks swapped between slots', async () => {
+    const [d0, d1] = fx.site.disks;
+    assert.ok(d0 && d1);
+    const r = fx.runtime();
+    await r.start();
+    assert.ok(r.downgradeDisk(d0.diskId, ['scrub: corrupt on the first disk']));
+    renameSync(d0.path, `${d0.path}.swap`);
+    renameSync(d1.path, d0.path);
+    renameSync(`${d0.path}.swap`, d1.path);
+    const events = r.checkDisks();
+    // slot 0 holds the healthy disk now, slot 1 the corrupt one
+    assert.equal(stateOf(r, d0.diskId), 'online');
+    assert.equal(stateOf(r, d1.diskId), 'downgraded');
+    assert.ok(events.find((e) => e.diskId === d1.diskId)?.replaced, 'slot 1 reports another disk');
+    assert.match(r.diskHealth().find((h) => h.diskId === d1.diskId)?.evidence.join('\n') ?? '', /corrupt on the first disk/);
+  });
+
   it('a new disk (accept --replaced) is not downgraded', async () => {
     const [disk] = fx.site.disks;
     assert.ok(disk);

@@ -187,6 +187,12 @@ describe('health engine', () => {
     // healthy but its archives disagree on filesize: nothing is debris
     const odd = run([...ten().map((a, i) => (i === 0 ? { ...a, filesize: 1 } : a)), scrubbed]);
     assert.equal(odd.archives.find((a) => a.archive === scrubbed)?.role, 'corrupt');
+    // damaged and of a newer version than every good archive: the reader would pick that version,
+    // so the file is not healthy and the archive is kept
+    const newer = { ...scrubbed, strpver: 1_800_000_000 };
+    const v2 = run([...ten(), newer]);
+    assert.notEqual(v2.state, 'healthy');
+    assert.equal(v2.archives.find((a) => a.archive === newer)?.role, 'corrupt');
     // a zip that does not parse (perhaps one xrootd is writing) is never debris this way
     for (const parseStatus of ['truncated', 'not-zip', 'unreadable'] as const) {
       const other = { ...scrubbed, parseStatus, parseError: 'EIO' };

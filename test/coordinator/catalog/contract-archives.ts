@@ -115,6 +115,10 @@ export function archiveContract(c: ContractContext): void {
     await s.beginInventory('srv01', [keep.diskId]);
     await assert.rejects(s.inventoryBatch('srv01', [archive('srv01', 0, '/inv', { dataPath: 'public/0E/inv%' }), { ...bad, size: -1 }]), code('STORE_REJECTED'));
     assert.deepEqual(await s.archivesOf(['/inv']), new Map([['/inv', []]]));
+    assert.deepEqual(Object.fromEntries(await s.archiveCountsByDisk()), { [keep.diskId]: 1 }, 'the counts rolled back with the rows');
+    // and the next good batch counts from there
+    await s.applyArchiveChanges('srv01', [archive('srv01', 1, '/first')], [], 7);
+    assert.deepEqual(Object.fromEntries([...(await s.archiveCountsByDisk())].sort()), { [keep.diskId]: 1, [archive('srv01', 1, '/first').diskId]: 1 });
   });
 
   it('rejects a batch naming another server, an unknown server, or another server\'s disk', async () => {

@@ -148,6 +148,25 @@ describe('PgCatalogStore', function () {
       assert.deepEqual((await st.listFiles({ after: '/a\u0000x', limit: 2 })).map((f) => f.lfn), ['/a\u0001', '/a\u0001\u0000']);
     });
 
+    it('a catalog from before the counts (schema 1) is counted once at open and becomes schema 2', async () => {
+      const first = newStore();
+      await first.putServer(serverRow('srv01'));
+      await first.applyArchiveChanges('srv01', [archive('srv01', 0, '/a'), archive('srv01', 0, '/b', { dataPath: 'public/0B/b%' }), archive('srv01', 1, '/c')], []);
+      await first.putFiles([bareFile('/a'), { ...bareFile('/b'), state: 'lost', bytes: 5 }]);
+      await first.close();
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query("DROP TABLE disk_archive_counts, file_state_counts; UPDATE meta SET value = '1' WHERE key = 'catalog.schemaVersion'");
+      await c.end();
+      const second = newStore();
+      assert.deepEqual(Object.fromEntries(await second.archiveCountsByDisk()), { [disk('srv01', 0).diskId]: 2, [disk('srv01', 1).diskId]: 1 });
+      const counts = await second.fileCounts();
+      assert.deepEqual([counts.pending, counts.lost], [{ count: 1, bytes: 0 }, { count: 1, bytes: 5 }]);
+      assert.equal(await second.getMeta('catalog.schemaVersion'), '2');
+      await second.applyArchiveChanges('srv01', [archive('srv01', 1, '/d', { dataPath: 'public/0D/d%' })], []);
+      assert.equal(await second.archiveCount(), 4, 'kept by the triggers from then on');
+    });
+
     it('refuses a catalog written by a newer schema', async () => {
       const first = newStore();
       await first.setMeta('k', 'v');

@@ -86,7 +86,7 @@ describe('SqliteCatalogStore', () => {
       await first.applyArchiveChanges('srv01', [archive('srv01', 0, '/a'), archive('srv01', 0, '/b', { dataPath: 'public/0B/b%' }), archive('srv01', 1, '/c')], []);
       await first.close();
       const db = new Database(path);
-      db.exec('DROP TABLE disk_archive_counts; DROP TABLE file_state_counts');
+      db.exec("DROP TABLE disk_archive_counts; DROP TABLE file_state_counts; UPDATE meta SET value = '1' WHERE key = 'catalog.schemaVersion'");
       db.close();
       const store = openSqliteCatalog(path);
       try {
@@ -94,6 +94,7 @@ describe('SqliteCatalogStore', () => {
         await store.applyArchiveChanges('srv01', [archive('srv01', 1, '/d', { dataPath: 'public/0D/d%' })], []);
         assert.equal(await store.archiveCount(), 4);
         assert.deepEqual((await store.fileCounts()).healthy, { count: 1, bytes: 9 }, 'file counts too');
+        assert.equal(await store.getMeta('catalog.schemaVersion'), '2', 'an older ecguard, which would not keep the counts, now refuses it');
       } finally {
         await store.close();
       }
