@@ -29,6 +29,26 @@ const T = 'text COLLATE "C"';
 // starting together): CREATE ... IF NOT EXISTS alone can still collide.
 const SCHEMA_LOCK_KEY = 0x6563_6773_6368; // 'ecgsch'
 
+/**
+ * A statement-level trigger on `table`, created only when missing: CREATE OR REPLACE TRIGGER
+ * needs PostgreSQL 14, and replacing it at every open would lock the table while a standby starts.
+ */
+const trigger = (name: string, table: string, def: string): string => {
+  const [when, rest] = def.split(' REFERENCING ');
+  return `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${name}' AND tgrelid = '${table}'::regclass) THEN
+  CREATE TRIGGER ${name} ${when} ON ${table} REFERENCING ${rest}
+END IF; END $$;`;
+};
+
+/** A trigger function adding `delta` (rows of state, n, bytes) to file_state_counts, its rows locked in state order. */
+const fileCountFunction = (name: string, delta: string): string => `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
+  INSERT INTO file_state_counts (state, n, bytes) ${delta} ORDER BY 1
+    ON CONFLICT (state) DO UPDATE SET n = file_state_counts.n + excluded.n, bytes = file_state_counts.bytes + excluded.bytes;
+  RETURN NULL;
+END $$;`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key ${T} PRIMARY KEY, value text NOT NULL);
 
@@ -158,8 +178,6 @@ CREATE INDEX IF NOT EXISTS replaced_archives_lfn ON replaced_archives (lfn);
 -- Each statement locks its count rows in disk_id order; a transaction of several statements may
 -- not, so two writers could deadlock (PostgreSQL aborts one, which rolls back cleanly): only the
 -- leader writes (the advisory lock and the store's fence), so they do not meet.
--- A trigger is created only when missing (CREATE OR REPLACE TRIGGER needs PostgreSQL 14, and
--- replacing it on every open would lock the table against the leader while a standby starts).
 CREATE TABLE IF NOT EXISTS disk_archive_counts (disk_id ${T} PRIMARY KEY, n bigint NOT NULL);
 CREATE OR REPLACE FUNCTION ecguard_count_archives_in() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -173,45 +191,17 @@ BEGIN
   UPDATE disk_archive_counts c SET n = c.n - d.n FROM (SELECT disk_id, count(*) AS n FROM old_rows GROUP BY disk_id) d WHERE c.disk_id = d.disk_id;
   RETURN NULL;
 END $$;
-DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'archives_count_insert' AND tgrelid = 'archives'::regclass) THEN
-  CREATE TRIGGER archives_count_insert AFTER INSERT ON archives REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();
-END IF; END $$;
-DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'archives_count_delete' AND tgrelid = 'archives'::regclass) THEN
-  CREATE TRIGGER archives_count_delete AFTER DELETE ON archives REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();
-END IF; END $$;
+${trigger('archives_count_insert', 'archives', 'AFTER INSERT REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_in();')}
+${trigger('archives_count_delete', 'archives', 'AFTER DELETE REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_archives_out();')}
 
 -- Files and bytes per state, kept the same way. The count rows are locked in state order first.
 CREATE TABLE IF NOT EXISTS file_state_counts (state ${T} PRIMARY KEY, n bigint NOT NULL, bytes bigint NOT NULL);
-CREATE OR REPLACE FUNCTION ecguard_count_files_in() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
-  INSERT INTO file_state_counts (state, n, bytes) SELECT state, count(*), coalesce(sum(bytes), 0) FROM new_rows GROUP BY state ORDER BY state
-    ON CONFLICT (state) DO UPDATE SET n = file_state_counts.n + excluded.n, bytes = file_state_counts.bytes + excluded.bytes;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION ecguard_count_files_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
-  INSERT INTO file_state_counts (state, n, bytes)
-    SELECT state, sum(n), sum(bytes) FROM (SELECT state, 1 AS n, bytes FROM new_rows UNION ALL SELECT state, -1, -bytes FROM old_rows) d GROUP BY state ORDER BY state
-    ON CONFLICT (state) DO UPDATE SET n = file_state_counts.n + excluded.n, bytes = file_state_counts.bytes + excluded.bytes;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION ecguard_count_files_out() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM 1 FROM file_state_counts ORDER BY state FOR UPDATE;
-  UPDATE file_state_counts c SET n = c.n - d.n, bytes = c.bytes - d.bytes FROM (SELECT state, count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM old_rows GROUP BY state) d WHERE c.state = d.state;
-  RETURN NULL;
-END $$;
-DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_insert' AND tgrelid = 'files'::regclass) THEN
-  CREATE TRIGGER files_count_insert AFTER INSERT ON files REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_in();
-END IF; END $$;
-DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_update' AND tgrelid = 'files'::regclass) THEN
-  CREATE TRIGGER files_count_update AFTER UPDATE ON files REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_change();
-END IF; END $$;
-DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'files_count_delete' AND tgrelid = 'files'::regclass) THEN
-  CREATE TRIGGER files_count_delete AFTER DELETE ON files REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_out();
-END IF; END $$;
+${fileCountFunction('ecguard_count_files_in', 'SELECT state, count(*), coalesce(sum(bytes), 0) FROM new_rows GROUP BY state')}
+${fileCountFunction('ecguard_count_files_change', 'SELECT state, sum(n), sum(bytes) FROM (SELECT state, 1 AS n, bytes FROM new_rows UNION ALL SELECT state, -1, -bytes FROM old_rows) d GROUP BY state')}
+${fileCountFunction('ecguard_count_files_out', 'SELECT state, -count(*), -coalesce(sum(bytes), 0) FROM old_rows GROUP BY state')}
+${trigger('files_count_insert', 'files', 'AFTER INSERT REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_in();')}
+${trigger('files_count_update', 'files', 'AFTER UPDATE REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_change();')}
+${trigger('files_count_delete', 'files', 'AFTER DELETE REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ecguard_count_files_out();')}
 `;
 
 /** Creates what is missing (call inside a transaction) and refuses a catalog from a newer ecguard. */
