@@ -50,6 +50,8 @@ export interface DiskEvent {
   readonly uuid?: string;
   readonly replaced?: { readonly oldUuid: string; readonly newUuid: string };
   readonly at: number;
+  /** Why the disk turned downgraded: its scrub's findings, or an operator's request. */
+  readonly downgradedBy?: 'corruption' | 'operator';
 }
 
 export interface FullScanReport {
@@ -147,9 +149,13 @@ export class AgentRuntime extends EventEmitter {
         this.disks.clearDowngrade(downgradeKey(h.uuid, disk.diskId));
         log.info(`disk ${disk.diskId}: ${h.evidence.join('; ')}`);
       }
+      if (h.requestedDowngrade) this.disks.setDowngrade(downgradeKey(h.uuid, disk.diskId), disk.diskId, { ...h.requestedDowngrade, evidence: [...h.requestedDowngrade.evidence] });
       const from = known?.state ?? 'unknown';
       if (from !== h.state || h.replaced || !known) {
-        const ev: DiskEvent = { diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}) };
+        const ev: DiskEvent = {
+          diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}),
+          ...(h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}),
+        };
         this.disks.put(disk.diskId, disk.path, h, known?.mountPoint === true || h.mountPoint);
         events.push(ev);
         if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
@@ -181,17 +187,18 @@ export class AgentRuntime extends EventEmitter {
     if (!h || !spec) return undefined;
     const key = downgradeKey(h.uuid, diskId);
     if (h.state === 'downgraded') {
-      const all = [...(this.disks.downgrade(key)?.evidence ?? h.evidence), ...evidence].slice(-MAX_DOWNGRADE_EVIDENCE);
-      this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: all });
+      const prev = this.disks.downgrade(key);
+      const all = [...(prev?.evidence ?? h.evidence), ...evidence].slice(-MAX_DOWNGRADE_EVIDENCE);
+      this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: all, by: prev?.by ?? 'corruption' });
       this.health.set(diskId, { ...h, evidence: all });
       return undefined;
     }
     if (h.state !== 'online') return undefined;
-    const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence] };
+    const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence], downgradedBy: 'corruption' };
     this.health.set(diskId, next);
-    this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: [...evidence] });
+    this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: [...evidence], by: 'corruption' });
     this.disks.put(diskId, spec.path, next, this.disks.get(diskId)?.mountPoint === true || h.mountPoint);
-    const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}) };
+    const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), downgradedBy: 'corruption' };
     log.warn(`disk ${diskId}: online -> downgraded`, { evidence: next.evidence });
     this.emit('disk', ev);
     return ev;

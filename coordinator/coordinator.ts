@@ -233,7 +233,7 @@ export class Coordinator implements SessionContext, AdminContext {
     return prev;
   }
 
-  async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined): Promise<void> {
+  async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined, downgradedBy?: 'corruption' | 'operator'): Promise<void> {
     const prev = this.cluster.disk(d.diskId);
     const now = Date.now();
     const next: DiskRow = { diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) };
@@ -246,13 +246,22 @@ export class Coordinator implements SessionContext, AdminContext {
       await this.cluster.putDisk(next);
       return;
     }
+    // online <-> downgraded changes no file's state (both are read): the event, not a reclassification
+    // of every file on the disk (a million archives took 40 s)
+    const readable = (s: string): boolean => s === 'online' || s === 'downgraded';
+    if (readable(prev.state) && readable(d.state) && !replacedUuid) {
+      this.events?.disk(prev, next, undefined, 0, downgradedBy);
+      await this.cluster.putDisk(next);
+      log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}: ${d.evidence.join('; ')}`);
+      return;
+    }
     // the files whose counted archive was there first (from the index, before any state is
     // recomputed), then every other LFN on the disk (roles may change too)
     const damaged = await this.store.lfnsCountedOnDisk(d.diskId);
     const lfns = await this.store.lfnsOnDisk(d.diskId);
     // The event is stored before the state: a crash in between leaves the old state, so the
     // agent's next report makes the change (and its event) again: at least once, never lost.
-    this.events?.disk(prev, next, replacedUuid, lfns.length);
+    this.events?.disk(prev, next, replacedUuid, lfns.length, downgradedBy);
     const token = this.markers.token();
     await this.cluster.putDisk({ ...next, reclassifyPending: token });
     log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}${replacedUuid ? ' (replaced)' : ''}: ${d.evidence.join('; ')}; ${damaged.length} file(s) with a counted archive there`);

@@ -9,13 +9,12 @@
 // time as the agent stored it), and the agent sees the disk online at its next check, unless the
 // scrub found more meanwhile. The archives found corrupt stay unreadable.
 import Database from 'better-sqlite3';
-import { existsSync, fsyncSync, closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
-import { fsyncDir } from '../repair/durable-fs.js';
-import { MARKER_FILE, readMarker, type DiskMarker } from './disk-marker.js';
+import { MARKER_FILE, operatorDowngradeOf, readMarker, writeMarker, type DiskMarker } from './disk-marker.js';
 
 export interface DiskAcceptResult {
   readonly diskIds: string[];
@@ -97,13 +96,16 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   for (const d of mine) {
     if (d.chkmount !== undefined && !existsSync(d.chkmount)) throw new EcguardError('DISK_NOT_MOUNTED', `the chkmount file ${d.chkmount} is absent: xrootd would not use this disk; mount it first`);
   }
-  if (o.clearDowngrade && known.downgradedAt === undefined) {
+  const markerPath = join(want, MARKER_FILE);
+  const cur = readMarker(markerPath);
+  // an operator's request the agent has not taken up yet (its next disk check) is a downgrade too
+  const requested = cur.kind === 'ok' && !o.replaced ? operatorDowngradeOf(cur.marker) : undefined;
+  const downgradedAt = known.downgradedAt ?? requested?.at;
+  if (o.clearDowngrade && downgradedAt === undefined) {
     throw new EcguardError('DISK_NOT_DOWNGRADED', `the agent (state ${stateDir}) holds no downgrade for ${want}: nothing to clear, nothing written (ecguard disks shows each disk's state)`);
   }
   const uuid = o.replaced ? randomUUID() : known.uuid;
   if (uuid === undefined) throw new EcguardError('DISK_NO_IDENTITY', `the agent (state ${stateDir}) knows no identity for ${want}: nothing to accept; it writes the marker itself once the disk is mounted (a new disk: --replaced)`);
-  const markerPath = join(want, MARKER_FILE);
-  const cur = readMarker(markerPath);
   if (cur.kind === 'not-regular') throw new EcguardError('DISK_MARKER_NOT_FILE', `${markerPath} is not a regular file (${cur.what}): remove it first`);
   if (cur.kind === 'invalid' || cur.kind === 'io-error') throw new EcguardError('DISK_MARKER_INVALID', `${markerPath} cannot be read as a marker${cur.kind === 'invalid' ? ` (${cur.problem})` : ' (EIO)'}: nothing written; look at it, then remove it if it is not ours`);
   if (cur.kind === 'ok' && o.replaced) throw new EcguardError('DISK_HAS_MARKER', `${markerPath} holds ${cur.marker.uuid}: the disk has an identity; remove the marker first if this really is a new disk`);
@@ -111,27 +113,14 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
     throw new EcguardError('DISK_OTHER_IDENTITY', `${markerPath} holds ${cur.marker.uuid}, the agent knew ${uuid} here: this is another disk, not accepted (a new disk: remove its marker, then --replaced)`);
   }
   // a new disk holds none of what the scrub found on the old one
-  const stillDowngraded = known.downgradedAt !== undefined && !o.replaced && !o.clearDowngrade ? { downgradedSince: new Date(known.downgradedAt).toISOString() } : {};
+  const stillDowngraded = downgradedAt !== undefined && !o.replaced && !o.clearDowngrade ? { downgradedSince: new Date(downgradedAt).toISOString() } : {};
   const cleared = known.downgradedAt !== undefined && (o.replaced === true || o.clearDowngrade === true);
   if (cur.kind === 'ok' && !o.clearDowngrade) return { diskIds, path: want, uuid, written: false, downgradeCleared: false, ...stillDowngraded };
   const now = new Date().toISOString();
-  const clear = o.clearDowngrade && known.downgradedAt !== undefined ? { clearedDowngradeAt: known.downgradedAt, downgradeClearedAt: now } : {};
-  const marker: DiskMarker = cur.kind === 'ok' ? { ...cur.marker, ...clear } : { uuid, createdAt: now, serverId, path: want, ...clear };
-  // Temp file then rename: the marker is never half written, and a link at its name is replaced, not followed.
-  const tmp = join(want, `${MARKER_FILE}.${randomUUID()}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    writeSync(fd, JSON.stringify({ ...marker, acceptedAt: now }, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, markerPath);
-  } catch (err) {
-    unlinkSync(tmp);
-    throw err;
-  }
-  fsyncDir(want); // the rename survives a power cut
-  return { diskIds, path: want, uuid, written: true, downgradeCleared: cleared, ...stillDowngraded };
+  const clear = o.clearDowngrade && downgradedAt !== undefined ? { clearedDowngradeAt: downgradedAt, downgradeClearedAt: now } : {};
+  // a clear also withdraws the operator's request, or the agent would take it up again
+  const { operatorDowngrade: _request, ...kept } = cur.kind === 'ok' ? cur.marker : ({} as Partial<DiskMarker>);
+  const marker: DiskMarker = cur.kind === 'ok' ? { ...(o.clearDowngrade ? (kept as DiskMarker) : cur.marker), ...clear } : { uuid, createdAt: now, serverId, path: want, ...clear };
+  writeMarker(want, marker, { acceptedAt: now });
+  return { diskIds, path: want, uuid, written: true, downgradeCleared: cleared || (o.clearDowngrade === true && downgradedAt !== undefined), ...stillDowngraded };
 }

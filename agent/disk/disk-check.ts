@@ -9,7 +9,7 @@ import { accessSync, constants, lstatSync, readdirSync, statSync, writeFileSync,
 import { dirname } from 'node:path';
 import { errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
-import { MARKER_FILE, readMarker, type DiskMarker } from './disk-marker.js';
+import { MARKER_FILE, operatorDowngradeOf, readMarker, type DiskMarker } from './disk-marker.js';
 import { userCanEnter, type ServiceUser } from './service-user.js';
 
 export { MARKER_FILE, type DiskMarker } from './disk-marker.js';
@@ -25,10 +25,11 @@ export interface KnownDisk {
   readonly downgradeOf?: (uuid: string | undefined) => Downgrade | undefined;
 }
 
-/** A scrub downgrade: when (its identity for a clear), and what was found. */
+/** A downgrade: when (its identity for a clear), what was found or asked for, and by whom. */
 export interface Downgrade {
   readonly at: number;
   readonly evidence: readonly string[];
+  readonly by: 'corruption' | 'operator';
 }
 
 export interface DiskHealth {
@@ -44,6 +45,10 @@ export interface DiskHealth {
   readonly markerCreated?: boolean;
   /** The marker says an operator cleared the downgrade (`disk accept --clear-downgrade`). */
   readonly downgradeCleared?: boolean;
+  /** A downgrade this check found requested in the marker (`ecguard disk downgrade`): to be stored. */
+  readonly requestedDowngrade?: Downgrade;
+  /** Who downgraded it, when the state is downgraded. */
+  readonly downgradedBy?: 'corruption' | 'operator';
 }
 
 export interface DiskCheckOptions {
@@ -121,7 +126,7 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
     if (!o.createMarker) {
       const d = known.downgradeOf?.(known.uuid);
       evidence.push(`${markerProblem} (not created: read-only check)`, ...(d?.evidence ?? []));
-      return { ...base, state: d ? 'downgraded' : 'online', mountPoint, evidence };
+      return { ...base, state: d ? 'downgraded' : 'online', mountPoint, evidence, ...(d ? { downgradedBy: d.by } : {}) };
     }
     const created: DiskMarker = { uuid: randomUUID(), createdAt: new Date().toISOString(), serverId: o.serverId, path: disk.path };
     try {
@@ -136,14 +141,21 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
     : undefined;
   const withReplaced = replaced ? { replaced: replaced.replaced } : {};
   // The downgrade goes with the disk (its UUID): a disk moved to another slot keeps it.
-  const d = known.downgradeOf?.(marker.uuid);
+  let d = known.downgradeOf?.(marker.uuid);
+  // An operator's request newer than what is stored (`ecguard disk downgrade`) downgrades it now.
+  const request = operatorDowngradeOf(marker);
+  let requested: Downgrade | undefined;
+  if (request && (!d || d.at < request.at)) {
+    requested = { at: request.at, evidence: [...(d?.evidence ?? []), `operator: ${request.reason} (ecguard disk downgrade, ${new Date(request.at).toISOString()})`], by: 'operator' };
+    d = requested;
+  }
   if (d) {
     // cleared only when the marker names this very downgrade: a finding after the clear keeps it
     if (marker.clearedDowngradeAt === d.at) {
       const what = `the downgrade of ${new Date(d.at).toISOString()} was cleared by an operator${typeof marker.downgradeClearedAt === 'string' ? ` at ${marker.downgradeClearedAt}` : ''} (ecguard disk accept --clear-downgrade)`;
       return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [...(replaced ? [replaced.evidence] : []), what], downgradeCleared: true, ...withReplaced };
     }
-    return { ...base, state: 'downgraded', uuid: marker.uuid, mountPoint, evidence: [...(replaced ? [replaced.evidence] : []), ...d.evidence], ...withReplaced };
+    return { ...base, state: 'downgraded', uuid: marker.uuid, mountPoint, evidence: [...(replaced ? [replaced.evidence] : []), ...d.evidence], ...withReplaced, downgradedBy: d.by, ...(requested ? { requestedDowngrade: requested } : {}) };
   }
   if (replaced) return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence: [replaced.evidence], ...withReplaced };
   return { ...base, state: 'online', uuid: marker.uuid, mountPoint, evidence };

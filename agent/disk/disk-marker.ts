@@ -3,7 +3,10 @@
 // blocking read would freeze the agent's event loop: no heartbeats), /dev/zero (a read without
 // end). It is opened without following links and without blocking, and read only when it is a
 // small regular file.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fsyncDir } from '../repair/durable-fs.js';
 import { errnoCode } from '../../shared/errors.js';
 
 export const MARKER_FILE = '.ecguard-disk';
@@ -19,6 +22,42 @@ export interface DiskMarker {
   readonly clearedDowngradeAt?: number;
   /** When the operator cleared it (for people). */
   readonly downgradeClearedAt?: string;
+  /** `ecguard disk downgrade`: an operator asked for the disk to be downgraded (when, and why). */
+  readonly operatorDowngrade?: { readonly at: number; readonly reason: string };
+}
+
+/** The operator's downgrade request in a marker, when well formed (a marker is the xrootd account's to write). */
+export function operatorDowngradeOf(m: DiskMarker): { at: number; reason: string } | undefined {
+  const o = m.operatorDowngrade as unknown;
+  if (typeof o !== 'object' || o === null) return undefined;
+  const { at, reason } = o as { at?: unknown; reason?: unknown };
+  return typeof at === 'number' && Number.isFinite(at) && at > 0 && typeof reason === 'string' ? { at, reason: reason.slice(0, MAX_REASON) } : undefined;
+}
+
+/** An operator's reason is kept to this many characters. */
+export const MAX_REASON = 500;
+
+/**
+ * Writes `marker` to DIR/.ecguard-disk (plus `extra` fields): a temp file, fsync, then rename, so
+ * the marker is never half written and a link at its name is replaced, not followed.
+ */
+export function writeMarker(dir: string, marker: DiskMarker, extra: Record<string, unknown> = {}): void {
+  const markerPath = join(dir, MARKER_FILE);
+  const tmp = join(dir, `${MARKER_FILE}.${randomUUID()}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    writeSync(fd, JSON.stringify({ ...marker, ...extra }, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, markerPath);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+  fsyncDir(dir); // the rename survives a power cut
 }
 
 export type MarkerRead =

@@ -293,7 +293,7 @@ export class CoordinatorLink {
     if (!s) return;
     void this.write(s, { msg: { $case: 'diskEvent', value: {
       disk: diskToWire({ diskId: e.diskId, path: e.path, space: spec?.space ?? '', state: e.to, evidence: e.evidence, ...(e.uuid ? { uuid: e.uuid } : {}) }),
-      from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}),
+      from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}), ...(e.downgradedBy ? { downgradedBy: e.downgradedBy } : {}),
     } } });
   }
 

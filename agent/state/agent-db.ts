@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS downgrades (
   disk_key TEXT PRIMARY KEY,
   disk_id TEXT NOT NULL,
   at INTEGER NOT NULL,
-  evidence TEXT NOT NULL
+  evidence TEXT NOT NULL,
+  by TEXT NOT NULL DEFAULT 'corruption' -- or 'operator' (ecguard disk downgrade)
 );
 CREATE TABLE IF NOT EXISTS corrupt_archives (
   key TEXT PRIMARY KEY,

@@ -12,10 +12,11 @@ export interface StoredDisk {
   readonly since: number;
 }
 
-/** A scrub downgrade: when, and the corruption behind it. */
+/** A downgrade: when, what was found (or asked for), and by whom. */
 export interface StoredDowngrade {
   readonly at: number;
   readonly evidence: string[];
+  readonly by: 'corruption' | 'operator';
 }
 
 export class DiskStore {
@@ -39,13 +40,13 @@ export class DiskStore {
   }
 
   downgrade(key: string): StoredDowngrade | undefined {
-    const r = this.db.prepare('SELECT at, evidence FROM downgrades WHERE disk_key = ?').get(key) as { at: number; evidence: string } | undefined;
-    return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[] } : undefined;
+    const r = this.db.prepare('SELECT at, evidence, by FROM downgrades WHERE disk_key = ?').get(key) as { at: number; evidence: string; by: string } | undefined;
+    return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[], by: r.by === 'operator' ? 'operator' : 'corruption' } : undefined;
   }
 
   setDowngrade(key: string, diskId: string, d: StoredDowngrade): void {
-    this.db.prepare('INSERT INTO downgrades (disk_key, disk_id, at, evidence) VALUES (?, ?, ?, ?) ON CONFLICT(disk_key) DO UPDATE SET disk_id = excluded.disk_id, at = excluded.at, evidence = excluded.evidence')
-      .run(key, diskId, d.at, JSON.stringify(d.evidence));
+    this.db.prepare('INSERT INTO downgrades (disk_key, disk_id, at, evidence, by) VALUES (?, ?, ?, ?, ?) ON CONFLICT(disk_key) DO UPDATE SET disk_id = excluded.disk_id, at = excluded.at, evidence = excluded.evidence, by = excluded.by')
+      .run(key, diskId, d.at, JSON.stringify(d.evidence), d.by);
   }
 
   clearDowngrade(key: string): void {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { loadAgentConfig } from '../../agent/config/agent-config.js';
 import { siteLayout } from '../../agent/config/site-layout.js';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
+import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
 import { printJson } from '../output.js';
 
 export function registerDisk(program: Command): void {
@@ -31,5 +32,20 @@ export function registerDisk(program: Command): void {
         : `${r.path}: the marker already holds ${r.uuid}: nothing to do`];
       if (r.downgradedSince) lines.push(`${r.path} stays downgraded (since ${r.downgradedSince}, by the scrub): once the disk is checked, add --clear-downgrade`);
       process.stdout.write(lines.join('\n') + '\n');
+    });
+  disk.command('downgrade').argument('<path>', 'the oss.space disk path')
+    .description('downgrade the disk mounted at PATH: no new repair placements there (its archives stay tracked); ended by disk accept --clear-downgrade')
+    .requiredOption('--config <yaml>', 'the agent config (its disks)')
+    .requiredOption('--reason <text>', 'why (shown with the disk and in the disk.downgraded event)')
+    .option('--json', 'machine-readable output')
+    .action((path: string, f: { config: string; reason: string; json?: boolean }) => {
+      const cfg = loadAgentConfig(f.config);
+      const { layout } = siteLayout({
+        xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
+        ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
+      });
+      const r = requestDowngrade(layout.disks, path, f.reason);
+      if (f.json) printJson(r);
+      else process.stdout.write(`${r.path}: downgrade written to its marker; the agent shows ${r.diskIds.join(', ')} downgraded at its next disk check (within 5 s), and no new repair placements go there. To end it: ecguard disk accept ${r.path} --config ${f.config} --clear-downgrade\n`);
     });
 }

@@ -191,7 +191,7 @@ export class EventRecorder {
     return out.filter((e): e is EcguardEvent => e !== undefined);
   }
 
-  disk(prev: DiskRow | undefined, next: DiskRow, replacedUuid: string | undefined, archives: number): void {
+  disk(prev: DiskRow | undefined, next: DiskRow, replacedUuid: string | undefined, archives: number, downgradedBy: 'corruption' | 'operator' = 'corruption'): void {
     const subject = { serverId: next.serverId, diskId: next.diskId };
     const events: (EcguardEvent | undefined)[] = [];
     if (replacedUuid) {
@@ -204,7 +204,7 @@ export class EventRecorder {
       events.push(this.safeMake(this.cluster, 'disk.failed', subject, `disk ${next.diskId} is ${next.state}${first}: ${next.evidence.join('; ') || 'no detail'}`, { path: next.path, ...(prev ? { previousState: prev.state } : {}), error: (next.evidence.join('; ') || next.state).slice(0, 2000), archives }));
     }
     if (prev && prev.state !== next.state && next.state === 'downgraded') {
-      events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: this.corruptStripes.get(next.diskId) ?? 0, by: 'corruption' }));
+      events.push(this.safeMake(this.cluster, 'disk.downgraded', subject, `disk ${next.diskId} downgraded: ${next.evidence.join('; ')}`, { path: next.path, previousState: prev.state, corruptStripes: this.corruptStripes.get(next.diskId) ?? 0, by: downgradedBy }));
     }
     this.write(events.filter((e): e is EcguardEvent => e !== undefined));
   }

@@ -3,9 +3,10 @@
 // marker records) or a new disk (`--replaced`). An earlier clear never ends a later downgrade,
 // and a clear asked for a disk that is not downgraded changes nothing.
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
+import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
 import { MARKER_FILE } from '../../agent/disk/disk-marker.js';
 import type { AgentRuntime } from '../../agent/agent-runtime.js';
 import { useRuntimeFixture } from '../helpers/runtime-fixture.js';
@@ -112,6 +113,57 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     assert.equal(stateOf(r, d1.diskId), 'downgraded');
     assert.ok(events.find((e) => e.diskId === d1.diskId)?.replaced, 'slot 1 reports another disk');
     assert.match(r.diskHealth().find((h) => h.diskId === d1.diskId)?.evidence.join('\n') ?? '', /corrupt on the first disk/);
+  });
+
+  it('an operator downgrades a disk through its marker (ecguard disk downgrade): by operator, kept across a restart, ended by a clear that also withdraws the request', async () => {
+    const [disk, other] = fx.site.disks;
+    assert.ok(disk && other);
+    const r = fx.runtime();
+    await r.start();
+    const markerPath = join(disk.path, MARKER_FILE);
+    const before = readFileSync(markerPath, 'utf8');
+    // refused, nothing written: an unknown path, an empty reason, a disk without its marker
+    assert.throws(() => requestDowngrade(fx.site.disks, join(disk.path, 'nope'), 'x'), { code: 'DISK_UNKNOWN' });
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, '  '), { code: 'USAGE' });
+    assert.equal(readFileSync(markerPath, 'utf8'), before);
+    const otherMarker = join(other.path, MARKER_FILE);
+    const saved = readFileSync(otherMarker);
+    unlinkSync(otherMarker);
+    assert.throws(() => requestDowngrade(fx.site.disks, other.path, 'x'), { code: 'DISK_NO_IDENTITY' });
+    assert.equal(existsSync(otherMarker), false);
+    writeFileSync(otherMarker, saved);
+
+    const req = requestDowngrade(fx.site.disks, `${disk.path}/`, 'SMART: 120 reallocated sectors');
+    assert.equal(req.path, disk.path);
+    const ev = r.checkDisks().find((e) => e.diskId === disk.diskId);
+    assert.equal(ev?.to, 'downgraded');
+    assert.equal(ev?.downgradedBy, 'operator');
+    assert.match(ev?.evidence.join('\n') ?? '', /^operator: SMART: 120 reallocated sectors \(ecguard disk downgrade, /m);
+    assert.equal(r.checkDisks().length, 0, 'taken up once');
+    await r.stop();
+    const again = fx.runtime();
+    await again.start();
+    assert.equal(stateOf(again, disk.diskId), 'downgraded', 'kept across a restart');
+    // a scrub finding on it is added; the downgrade stays the operator's
+    assert.equal(again.downgradeDisk(disk.diskId, ['scrub: 1 corrupt']), undefined);
+    const cleared = acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true });
+    assert.equal(cleared.downgradeCleared, true);
+    assert.equal((JSON.parse(readFileSync(markerPath, 'utf8')) as { operatorDowngrade?: unknown }).operatorDowngrade, undefined, 'the request is withdrawn');
+    again.checkDisks();
+    assert.equal(stateOf(again, disk.diskId), 'online');
+    again.checkDisks();
+    assert.equal(stateOf(again, disk.diskId), 'online', 'not taken up again');
+  });
+
+  it('a clear written before the agent took the request up withdraws it', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    requestDowngrade(fx.site.disks, disk.path, 'wrong disk');
+    assert.equal(acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true }).downgradeCleared, true);
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'online');
   });
 
   it('a new disk (accept --replaced) is not downgraded', async () => {

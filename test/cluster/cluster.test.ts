@@ -321,6 +321,16 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
     assert.equal(acc.code, 0, acc.stderr);
     assert.equal((JSON.parse(acc.stdout) as { downgradeCleared: boolean }).downgradeCleared, true);
     await until('the disk online again', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'online');
+
+    // An operator downgrades it by hand (the event says so), and clears that too.
+    const agentYaml = join(site?.root ?? '', 'agent.yaml');
+    const dg = cluster.cli(['disk', 'downgrade', diskPath, '--config', agentYaml, '--reason', 'SMART: 12 pending sectors', '--json'], false);
+    assert.equal(dg.code, 0, dg.stderr);
+    await until('disk.downgraded by the operator', () => admin<{ events: { subject: { diskId?: string }; data: { by: string } }[] }>(['events', '--type', 'disk.downgraded']).events
+      .some((e) => e.subject.diskId === ev?.subject.diskId && e.data.by === 'operator'));
+    await until('downgraded by the operator', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'downgraded');
+    assert.equal(cluster.cli(['disk', 'accept', diskPath, '--config', agentYaml, '--clear-downgrade'], false).code, 0);
+    await until('online once more', () => disksNow().find((d) => d.disk?.diskId === ev?.subject.diskId)?.disk?.state === 'online');
   });
 
   it('an agent presenting another server\'s certificate is refused', async () => {

@@ -212,4 +212,21 @@ describe('hostile agent sessions', function () {
     ok.s.end();
     ok.client.close();
   });
+
+  it('a disk event naming an unknown downgrader is rejected and changes nothing; a known one is taken', async () => {
+    const { s, client } = await session('evil4');
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    const disk = { diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_DOWNGRADED, evidence: ['x'] };
+    s.write({ msg: { $case: 'diskEvent', value: { disk, from: DiskState.DISK_STATE_ONLINE, atMs: 1, downgradedBy: 'the-cat' } } });
+    await until(() => coord.rejected.get('evil4') === 1);
+    assert.equal((await coord.store.getDisk('evil:/d'))?.state, 'online');
+    s.write({ msg: { $case: 'diskEvent', value: { disk, from: DiskState.DISK_STATE_ONLINE, atMs: 2, downgradedBy: 'operator' } } });
+    let state: string | undefined;
+    await until(() => {
+      void coord.store.getDisk('evil:/d').then((d) => (state = d?.state));
+      return state === 'downgraded';
+    });
+    s.end();
+    client.close();
+  });
 });
