@@ -2,13 +2,13 @@
 // live watching, and the delta journal. Streaming to the coordinator sits on top of this
 // (it listens to 'deltas' and 'disk' and reads the journal); this class knows nothing of gRPC.
 import { EventEmitter } from 'node:events';
-import { lstatSync, readlinkSync, statfsSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { getCodec } from '../shared/codec/index.js';
 import type { ArchiveRecord, Finding } from '../shared/domain/archive-record.js';
 import type { Delta } from '../shared/domain/delta.js';
 import { faultPoint } from '../shared/fault-point.js';
 import { getLogger } from '../shared/logger.js';
-import { checkDisk, type DiskHealth, type DiskState, type Downgrade } from './disk/disk-check.js';
+import type { DiskHealth } from './disk/disk-check.js';
 import { CorruptStore, sameArchive, type ArchiveIdentity } from './state/corrupt-store.js';
 import type { ServiceUser } from './disk/service-user.js';
 import { scanBucket } from './scan/bucket-scan.js';
@@ -20,7 +20,7 @@ import { namespaceRootProblem, namespaceRoots } from './namespace/namespace-root
 import { scanSite, type SiteLayout } from './scan/site-scanner.js';
 import { openAgentDb, type AgentDb } from './state/agent-db.js';
 import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
-import { DiskStore, downgradeKey } from './state/disk-store.js';
+import { DiskMonitor, type DiskEvent } from './disk/disk-monitor.js';
 import { Inventory, type FresherKeys } from './state/inventory.js';
 import { archiveKey } from '../shared/domain/delta.js';
 import { ChangeQueue } from './watch/change-queue.js';
@@ -41,18 +41,7 @@ export interface AgentRuntimeOptions {
   readonly serviceUser?: ServiceUser;
 }
 
-export interface DiskEvent {
-  readonly diskId: string;
-  readonly path: string;
-  readonly from: DiskState | 'unknown';
-  readonly to: DiskState;
-  readonly evidence: readonly string[];
-  readonly uuid?: string;
-  readonly replaced?: { readonly oldUuid: string; readonly newUuid: string };
-  readonly at: number;
-  /** Why the disk turned downgraded: its scrub's findings, or an operator's request. */
-  readonly downgradedBy?: 'corruption' | 'operator';
-}
+export type { DiskEvent } from './disk/disk-monitor.js';
 
 export interface FullScanReport {
   readonly reason: string;
@@ -64,17 +53,14 @@ export interface FullScanReport {
 }
 
 const log = getLogger('agent');
-/** Findings kept as a downgraded disk's evidence (the newest). */
-const MAX_DOWNGRADE_EVIDENCE = 20;
 
 export class AgentRuntime extends EventEmitter {
   readonly db: AgentDb;
   readonly journal: DeltaJournal;
   readonly inventory: Inventory;
-  private readonly disks: DiskStore;
+  private readonly disks: DiskMonitor;
   /** Archives the scrub found corrupt: reported unreadable until rewritten (corrupt-store.ts). */
   private readonly corrupt: CorruptStore;
-  private readonly health = new Map<string, DiskHealth>();
   private readonly watchers = new Map<string, DiskWatcher>();
   private readonly queue: ChangeQueue;
   private readonly codec = getCodec();
@@ -94,7 +80,7 @@ export class AgentRuntime extends EventEmitter {
     this.db = openAgentDb(o.stateDir);
     this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
     this.inventory = new Inventory(this.db);
-    this.disks = new DiskStore(this.db);
+    this.disks = new DiskMonitor(this.db, { disks: o.layout.disks, serverId: o.layout.serverId, ...(o.serviceUser ? { serviceUser: o.serviceUser } : {}) });
     this.corrupt = new CorruptStore(this.db);
     this.queue = new ChangeQueue((keys) => this.processChanges(keys));
   }
@@ -118,89 +104,37 @@ export class AgentRuntime extends EventEmitter {
   }
 
   diskHealth(): DiskHealth[] {
-    return [...this.health.values()];
+    return this.disks.all();
   }
 
   /** Free and total bytes of the online disks (statfs; a disk that cannot say is left out). */
   diskSpace(): { diskId: string; freeBytes: number; totalBytes: number }[] {
-    const out: { diskId: string; freeBytes: number; totalBytes: number }[] = [];
-    for (const d of this.o.layout.disks) {
-      if (this.health.get(d.diskId)?.state !== 'online') continue;
-      try {
-        const s = statfsSync(d.path);
-        out.push({ diskId: d.diskId, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize });
-      } catch {
-        /* the disk check reports its trouble */
-      }
-    }
-    return out;
+    return this.disks.space();
   }
 
-  /** Checks every disk; emits a 'disk' event for each state or identity change. */
+  /** Checks every disk; emits a 'disk' event for each state or identity change, and acts on it. */
   checkDisks(): DiskEvent[] {
-    const events: DiskEvent[] = [];
-    for (const disk of this.o.layout.disks) {
-      const known = this.disks.get(disk.diskId);
-      const downgradeOf = (uuid: string | undefined): Downgrade | undefined => this.disks.downgrade(downgradeKey(uuid, disk.diskId));
-      const h = checkDisk(disk, { ...(known?.uuid ? { uuid: known.uuid } : {}), mountPoint: known?.mountPoint ?? false, downgradeOf },
-        { serverId: this.serverId, createMarker: true, ...(this.o.serviceUser ? { serviceUser: this.o.serviceUser } : {}) });
-      this.health.set(disk.diskId, h);
-      if (h.downgradeCleared) {
-        this.disks.clearDowngrade(downgradeKey(h.uuid, disk.diskId));
-        log.info(`disk ${disk.diskId}: ${h.evidence.join('; ')}`);
-      }
-      if (h.requestedDowngrade) this.disks.setDowngrade(downgradeKey(h.uuid, disk.diskId), disk.diskId, { ...h.requestedDowngrade, evidence: [...h.requestedDowngrade.evidence] });
-      const from = known?.state ?? 'unknown';
-      if (from !== h.state || h.replaced || !known) {
-        const ev: DiskEvent = {
-          diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}),
-          ...(h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}),
-        };
-        this.disks.put(disk.diskId, disk.path, h, known?.mountPoint === true || h.mountPoint);
-        events.push(ev);
-        if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
-        this.emit('disk', ev);
-        const usable = h.state === 'online' || h.state === 'downgraded';
-        if (usable && (from === 'missing' || from === 'failed' || h.replaced)) void this.fullScan(`disk ${disk.diskId} back`);
-        if (usable && (from === 'missing' || from === 'failed' || from === 'unknown' || h.replaced) && this.o.watch !== false && !this.stopped) {
-          // An unmount or a swapped disk leaves the old inotify watches dead without an error
-          // (IN_IGNORED, no 'error' event): a kept DiskWatcher would block a new one forever.
-          this.watchers.get(disk.diskId)?.close();
-          this.watchers.delete(disk.diskId);
-          this.startWatch(disk.diskId);
-        }
+    const events = this.disks.check();
+    for (const ev of events) {
+      this.emit('disk', ev);
+      const usable = ev.to === 'online' || ev.to === 'downgraded';
+      const back = ev.from === 'missing' || ev.from === 'failed' || ev.replaced !== undefined;
+      if (usable && back) void this.fullScan(`disk ${ev.diskId} back`);
+      if (usable && (back || ev.from === 'unknown') && this.o.watch !== false && !this.stopped) {
+        // An unmount or a swapped disk leaves the old inotify watches dead without an error
+        // (IN_IGNORED, no 'error' event): a kept DiskWatcher would block a new one forever.
+        this.watchers.get(ev.diskId)?.close();
+        this.watchers.delete(ev.diskId);
+        this.startWatch(ev.diskId);
       }
     }
     return events;
   }
 
-  /**
-   * The scrub found corrupt stripes on an online disk (DESIGN.md §3): downgraded, so no new
-   * placement goes there while its archives stay tracked; kept across restarts until an
-   * operator clears this downgrade. On a disk already downgraded the finding is added (a clear
-   * of the earlier downgrade no longer applies). Returns the event, or undefined when there is
-   * no new state to announce.
-   */
+  /** The scrub found corrupt stripes on the disk: see DiskMonitor.downgrade; the event is emitted. */
   downgradeDisk(diskId: string, evidence: readonly string[]): DiskEvent | undefined {
-    const h = this.health.get(diskId);
-    const spec = this.disk(diskId);
-    if (!h || !spec) return undefined;
-    const key = downgradeKey(h.uuid, diskId);
-    if (h.state === 'downgraded') {
-      const prev = this.disks.downgrade(key);
-      const all = [...(prev?.evidence ?? h.evidence), ...evidence].slice(-MAX_DOWNGRADE_EVIDENCE);
-      this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: all, by: prev?.by ?? 'corruption' });
-      this.health.set(diskId, { ...h, evidence: all });
-      return undefined;
-    }
-    if (h.state !== 'online') return undefined;
-    const next: DiskHealth = { ...h, state: 'downgraded', evidence: [...evidence], downgradedBy: 'corruption' };
-    this.health.set(diskId, next);
-    this.disks.setDowngrade(key, diskId, { at: Date.now(), evidence: [...evidence], by: 'corruption' });
-    this.disks.put(diskId, spec.path, next, this.disks.get(diskId)?.mountPoint === true || h.mountPoint);
-    const ev: DiskEvent = { diskId, path: spec.path, from: 'online', to: 'downgraded', evidence: next.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), downgradedBy: 'corruption' };
-    log.warn(`disk ${diskId}: online -> downgraded`, { evidence: next.evidence });
-    this.emit('disk', ev);
+    const ev = this.disks.downgrade(diskId, evidence);
+    if (ev) this.emit('disk', ev);
     return ev;
   }
 
@@ -237,8 +171,7 @@ export class AgentRuntime extends EventEmitter {
   }
 
   private usable(diskId: string): boolean {
-    const s = this.health.get(diskId)?.state;
-    return s === 'online' || s === 'downgraded';
+    return this.disks.usable(diskId);
   }
 
   /** Scans every usable disk and reports what changed since the last known inventory. */
