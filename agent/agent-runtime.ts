@@ -114,8 +114,7 @@ export class AgentRuntime extends EventEmitter {
 
   /** Checks every disk; emits a 'disk' event for each state or identity change, and acts on it. */
   checkDisks(): DiskEvent[] {
-    const events = this.disks.check();
-    for (const ev of events) {
+    return this.disks.check((ev) => {
       this.emit('disk', ev);
       const usable = ev.to === 'online' || ev.to === 'downgraded';
       const back = ev.from === 'missing' || ev.from === 'failed' || ev.replaced !== undefined;
@@ -127,8 +126,7 @@ export class AgentRuntime extends EventEmitter {
         this.watchers.delete(ev.diskId);
         this.startWatch(ev.diskId);
       }
-    }
-    return events;
+    });
   }
 
   /** The scrub found corrupt stripes on the disk: see DiskMonitor.downgrade; the event is emitted. */

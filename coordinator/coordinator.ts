@@ -233,7 +233,8 @@ export class Coordinator implements SessionContext, AdminContext {
     return prev;
   }
 
-  async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined, downgradedBy?: 'corruption' | 'operator'): Promise<void> {
+  async diskReport(serverId: string, d: DiskInfo, replacedUuid: string | undefined): Promise<void> {
+    const downgradedBy = d.downgradedBy;
     const prev = this.cluster.disk(d.diskId);
     const now = Date.now();
     const next: DiskRow = { diskId: d.diskId, serverId, path: d.path, space: d.space, state: d.state, since: prev?.state === d.state ? prev.since : now, evidence: d.evidence, ...(d.uuid ? { uuid: d.uuid } : {}) };

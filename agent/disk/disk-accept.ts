@@ -76,7 +76,18 @@ export interface AcceptOptions {
   readonly clearDowngrade?: boolean;
 }
 
-export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: string, serverId: string, o: AcceptOptions = {}): DiskAcceptResult {
+/** One of the agent's disks, mounted at PATH as the agent knew it (what it stored of it included). */
+export interface MountedDisk {
+  readonly want: string;
+  readonly diskIds: string[];
+  readonly known: Stored;
+}
+
+/**
+ * The agent's disk at `path`, checked to be mounted as the agent knew it: a stale directory under
+ * an unmounted mount point is not the disk (anything written there lands on the root filesystem).
+ */
+export function mountedDisk(disks: readonly DiskSpec[], path: string, stateDir: string): MountedDisk {
   const want = path.replace(/\/+$/, '') || '/';
   const mine = disks.filter((d) => d.path === want);
   if (mine.length === 0) throw new EcguardError('DISK_UNKNOWN', `${path} is not a disk of this agent (known: ${disks.map((d) => d.path).join(', ') || 'none'})`);
@@ -96,6 +107,11 @@ export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: s
   for (const d of mine) {
     if (d.chkmount !== undefined && !existsSync(d.chkmount)) throw new EcguardError('DISK_NOT_MOUNTED', `the chkmount file ${d.chkmount} is absent: xrootd would not use this disk; mount it first`);
   }
+  return { want, diskIds, known };
+}
+
+export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: string, serverId: string, o: AcceptOptions = {}): DiskAcceptResult {
+  const { want, diskIds, known } = mountedDisk(disks, path, stateDir);
   const markerPath = join(want, MARKER_FILE);
   const cur = readMarker(markerPath);
   // an operator's request the agent has not taken up yet (its next disk check) is a downgrade too

@@ -30,6 +30,8 @@ export interface Downgrade {
   readonly at: number;
   readonly evidence: readonly string[];
   readonly by: 'corruption' | 'operator';
+  /** The operator's request last taken up (its time in the marker). */
+  readonly requestAt?: number;
 }
 
 export interface DiskHealth {
@@ -145,8 +147,10 @@ export function checkDisk(disk: DiskSpec, known: KnownDisk, o: DiskCheckOptions)
   // An operator's request newer than what is stored (`ecguard disk downgrade`) downgrades it now.
   const request = operatorDowngradeOf(marker);
   let requested: Downgrade | undefined;
-  if (request && (!d || d.at < request.at)) {
-    requested = { at: request.at, evidence: [...(d?.evidence ?? []), `operator: ${request.reason} (ecguard disk downgrade, ${new Date(request.at).toISOString()})`], by: 'operator' };
+  // Taken once (by its own time, not the downgrade's, which each scrub finding renews).
+  if (request && (d?.requestAt === undefined || d.requestAt < request.at)) {
+    const evidence = [...(d?.evidence ?? []), `operator: ${request.reason} (ecguard disk downgrade, ${new Date(request.at).toISOString()})`];
+    requested = { at: Math.max(d?.at ?? 0, request.at), evidence, by: 'operator', requestAt: request.at };
     d = requested;
   }
   if (d) {

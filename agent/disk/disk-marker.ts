@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir } from '../repair/durable-fs.js';
-import { errnoCode } from '../../shared/errors.js';
+import { EcguardError, errnoCode } from '../../shared/errors.js';
 
 export const MARKER_FILE = '.ecguard-disk';
 /** A marker is a few lines of JSON: anything bigger is not ours. */
@@ -43,10 +43,13 @@ export const MAX_REASON = 500;
  */
 export function writeMarker(dir: string, marker: DiskMarker, extra: Record<string, unknown> = {}): void {
   const markerPath = join(dir, MARKER_FILE);
+  const text = JSON.stringify({ ...marker, ...extra }, null, 2) + '\n';
+  // the agent takes a bigger file for something else's (and the disk for failed)
+  if (Buffer.byteLength(text) > MARKER_MAX_BYTES) throw new EcguardError('DISK_MARKER_TOO_LARGE', `the marker would be ${Buffer.byteLength(text)} bytes, over ${MARKER_MAX_BYTES}: nothing written (a shorter --reason)`);
   const tmp = join(dir, `${MARKER_FILE}.${randomUUID()}.tmp`);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
-    writeSync(fd, JSON.stringify({ ...marker, ...extra }, null, 2) + '\n');
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -69,8 +69,11 @@ export class DiskMonitor {
     return out;
   }
 
-  /** Checks every disk; returns an event for each state or identity change (and each disk's first check). */
-  check(): DiskEvent[] {
+  /**
+   * Checks every disk; returns an event for each state or identity change (and each disk's first
+   * check), each also handed to `onEvent` as soon as it is stored, before the next disk is checked.
+   */
+  check(onEvent: (ev: DiskEvent) => void = () => undefined): DiskEvent[] {
     const events: DiskEvent[] = [];
     for (const disk of this.o.disks) {
       const known = this.store.get(disk.diskId);
@@ -87,10 +90,12 @@ export class DiskMonitor {
       if (from === h.state && !h.replaced && known) continue;
       this.store.put(disk.diskId, disk.path, h, known?.mountPoint === true || h.mountPoint);
       if (from !== 'unknown') log.warn(`disk ${disk.diskId}: ${from} -> ${h.state}`, { evidence: h.evidence });
-      events.push({
+      const ev: DiskEvent = {
         diskId: disk.diskId, path: disk.path, from, to: h.state, evidence: h.evidence, at: Date.now(), ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.replaced ? { replaced: h.replaced } : {}),
         ...(h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}),
-      });
+      };
+      events.push(ev);
+      onEvent(ev);
     }
     return events;
   }
@@ -110,7 +115,7 @@ export class DiskMonitor {
     if (h.state === 'downgraded') {
       const prev = this.store.downgrade(key);
       const all = [...(prev?.evidence ?? h.evidence), ...evidence].slice(-MAX_DOWNGRADE_EVIDENCE);
-      this.store.setDowngrade(key, diskId, { at: Date.now(), evidence: all, by: prev?.by ?? 'corruption' });
+      this.store.setDowngrade(key, diskId, { at: Date.now(), evidence: all, by: prev?.by ?? 'corruption', ...(prev?.requestAt !== undefined ? { requestAt: prev.requestAt } : {}) });
       this.health.set(diskId, { ...h, evidence: all });
       return undefined;
     }

@@ -121,7 +121,7 @@ export class CoordinatorLink {
     const j = this.runtime.journal.stats();
     const disks = this.runtime.diskHealth().map((h): DiskInfo => {
       const spec = this.runtime.disk(h.diskId);
-      return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}) };
+      return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.state === 'downgraded' && h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}) };
     });
     s.write({ msg: { $case: 'hello', value: {
       serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
@@ -292,8 +292,8 @@ export class CoordinatorLink {
     // must be sent even during a full inventory or replay, or no later Hello may ever repeat it.
     if (!s) return;
     void this.write(s, { msg: { $case: 'diskEvent', value: {
-      disk: diskToWire({ diskId: e.diskId, path: e.path, space: spec?.space ?? '', state: e.to, evidence: e.evidence, ...(e.uuid ? { uuid: e.uuid } : {}) }),
-      from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}), ...(e.downgradedBy ? { downgradedBy: e.downgradedBy } : {}),
+      disk: diskToWire({ diskId: e.diskId, path: e.path, space: spec?.space ?? '', state: e.to, evidence: e.evidence, ...(e.uuid ? { uuid: e.uuid } : {}), ...(e.downgradedBy ? { downgradedBy: e.downgradedBy } : {}) }),
+      from: e.from === 'unknown' ? 0 : diskStateWire.toWire(e.from), atMs: e.at, ...(e.replaced ? { replacedUuid: e.replaced.oldUuid } : {}),
     } } });
   }
 

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS downgrades (
   disk_id TEXT NOT NULL,
   at INTEGER NOT NULL,
   evidence TEXT NOT NULL,
-  by TEXT NOT NULL DEFAULT 'corruption' -- or 'operator' (ecguard disk downgrade)
+  by TEXT NOT NULL DEFAULT 'corruption', -- or 'operator' (ecguard disk downgrade)
+  request_at INTEGER -- the operator's request last taken up (its time in the marker)
 );
 CREATE TABLE IF NOT EXISTS corrupt_archives (
   key TEXT PRIMARY KEY,
@@ -59,6 +60,10 @@ export function openAgentDb(stateDir: string): AgentDb {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  // columns added to downgrades after it first appeared
+  const cols = (db.prepare('PRAGMA table_info(downgrades)').all() as { name: string }[]).map((c) => c.name);
+  if (!cols.includes('by')) db.exec("ALTER TABLE downgrades ADD COLUMN by TEXT NOT NULL DEFAULT 'corruption'");
+  if (!cols.includes('request_at')) db.exec('ALTER TABLE downgrades ADD COLUMN request_at INTEGER');
   // state files from before disk_downgrades kept the downgrade only as the disk's state
   db.exec("INSERT OR IGNORE INTO downgrades (disk_key, disk_id, at, evidence) SELECT coalesce(uuid, 'id:' || disk_id), disk_id, since, evidence FROM disks WHERE state = 'downgraded'");
   return db;

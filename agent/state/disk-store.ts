@@ -17,6 +17,8 @@ export interface StoredDowngrade {
   readonly at: number;
   readonly evidence: string[];
   readonly by: 'corruption' | 'operator';
+  /** The operator's request last taken up (its time in the marker): never taken twice. */
+  readonly requestAt?: number;
 }
 
 export class DiskStore {
@@ -40,13 +42,14 @@ export class DiskStore {
   }
 
   downgrade(key: string): StoredDowngrade | undefined {
-    const r = this.db.prepare('SELECT at, evidence, by FROM downgrades WHERE disk_key = ?').get(key) as { at: number; evidence: string; by: string } | undefined;
-    return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[], by: r.by === 'operator' ? 'operator' : 'corruption' } : undefined;
+    const r = this.db.prepare('SELECT at, evidence, by, request_at FROM downgrades WHERE disk_key = ?').get(key) as { at: number; evidence: string; by: string; request_at: number | null } | undefined;
+    return r ? { at: r.at, evidence: JSON.parse(r.evidence) as string[], by: r.by === 'operator' ? 'operator' : 'corruption', ...(r.request_at !== null ? { requestAt: r.request_at } : {}) } : undefined;
   }
 
   setDowngrade(key: string, diskId: string, d: StoredDowngrade): void {
-    this.db.prepare('INSERT INTO downgrades (disk_key, disk_id, at, evidence, by) VALUES (?, ?, ?, ?, ?) ON CONFLICT(disk_key) DO UPDATE SET disk_id = excluded.disk_id, at = excluded.at, evidence = excluded.evidence, by = excluded.by')
-      .run(key, diskId, d.at, JSON.stringify(d.evidence), d.by);
+    this.db.prepare(`INSERT INTO downgrades (disk_key, disk_id, at, evidence, by, request_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(disk_key) DO UPDATE SET disk_id = excluded.disk_id, at = excluded.at, evidence = excluded.evidence, by = excluded.by, request_at = excluded.request_at`)
+      .run(key, diskId, d.at, JSON.stringify(d.evidence), d.by, d.requestAt ?? null);
   }
 
   clearDowngrade(key: string): void {

@@ -44,7 +44,7 @@ export function registerDisk(program: Command): void {
         xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
         ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
       });
-      const r = requestDowngrade(layout.disks, path, f.reason);
+      const r = requestDowngrade(layout.disks, path, cfg.stateDir, f.reason);
       if (f.json) printJson(r);
       else process.stdout.write(`${r.path}: downgrade written to its marker; the agent shows ${r.diskIds.join(', ')} downgraded at its next disk check (within 5 s), and no new repair placements go there. To end it: ecguard disk accept ${r.path} --config ${f.config} --clear-downgrade\n`);
     });

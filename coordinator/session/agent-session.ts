@@ -299,8 +299,7 @@ export class AgentSession implements SessionHandle {
   private async onDiskEvent(e: DiskEvent): Promise<void> {
     const r = diskFromWire(e.disk);
     if (!r.ok) return this.reject(`disk event: ${r.reason}`);
-    if (e.downgradedBy !== undefined && e.downgradedBy !== 'corruption' && e.downgradedBy !== 'operator') return this.reject(`disk event: downgradedBy ${JSON.stringify(e.downgradedBy.slice(0, 40))} is neither corruption nor operator`);
     this.disks.add(r.value.diskId);
-    await this.ctx.diskReport(this.serverId, r.value, e.replacedUuid, e.downgradedBy);
+    await this.ctx.diskReport(this.serverId, r.value, e.replacedUuid);
   }
 }

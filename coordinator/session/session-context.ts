@@ -23,8 +23,7 @@ export interface SessionContext {
   seen(serverId: string): void;
   /** Marks the server up; returns its row as it was before this connection (undefined: new). */
   serverConnected(serverId: string, instanceId: string): Promise<ServerRow | undefined>;
-  /** `downgradedBy`: for a change to downgraded, who did it (the agent says). */
-  diskReport(serverId: string, disk: DiskInfo, replacedUuid: string | undefined, downgradedBy?: 'corruption' | 'operator'): Promise<void>;
+  diskReport(serverId: string, disk: DiskInfo, replacedUuid: string | undefined): Promise<void>;
   /** The server's view in the catalog is complete (for safe mode). */
   reported(serverId: string): void;
   reclassify(lfns: readonly string[]): void;

@@ -14,6 +14,8 @@ export interface DiskInfo {
   readonly state: DiskStateName;
   readonly uuid?: string;
   readonly evidence: readonly string[];
+  /** A downgraded disk: by its scrub's findings or by an operator. */
+  readonly downgradedBy?: 'corruption' | 'operator';
 }
 
 export function deltaToWire(d: Delta): WireDelta {
@@ -38,7 +40,7 @@ export function deltaFromWire(w: WireDelta, serverId: string, profile?: EcProfil
 }
 
 export function diskToWire(d: DiskInfo): WireDisk {
-  return { diskId: d.diskId, path: d.path, space: d.space, state: diskStateWire.toWire(d.state), ...(d.uuid ? { uuid: d.uuid } : {}), evidence: [...d.evidence] };
+  return { diskId: d.diskId, path: d.path, space: d.space, state: diskStateWire.toWire(d.state), ...(d.uuid ? { uuid: d.uuid } : {}), evidence: [...d.evidence], ...(d.downgradedBy ? { downgradedBy: d.downgradedBy } : {}) };
 }
 
 export function diskFromWire(w: WireDisk | undefined): FromWire<DiskInfo> {
@@ -46,7 +48,9 @@ export function diskFromWire(w: WireDisk | undefined): FromWire<DiskInfo> {
   const state = diskStateWire.fromWire(w.state);
   if (!state) return { ok: false, reason: `disk ${w.diskId}: unknown state ${w.state}` };
   if (!w.diskId || w.diskId.length > 1024 || !w.path.startsWith('/') || w.path.length > 4096) return { ok: false, reason: `malformed disk ${JSON.stringify(w.diskId.slice(0, 100))}` };
-  return { ok: true, value: { diskId: w.diskId, path: w.path, space: w.space, state, ...(w.uuid ? { uuid: w.uuid } : {}), evidence: w.evidence.slice(0, 20).map((e) => e.slice(0, 1000)) } };
+  const by = w.downgradedBy;
+  if (by !== undefined && by !== 'corruption' && by !== 'operator') return { ok: false, reason: `disk ${w.diskId}: downgradedBy ${JSON.stringify(by.slice(0, 40))} is neither corruption nor operator` };
+  return { ok: true, value: { diskId: w.diskId, path: w.path, space: w.space, state, ...(w.uuid ? { uuid: w.uuid } : {}), evidence: w.evidence.slice(0, 20).map((e) => e.slice(0, 1000)), ...(by !== undefined && state === 'downgraded' ? { downgradedBy: by } : {}) } };
 }
 
 export function profileToWire(p: EcProfile): WireProfile {

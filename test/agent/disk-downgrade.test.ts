@@ -3,6 +3,7 @@
 // marker records) or a new disk (`--replaced`). An earlier clear never ends a later downgrade,
 // and a clear asked for a disk that is not downgraded changes nothing.
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
@@ -123,17 +124,17 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     const markerPath = join(disk.path, MARKER_FILE);
     const before = readFileSync(markerPath, 'utf8');
     // refused, nothing written: an unknown path, an empty reason, a disk without its marker
-    assert.throws(() => requestDowngrade(fx.site.disks, join(disk.path, 'nope'), 'x'), { code: 'DISK_UNKNOWN' });
-    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, '  '), { code: 'USAGE' });
+    assert.throws(() => requestDowngrade(fx.site.disks, join(disk.path, 'nope'), fx.state, 'x'), { code: 'DISK_UNKNOWN' });
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, '  '), { code: 'USAGE' });
     assert.equal(readFileSync(markerPath, 'utf8'), before);
     const otherMarker = join(other.path, MARKER_FILE);
     const saved = readFileSync(otherMarker);
     unlinkSync(otherMarker);
-    assert.throws(() => requestDowngrade(fx.site.disks, other.path, 'x'), { code: 'DISK_NO_IDENTITY' });
+    assert.throws(() => requestDowngrade(fx.site.disks, other.path, fx.state, 'x'), { code: 'DISK_NO_IDENTITY' });
     assert.equal(existsSync(otherMarker), false);
     writeFileSync(otherMarker, saved);
 
-    const req = requestDowngrade(fx.site.disks, `${disk.path}/`, 'SMART: 120 reallocated sectors');
+    const req = requestDowngrade(fx.site.disks, `${disk.path}/`, fx.state, 'SMART: 120 reallocated sectors');
     assert.equal(req.path, disk.path);
     const ev = r.checkDisks().find((e) => e.diskId === disk.diskId);
     assert.equal(ev?.to, 'downgraded');
@@ -155,12 +156,51 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     assert.equal(stateOf(again, disk.diskId), 'online', 'not taken up again');
   });
 
+  it('a request is taken up though a scrub finding renewed the downgrade first; never twice; refused for another disk or a multi-line reason', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, 'two\nlines'), { code: 'USAGE' });
+    requestDowngrade(fx.site.disks, disk.path, fx.state, 'controller errors');
+    await sleep(5);
+    // the scrub downgrades it before the agent's next disk check
+    assert.ok(r.downgradeDisk(disk.diskId, ['scrub: F1']));
+    r.checkDisks();
+    const evidence = (): string[] => r.diskHealth().find((h) => h.diskId === disk.diskId)?.evidence ?? [];
+    assert.deepEqual(evidence().map((e) => e.split(' (')[0]), ['scrub: F1', 'operator: controller errors']);
+    assert.equal(r.downgradeDisk(disk.diskId, ['scrub: F2']), undefined);
+    r.checkDisks();
+    r.checkDisks();
+    assert.equal(evidence().filter((e) => e.startsWith('operator:')).length, 1, 'the request is taken once, scrub renewals or not');
+    // another disk's marker where the agent knew this one: nothing written
+    const markerPath = join(disk.path, MARKER_FILE);
+    const m = JSON.parse(readFileSync(markerPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(markerPath, JSON.stringify({ ...m, uuid: '00000000-0000-4000-8000-000000000000' }));
+    const before = readFileSync(markerPath, 'utf8');
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, 'x'), { code: 'DISK_OTHER_IDENTITY' });
+    assert.equal(readFileSync(markerPath, 'utf8'), before);
+  });
+
+  it('an agent state from before the downgrade columns opens and works', async () => {
+    const db = new Database(join(fx.state, 'agent.sqlite'));
+    db.exec('CREATE TABLE downgrades (disk_key TEXT PRIMARY KEY, disk_id TEXT NOT NULL, at INTEGER NOT NULL, evidence TEXT NOT NULL)');
+    db.close();
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    assert.ok(r.downgradeDisk(disk.diskId, ['scrub: F1']));
+    r.checkDisks();
+    assert.equal(stateOf(r, disk.diskId), 'downgraded');
+  });
+
   it('a clear written before the agent took the request up withdraws it', async () => {
     const [disk] = fx.site.disks;
     assert.ok(disk);
     const r = fx.runtime();
     await r.start();
-    requestDowngrade(fx.site.disks, disk.path, 'wrong disk');
+    requestDowngrade(fx.site.disks, disk.path, fx.state, 'wrong disk');
     assert.equal(acceptDisk(fx.site.disks, disk.path, fx.state, fx.site.serverId, { clearDowngrade: true }).downgradeCleared, true);
     r.checkDisks();
     assert.equal(stateOf(r, disk.diskId), 'online');

@@ -30,11 +30,11 @@ describe('coordinator: a disk downgraded and cleared', () => {
     try {
       const d = { diskId: disk('s1', 0).diskId, path: disk('s1', 0).path, space: 'public', evidence: [] as string[] };
       const downgraded = (): { by: string }[] => eventLog.query({ types: ['disk.downgraded'] }).map((e) => e.event.data as { by: string });
-      await coord.diskReport('s1', { ...d, state: 'downgraded', evidence: ['operator: SMART reallocated sectors'] }, undefined, 'operator');
+      await coord.diskReport('s1', { ...d, state: 'downgraded', evidence: ['operator: SMART reallocated sectors'], downgradedBy: 'operator' }, undefined);
       assert.deepEqual(downgraded().map((x) => x.by), ['operator']);
       assert.equal((await store.getDisk(d.diskId))?.state, 'downgraded');
       await coord.diskReport('s1', { ...d, state: 'online', evidence: ['cleared'] }, undefined);
-      await coord.diskReport('s1', { ...d, state: 'downgraded', evidence: ['scrub: 1 corrupt'] }, undefined, 'corruption');
+      await coord.diskReport('s1', { ...d, state: 'downgraded', evidence: ['scrub: 1 corrupt'], downgradedBy: 'corruption' }, undefined);
       assert.deepEqual(downgraded().map((x) => x.by), ['operator', 'corruption']);
       assert.equal(store.calls('lfnsOnDisk') + store.calls('lfnsCountedOnDisk'), 0, 'no file of the disk read for reclassification');
       await coord.diskReport('s1', { ...d, state: 'failed', evidence: ['EIO'] }, undefined);

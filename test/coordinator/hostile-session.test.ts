@@ -217,10 +217,10 @@ describe('hostile agent sessions', function () {
     const { s, client } = await session('evil4');
     s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
     const disk = { diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_DOWNGRADED, evidence: ['x'] };
-    s.write({ msg: { $case: 'diskEvent', value: { disk, from: DiskState.DISK_STATE_ONLINE, atMs: 1, downgradedBy: 'the-cat' } } });
+    s.write({ msg: { $case: 'diskEvent', value: { disk: { ...disk, downgradedBy: 'the-cat' }, from: DiskState.DISK_STATE_ONLINE, atMs: 1 } } });
     await until(() => coord.rejected.get('evil4') === 1);
     assert.equal((await coord.store.getDisk('evil:/d'))?.state, 'online');
-    s.write({ msg: { $case: 'diskEvent', value: { disk, from: DiskState.DISK_STATE_ONLINE, atMs: 2, downgradedBy: 'operator' } } });
+    s.write({ msg: { $case: 'diskEvent', value: { disk: { ...disk, downgradedBy: 'operator' }, from: DiskState.DISK_STATE_ONLINE, atMs: 2 } } });
     let state: string | undefined;
     await until(() => {
       void coord.store.getDisk('evil:/d').then((d) => (state = d?.state));

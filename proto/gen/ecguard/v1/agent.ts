@@ -156,11 +156,7 @@ export interface DiskEvent {
   disk?: Disk | undefined;
   from: DiskState;
   atMs: number;
-  replacedUuid?:
-    | string
-    | undefined;
-  /** For a change to downgraded: "corruption" (the scrub's findings) or "operator" (ecguard disk downgrade). */
-  downgradedBy?: string | undefined;
+  replacedUuid?: string | undefined;
 }
 
 export interface CoordinatorMessage {
@@ -1459,7 +1455,7 @@ export const DiskSpace: MessageFns<DiskSpace> = {
 };
 
 function createBaseDiskEvent(): DiskEvent {
-  return { disk: undefined, from: 0, atMs: 0, replacedUuid: undefined, downgradedBy: undefined };
+  return { disk: undefined, from: 0, atMs: 0, replacedUuid: undefined };
 }
 
 export const DiskEvent: MessageFns<DiskEvent> = {
@@ -1475,9 +1471,6 @@ export const DiskEvent: MessageFns<DiskEvent> = {
     }
     if (message.replacedUuid !== undefined) {
       writer.uint32(34).string(message.replacedUuid);
-    }
-    if (message.downgradedBy !== undefined) {
-      writer.uint32(42).string(message.downgradedBy);
     }
     return writer;
   },
@@ -1527,14 +1520,6 @@ export const DiskEvent: MessageFns<DiskEvent> = {
             message.replacedUuid = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.downgradedBy = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1561,11 +1546,6 @@ export const DiskEvent: MessageFns<DiskEvent> = {
         : isSet(object.replaced_uuid)
         ? globalThis.String(object.replaced_uuid)
         : undefined,
-      downgradedBy: isSet(object.downgradedBy)
-        ? globalThis.String(object.downgradedBy)
-        : isSet(object.downgraded_by)
-        ? globalThis.String(object.downgraded_by)
-        : undefined,
     };
   },
 
@@ -1583,9 +1563,6 @@ export const DiskEvent: MessageFns<DiskEvent> = {
     if (message.replacedUuid !== undefined) {
       obj.replacedUuid = message.replacedUuid;
     }
-    if (message.downgradedBy !== undefined) {
-      obj.downgradedBy = message.downgradedBy;
-    }
     return obj;
   },
 
@@ -1598,7 +1575,6 @@ export const DiskEvent: MessageFns<DiskEvent> = {
     message.from = object.from ?? 0;
     message.atMs = object.atMs ?? 0;
     message.replacedUuid = object.replacedUuid ?? undefined;
-    message.downgradedBy = object.downgradedBy ?? undefined;
     return message;
   },
 };

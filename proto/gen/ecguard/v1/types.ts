@@ -284,6 +284,8 @@ export interface Disk {
   state: DiskState;
   uuid?: string | undefined;
   evidence: string[];
+  /** A downgraded disk: "corruption" (the scrub's findings) or "operator" (ecguard disk downgrade). */
+  downgradedBy?: string | undefined;
 }
 
 export interface EcProfile {
@@ -826,7 +828,7 @@ export const ArchiveRecord: MessageFns<ArchiveRecord> = {
 };
 
 function createBaseDisk(): Disk {
-  return { diskId: "", path: "", space: "", state: 0, uuid: undefined, evidence: [] };
+  return { diskId: "", path: "", space: "", state: 0, uuid: undefined, evidence: [], downgradedBy: undefined };
 }
 
 export const Disk: MessageFns<Disk> = {
@@ -848,6 +850,9 @@ export const Disk: MessageFns<Disk> = {
     }
     for (const v of message.evidence) {
       writer.uint32(50).string(v!);
+    }
+    if (message.downgradedBy !== undefined) {
+      writer.uint32(58).string(message.downgradedBy);
     }
     return writer;
   },
@@ -913,6 +918,14 @@ export const Disk: MessageFns<Disk> = {
             message.evidence.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.downgradedBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -937,6 +950,11 @@ export const Disk: MessageFns<Disk> = {
       state: isSet(object.state) ? diskStateFromJSON(object.state) : 0,
       uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : undefined,
       evidence: globalThis.Array.isArray(object?.evidence) ? object.evidence.map((e: any) => globalThis.String(e)) : [],
+      downgradedBy: isSet(object.downgradedBy)
+        ? globalThis.String(object.downgradedBy)
+        : isSet(object.downgraded_by)
+        ? globalThis.String(object.downgraded_by)
+        : undefined,
     };
   },
 
@@ -960,6 +978,9 @@ export const Disk: MessageFns<Disk> = {
     if (message.evidence?.length) {
       obj.evidence = message.evidence;
     }
+    if (message.downgradedBy !== undefined) {
+      obj.downgradedBy = message.downgradedBy;
+    }
     return obj;
   },
 
@@ -974,6 +995,7 @@ export const Disk: MessageFns<Disk> = {
     message.state = object.state ?? 0;
     message.uuid = object.uuid ?? undefined;
     message.evidence = object.evidence?.map((e) => e) || [];
+    message.downgradedBy = object.downgradedBy ?? undefined;
     return message;
   },
 };
