@@ -25,6 +25,7 @@ import { Inventory, type FresherKeys } from './state/inventory.js';
 import { archiveKey } from '../shared/domain/delta.js';
 import { ChangeQueue } from './watch/change-queue.js';
 import { DiskWatcher } from './watch/disk-watcher.js';
+import { diskReadable } from '../shared/domain/disk-readable.js';
 
 export interface AgentRuntimeOptions {
   readonly layout: SiteLayout;
@@ -116,7 +117,7 @@ export class AgentRuntime extends EventEmitter {
   checkDisks(): DiskEvent[] {
     return this.disks.check((ev) => {
       this.emit('disk', ev);
-      const usable = ev.to === 'online' || ev.to === 'downgraded';
+      const usable = diskReadable(ev.to);
       const back = ev.from === 'missing' || ev.from === 'failed' || ev.replaced !== undefined;
       if (usable && back) void this.fullScan(`disk ${ev.diskId} back`);
       if (usable && (back || ev.from === 'unknown') && this.o.watch !== false && !this.stopped) {

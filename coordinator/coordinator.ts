@@ -33,6 +33,7 @@ import type { ProgressReport } from '../shared/wire/repair-wire.js';
 import { DebrisQuarantine } from './debris/debris-quarantine.js';
 import type { ScrubFinding } from '../shared/domain/scrub-finding.js';
 import type { QuarantineResult } from '../shared/domain/debris-order.js';
+import { diskReadable } from '../shared/domain/disk-readable.js';
 
 export interface CoordinatorOptions {
   readonly cluster: string;
@@ -249,8 +250,7 @@ export class Coordinator implements SessionContext, AdminContext {
     }
     // online <-> downgraded changes no file's state (both are read): the event, not a reclassification
     // of every file on the disk (a million archives took 40 s)
-    const readable = (s: string): boolean => s === 'online' || s === 'downgraded';
-    if (readable(prev.state) && readable(d.state) && !replacedUuid) {
+    if (diskReadable(prev.state) && diskReadable(d.state) && !replacedUuid) {
       this.events?.disk(prev, next, undefined, 0, downgradedBy);
       await this.cluster.putDisk(next);
       log.warn(`disk ${d.diskId}: ${prev.state} -> ${d.state}: ${d.evidence.join('; ')}`);

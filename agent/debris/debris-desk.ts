@@ -11,6 +11,7 @@ import { namespaceRoots, rootOf } from '../namespace/namespace-roots.js';
 import type { SiteLayout } from '../scan/site-scanner.js';
 import { quarantineArchive, type QuarantineContext } from './quarantine-move.js';
 import { sweepQuarantines, type SweepReport } from './quarantine-sweep.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 const log = getLogger('debris');
 const SWEEP_EVERY_MS = 3600_000;
@@ -62,7 +63,7 @@ export class DebrisDesk {
   }
 
   sweep(): SweepReport {
-    const online = this.o.runtime.diskHealth().filter((h) => h.state === 'online' || h.state === 'downgraded').map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
+    const online = this.o.runtime.diskHealth().filter((h) => diskReadable(h.state)).map((h) => ({ diskId: h.diskId, path: this.o.runtime.disk(h.diskId)?.path ?? '' })).filter((d) => d.path !== '');
     const r = sweepQuarantines(online, this.ctx, { retentionMs: this.o.retentionMs, purge: true, recover: true });
     this.stats.purged += r.purged.length;
     this.stats.kept = r.kept.length;

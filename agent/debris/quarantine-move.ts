@@ -14,6 +14,7 @@ import { readEcXattrsSync } from '../../shared/xrdec/xattrs.js';
 import { DiskDir } from '../repair/disk-dir.js';
 import { MANIFEST_NAME, QUARANTINED_FILE, checkOrderId, openOrderIn, openQuarantineRoot, readManifest, writeManifest, type QuarantineManifest } from './quarantine-manifest.js';
 import { namespaceDir, pointsAt } from './quarantine-link.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 export interface QuarantineDisk {
   readonly path: string;
@@ -66,7 +67,7 @@ export function quarantineArchive(o: QuarantineOrder, ctx: QuarantineContext): Q
   const disk = ctx.disk(o.diskId);
   if (!disk) return refused(o, 'UNKNOWN_DISK', `${o.diskId} is not a disk of this agent`);
   // downgraded: readable and writable, it only takes no new placements (the scrub's damaged archives sit there)
-  if (disk.state !== 'online' && disk.state !== 'downgraded') return refused(o, 'DISK_NOT_ONLINE', `${o.diskId} is ${disk.state}, not online`);
+  if (!diskReadable(disk.state)) return refused(o, 'DISK_NOT_ONLINE', `${o.diskId} is ${disk.state}, not online`);
   const parts = splitDataPath(o.dataPath);
   if (!parts) return refused(o, 'BAD_ORDER', `${JSON.stringify(o.dataPath)} is not <space>/<bucket>/<name>`);
   const abs = `${disk.path.replace(/\/+$/, '')}/${o.dataPath}`;

@@ -8,6 +8,7 @@ import type { AgentDb } from '../state/agent-db.js';
 import { DiskStore, downgradeKey } from '../state/disk-store.js';
 import { checkDisk, type DiskHealth, type DiskState, type Downgrade } from './disk-check.js';
 import type { ServiceUser } from './service-user.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 const log = getLogger('agent');
 /** Findings kept as a downgraded disk's evidence (the newest). */
@@ -50,8 +51,7 @@ export class DiskMonitor {
 
   /** Online or downgraded: scanned, watched, read. */
   usable(diskId: string): boolean {
-    const s = this.state(diskId);
-    return s === 'online' || s === 'downgraded';
+    return diskReadable(this.state(diskId));
   }
 
   /** Free and total bytes of the online disks (statfs; a disk that cannot say is left out). */

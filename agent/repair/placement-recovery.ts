@@ -7,6 +7,7 @@ import { errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
 import { createNamespaceLink, dropLinkTemp } from './namespace-link.js';
 import { findPlaced, LEDGER_DIR, ledgerNames } from './placement-ledger.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 const log = getLogger('repair');
 
@@ -20,7 +21,7 @@ export interface RecoveryDisk {
 export function recoverPlacements(disks: readonly RecoveryDisk[], linkFor: (lfn: string) => { linkPath: string; namespaceRoot: string }, localroot: string): string[] {
   const dead = disks.filter((d) => d.state === 'failed' || d.state === 'missing').map((d) => d.path.replace(/\/+$/, '') + '/');
   const linked: string[] = [];
-  for (const d of disks.filter((x) => x.state === 'online' || x.state === 'downgraded')) {
+  for (const d of disks.filter((x) => diskReadable(x.state))) {
     let names: string[];
     try {
       names = ledgerNames(d.path);

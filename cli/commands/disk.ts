@@ -7,6 +7,7 @@ import { siteLayout } from '../../agent/config/site-layout.js';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
 import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
 import { printJson } from '../output.js';
+import type { SiteLayout } from '../../agent/scan/site-scanner.js';
 
 export function registerDisk(program: Command): void {
   const disk = program.command('disk').description('actions on this data server\'s disks (run on the agent host)');
@@ -17,11 +18,7 @@ export function registerDisk(program: Command): void {
     .option('--clear-downgrade', 'end the scrub\'s downgrade of this disk (new placements may go there again); the archives it found corrupt stay unreadable until rebuilt')
     .option('--json', 'machine-readable output')
     .action((path: string, f: { config: string; replaced?: boolean; clearDowngrade?: boolean; json?: boolean }) => {
-      const cfg = loadAgentConfig(f.config);
-      const { layout } = siteLayout({
-        xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
-        ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
-      });
+      const { cfg, layout } = agentSite(f.config);
       const r = acceptDisk(layout.disks, path, cfg.stateDir, layout.serverId, { replaced: f.replaced === true, clearDowngrade: f.clearDowngrade === true });
       if (f.json) {
         printJson(r);
@@ -39,13 +36,19 @@ export function registerDisk(program: Command): void {
     .requiredOption('--reason <text>', 'why (shown with the disk and in the disk.downgraded event)')
     .option('--json', 'machine-readable output')
     .action((path: string, f: { config: string; reason: string; json?: boolean }) => {
-      const cfg = loadAgentConfig(f.config);
-      const { layout } = siteLayout({
-        xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
-        ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
-      });
+      const { cfg, layout } = agentSite(f.config);
       const r = requestDowngrade(layout.disks, path, cfg.stateDir, f.reason);
       if (f.json) printJson(r);
       else process.stdout.write(`${r.path}: downgrade written to its marker; the agent shows ${r.diskIds.join(', ')} downgraded at its next disk check (within 5 s), and no new repair placements go there. To end it: ecguard disk accept ${r.path} --config ${f.config} --clear-downgrade\n`);
     });
+}
+
+/** The agent's config and the disks it works on (as its xrootd config says), for the disk commands. */
+function agentSite(configFile: string): { cfg: ReturnType<typeof loadAgentConfig>; layout: SiteLayout } {
+  const cfg = loadAgentConfig(configFile);
+  const { layout } = siteLayout({
+    xrootdConfig: cfg.xrootdConfig, serverId: cfg.serverId,
+    ...(cfg.host !== undefined ? { host: cfg.host } : {}), ...(cfg.instance !== undefined ? { instance: cfg.instance } : {}), ...(cfg.spaces ? { spaces: cfg.spaces } : {}),
+  });
+  return { cfg, layout };
 }

@@ -15,6 +15,7 @@ import type { ClusterState } from '../cluster-state.js';
 import { classifyFile } from '../health/health-engine.js';
 import { replacedMap } from '../health/reclassifier.js';
 import { evidenceGaps } from './debris-evidence.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 const log = getLogger('debris');
 
@@ -161,7 +162,7 @@ export class DebrisQuarantine {
           skip(`${lfn} is recorded as deleted, but ${profile.nbData} or more archives of strpver ${a.strpver} are left, enough to read it: not moved (if it really was deleted, remove it through xrootd)`);
         }
         // a downgraded disk is readable and writable (it only takes no new placements)
-        else if (!movable(cluster.diskState(r.diskId))) skip(`its disk ${r.diskId} is ${cluster.diskState(r.diskId) ?? 'unknown'}`);
+        else if (!diskReadable(cluster.diskState(r.diskId))) skip(`its disk ${r.diskId} is ${cluster.diskState(r.diskId) ?? 'unknown'}`);
         else out.push({ action: { ...base, outcome: 'planned', reason: v.reason }, order: orderFor(a, lfn, v.reason) });
       }
     }
@@ -192,10 +193,6 @@ function orderFor(a: ArchiveRow, lfn: string, reason: string): QuarantineOrder {
     orderId: randomUUID(), lfn, diskId: a.diskId, dataPath: a.dataPath, inode: a.inode, size: a.size, mtimeMs: a.mtimeMs, reason,
     ...(a.strpver !== undefined ? { strpver: a.strpver } : {}), ...(a.pfn !== undefined ? { pfn: a.pfn } : {}), ...(a.nsPath !== undefined ? { nsPath: a.nsPath } : {}),
   };
-}
-
-function movable(state: string | undefined): boolean {
-  return state === 'online' || state === 'downgraded';
 }
 
 /** At least n usable archives of `strpver` (any server): the version could still be read. */

@@ -16,6 +16,7 @@ import type { ClusterState } from '../cluster-state.js';
 import { archiveKeyOf, classifyFile } from './health-engine.js';
 import { isMetadataOnly } from './metadata-files.js';
 import { WriteSettle } from './write-settle.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 export interface FileChange {
   readonly lfn: string;
@@ -237,7 +238,7 @@ export class Reclassifier extends EventEmitter {
         let announce = false;
         if (a.role === 'debris') {
           const key = `${a.archive.serverId}\0${a.archive.diskId}\0${a.archive.dataPath}`;
-          const offline = !readableDisk(this.cluster.diskState(a.archive.diskId));
+          const offline = !diskReadable(this.cluster.diskState(a.archive.diskId));
           if (a.archive.role !== 'debris') {
             if (!offline) announce = true;
             else {
@@ -303,7 +304,7 @@ export class Reclassifier extends EventEmitter {
   private heldBySilence(list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
     const q = this.silence;
     if (!q || strpver === undefined || pastGraceMs >= q.deleteHoldMs) return false;
-    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && readableDisk(this.cluster.diskState(a.diskId))).map((a) => a.serverId));
+    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && diskReadable(this.cluster.diskState(a.diskId))).map((a) => a.serverId));
     return holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
   }
 
@@ -318,9 +319,4 @@ export class Reclassifier extends EventEmitter {
     for (const list of rows.values()) for (const a of list) size.set(`${a.serverId}\0${a.diskId}\0${a.dataPath}`, a.size);
     return found.map((d) => ({ ...d, size: size.get(`${d.serverId}\0${d.diskId}\0${d.dataPath}`) ?? 0 }));
   }
-}
-
-/** Online or downgraded (which only takes no new placements): its archives are there and read. */
-function readableDisk(state: string | undefined): boolean {
-  return state === 'online' || state === 'downgraded';
 }

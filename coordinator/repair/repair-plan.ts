@@ -19,6 +19,7 @@ import { archiveKeyOf, minCoverage } from '../health/health-engine.js';
 import { isScrubCorrupt } from '../../shared/domain/scrub-finding.js';
 import { chooseKeptTargets } from './kept-targets.js';
 import { chooseTargets, type PlacementView, type Lost } from './target-placement.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 export interface ServerView {
   readonly state: ServerState;
@@ -124,7 +125,7 @@ export function planRepair(i: PlanInput): PlanDecision {
   const holders = new Set(i.archives.map((a) => a.serverId));
   const mt = i.metadata ?? [];
   // The .mt files a rebuild can read: on up servers, on disks that can be read.
-  const readable = (a: ArchiveRow): boolean => i.server(a.serverId)?.state === 'up' && ['online', 'downgraded'].includes(i.disk(a.diskId)?.state ?? 'missing');
+  const readable = (a: ArchiveRow): boolean => i.server(a.serverId)?.state === 'up' && diskReadable(i.disk(a.diskId)?.state);
   const metadataSources: RepairSourceRef[] = mt.filter(readable).map((a) => ({ serverId: a.serverId, diskId: a.diskId, dataPath: a.dataPath }));
   if (mt.length > 0 && metadataSources.length === 0) {
     return { kind: 'impossible', reason: `the object has .mt files but none is readable now (on ${[...new Set(mt.map((a) => a.serverId))].slice(0, 8).join(', ')}): wait for those servers and disks, or copy the file` };

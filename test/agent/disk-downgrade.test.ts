@@ -4,11 +4,11 @@
 // and a clear asked for a disk that is not downgraded changes nothing.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
 import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
-import { MARKER_FILE } from '../../agent/disk/disk-marker.js';
+import { MARKER_FILE, writeMarker, type DiskMarker } from '../../agent/disk/disk-marker.js';
 import type { AgentRuntime } from '../../agent/agent-runtime.js';
 import { useRuntimeFixture } from '../helpers/runtime-fixture.js';
 
@@ -180,6 +180,20 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     const before = readFileSync(markerPath, 'utf8');
     assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, 'x'), { code: 'DISK_OTHER_IDENTITY' });
     assert.equal(readFileSync(markerPath, 'utf8'), before);
+  });
+
+  it('a marker write that would pass the 4 KiB the agent reads is refused, the marker and directory unchanged', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    const markerPath = join(disk.path, MARKER_FILE);
+    const before = readFileSync(markerPath, 'utf8');
+    const names = readdirSync(disk.path).sort();
+    const m = JSON.parse(before) as DiskMarker;
+    assert.throws(() => writeMarker(disk.path, m, { note: 'x'.repeat(5000) }), { code: 'DISK_MARKER_TOO_LARGE' });
+    assert.equal(readFileSync(markerPath, 'utf8'), before);
+    assert.deepEqual(readdirSync(disk.path).sort(), names, 'no temp file left');
   });
 
   it('an agent state from before the downgrade columns opens and works', async () => {

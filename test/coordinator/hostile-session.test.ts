@@ -229,4 +229,33 @@ describe('hostile agent sessions', function () {
     s.end();
     client.close();
   });
+
+  it('a Hello reporting a disk downgraded by an operator (a request taken up while disconnected) yields disk.downgraded by operator', async () => {
+    const hello = (state: DiskState, by?: string, server = 'op1'): AgentMessage => ({ msg: { $case: 'hello', value: { serverId: server, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [],
+      disks: [{ diskId: `${server}:/d`, path: '/d', space: 'public', state, evidence: ['operator: SMART'], ...(by ? { downgradedBy: by } : {}) }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
+    const open = async (m: AgentMessage): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; client: InstanceType<typeof AgentSessionClient>; got: CoordinatorMessage[] }> => {
+      const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const st = client.connect();
+      const got: CoordinatorMessage[] = [];
+      st.on('data', (x: CoordinatorMessage) => got.push(x));
+      st.on('error', () => undefined);
+      st.write(m);
+      await until(() => got.some((x) => x.msg?.$case === 'welcome' || x.msg?.$case === 'refusal'));
+      return { s: st, client, got };
+    };
+    const first = await open(hello(DiskState.DISK_STATE_ONLINE));
+    first.s.end();
+    first.client.close();
+    const byOp = (): boolean => events.query({ types: ['disk.downgraded'] }).some((e) => e.event.subject.diskId === 'op1:/d' && (e.event.data as { by: string }).by === 'operator');
+    assert.equal(byOp(), false);
+    const second = await open(hello(DiskState.DISK_STATE_DOWNGRADED, 'operator'));
+    await until(byOp);
+    second.s.end();
+    second.client.close();
+    // an unknown downgrader in a Hello is refused as a bad Hello
+    const bad = await open(hello(DiskState.DISK_STATE_DOWNGRADED, 'gremlins', 'op2'));
+    const refusal = bad.got.find((x) => x.msg?.$case === 'refusal');
+    assert.match(refusal?.msg?.$case === 'refusal' ? `${refusal.msg.value.code}: ${refusal.msg.value.reason}` : 'none', /BAD_HELLO: .*neither corruption nor operator/);
+    bad.client.close();
+  });
 });
