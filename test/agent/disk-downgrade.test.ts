@@ -134,6 +134,11 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     assert.equal(existsSync(otherMarker), false);
     writeFileSync(otherMarker, saved);
 
+    // not mounted as the agent knew it (no space directory: a stale marker under an empty mount point)
+    renameSync(join(disk.path, disk.space), join(disk.path, `${disk.space}.away`));
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, 'x'), { code: 'DISK_NOT_MOUNTED' });
+    renameSync(join(disk.path, `${disk.space}.away`), join(disk.path, disk.space));
+    assert.equal(readFileSync(markerPath, 'utf8'), before);
     const req = requestDowngrade(fx.site.disks, `${disk.path}/`, fx.state, 'SMART: 120 reallocated sectors');
     assert.equal(req.path, disk.path);
     const ev = r.checkDisks().find((e) => e.diskId === disk.diskId);
