@@ -113,7 +113,7 @@ export async function runRepairTask(order: RepairOrder, d: TaskRunDeps): Promise
       taskId: order.taskId, slot: t.slot, diskId: t.diskId, lfn: plan.lfn, strpverText: r.version.strpverText, filesizeText: r.version.filesizeText,
       xattrNamespace: r.version.namespace, expectedEntries: [...r.expectedEntries(i)].length,
       ...(r.crcKind ? { crcKind: r.crcKind } : {}), ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}),
-      ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}),
+      ...(t.replaceLinkOfPath ? { replaceLinkOfPath: t.replaceLinkOfPath } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}),
     }));
     // A retry resumes after the blocks every target already holds from an earlier attempt.
     const resume = await resumePoint(r, plan.targets.map((t, i) => () => {

@@ -17,6 +17,7 @@ import { createNamespaceLink } from '../repair/namespace-link.js';
 import { findPlaced, type PlacedRecord } from '../repair/placement-ledger.js';
 import { verifyArchive } from '../repair/verify-archive.js';
 import { usableDisk } from './archive-ref.js';
+import { linkTakeover } from './link-takeover.js';
 import { PeerError, peerError } from './peer-pool.js';
 import type { StripesContext, StripesDisk } from './stripes-context.js';
 
@@ -48,7 +49,7 @@ export function localPlacementSink(ctx: StripesContext, h: PlacementHeader): Pla
     diskPath: disk.path, space: disk.space, linkPath: ns.linkPath, namespaceRoot: ns.namespaceRoot, taskId: h.taskId, slot: h.slot,
     version: { strpverText: h.strpverText, filesizeText: h.filesizeText }, xattrNamespace: h.xattrNamespace,
     ...(ctx.xrootdServer ? { server: ctx.xrootdServer } : {}),
-    ...(h.replaceLinkOfDisk ? deadDiskLink(ctx, h.replaceLinkOfDisk, ns.linkPath) : {}),
+    ...linkTakeover(ctx, h, ns.linkPath),
     ...(h.directoryDigest ? { directoryDigest: h.directoryDigest } : {}),
   };
   const info = (path: string, size: number, linked: boolean, alreadyPlaced: boolean): PlacedInfo =>
@@ -143,17 +144,6 @@ function placedBefore(t: PlaceTarget, rec: PlacedRecord, disk: StripesDisk): { p
 
 // Re-checked here, right before placing: only a disk that is still failed or missing lends its
 // links, or a readable one whose archive the link points at is one the scrub found corrupt.
-function deadDiskLink(ctx: StripesContext, diskId: string, linkPath: string): Pick<PlaceTarget, 'replaceLinkInto' | 'replaceLinkOnlyIf'> {
-  const dead = ctx.disk(diskId);
-  if (dead === undefined) throw new EcguardError('UNKNOWN_DISK', `server ${ctx.serverId} has no disk ${JSON.stringify(diskId.slice(0, 200))} (replace_link_of_disk)`);
-  if (dead.state === 'failed' || dead.state === 'missing') return { replaceLinkInto: dead.path };
-  const pointsAt = linkTargetIn(linkPath, dead.path);
-  const stillCorrupt = (): boolean => pointsAt !== undefined && linkTargetIn(linkPath, dead.path) === pointsAt && ctx.corruptArchive?.(diskId, pointsAt) === true;
-  // checked now, and again right before the swap: xrootd may delete and recreate the file meanwhile
-  if (stillCorrupt()) return { replaceLinkInto: dead.path, replaceLinkOnlyIf: stillCorrupt };
-  log.info(`disk ${diskId} is ${dead.state} again: its namespace links are not replaced`);
-  return {};
-}
 
 /**
  * Streams the archive to `serverId`'s PlaceArchive. abort() tells the peer to drop its temp
@@ -231,12 +221,4 @@ export function remotePlacementSink(client: StripesClient, serverId: string, h: 
 }
 
 /** Where the symlink points, relative to `diskPath`, when it is a symlink into that disk. */
-function linkTargetIn(linkPath: string, diskPath: string): string | undefined {
-  try {
-    const t = readlinkSync(linkPath);
-    const root = diskPath.replace(/\/+$/, '') + '/';
-    return t.startsWith(root) && !t.slice(root.length).split('/').includes('..') ? t.slice(root.length) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+

@@ -19,6 +19,8 @@ export interface PlacementHeader {
   readonly crcKind?: CrcKind;
   /** A failed or missing disk of the holder: a namespace symlink into it may be replaced. */
   readonly replaceLinkOfDisk?: string;
+  /** That disk is drained, not dead: the link moves only while it points at this data path (relative to it). */
+  readonly replaceLinkOfPath?: string;
   /** Keep this many entries of the (task, slot)'s partial archive and append after them. */
   readonly resumeEntries?: number;
   /** The central directory digest the archive must end with (objects with .mt files). */

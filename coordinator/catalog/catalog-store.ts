@@ -69,7 +69,7 @@ export interface CatalogStore {
    * classified yet), in order: the files losing the disk damages, answered from the last
    * classification before their states are recomputed.
    */
-  lfnsCountedOnDisk(diskId: string): Promise<string[]>;
+  lfnsCountedOnDisk(diskId: string, page?: LfnPage): Promise<string[]>;
   /** Every LFN known (for a full reclassification), in order. */
   allLfns(): Promise<string[]>;
   /** Archives no LFN could be given to (no symlink, hostile or missing Pfn). */
@@ -116,4 +116,10 @@ export interface CatalogStore {
   /** Forgets everything the agents told (servers' archives, files, roles), keeping tombstones and events. */
   clearAgentData(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A page of an LFN list: LFNs after `after` (in LFN order), at most `limit`. */
+export interface LfnPage {
+  readonly after?: string;
+  readonly limit?: number;
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EcguardError } from '../../shared/errors.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { RepairTaskFilter, RepairTaskRow } from '../../shared/domain/repair-task.js';
-import type { ArchiveRemoval, CatalogStore, RoleFilter } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, LfnPage, RoleFilter } from './catalog-store.js';
 import type { ArchiveRoleRow, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 
 export type StoreMethod = keyof CatalogStore;
@@ -92,7 +92,7 @@ export class FaultyCatalogStore implements CatalogStore {
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]) { return this.call('lfnsOfArchives', () => this.inner.lfnsOfArchives(serverId, keys)); }
   lfnsOnDisk(diskId: string) { return this.call('lfnsOnDisk', () => this.inner.lfnsOnDisk(diskId)); }
   lfnsOnServer(serverId: string) { return this.call('lfnsOnServer', () => this.inner.lfnsOnServer(serverId)); }
-  lfnsCountedOnDisk(diskId: string) { return this.call('lfnsCountedOnDisk', () => this.inner.lfnsCountedOnDisk(diskId)); }
+  lfnsCountedOnDisk(diskId: string, page?: LfnPage) { return this.call('lfnsCountedOnDisk', () => this.inner.lfnsCountedOnDisk(diskId, page)); }
   allLfns() { return this.call('allLfns', () => this.inner.allLfns()); }
   unattributedArchives(limit: number) { return this.call('unattributedArchives', () => this.inner.unattributedArchives(limit)); }
   archiveCount() { return this.call('archiveCount', () => this.inner.archiveCount()); }

@@ -10,7 +10,7 @@ import { FILE_STATES, type FileState } from '../../shared/domain/file-health.js'
 import type { RepairTaskFilter, RepairTaskRow, RepairTaskState } from '../../shared/domain/repair-task.js';
 import { EcguardError } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import type { ArchiveRemoval, CatalogStore, RoleFilter, StateCount } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, LfnPage, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { archiveStatesOf, archivesOf, listArchiveRoles } from './pg-archive-reads.js';
 import { removeArchives, sweepOlder, upsertArchives } from './pg-archive-writer.js';
@@ -199,8 +199,9 @@ export class PgCatalogStore implements CatalogStore {
     return this.lfnList('SELECT DISTINCT lfn FROM archives WHERE disk_id = $1 AND lfn IS NOT NULL ORDER BY lfn', [diskId]);
   }
 
-  lfnsCountedOnDisk(diskId: string): Promise<string[]> {
-    return this.lfnList("SELECT DISTINCT lfn FROM archives WHERE disk_id = $1 AND lfn IS NOT NULL AND (role IS NULL OR role = 'current') ORDER BY lfn", [diskId]);
+  lfnsCountedOnDisk(diskId: string, page: LfnPage = {}): Promise<string[]> {
+    const limit = page.limit !== undefined ? ' LIMIT $3' : '';
+    return this.lfnList(`SELECT DISTINCT lfn FROM archives WHERE disk_id = $1 AND lfn IS NOT NULL AND lfn > $2 AND (role IS NULL OR role = 'current') ORDER BY lfn${limit}`, page.limit !== undefined ? [diskId, page.after ?? '', page.limit] : [diskId, page.after ?? '']);
   }
 
   lfnsOnServer(serverId: string): Promise<string[]> {

@@ -8,7 +8,7 @@ import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import type { FileState } from '../../shared/domain/file-health.js';
 import { EcguardError, errnoCode, errorText } from '../../shared/errors.js';
 import { getLogger } from '../../shared/logger.js';
-import type { ArchiveRemoval, CatalogStore, RoleFilter, StateCount } from './catalog-store.js';
+import type { ArchiveRemoval, CatalogStore, LfnPage, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { ARCHIVE_SELECT, byArchiveKey, rowToArchive, type ArchiveCells } from './sqlite-archive-row.js';
 import { archiveStatesOf, updateArchiveRoles } from './sqlite-archive-states.js';
@@ -182,8 +182,11 @@ export class SqliteCatalogStore implements CatalogStore {
     return this.q.get('SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(diskId) as string[];
   }
 
-  async lfnsCountedOnDisk(diskId: string): Promise<string[]> {
-    return this.q.get("SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL AND (role IS NULL OR role = 'current') ORDER BY lfn").pluck().all(diskId) as string[];
+  async lfnsCountedOnDisk(diskId: string, page: LfnPage = {}): Promise<string[]> {
+    const sql = `SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL AND lfn > ? AND (role IS NULL OR role = 'current') ORDER BY lfn${page.limit !== undefined ? ' LIMIT ?' : ''}`;
+    const args: unknown[] = [diskId, page.after ?? ''];
+    if (page.limit !== undefined) args.push(page.limit);
+    return this.q.get(sql).pluck().all(...args) as string[];
   }
 
   async lfnsOnServer(serverId: string): Promise<string[]> {

@@ -30,7 +30,7 @@ export function chooseKeptTargets(o: {
     const own = o.metadata.filter((m) => m.serverId === a.serverId);
     const lostCopy = own.length > 0 && !own.some(o.readable) ? own[0]?.diskId : undefined;
     targets.push({
-      slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId } : {}),
+      slot: prev?.slot ?? nextSlot++, serverId: a.serverId, diskId: disk, ...(l.diskId ? { replaceLinkOfDisk: l.diskId, ...(l.evacuatedPath !== undefined ? { replaceLinkOfPath: l.evacuatedPath } : {}) } : {}),
       ...(a.cdDigest !== undefined && !empty ? { directoryDigest: a.cdDigest } : {}), ...(lostCopy !== undefined ? { metadataLostOnDisk: lostCopy } : {}),
     });
   }

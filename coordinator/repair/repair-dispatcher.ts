@@ -16,6 +16,7 @@ import type { RepairSettings, RepairThrottleSettings } from './repair-settings.j
 import type { PlacementView } from './target-placement.js';
 import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
 import { droppedTargets, preferredTargets } from './attempt-targets.js';
+import { drainInput } from './drain-book.js';
 
 const log = getLogger('repair');
 
@@ -151,6 +152,7 @@ export class RepairDispatcher {
       const d = planRepair({
         lfn: t.lfn, ...evidenceFor(evidence, t.lfn), profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
         server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: preferredTargets(t), ...(t.forced ? { force: true } : {}),
+        ...drainInput(this.host.drains),
       });
       if (d.kind === 'none') {
         await store.putRepairTasks([finished(t, 'cancelled', now, d.reason)]);

@@ -7,6 +7,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
+import type { DrainView } from './drain-book.js';
 
 /** The repair side of an agent's session. */
 export interface RepairSession {
@@ -42,4 +43,6 @@ export interface RepairHost {
   readonly events?: RepairEvents;
   /** Room per disk (agents' heartbeats); without it every online disk counts as having room. */
   readonly space?: { hasRoom(diskId: string, needBytes: number, pendingBytes?: number): boolean };
+  /** Disks and servers an operator drains (`ecguard drain`): their archives move elsewhere. */
+  readonly drains?: DrainView;
 }

@@ -15,6 +15,8 @@ import { DEFAULT_THROTTLES, mergeThrottles, type RepairSettings, type RepairThro
 import type { PlannerView } from './target-placement.js';
 import { failed, isRunning, progressed, requeued } from './task-transitions.js';
 import { Throughput } from './throughput.js';
+import { DrainManager } from './drain-manager.js';
+import { DrainBook } from './drain-book.js';
 
 const log = getLogger('repair');
 const META_PAUSED = 'repair.paused';
@@ -48,10 +50,16 @@ export class RepairManager {
 
   private readonly host: RepairHost;
 
+  /** Operators' drains of disks and servers (`ecguard drain`). */
+  readonly drain: DrainManager;
+
   constructor(host: RepairHost, readonly settings: RepairSettings, initialThrottles?: Partial<RepairThrottleSettings>) {
-    this.host = { ...host, store: discardingStore(host.store, (id) => host.session(id)) };
+    const store = discardingStore(host.store, (id) => host.session(id));
+    const book = new DrainBook(store, host.cluster);
+    this.host = { ...host, store, drains: book };
     host = this.host;
     this.planner = new RepairPlanner(host, settings);
+    this.drain = new DrainManager(host, this.planner, book);
     this.dispatcher = new RepairDispatcher(host, this.planner, settings);
     if (initialThrottles) this.throttles = mergeThrottles(DEFAULT_THROTTLES, initialThrottles);
   }
@@ -60,6 +68,7 @@ export class RepairManager {
     this.paused = (await this.host.store.getMeta(META_PAUSED)) === 'true';
     const saved = await this.host.store.getMeta(META_THROTTLES);
     if (saved) this.throttles = mergeThrottles(this.throttles, JSON.parse(saved) as Partial<RepairThrottleSettings>);
+    await this.drain.load();
     await this.planner.loadActive();
     // The time this coordinator was down is no silence of the agents: give them a full lease (and
     // verifying tasks a full inventory wait) from now, so they can reconnect and say what they run.
@@ -103,6 +112,8 @@ export class RepairManager {
       if (this.host.gate()) return;
       const view = await this.placementView();
       if (this.settings.auto) await this.planner.tick(now, view);
+      // drains are an operator's request: planned even without automatic repair planning
+      await this.drain.tick(now, view, Math.max(1000, this.throttles.clusterTasks * 20));
       if (this.paused) return;
       for (const t of await this.dispatcher.dispatch(now, this.throttles, view)) this.started.push({ taskId: t.taskId, lfn: t.lfn, redundancy: t.redundancy, at: now });
       if (this.started.length > 10_000) this.started.splice(0, this.started.length - 10_000);
@@ -125,8 +136,10 @@ export class RepairManager {
     for (const t of await this.host.store.listRepairTasks({ states: ['queued', 'assigned', 'running'] })) {
       for (const x of t.plan.targets) addLoad(x.serverId, x.diskId, t.plan.bytesWritten / Math.max(1, t.plan.targets.length));
     }
-    const servers = this.host.cluster.listServers().filter((s) => s.state === 'up' && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '').map((s) => s.serverId);
-    const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => d.state === 'online').map((d) => d.diskId)]));
+    // drained servers and disks take no new archive
+    const book = this.drain.book;
+    const servers = this.host.cluster.listServers().filter((s) => s.state === 'up' && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '' && !book.serverDraining(s.serverId)).map((s) => s.serverId);
+    const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => d.state === 'online' && book.why(s, d.diskId) === undefined).map((d) => d.diskId)]));
     return {
       servers,
       disksOf: (s, need) => (disks.get(s) ?? []).filter((d) => need === undefined || this.host.space === undefined || this.host.space.hasRoom(d, need, pending.get(d) ?? 0)),

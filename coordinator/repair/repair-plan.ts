@@ -46,10 +46,14 @@ export interface PlanInput {
   readonly previousTargets?: RepairPlan['targets'];
   /** The object's `.mt` files (placement indices tied to servers): rebuilt archives keep their directory. */
   readonly metadata?: readonly ArchiveRow[];
+  /** An operator's drain (`ecguard drain`): why this archive's place is being emptied, or undefined. */
+  readonly draining?: (serverId: string, diskId: string) => string | undefined;
+  /** The whole server is drained: its archives move to other servers, not to its other disks. */
+  readonly serverDraining?: (serverId: string) => boolean;
 }
 
 export type PlanDecision =
-  | { readonly kind: 'plan'; readonly plan: RepairPlan; readonly redundancy: number; readonly reason: string }
+  | { readonly kind: 'plan'; readonly plan: RepairPlan; readonly redundancy: number; readonly reason: string; readonly evacuated?: number }
   | { readonly kind: 'wait'; readonly until: number; readonly reason: string }
   | { readonly kind: 'none'; readonly reason: string }
   | { readonly kind: 'impossible'; readonly reason: string };
@@ -71,9 +75,10 @@ export function planRepair(i: PlanInput): PlanDecision {
   const filesize = sizes[0];
   const blocks = blockCount(i.profile, filesize);
 
-  const avail: ArchiveRow[] = [];
+  let avail: ArchiveRow[] = [];
   const lost: Lost[] = [];
   const inGrace: { a: ArchiveRow; until: number }[] = [];
+  const draining: Lost[] = [];
   const availCov = (): number => minCoverage(avail, blocks);
   for (const a of current) {
     const srv = i.server(a.serverId);
@@ -81,7 +86,13 @@ export function planRepair(i: PlanInput): PlanDecision {
     if (!srv || srv.state === 'lost') lost.push({ archive: a, why: `server ${a.serverId} lost` });
     else if (disk?.state === 'failed' || disk?.state === 'missing') lost.push({ archive: a, why: `disk ${a.diskId} ${disk.state}`, sameServer: srv.state === 'up' ? a.serverId : undefined, diskId: a.diskId });
     else if (srv.state === 'down') inGrace.push({ a, until: srv.since });
-    else avail.push(a);
+    else {
+      avail.push(a);
+      const why = i.draining?.(a.serverId, a.diskId);
+      // A disk drained on a server that stays: its archives go to the server's other disks, and
+      // the link moves with them only while it still points at exactly this archive.
+      if (why !== undefined) draining.push({ archive: a, why, ...(i.serverDraining?.(a.serverId) ? {} : { sameServer: a.serverId, diskId: a.diskId, evacuatedPath: a.dataPath }) });
+    }
   }
   // An archive its holder's scrub found corrupt stripes in (not any unreadable one: its holder
   // takes over the link only from an archive it knows corrupt): rebuilt as one on
@@ -111,7 +122,21 @@ export function planRepair(i: PlanInput): PlanDecision {
   if (waiting.length > 0) {
     return { kind: 'wait', until: waitUntil, reason: `server(s) ${[...new Set(waiting)].join(', ')} down: no repair before ${new Date(waitUntil).toISOString()} (grace), unless \`ecguard server lost\` or \`ecguard repair run\`` };
   }
-  const missing = k - cov;
+  // Drained archives move only while the others still give N stripes per block: a file short of
+  // that is repaired first with them as sources, and its drain follows.
+  let evacuated = 0;
+  if (draining.length > 0) {
+    const staying = avail.filter((a) => !draining.some((d) => d.archive === a));
+    const left = minCoverage(staying, blocks);
+    if (left >= n) {
+      avail = staying;
+      lost.push(...draining);
+      evacuated = draining.length;
+    } else if (cov >= k) {
+      return { kind: 'impossible', reason: `drain: without its ${draining.length} archive(s) being drained (${draining.map((d) => d.why).join('; ')}) the file keeps only ${left} of the ${n} stripes needed per block; stop one of the drains or add servers` };
+    }
+  }
+  const missing = k - availCov();
   if (missing <= 0) return { kind: 'none', reason: `all ${k} stripes of every block are available` };
   let dataBytes = 0;
   let stripeBytes = 0;
@@ -145,5 +170,5 @@ export function planRepair(i: PlanInput): PlanDecision {
     // N stripes per block are read (about the file's size); each new archive is one stripe per block.
     bytesRead: dataBytes, bytesWritten: stripeBytes * chosen.targets.length,
   };
-  return { kind: 'plan', plan, redundancy: cov - n, reason: `${missing} archive(s) to rebuild: ${lost.map((l) => l.why).join('; ') || 'stripes missing'}` };
+  return { kind: 'plan', plan, redundancy: cov - n, ...(evacuated > 0 ? { evacuated } : {}), reason: `${missing} archive(s) to rebuild: ${lost.map((l) => l.why).join('; ') || 'stripes missing'}` };
 }

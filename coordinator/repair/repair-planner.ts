@@ -12,6 +12,7 @@ import type { RepairSettings } from './repair-settings.js';
 import type { PlannerView } from './target-placement.js';
 import { newTask } from './task-transitions.js';
 import { preferredTargets } from './attempt-targets.js';
+import { drainInput } from './drain-book.js';
 
 const log = getLogger('repair');
 
@@ -89,14 +90,17 @@ export class RepairPlanner {
       }
       const file = files.get(lfn);
       const profile = this.host.profileFor(lfn);
-      if (!file || file.state === 'healthy' || !profile) {
+      // a healthy file is planned only to move an archive off a drained disk or server
+      const drains = this.host.drains;
+      const drained = drains !== undefined && evidenceFor(evidence, lfn).archives.some((a) => drains.why(a.serverId, a.diskId) !== undefined);
+      if (!file || (file.state === 'healthy' && !drained) || !profile) {
         this.waiting.delete(lfn);
         out.push({ lfn, decision: { kind: 'healthy', reason: !file ? 'no such file in the catalog' : !profile ? 'no EC profile known for it' : 'healthy: nothing to repair' } });
         continue;
       }
       const decision = planRepair({
         lfn, ...evidenceFor(evidence, lfn), profile, nowMs: o.now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
-        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}),
+        server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: o.view, ...(o.force ? { force: true } : {}), ...drainInput(drains),
       });
       if (!o.dryRun) {
         if (decision.kind === 'wait') this.waiting.set(lfn, { until: decision.until, reason: decision.reason });
@@ -106,7 +110,10 @@ export class RepairPlanner {
         out.push({ lfn, decision });
         continue;
       }
-      const task = newTask({ lfn, plan: decision.plan, redundancy: decision.redundancy, degradedSince: file.stateSince, now: o.now, fileState: file.state, ...(o.force ? { forced: true } : {}) });
+      const task: RepairTaskRow = {
+        ...newTask({ lfn, plan: decision.plan, redundancy: decision.redundancy, degradedSince: file.stateSince, now: o.now, fileState: file.state, ...(o.force ? { forced: true } : {}) }),
+        ...(decision.evacuated ? { evacuates: decision.evacuated } : {}),
+      };
       for (const t of decision.plan.targets) o.view.addLoad(t.serverId, t.diskId, decision.plan.bytesWritten / decision.plan.targets.length);
       made.push(task);
       out.push({ lfn, decision, task });
@@ -129,6 +136,7 @@ export class RepairPlanner {
     const d = planRepair({
       lfn: task.lfn, ...evidence, profile, nowMs: now, lostAfterMs: this.settings.lostAfterMs, criticalAfterMs: this.settings.criticalAfterMs,
       server: (id) => this.host.cluster.server(id), disk: (id) => this.host.cluster.disk(id), placement: view, previousTargets: preferredTargets(task), ...(task.forced ? { force: true } : {}),
+      ...drainInput(this.host.drains),
     });
     if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
     if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;

@@ -17,6 +17,8 @@ export interface Lost {
   /** Set when the archive's disk died but its server is up: rebuild on that server. */
   readonly sameServer?: string | undefined;
   readonly diskId?: string;
+  /** A drained archive (its disk is fine): the link moves only while it points at this data path. */
+  readonly evacuatedPath?: string;
 }
 
 export interface PlacementView {
@@ -51,14 +53,20 @@ export function chooseTargets(o: { lfn: string; count: number; lost: readonly Lo
   // Servers whose only archive of the file died with a disk may take a replacement (not those
   // that hold another, live archive of it: an earlier repair may have put one there already).
   const reusable = new Map<string, string>();
-  for (const l of o.lost) if (l.sameServer && l.diskId && !o.available.has(l.sameServer)) reusable.set(l.sameServer, l.diskId);
+  const evacuated = new Map<string, string>();
+  for (const l of o.lost) {
+    if (!l.sameServer || !l.diskId || o.available.has(l.sameServer)) continue;
+    reusable.set(l.sameServer, l.diskId);
+    if (l.evacuatedPath !== undefined) evacuated.set(l.sameServer, l.evacuatedPath);
+  }
   const allowed = (serverId: string): boolean => !used.has(serverId) && (!o.holders.has(serverId) || reusable.has(serverId));
   // A kept target keeps its slot; new ones take numbers no earlier attempt used, so a (task,
   // slot) key never names two different places.
   let nextSlot = Math.max(-1, ...(o.previous ?? []).map((p) => p.slot)) + 1;
   const add = (serverId: string, diskId: string, slot?: number): void => {
     const dead = reusable.get(serverId);
-    targets.push({ slot: slot ?? nextSlot++, serverId, diskId, ...(dead !== undefined && o.holders.has(serverId) ? { replaceLinkOfDisk: dead } : {}) });
+    const path = evacuated.get(serverId);
+    targets.push({ slot: slot ?? nextSlot++, serverId, diskId, ...(dead !== undefined && o.holders.has(serverId) ? { replaceLinkOfDisk: dead, ...(path !== undefined ? { replaceLinkOfPath: path } : {}) } : {}) });
     used.add(serverId);
   };
 

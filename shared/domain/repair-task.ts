@@ -33,6 +33,12 @@ export interface RepairTargetRef {
   /** A dead disk of the same server whose dangling namespace symlink the new archive replaces. */
   readonly replaceLinkOfDisk?: string;
   /**
+   * Set with replaceLinkOfDisk when that disk is drained, not dead: the data path (relative to
+   * it) of the live archive being moved. The link is replaced only while it points at exactly
+   * this file and the file still has the task's strpver.
+   */
+  readonly replaceLinkOfPath?: string;
+  /**
    * Objects with .mt files: the digest of the lost archive's central directory, which the new
    * archive keeps byte for byte (the .mt member with this digest gives its layout).
    */
@@ -110,6 +116,8 @@ export interface RepairTaskRow {
   readonly forced?: boolean;
   /** The file's state when the task was made (for the file.repaired event). */
   readonly fileState?: string;
+  /** Archives the task moves off drained disks or servers (`ecguard drain`). */
+  readonly evacuates?: number;
 }
 
 export interface RepairTaskFilter {

@@ -19,6 +19,11 @@ export interface RepairOrder {
 }
 
 const DATA_PATH = /^[^/\0]{1,255}\/[0-9A-F]{2}\/[^/\0]{1,255}$/;
+
+/** An archive's data path as agents report it: `<space>/<XX>/<name>`, relative, no `..`. */
+export function isDataPath(p: string): boolean {
+  return DATA_PATH.test(p) && !p.split('/').includes('..');
+}
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DIGEST = /^[0-9a-f]{16}$/;
@@ -30,7 +35,7 @@ export function repairOrderToWire(o: RepairOrder): WireTask {
     taskId: o.taskId, lfn: p.lfn, attempt: o.attempt, profile: profileToWire(p.profile), strpver: p.strpver, filesize: p.filesize,
     crcKind: p.crcKind ? crcKindWire.toWire(p.crcKind) : 0, xattrNamespace: xattrNamespaceWire.toWire(p.xattrNamespace),
     sources: p.sources.map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
-    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '', directoryDigest: t.directoryDigest ?? '', metadataLostOnDisk: t.metadataLostOnDisk ?? '' })),
+    targets: p.targets.map((t) => ({ slot: t.slot, serverId: t.serverId, address: addr(t.serverId), diskId: t.diskId, replaceLinkOfDisk: t.replaceLinkOfDisk ?? '', replaceLinkOfPath: t.replaceLinkOfPath ?? '', directoryDigest: t.directoryDigest ?? '', metadataLostOnDisk: t.metadataLostOnDisk ?? '' })),
     metadataSources: (p.metadataSources ?? []).map((s) => ({ serverId: s.serverId, address: addr(s.serverId), archive: { diskId: s.diskId, dataPath: s.dataPath } })),
   };
 }
@@ -63,7 +68,7 @@ export function repairOrderFromWire(w: WireTask): FromWire<RepairOrder> {
     for (const s of list) {
       const bad = note(s.serverId, s.address);
       if (bad) return fail(bad);
-      if (!s.archive || !s.archive.diskId || !DATA_PATH.test(s.archive.dataPath) || s.archive.dataPath.split('/').includes('..')) return fail(`${what} on ${s.serverId}: malformed archive reference`);
+      if (!s.archive || !s.archive.diskId || !isDataPath(s.archive.dataPath)) return fail(`${what} on ${s.serverId}: malformed archive reference`);
       out.push({ serverId: s.serverId, diskId: s.archive.diskId, dataPath: s.archive.dataPath });
     }
   }
@@ -74,7 +79,8 @@ export function repairOrderFromWire(w: WireTask): FromWire<RepairOrder> {
     if (!t.diskId) return fail(`target on ${t.serverId}: no disk`);
     if (targets.some((x) => x.serverId === t.serverId || x.slot === t.slot)) return fail(`two targets on server ${t.serverId} or slot ${t.slot}: a server holds at most one archive of a file`);
     if (t.directoryDigest && !DIGEST.test(t.directoryDigest)) return fail(`target on ${t.serverId}: malformed directory digest`);
-    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}), ...(t.metadataLostOnDisk ? { metadataLostOnDisk: t.metadataLostOnDisk } : {}) });
+    if (t.replaceLinkOfPath && (!t.replaceLinkOfDisk || !isDataPath(t.replaceLinkOfPath))) return fail(`target on ${t.serverId}: malformed replace_link_of_path`);
+    targets.push({ slot: t.slot, serverId: t.serverId, diskId: t.diskId, ...(t.replaceLinkOfDisk ? { replaceLinkOfDisk: t.replaceLinkOfDisk } : {}), ...(t.replaceLinkOfDisk && t.replaceLinkOfPath ? { replaceLinkOfPath: t.replaceLinkOfPath } : {}), ...(t.directoryDigest ? { directoryDigest: t.directoryDigest } : {}), ...(t.metadataLostOnDisk ? { metadataLostOnDisk: t.metadataLostOnDisk } : {}) });
   }
   const kept = targets.filter((t) => t.directoryDigest !== undefined).length;
   if (kept > 0 && (kept !== targets.length || metadataSources.length === 0)) return fail('directory digests need one for every target and at least one .mt source');

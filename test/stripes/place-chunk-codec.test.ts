@@ -48,7 +48,7 @@ describe('PlaceChunk codec (copy-free)', () => {
   });
 
   it('hands header, commit, abort and the empty chunk to the generated codec, both ways', () => {
-    const header: PlaceChunk = { msg: { $case: 'header', value: { taskId: 't1', slot: 2, diskId: 'sdb', lfn: '/data/f', strpverText: '17', filesizeText: '5', xattrNamespace: 1, expectedEntries: 3, crcKind: 1, replaceLinkOfDisk: '', resumeEntries: 0, directoryDigest: '' } } };
+    const header: PlaceChunk = { msg: { $case: 'header', value: { taskId: 't1', slot: 2, diskId: 'sdb', lfn: '/data/f', strpverText: '17', filesizeText: '5', xattrNamespace: 1, expectedEntries: 3, crcKind: 1, replaceLinkOfDisk: 'srv1:/d1', replaceLinkOfPath: 'public/0A/f%', resumeEntries: 0, directoryDigest: '' } } };
     for (const m of [header, { msg: { $case: 'commit', value: true } }, { msg: { $case: 'abort', value: true } }, {}] as PlaceChunk[]) {
       assert.ok(encodePlaceChunk(m).equals(generated(m)));
       assert.deepEqual(decodePlaceChunk(generated(m)), PlaceChunk.decode(generated(m)));

@@ -153,5 +153,8 @@ export function filesContract(c: ContractContext): void {
     assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId), ['/a', '/b'], '/d only has debris there');
     assert.deepEqual(await s.lfnsOnDisk(a.diskId), ['/a', '/b', '/d']);
     assert.deepEqual(await s.lfnsCountedOnDisk('nowhere'), []);
+    assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId, { limit: 1 }), ['/a'], 'a page');
+    assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId, { after: '/a', limit: 1 }), ['/b'], 'the next page starts after the last LFN');
+    assert.deepEqual(await s.lfnsCountedOnDisk(a.diskId, { after: '/b', limit: 5 }), [], 'past the end: empty');
   });
 }

@@ -176,6 +176,12 @@ export interface RepairTarget {
    * restores the copy from another server's beside the rebuilt archive.
    */
   metadataLostOnDisk: string;
+  /**
+   * Set with replace_link_of_disk when that disk is being drained (it is fine): the data path,
+   * relative to it, of the archive being moved off. The holder replaces the link only while it
+   * still points at exactly this file and the file keeps the task's strpver.
+   */
+  replaceLinkOfPath: string;
 }
 
 export interface RepairTask {
@@ -466,6 +472,7 @@ function createBaseRepairTarget(): RepairTarget {
     replaceLinkOfDisk: "",
     directoryDigest: "",
     metadataLostOnDisk: "",
+    replaceLinkOfPath: "",
   };
 }
 
@@ -491,6 +498,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     }
     if (message.metadataLostOnDisk !== "") {
       writer.uint32(58).string(message.metadataLostOnDisk);
+    }
+    if (message.replaceLinkOfPath !== "") {
+      writer.uint32(66).string(message.replaceLinkOfPath);
     }
     return writer;
   },
@@ -564,6 +574,14 @@ export const RepairTarget: MessageFns<RepairTarget> = {
             message.metadataLostOnDisk = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.replaceLinkOfPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -605,6 +623,11 @@ export const RepairTarget: MessageFns<RepairTarget> = {
         : isSet(object.metadata_lost_on_disk)
         ? globalThis.String(object.metadata_lost_on_disk)
         : "",
+      replaceLinkOfPath: isSet(object.replaceLinkOfPath)
+        ? globalThis.String(object.replaceLinkOfPath)
+        : isSet(object.replace_link_of_path)
+        ? globalThis.String(object.replace_link_of_path)
+        : "",
     };
   },
 
@@ -631,6 +654,9 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     if (message.metadataLostOnDisk !== "") {
       obj.metadataLostOnDisk = message.metadataLostOnDisk;
     }
+    if (message.replaceLinkOfPath !== "") {
+      obj.replaceLinkOfPath = message.replaceLinkOfPath;
+    }
     return obj;
   },
 
@@ -646,6 +672,7 @@ export const RepairTarget: MessageFns<RepairTarget> = {
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
     message.directoryDigest = object.directoryDigest ?? "";
     message.metadataLostOnDisk = object.metadataLostOnDisk ?? "";
+    message.replaceLinkOfPath = object.replaceLinkOfPath ?? "";
     return message;
   },
 };

@@ -123,6 +123,8 @@ export interface PlaceHeader {
   resumeEntries: number;
   /** The central directory digest the archive must end with (objects with .mt files). */
   directoryDigest: string;
+  /** See RepairTarget.replace_link_of_path. */
+  replaceLinkOfPath: string;
 }
 
 export interface KeptEntry {
@@ -951,6 +953,7 @@ function createBasePlaceHeader(): PlaceHeader {
     replaceLinkOfDisk: "",
     resumeEntries: 0,
     directoryDigest: "",
+    replaceLinkOfPath: "",
   };
 }
 
@@ -994,6 +997,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     }
     if (message.directoryDigest !== "") {
       writer.uint32(106).string(message.directoryDigest);
+    }
+    if (message.replaceLinkOfPath !== "") {
+      writer.uint32(114).string(message.replaceLinkOfPath);
     }
     return writer;
   },
@@ -1115,6 +1121,14 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
             message.directoryDigest = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.replaceLinkOfPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1182,6 +1196,11 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
         : isSet(object.directory_digest)
         ? globalThis.String(object.directory_digest)
         : "",
+      replaceLinkOfPath: isSet(object.replaceLinkOfPath)
+        ? globalThis.String(object.replaceLinkOfPath)
+        : isSet(object.replace_link_of_path)
+        ? globalThis.String(object.replace_link_of_path)
+        : "",
     };
   },
 
@@ -1226,6 +1245,9 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     if (message.directoryDigest !== "") {
       obj.directoryDigest = message.directoryDigest;
     }
+    if (message.replaceLinkOfPath !== "") {
+      obj.replaceLinkOfPath = message.replaceLinkOfPath;
+    }
     return obj;
   },
 
@@ -1249,6 +1271,7 @@ export const PlaceHeader: MessageFns<PlaceHeader> = {
     message.replaceLinkOfDisk = object.replaceLinkOfDisk ?? "";
     message.resumeEntries = object.resumeEntries ?? 0;
     message.directoryDigest = object.directoryDigest ?? "";
+    message.replaceLinkOfPath = object.replaceLinkOfPath ?? "";
     return message;
   },
 };

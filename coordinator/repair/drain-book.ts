@@ -1,0 +1,113 @@
+// The operators' drains (`ecguard drain start|stop`): disks or whole servers whose archives move
+// elsewhere before the hardware is retired. Kept in the catalog's meta (the coordinator's own
+// state, like the repair throttles), so a restart keeps draining. A drained place takes no new
+// placements; the planner rebuilds each of its archives elsewhere (a disk drain: on the same
+// server's other disks, the namespace link moving with it) and the archive left behind becomes
+// a duplicate, removed only through debris quarantine (DESIGN.md §8 invariant 1).
+import { z } from 'zod';
+import { EcguardError } from '../../shared/errors.js';
+import type { CatalogStore } from '../catalog/catalog-store.js';
+import type { ClusterState } from '../cluster-state.js';
+import type { PlanInput } from './repair-plan.js';
+
+export type DrainKind = 'server' | 'disk';
+
+export interface Drain {
+  readonly kind: DrainKind;
+  /** Server id, or disk id (server:path). */
+  readonly id: string;
+  readonly since: number;
+  readonly reason: string;
+}
+
+/** What the planner asks: is this place being emptied, and why. */
+export interface DrainView {
+  why(serverId: string, diskId: string): string | undefined;
+  serverDraining(serverId: string): boolean;
+}
+
+/** The PlanInput fields of the drains (none without a drain view). */
+export function drainInput(v: DrainView | undefined): Pick<PlanInput, 'draining' | 'serverDraining'> {
+  return v ? { draining: (serverId, diskId) => v.why(serverId, diskId), serverDraining: (serverId) => v.serverDraining(serverId) } : {};
+}
+
+const META_DRAINS = 'drain.list';
+const MAX_REASON = 500;
+
+const drainSchema = z.strictObject({ kind: z.enum(['server', 'disk']), id: z.string().min(1).max(4096), since: z.number().int().nonnegative(), reason: z.string().max(MAX_REASON) });
+const listSchema = z.array(drainSchema).max(10_000);
+
+export class DrainBook implements DrainView {
+  private list: Drain[] = [];
+
+  constructor(private readonly store: Pick<CatalogStore, 'getMeta' | 'setMeta'>, private readonly cluster: Pick<ClusterState, 'server' | 'disk' | 'listDisks'>) {}
+
+  async load(): Promise<void> {
+    const saved = await this.store.getMeta(META_DRAINS);
+    if (saved === undefined) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(saved);
+    } catch (err) {
+      throw new EcguardError('CATALOG_CORRUPT', `the catalog's drain list (meta ${META_DRAINS}) is not JSON: fix or delete that meta row`, { cause: err });
+    }
+    const r = listSchema.safeParse(parsed);
+    if (!r.success) throw new EcguardError('CATALOG_CORRUPT', `the catalog's drain list (meta ${META_DRAINS}) is malformed: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    this.list = r.data;
+  }
+
+  drains(): readonly Drain[] {
+    return this.list;
+  }
+
+  get active(): boolean {
+    return this.list.length > 0;
+  }
+
+  why(serverId: string, diskId: string): string | undefined {
+    for (const d of this.list) {
+      if ((d.kind === 'server' && d.id === serverId) || (d.kind === 'disk' && d.id === diskId)) return `${d.kind} ${d.id} is being drained${d.reason ? ` (${d.reason})` : ''}`;
+    }
+    return undefined;
+  }
+
+  serverDraining(serverId: string): boolean {
+    return this.list.some((d) => d.kind === 'server' && d.id === serverId);
+  }
+
+  /** The disks a drain empties (a server's: every disk the catalog knows of it). */
+  disksOf(d: Drain): string[] {
+    return d.kind === 'disk' ? [d.id] : this.cluster.listDisks(d.id).map((x) => x.diskId);
+  }
+
+  async start(kind: DrainKind, id: string, reason: string, now: number): Promise<{ drain: Drain; created: boolean }> {
+    if (reason.length > MAX_REASON || /[\r\n]/.test(reason)) throw new EcguardError('USAGE', `--reason must be one line of at most ${MAX_REASON} characters`);
+    if (kind === 'server') {
+      const s = this.cluster.server(id);
+      if (!s) throw new EcguardError('UNKNOWN_SERVER', `no server ${id} in the catalog (see ecguard servers)`);
+      if (s.state === 'lost') throw new EcguardError('SERVER_LOST', `server ${id} is declared lost: its archives are already being rebuilt elsewhere; nothing to drain`);
+    } else {
+      const d = this.cluster.disk(id);
+      if (!d) throw new EcguardError('UNKNOWN_DISK', `no disk ${id} in the catalog (see ecguard disks; a disk id is server:path)`);
+      if (d.state === 'failed' || d.state === 'missing') throw new EcguardError('DISK_GONE', `disk ${id} is ${d.state}: its archives are already being rebuilt; nothing to drain`);
+    }
+    const found = this.list.find((d) => d.kind === kind && d.id === id);
+    if (found) return { drain: found, created: false };
+    const drain: Drain = { kind, id, since: now, reason };
+    await this.save([...this.list, drain]);
+    return { drain, created: true };
+  }
+
+  async stop(kind: DrainKind, id: string): Promise<Drain> {
+    const found = this.list.find((d) => d.kind === kind && d.id === id);
+    if (!found) throw new EcguardError('NOT_DRAINING', `${kind} ${id} is not being drained (see ecguard drain status)`);
+    await this.save(this.list.filter((d) => d !== found));
+    return found;
+  }
+
+  private async save(next: Drain[]): Promise<void> {
+    // stored first: a failed write leaves the drains as they were
+    await this.store.setMeta(META_DRAINS, JSON.stringify(next));
+    this.list = next;
+  }
+}

@@ -1,0 +1,103 @@
+// `ecguard drain`: start, stop and report drains, and feed the planner the files of drained
+// disks (drain-sweep.ts). Drains go through the repair machinery unchanged: a task rebuilds the
+// drained archive's stripes elsewhere from the other archives, and the archive left behind is
+// recorded as replaced when the task is confirmed (a duplicate, then debris).
+import { ACTIVE_TASK_STATES } from '../../shared/domain/repair-task.js';
+import { getLogger } from '../../shared/logger.js';
+import type { DiskState } from '../catalog/catalog-types.js';
+import type { RepairHost } from './repair-host.js';
+import type { RepairPlanner } from './repair-planner.js';
+import type { DrainBook, Drain, DrainKind } from './drain-book.js';
+import { DrainSweep, type DrainOutcome, type DrainPass } from './drain-sweep.js';
+import type { PlannerView } from './target-placement.js';
+import { finished } from './task-transitions.js';
+
+const log = getLogger('repair');
+
+/** Files still counting an archive on a drained disk are counted up to this many for status. */
+const COUNT_CAP = 100_000;
+
+export interface DrainDiskStatus {
+  readonly diskId: string;
+  readonly state: DiskState | 'unknown';
+  /** Files that still count an archive there (capped at COUNT_CAP: `remainingCapped`). */
+  readonly remaining: number;
+  readonly remainingCapped: boolean;
+  readonly lastPass?: DrainPass;
+}
+
+export interface DrainStatus {
+  readonly drain: Drain;
+  readonly disks: readonly DrainDiskStatus[];
+  /** Nothing on it counts any more: its archives are all elsewhere too. */
+  readonly drained: boolean;
+}
+
+export class DrainManager {
+  private readonly sweep: DrainSweep;
+
+  constructor(private readonly host: RepairHost, private readonly planner: RepairPlanner, readonly book: DrainBook) {
+    this.sweep = new DrainSweep(host.store, book);
+  }
+
+  load(): Promise<void> {
+    return this.book.load();
+  }
+
+  /**
+   * Plans the next page of every drained disk, while fewer than `room` tasks are active: drain
+   * tasks queue behind repairs (a healthy file's keeps its full redundancy as priority).
+   */
+  async tick(now: number, view: PlannerView, room: number): Promise<void> {
+    if (!this.book.active || this.planner.active.size >= room) return;
+    for (const [diskId, lfns] of await this.sweep.next(now)) {
+      const todo = lfns.filter((l) => !this.planner.active.has(l));
+      const outcomes: { lfn: string; outcome: DrainOutcome; reason?: string }[] = lfns.filter((l) => this.planner.active.has(l)).map((lfn) => ({ lfn, outcome: 'planned' }));
+      for (const o of todo.length > 0 ? await this.planner.plan(todo, { now, view }) : []) {
+        const d = o.decision;
+        if (o.task || d.kind === 'queued') outcomes.push({ lfn: o.lfn, outcome: 'planned' });
+        else if (d.kind === 'impossible' || d.kind === 'wait') outcomes.push({ lfn: o.lfn, outcome: 'blocked', reason: d.reason });
+        else outcomes.push({ lfn: o.lfn, outcome: 'other' });
+      }
+      this.sweep.record(diskId, outcomes);
+    }
+  }
+
+  async start(kind: DrainKind, id: string, reason: string): Promise<string> {
+    const { drain, created } = await this.book.start(kind, id, reason, Date.now());
+    if (!created) return `${kind} ${id} is already being drained (since ${new Date(drain.since).toISOString()})`;
+    this.sweep.restart(this.book.disksOf(drain));
+    log.warn(`drain started: ${kind} ${id}${reason ? ` (${reason})` : ''}`);
+    return `draining ${kind} ${id}: no new placements there; each file with an archive there gets one rebuilt elsewhere${kind === 'disk' ? ' (on the same server\'s other disks first, its link moving along)' : ''}, after the repairs (see ecguard drain status)`;
+  }
+
+  async stop(kind: DrainKind, id: string): Promise<string> {
+    const drain = await this.book.stop(kind, id);
+    this.sweep.restart(this.book.disksOf(drain));
+    // Queued moves are dropped now (a file that still needs a repair is planned again);
+    // running ones finish: they only add archives.
+    const now = Date.now();
+    const queued = (await this.host.store.listRepairTasks({ states: ['queued'] })).filter((t) => (t.evacuates ?? 0) > 0);
+    const dropped = queued.map((t) => finished(t, 'cancelled', now, `drain of ${kind} ${id} stopped`));
+    if (dropped.length > 0) await this.host.store.putRepairTasks(dropped);
+    for (const t of dropped) this.planner.active.delete(t.lfn);
+    this.planner.note(dropped.map((t) => t.lfn));
+    log.warn(`drain stopped: ${kind} ${id}; ${dropped.length} queued move(s) dropped`);
+    return `drain of ${kind} ${id} stopped: it takes placements again; ${dropped.length} queued move(s) dropped, running ones finish; archives already moved stay where they are now`;
+  }
+
+  async status(): Promise<{ drains: DrainStatus[]; activeTasks: number; runningTasks: number }> {
+    const drains: DrainStatus[] = [];
+    for (const drain of this.book.drains()) {
+      const disks: DrainDiskStatus[] = [];
+      for (const diskId of this.book.disksOf(drain)) {
+        const left = await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP + 1 });
+        const last = this.sweep.last.get(diskId);
+        disks.push({ diskId, state: this.host.cluster.disk(diskId)?.state ?? 'unknown', remaining: Math.min(left.length, COUNT_CAP), remainingCapped: left.length > COUNT_CAP, ...(last ? { lastPass: last } : {}) });
+      }
+      drains.push({ drain, disks, drained: disks.every((d) => d.remaining === 0) });
+    }
+    const tasks = (await this.host.store.listRepairTasks({ states: ACTIVE_TASK_STATES, limit: 100_000 })).filter((t) => (t.evacuates ?? 0) > 0);
+    return { drains, activeTasks: tasks.length, runningTasks: tasks.filter((t) => t.state === 'assigned' || t.state === 'running' || t.state === 'verifying').length };
+  }
+}
