@@ -4,6 +4,7 @@ import { EcguardError, UsageError, errorText } from '../shared/errors.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerDebris } from './commands/debris.js';
 import { registerRepair } from './commands/repair.js';
+import { registerDrain } from './commands/drain.js';
 import { registerDaemons } from './commands/daemons.js';
 import { registerDecode } from './commands/decode.js';
 import { registerDemo } from './commands/demo.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerDebris(program);
   registerRepair(program);
+  registerDrain(program);
   registerDaemons(program);
   registerDisk(program);
   registerEvents(program);

@@ -11,6 +11,7 @@ import type { AdminContext } from './admin-context.js';
 import { confirmLfns } from './confirm-lfns.js';
 import { adminCall } from './admin-call.js';
 import { repairHandlers } from './admin-repair.js';
+import { drainHandlers } from './admin-drain.js';
 
 export function adminHandlers(c: AdminContext): AdminServer {
   const wrap = adminCall(c.insecure);
@@ -110,5 +111,6 @@ export function adminHandlers(c: AdminContext): AdminServer {
       return { events: rows.slice(0, limit).map((r) => ({ seq: r.seq, json: JSON.stringify(r.event), published: r.publishedAt !== undefined })), backlog: logBook.backlog(), more };
     }),
     ...repairHandlers(c.repair, wrap),
+    ...drainHandlers(c.repair, wrap),
   };
 }

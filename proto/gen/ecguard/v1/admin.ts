@@ -369,6 +369,66 @@ export interface RepairThrottleReply {
   message: string;
 }
 
+/** Exactly one of server_id and disk_id (server:path). */
+export interface DrainStartRequest {
+  serverId: string;
+  diskId: string;
+  /** One line, at most 500 characters: shown in status and in the plans' reasons. */
+  reason: string;
+}
+
+export interface DrainStopRequest {
+  serverId: string;
+  diskId: string;
+}
+
+export interface DrainReply {
+  message: string;
+}
+
+export interface DrainStatusRequest {
+}
+
+/** The last complete pass over the files counting an archive on a drained disk. */
+export interface DrainPassInfo {
+  candidates: number;
+  planned: number;
+  blocked: number;
+  /** A few blocked files, "LFN: reason". */
+  examples: string[];
+  startedMs: number;
+  endedMs: number;
+}
+
+export interface DrainDiskInfo {
+  diskId: string;
+  state: string;
+  /** Files that still count an archive there (at most 100000: remaining_capped). */
+  remaining: number;
+  remainingCapped: boolean;
+  lastPass?: DrainPassInfo | undefined;
+}
+
+export interface DrainInfo {
+  /** "server" or "disk". */
+  kind: string;
+  id: string;
+  sinceMs: number;
+  reason: string;
+  disks: DrainDiskInfo[];
+  /** Nothing there counts any more: every file has its archive elsewhere too. */
+  drained: boolean;
+}
+
+export interface DrainStatusReply {
+  drains: DrainInfo[];
+  /** Repair tasks moving archives off drained places: active (queued to verifying) and running. */
+  activeTasks: number;
+  runningTasks: number;
+  /** Why nothing is planned or started now (safe mode, repair paused), or empty. */
+  gate: string;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -5945,6 +6005,909 @@ export const RepairThrottleReply: MessageFns<RepairThrottleReply> = {
   },
 };
 
+function createBaseDrainStartRequest(): DrainStartRequest {
+  return { serverId: "", diskId: "", reason: "" };
+}
+
+export const DrainStartRequest: MessageFns<DrainStartRequest> = {
+  encode(message: DrainStartRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(18).string(message.diskId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainStartRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainStartRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainStartRequest {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DrainStartRequest): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainStartRequest>, I>>(base?: I): DrainStartRequest {
+    return DrainStartRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainStartRequest>, I>>(object: I): DrainStartRequest {
+    const message = createBaseDrainStartRequest();
+    message.serverId = object.serverId ?? "";
+    message.diskId = object.diskId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainStopRequest(): DrainStopRequest {
+  return { serverId: "", diskId: "" };
+}
+
+export const DrainStopRequest: MessageFns<DrainStopRequest> = {
+  encode(message: DrainStopRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    if (message.diskId !== "") {
+      writer.uint32(18).string(message.diskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainStopRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainStopRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainStopRequest {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DrainStopRequest): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainStopRequest>, I>>(base?: I): DrainStopRequest {
+    return DrainStopRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainStopRequest>, I>>(object: I): DrainStopRequest {
+    const message = createBaseDrainStopRequest();
+    message.serverId = object.serverId ?? "";
+    message.diskId = object.diskId ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainReply(): DrainReply {
+  return { message: "" };
+}
+
+export const DrainReply: MessageFns<DrainReply> = {
+  encode(message: DrainReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainReply {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: DrainReply): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainReply>, I>>(base?: I): DrainReply {
+    return DrainReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainReply>, I>>(object: I): DrainReply {
+    const message = createBaseDrainReply();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainStatusRequest(): DrainStatusRequest {
+  return {};
+}
+
+export const DrainStatusRequest: MessageFns<DrainStatusRequest> = {
+  encode(_: DrainStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DrainStatusRequest {
+    return {};
+  },
+
+  toJSON(_: DrainStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainStatusRequest>, I>>(base?: I): DrainStatusRequest {
+    return DrainStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainStatusRequest>, I>>(_: I): DrainStatusRequest {
+    const message = createBaseDrainStatusRequest();
+    return message;
+  },
+};
+
+function createBaseDrainPassInfo(): DrainPassInfo {
+  return { candidates: 0, planned: 0, blocked: 0, examples: [], startedMs: 0, endedMs: 0 };
+}
+
+export const DrainPassInfo: MessageFns<DrainPassInfo> = {
+  encode(message: DrainPassInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidates !== 0) {
+      writer.uint32(8).uint64(message.candidates);
+    }
+    if (message.planned !== 0) {
+      writer.uint32(16).uint64(message.planned);
+    }
+    if (message.blocked !== 0) {
+      writer.uint32(24).uint64(message.blocked);
+    }
+    for (const v of message.examples) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.startedMs !== 0) {
+      writer.uint32(41).double(message.startedMs);
+    }
+    if (message.endedMs !== 0) {
+      writer.uint32(49).double(message.endedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainPassInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainPassInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.candidates = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.planned = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.blocked = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.examples.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.startedMs = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.endedMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainPassInfo {
+    return {
+      candidates: isSet(object.candidates) ? globalThis.Number(object.candidates) : 0,
+      planned: isSet(object.planned) ? globalThis.Number(object.planned) : 0,
+      blocked: isSet(object.blocked) ? globalThis.Number(object.blocked) : 0,
+      examples: globalThis.Array.isArray(object?.examples) ? object.examples.map((e: any) => globalThis.String(e)) : [],
+      startedMs: isSet(object.startedMs)
+        ? globalThis.Number(object.startedMs)
+        : isSet(object.started_ms)
+        ? globalThis.Number(object.started_ms)
+        : 0,
+      endedMs: isSet(object.endedMs)
+        ? globalThis.Number(object.endedMs)
+        : isSet(object.ended_ms)
+        ? globalThis.Number(object.ended_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: DrainPassInfo): unknown {
+    const obj: any = {};
+    if (message.candidates !== 0) {
+      obj.candidates = Math.round(message.candidates);
+    }
+    if (message.planned !== 0) {
+      obj.planned = Math.round(message.planned);
+    }
+    if (message.blocked !== 0) {
+      obj.blocked = Math.round(message.blocked);
+    }
+    if (message.examples?.length) {
+      obj.examples = message.examples;
+    }
+    if (message.startedMs !== 0) {
+      obj.startedMs = floatToJson(message.startedMs);
+    }
+    if (message.endedMs !== 0) {
+      obj.endedMs = floatToJson(message.endedMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainPassInfo>, I>>(base?: I): DrainPassInfo {
+    return DrainPassInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainPassInfo>, I>>(object: I): DrainPassInfo {
+    const message = createBaseDrainPassInfo();
+    message.candidates = object.candidates ?? 0;
+    message.planned = object.planned ?? 0;
+    message.blocked = object.blocked ?? 0;
+    message.examples = object.examples?.map((e) => e) || [];
+    message.startedMs = object.startedMs ?? 0;
+    message.endedMs = object.endedMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseDrainDiskInfo(): DrainDiskInfo {
+  return { diskId: "", state: "", remaining: 0, remainingCapped: false, lastPass: undefined };
+}
+
+export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
+  encode(message: DrainDiskInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diskId !== "") {
+      writer.uint32(10).string(message.diskId);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.remaining !== 0) {
+      writer.uint32(24).uint64(message.remaining);
+    }
+    if (message.remainingCapped !== false) {
+      writer.uint32(32).bool(message.remainingCapped);
+    }
+    if (message.lastPass !== undefined) {
+      DrainPassInfo.encode(message.lastPass, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainDiskInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainDiskInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.remaining = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.remainingCapped = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastPass = DrainPassInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainDiskInfo {
+    return {
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      remaining: isSet(object.remaining) ? globalThis.Number(object.remaining) : 0,
+      remainingCapped: isSet(object.remainingCapped)
+        ? globalThis.Boolean(object.remainingCapped)
+        : isSet(object.remaining_capped)
+        ? globalThis.Boolean(object.remaining_capped)
+        : false,
+      lastPass: isSet(object.lastPass)
+        ? DrainPassInfo.fromJSON(object.lastPass)
+        : isSet(object.last_pass)
+        ? DrainPassInfo.fromJSON(object.last_pass)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DrainDiskInfo): unknown {
+    const obj: any = {};
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.remaining !== 0) {
+      obj.remaining = Math.round(message.remaining);
+    }
+    if (message.remainingCapped !== false) {
+      obj.remainingCapped = message.remainingCapped;
+    }
+    if (message.lastPass !== undefined) {
+      obj.lastPass = DrainPassInfo.toJSON(message.lastPass);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainDiskInfo>, I>>(base?: I): DrainDiskInfo {
+    return DrainDiskInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainDiskInfo>, I>>(object: I): DrainDiskInfo {
+    const message = createBaseDrainDiskInfo();
+    message.diskId = object.diskId ?? "";
+    message.state = object.state ?? "";
+    message.remaining = object.remaining ?? 0;
+    message.remainingCapped = object.remainingCapped ?? false;
+    message.lastPass = (object.lastPass !== undefined && object.lastPass !== null)
+      ? DrainPassInfo.fromPartial(object.lastPass)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDrainInfo(): DrainInfo {
+  return { kind: "", id: "", sinceMs: 0, reason: "", disks: [], drained: false };
+}
+
+export const DrainInfo: MessageFns<DrainInfo> = {
+  encode(message: DrainInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(25).double(message.sinceMs);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    for (const v of message.disks) {
+      DrainDiskInfo.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.drained !== false) {
+      writer.uint32(48).bool(message.drained);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.sinceMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.disks.push(DrainDiskInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.drained = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainInfo {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      disks: globalThis.Array.isArray(object?.disks) ? object.disks.map((e: any) => DrainDiskInfo.fromJSON(e)) : [],
+      drained: isSet(object.drained) ? globalThis.Boolean(object.drained) : false,
+    };
+  },
+
+  toJSON(message: DrainInfo): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = floatToJson(message.sinceMs);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.disks?.length) {
+      obj.disks = message.disks.map((e) => DrainDiskInfo.toJSON(e));
+    }
+    if (message.drained !== false) {
+      obj.drained = message.drained;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainInfo>, I>>(base?: I): DrainInfo {
+    return DrainInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainInfo>, I>>(object: I): DrainInfo {
+    const message = createBaseDrainInfo();
+    message.kind = object.kind ?? "";
+    message.id = object.id ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    message.reason = object.reason ?? "";
+    message.disks = object.disks?.map((e) => DrainDiskInfo.fromPartial(e)) || [];
+    message.drained = object.drained ?? false;
+    return message;
+  },
+};
+
+function createBaseDrainStatusReply(): DrainStatusReply {
+  return { drains: [], activeTasks: 0, runningTasks: 0, gate: "" };
+}
+
+export const DrainStatusReply: MessageFns<DrainStatusReply> = {
+  encode(message: DrainStatusReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.drains) {
+      DrainInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.activeTasks !== 0) {
+      writer.uint32(16).uint32(message.activeTasks);
+    }
+    if (message.runningTasks !== 0) {
+      writer.uint32(24).uint32(message.runningTasks);
+    }
+    if (message.gate !== "") {
+      writer.uint32(34).string(message.gate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainStatusReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainStatusReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.drains.push(DrainInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.activeTasks = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runningTasks = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.gate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainStatusReply {
+    return {
+      drains: globalThis.Array.isArray(object?.drains) ? object.drains.map((e: any) => DrainInfo.fromJSON(e)) : [],
+      activeTasks: isSet(object.activeTasks)
+        ? globalThis.Number(object.activeTasks)
+        : isSet(object.active_tasks)
+        ? globalThis.Number(object.active_tasks)
+        : 0,
+      runningTasks: isSet(object.runningTasks)
+        ? globalThis.Number(object.runningTasks)
+        : isSet(object.running_tasks)
+        ? globalThis.Number(object.running_tasks)
+        : 0,
+      gate: isSet(object.gate) ? globalThis.String(object.gate) : "",
+    };
+  },
+
+  toJSON(message: DrainStatusReply): unknown {
+    const obj: any = {};
+    if (message.drains?.length) {
+      obj.drains = message.drains.map((e) => DrainInfo.toJSON(e));
+    }
+    if (message.activeTasks !== 0) {
+      obj.activeTasks = Math.round(message.activeTasks);
+    }
+    if (message.runningTasks !== 0) {
+      obj.runningTasks = Math.round(message.runningTasks);
+    }
+    if (message.gate !== "") {
+      obj.gate = message.gate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainStatusReply>, I>>(base?: I): DrainStatusReply {
+    return DrainStatusReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainStatusReply>, I>>(object: I): DrainStatusReply {
+    const message = createBaseDrainStatusReply();
+    message.drains = object.drains?.map((e) => DrainInfo.fromPartial(e)) || [];
+    message.activeTasks = object.activeTasks ?? 0;
+    message.runningTasks = object.runningTasks ?? 0;
+    message.gate = object.gate ?? "";
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   status: {
@@ -6095,6 +7058,34 @@ export const AdminService = {
     responseSerialize: (value: RepairThrottleReply): Buffer => Buffer.from(RepairThrottleReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): RepairThrottleReply => RepairThrottleReply.decode(value),
   },
+  /** Drains (DESIGN.md §5 server/disk drain): move every archive off a disk or a whole server. */
+  drainStart: {
+    path: "/ecguard.v1.Admin/DrainStart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainStartRequest): Buffer => Buffer.from(DrainStartRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainStartRequest => DrainStartRequest.decode(value),
+    responseSerialize: (value: DrainReply): Buffer => Buffer.from(DrainReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainReply => DrainReply.decode(value),
+  },
+  drainStop: {
+    path: "/ecguard.v1.Admin/DrainStop" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainStopRequest): Buffer => Buffer.from(DrainStopRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainStopRequest => DrainStopRequest.decode(value),
+    responseSerialize: (value: DrainReply): Buffer => Buffer.from(DrainReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainReply => DrainReply.decode(value),
+  },
+  drainStatus: {
+    path: "/ecguard.v1.Admin/DrainStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainStatusRequest): Buffer => Buffer.from(DrainStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainStatusRequest => DrainStatusRequest.decode(value),
+    responseSerialize: (value: DrainStatusReply): Buffer => Buffer.from(DrainStatusReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainStatusReply => DrainStatusReply.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -6114,6 +7105,10 @@ export interface AdminServer extends UntypedServiceImplementation {
   repairPause: handleUnaryCall<RepairPauseRequest, RepairPauseReply>;
   repairRetry: handleUnaryCall<RepairRetryRequest, RepairRetryReply>;
   repairThrottle: handleUnaryCall<RepairThrottleRequest, RepairThrottleReply>;
+  /** Drains (DESIGN.md §5 server/disk drain): move every archive off a disk or a whole server. */
+  drainStart: handleUnaryCall<DrainStartRequest, DrainReply>;
+  drainStop: handleUnaryCall<DrainStopRequest, DrainReply>;
+  drainStatus: handleUnaryCall<DrainStatusRequest, DrainStatusReply>;
 }
 
 export interface AdminClient extends Client {
@@ -6356,6 +7351,52 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RepairThrottleReply) => void,
+  ): ClientUnaryCall;
+  /** Drains (DESIGN.md §5 server/disk drain): move every archive off a disk or a whole server. */
+  drainStart(
+    request: DrainStartRequest,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStart(
+    request: DrainStartRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStart(
+    request: DrainStartRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStop(
+    request: DrainStopRequest,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStop(
+    request: DrainStopRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStop(
+    request: DrainStopRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainReply) => void,
+  ): ClientUnaryCall;
+  drainStatus(
+    request: DrainStatusRequest,
+    callback: (error: ServiceError | null, response: DrainStatusReply) => void,
+  ): ClientUnaryCall;
+  drainStatus(
+    request: DrainStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainStatusReply) => void,
+  ): ClientUnaryCall;
+  drainStatus(
+    request: DrainStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainStatusReply) => void,
   ): ClientUnaryCall;
 }
 
