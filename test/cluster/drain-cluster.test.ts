@@ -27,7 +27,7 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
   const until = async (what: string, ok: () => boolean, ms = 90_000): Promise<void> => {
     const end = Date.now() + ms;
     for (;;) {
-      let good = false;
+      let good: boolean;
       try {
         good = ok();
       } catch {

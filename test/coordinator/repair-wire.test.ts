@@ -9,7 +9,7 @@ const order: RepairOrder = {
   taskId: 'rabc-123', attempt: 2,
   plan: {
     lfn: '/data/f1', profile: { nbData: 4, nbParity: 2, chunkSize: 4096 }, strpver: 1_700_000_000, filesize: 5000, crcKind: 'crc32c', xattrNamespace: 'user.',
-    sources: [{ serverId: 's1', diskId: 's1:/d0', dataPath: 'public/0A/x%' }], targets: [{ slot: 3, serverId: 's2', diskId: 's2:/d1', replaceLinkOfDisk: 's2:/d0' }], bytesRead: 0, bytesWritten: 0,
+    sources: [{ serverId: 's1', diskId: 's1:/d0', dataPath: 'public/0A/x%' }], targets: [{ slot: 3, serverId: 's2', diskId: 's2:/d1', replaceLinkOfDisk: 's2:/d0', replaceLinkOfPath: 'public/0B/drained%' }], bytesRead: 0, bytesWritten: 0,
   },
   addresses: new Map([['s1', '127.0.0.1:7001'], ['s2', 'srv2.example.org:7444']]),
 };
@@ -37,6 +37,8 @@ describe('repair tasks on the wire', () => {
     ['a source path outside a bucket', (w) => ((w.sources[0] as { archive: { dataPath: string } }).archive.dataPath = 'public/../../x%'), /malformed archive reference/],
     ['two targets on one server', (w) => w.targets.push({ ...(w.targets[0] as RepairTask['targets'][number]), slot: 4 }), /at most one archive/],
     ['no targets', (w) => (w.targets = []), /no targets/],
+    ['a drained archive path with ..', (w) => ((w.targets[0] as { replaceLinkOfPath: string }).replaceLinkOfPath = 'public/../../etc/x'), /malformed replace_link_of_path/],
+    ['a drained archive path without its disk', (w) => ((w.targets[0] as { replaceLinkOfDisk: string }).replaceLinkOfDisk = ''), /malformed replace_link_of_path/],
     ['a negative filesize', (w) => (w.filesize = -1), /impossible strpver or filesize/],
   ];
   for (const [what, patch, why] of bad) {

@@ -2,10 +2,10 @@
 // remote reads equal local reads, hostile references are refused, a repair rebuilt from remote
 // sources is placed (verified, linked) on the peer exactly once, and nothing half-written stays.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { setAttributeSync } from 'fs-xattr';
+import { getAttributeSync, setAttributeSync } from 'fs-xattr';
 import { getCodec } from '../../shared/codec/index.js';
 import { rebuildStripes } from '../../shared/xrdec/rebuild/stripe-rebuild.js';
 import { closeSources, localArchiveSource } from '../../shared/xrdec/rebuild/stripe-source.js';
@@ -329,6 +329,29 @@ describe('Stripes service: two agents on loopback', function () {
         ctx1.states.delete(bad.diskId);
         ctx1.corrupt.clear();
       }
+    });
+
+    it('a drain moves the link off a readable disk only while it points at exactly the drained archive of the task\'s strpver', async () => {
+      const drained = disk(site1, 1);
+      const h = { ...header, lfn: '/data/obj/drained.dat', replaceLinkOfDisk: drained.diskId };
+      const link = `${site1.localroot}${h.lfn}`;
+      const old = storeArchive(site1, 1, h.lfn, obj.archives[2] as string); // linked at `link`
+      const other = storeArchive(site1, 1, '/data/obj/elsewhere.dat', obj.archives[1] as string);
+      // the link points at another file of that disk than the one drained: left alone, nothing placed
+      assert.equal((await refusal(place({ ...h, taskId: 'task-drain1', replaceLinkOfPath: other }, rebuilt))).peerCode, 'LINK_EXISTS');
+      assert.equal(readlinkSync(link), join(drained.path, old));
+      // the drained file was rewritten with another strpver meanwhile (xrootd overwrote it): left alone
+      const attr = h.xattrNamespace + 'xrdec.strpver';
+      const keep = getAttributeSync(join(drained.path, old), attr);
+      setAttributeSync(join(drained.path, old), attr, Buffer.from(String(Number(h.strpverText) + 1)));
+      assert.equal((await refusal(place({ ...h, taskId: 'task-drain2', replaceLinkOfPath: old }, rebuilt))).peerCode, 'LINK_EXISTS');
+      setAttributeSync(join(drained.path, old), attr, keep);
+      // exactly that file, that strpver: the link moves to the new archive; the old one stays
+      const before = readFileSync(join(drained.path, old));
+      const placed = await place({ ...h, taskId: 'task-drain3', replaceLinkOfPath: old }, rebuilt);
+      assert.equal(placed?.linked, true);
+      assert.equal(readlinkSync(link), join(disk(site1, 0).path, placed?.dataPath ?? ''));
+      assert.ok(readFileSync(join(drained.path, old)).equals(before), 'the drained archive itself is untouched');
     });
 
     it('an aborted stream leaves no temp file; a broken one keeps its partial archive for a retry', async () => {
