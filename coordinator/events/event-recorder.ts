@@ -9,6 +9,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { DebrisFound, FileChange } from '../health/reclassifier.js';
 import type { CorruptSource } from '../repair/corrupt-sources.js';
+import type { Drain } from '../repair/drain-book.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
@@ -232,12 +233,24 @@ export class EventRecorder {
     if (!state || placed.length === 0) return; // worse again already: its own state event says so
     // Disk ids usually start with their server id already ("srv02:/disk/sda").
     const where = placed.map((p) => (p.diskId.startsWith(`${p.serverId}:`) ? p.diskId : `${p.serverId}:${p.diskId}`)).join(', ');
-    const e = this.safeMake(this.cluster, 'file.repaired', { lfn: task.lfn }, `${task.lfn} was rebuilt: ${placed.length} archive(s) written to ${where}${state === 'healthy' ? ', full redundancy again' : `, now ${state}`}`, {
+    const moved = Math.min(task.evacuates ?? 0, placed.length);
+    const what = moved === placed.length ? `${moved} archive(s) moved off a drained disk or server to ${where}` : `${placed.length} archive(s) written to ${where}${moved > 0 ? ` (${moved} moved off a drained disk or server)` : ''}`;
+    const e = this.safeMake(this.cluster, 'file.repaired', { lfn: task.lfn }, `${task.lfn} was rebuilt: ${what}${state === 'healthy' ? (moved === placed.length ? '' : ', full redundancy again') : `, now ${state}`}`, {
       ...(task.fileState && ['healthy', 'degraded', 'critical', 'unavailable', 'lost', 'incomplete', 'pending'].includes(task.fileState) ? { previousState: task.fileState as FileState } : {}),
       redundancy: file?.redundancy ?? 0, available: file?.available ?? 0, unavailable: file?.unavailable ?? 0, profile,
       strpver: task.plan.strpver, filesize: task.plan.filesize, state, taskId: task.taskId,
-      rebuilt: placed.map((p) => ({ stripe: p.slot, serverId: p.serverId, diskId: p.diskId })),
+      rebuilt: placed.map((p) => ({ stripe: p.slot, serverId: p.serverId, diskId: p.diskId })), ...(moved > 0 ? { moved } : {}),
     } as never);
+    if (e) this.write([e]);
+  }
+
+  drain(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number; movesDropped?: number }): void {
+    const what = `${d.kind} ${d.id}`;
+    const since = new Date(d.since).toISOString();
+    let e: EcguardEvent | undefined;
+    if (type === 'drain.started') e = this.safeMake(this.cluster, type, subject, `${what} is being drained${d.reason ? ` (${d.reason})` : ''}: its archives are rebuilt elsewhere, after the repairs`, { kind: d.kind, reason: d.reason, disks: detail.disks ?? 0 });
+    else if (type === 'drain.stopped') e = this.safeMake(this.cluster, type, subject, `drain of ${what} stopped: ${detail.remaining ?? 0} file(s) still count an archive there`, { kind: d.kind, since, remaining: detail.remaining ?? 0, movesDropped: detail.movesDropped ?? 0 });
+    else e = this.safeMake(this.cluster, type, subject, `${what} is drained: no file counts an archive there any more (its duplicates can be quarantined: ecguard debris quarantine --server ${subject.serverId})`, { kind: d.kind, since, disks: detail.disks ?? 0 });
     if (e) this.write([e]);
   }
 

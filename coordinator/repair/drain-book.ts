@@ -18,6 +18,8 @@ export interface Drain {
   readonly id: string;
   readonly since: number;
   readonly reason: string;
+  /** When a pass first found nothing counting there (drain.completed was sent). */
+  readonly completedAt?: number;
 }
 
 /** What the planner asks: is this place being emptied, and why. */
@@ -34,7 +36,7 @@ export function drainInput(v: DrainView | undefined): Pick<PlanInput, 'draining'
 const META_DRAINS = 'drain.list';
 const MAX_REASON = 500;
 
-const drainSchema = z.strictObject({ kind: z.enum(['server', 'disk']), id: z.string().min(1).max(4096), since: z.number().int().nonnegative(), reason: z.string().max(MAX_REASON) });
+const drainSchema = z.strictObject({ kind: z.enum(['server', 'disk']), id: z.string().min(1).max(4096), since: z.number().int().nonnegative(), reason: z.string().max(MAX_REASON), completedAt: z.number().int().nonnegative().optional() });
 const listSchema = z.array(drainSchema).max(10_000);
 
 export class DrainBook implements DrainView {
@@ -103,6 +105,19 @@ export class DrainBook implements DrainView {
     if (!found) throw new EcguardError('NOT_DRAINING', `${kind} ${id} is not being drained (see ecguard drain status)`);
     await this.save(this.list.filter((d) => d !== found));
     return found;
+  }
+
+  /** Records that the drain is complete; false when it already was (or is gone). */
+  async markCompleted(d: Drain, now: number): Promise<boolean> {
+    const found = this.list.find((x) => x.kind === d.kind && x.id === d.id);
+    if (!found || found.completedAt !== undefined) return false;
+    await this.save(this.list.map((x) => (x === found ? { ...x, completedAt: now } : x)));
+    return true;
+  }
+
+  /** The event subject of a drain: its server, and its disk for a disk drain. */
+  subjectOf(d: Drain): { serverId: string; diskId?: string } {
+    return d.kind === 'server' ? { serverId: d.id } : { serverId: this.cluster.disk(d.id)?.serverId ?? d.id.split(':')[0] ?? d.id, diskId: d.id };
   }
 
   private async save(next: Drain[]): Promise<void> {

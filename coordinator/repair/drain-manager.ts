@@ -61,6 +61,16 @@ export class DrainManager {
       }
       this.sweep.record(diskId, outcomes);
     }
+    // A drain whose every disk had a pass finding nothing that counts there is complete (once).
+    for (const d of this.book.drains()) {
+      if (d.completedAt !== undefined) continue;
+      const disks = this.book.disksOf(d);
+      if (disks.length === 0 || !disks.every((id) => this.sweep.last.get(id)?.candidates === 0)) continue;
+      if (await this.book.markCompleted(d, now)) {
+        log.info(`drain of ${d.kind} ${d.id} complete`);
+        this.host.events?.drain?.('drain.completed', d, this.book.subjectOf(d), { disks: disks.length });
+      }
+    }
   }
 
   async start(kind: DrainKind, id: string, reason: string): Promise<string> {
@@ -68,6 +78,7 @@ export class DrainManager {
     if (!created) return `${kind} ${id} is already being drained (since ${new Date(drain.since).toISOString()})`;
     this.sweep.restart(this.book.disksOf(drain));
     log.warn(`drain started: ${kind} ${id}${reason ? ` (${reason})` : ''}`);
+    this.host.events?.drain?.('drain.started', drain, this.book.subjectOf(drain), { disks: this.book.disksOf(drain).length });
     return `draining ${kind} ${id}: no new placements there; each file with an archive there gets one rebuilt elsewhere${kind === 'disk' ? ' (on the same server\'s other disks first, its link moving along)' : ''}, after the repairs (see ecguard drain status)`;
   }
 
@@ -83,6 +94,9 @@ export class DrainManager {
     for (const t of dropped) this.planner.active.delete(t.lfn);
     this.planner.note(dropped.map((t) => t.lfn));
     log.warn(`drain stopped: ${kind} ${id}; ${dropped.length} queued move(s) dropped`);
+    let remaining = 0;
+    for (const diskId of this.book.disksOf(drain)) remaining += (await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP })).length;
+    this.host.events?.drain?.('drain.stopped', drain, this.book.subjectOf(drain), { remaining, movesDropped: dropped.length });
     return `drain of ${kind} ${id} stopped: it takes placements again; ${dropped.length} queued move(s) dropped, running ones finish; archives already moved stay where they are now`;
   }
 

@@ -7,7 +7,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { ClusterState } from '../cluster-state.js';
-import type { DrainView } from './drain-book.js';
+import type { Drain, DrainView } from './drain-book.js';
 
 /** The repair side of an agent's session. */
 export interface RepairSession {
@@ -26,6 +26,8 @@ export interface RepairEvents {
   repairFailed(task: RepairTaskRow): void;
   /** Source stripes whose CRC did not match (corruption.found, detected by repair). */
   corruptionFound?(lfn: string, found: readonly CorruptSource[]): void;
+  /** A drain started, stopped or completed (`subject`: its server, and its disk for a disk drain). */
+  drain?(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number; movesDropped?: number }): void;
 }
 
 export interface RepairHost {

@@ -27,6 +27,9 @@ export const EVENT_TYPES = [
   'repair.failed',
   'corruption.found',
   'health.changed',
+  'drain.started',
+  'drain.stopped',
+  'drain.completed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -56,6 +59,9 @@ export const DEFAULT_SEVERITY: Readonly<Record<EventType, EventSeverity>> = {
   'repair.failed': 'warning',
   'corruption.found': 'warning',
   'health.changed': 'warning',
+  'drain.started': 'info',
+  'drain.stopped': 'info',
+  'drain.completed': 'info',
 };
 
 const subjectSchema = z.strictObject({
@@ -86,6 +92,9 @@ export const REQUIRED_SUBJECT: Readonly<Record<EventType, readonly SubjectKey[]>
   'repair.failed': ['lfn'],
   'corruption.found': ['serverId', 'diskId'],
   'health.changed': ['indicator'],
+  'drain.started': ['serverId'],
+  'drain.stopped': ['serverId'],
+  'drain.completed': ['serverId'],
 };
 
 // ---- data schemas, specversion 1 ----
@@ -97,6 +106,7 @@ const isoTime = z.iso.datetime();
 const relPath = z.string().min(1).max(4096);
 const profile = z.strictObject({ nbData: z.int().min(1), nbParity: z.int().min(0), chunkSize: z.int().min(1) });
 const diskState = z.enum(['online', 'missing', 'failed', 'downgraded']);
+const drainKind = z.enum(['server', 'disk']);
 const fileState = z.enum(FILE_STATES);
 // A state change of one file; redundancy = min stripe coverage − n, negative once lost.
 const fileStateChange = {
@@ -120,6 +130,8 @@ const DATA_V1 = {
     state: z.enum(['healthy', 'degraded', 'critical']),
     taskId: name.optional(),
     rebuilt: z.array(z.strictObject({ stripe: count, serverId: name, diskId: name })).min(1),
+    /** Of those, archives moved off a drained disk or server (`ecguard drain`), not lost ones. */
+    moved: count.optional(),
   }),
   'debris.found': z.strictObject({ dataPath: relPath, kind: z.enum(['superseded', 'deleted', 'damaged']), size: count, strpver: count.optional(), latestStrpver: count.optional() }),
   'debris.quarantined': z.strictObject({ dataPath: relPath, quarantinePath: relPath, size: count, purgeAfter: isoTime, linkRemoved: relPath.optional() }),
@@ -138,6 +150,9 @@ const DATA_V1 = {
       .min(1),
   }),
   'health.changed': z.strictObject({ active: z.boolean(), since: isoTime, count: count.optional(), details: text }),
+  'drain.started': z.strictObject({ kind: drainKind, reason: z.string().max(500), disks: count }),
+  'drain.stopped': z.strictObject({ kind: drainKind, since: isoTime, remaining: count, movesDropped: count }),
+  'drain.completed': z.strictObject({ kind: drainKind, since: isoTime, disks: count }),
 } satisfies Record<EventType, z.ZodType>;
 
 /** Data schemas by envelope specversion; validators pick the set the event says it follows. */

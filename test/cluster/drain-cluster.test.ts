@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
 import type { DrainStatusReply, ListDebrisReply, ListDisksReply, ListFilesReply } from '../../proto/gen/ecguard/v1/admin.js';
+import type { EcguardEvent } from '../../shared/domain/event.js';
 import { dataFiles, decodesTo, linkedArchive } from './repair-checks.js';
 
 const P42 = { nbData: 4, nbParity: 2, chunkSize: 4096 };
@@ -38,6 +39,7 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
       await new Promise((r) => setTimeout(r, 300));
     }
   };
+  const events = (type: string): EcguardEvent[] => admin<{ events: EcguardEvent[] }>(['events', '--type', type]).events;
   const states = (): Map<string, string> => new Map(admin<ListFilesReply>(['files', '--limit', '1000']).files.map((f) => [f.lfn, f.state]));
   const allHealthy = (): boolean => {
     const s = states();
@@ -105,6 +107,18 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     for (const [p, h] of before) assert.equal(sha(p), h, `${p} unchanged`);
     assert.ok(allHealthy());
 
+    // the data-safety log: the drain's start and end, and each move (not a loss) as file.repaired
+    await until('drain.completed recorded', () => events('drain.completed').some((e) => e.subject.diskId === diskId));
+    const started = events('drain.started').filter((e) => e.subject.diskId === diskId);
+    assert.equal(started.length, 1);
+    assert.deepEqual([started[0]?.subject.serverId, started[0]?.data], [site.serverId, { kind: 'disk', reason: 'SMART pending sectors', disks: 1 }]);
+    const repaired = events('file.repaired').filter((e) => moved.some((f) => f.lfn === e.subject.lfn));
+    assert.equal(repaired.length, moved.length);
+    for (const e of repaired) {
+      assert.equal((e.data as { moved?: number }).moved, 1);
+      assert.match(e.reason, /moved off a drained disk or server/);
+    }
+
     const debris = admin<ListDebrisReply>(['debris']).archives.filter((a) => a.diskId === diskId);
     assert.equal(debris.length, moved.length, 'each archive left behind is debris');
     for (const d of debris) assert.match(d.reason, /rebuilt its stripes elsewhere/);
@@ -161,5 +175,7 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /not being drained/);
     assert.deepEqual(admin<DrainStatusReply>(['drain', 'status']).drains, []);
+    const stopped = events('drain.stopped');
+    assert.deepEqual(stopped.map((e) => [e.subject.serverId, (e.data as { kind: string }).kind, (e.data as { remaining: number }).remaining]).sort(), [['srv02', 'disk', 0], ['srv05', 'server', 0]]);
   });
 });

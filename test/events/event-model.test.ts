@@ -46,6 +46,9 @@ const EXAMPLES: { [T in EventType]: { subject: EventSubjectIds; data: EventData<
   'repair.failed': { subject: lfn, data: { taskId: 't-42', attempt: 3, parked: false, error: 'source srv02 closed the stream', executor: 'srv05', retryAt: '2025-06-01T10:05:00.000Z' } },
   'corruption.found': { subject: { ...srv, ...lfn }, data: { dataPath: 'public/3A/f001.root%', detectedBy: 'scrub', entries: [{ block: 2, stripe: 1, expectedCrc: '8d3f2a10', actualCrc: '00000000' }] } },
   'health.changed': { subject: { indicator: 'disk-failing' }, data: { active: true, since: '2025-06-01T10:00:00.000Z', count: 1, details: 'corrupt stripes found on srv07:/disk/sdb' } },
+  'drain.started': { subject: srv, data: { kind: 'disk', reason: 'SMART: 24 pending sectors', disks: 1 } },
+  'drain.stopped': { subject: { serverId: 'srv07' }, data: { kind: 'server', since: '2025-06-01T10:00:00.000Z', remaining: 1200, movesDropped: 40 } },
+  'drain.completed': { subject: srv, data: { kind: 'disk', since: '2025-06-01T10:00:00.000Z', disks: 1 } },
 };
 
 function example<T extends EventType>(type: T) {
