@@ -21,6 +21,7 @@ function statusText(s: StatusReply): string {
   if (s.safeMode?.active) out += `SAFE MODE since ${ago(s.safeMode.sinceMs)}: ${s.safeMode.reason}${s.safeMode.waitingFor.length ? `; waiting for ${s.safeMode.waitingFor.join(', ')}` : ''}\n  (states are pending evidence; no repair or debris action; 'ecguard safemode leave' overrides)\n`;
   const raised = s.indicators.filter((i) => i.active);
   if (raised.length) out += raised.map((i) => `HEALTH ${i.name} since ${ago(i.sinceMs)}: ${i.details}\n`).join('');
+  if (s.drains.length) out += `draining (no new placements; ecguard drain status): ${s.drains.join(', ')}\n`;
   out += '\nfiles:\n' + table(['state', 'files', 'bytes'], s.filesByState.map((x) => [x.state, x.count, formatBytes(x.bytes)]));
   out += '\ndisks:\n' + table(['state', 'disks'], s.disksByState.map((x) => [x.state, x.count]));
   const down = s.servers.filter((x) => x.state !== 'up');

@@ -50,6 +50,7 @@ export function adminHandlers(c: AdminContext): AdminServer {
         startedAtMs: c.startedAt,
         ...(profile ? { profile: profileToWire(profile) } : {}),
         indicators: Object.entries(c.indicators.states()).map(([name, s]) => ({ name, active: s.active, sinceMs: s.since, details: s.details })),
+        drains: c.repair.drain.book.drains().map((d) => `${d.kind} ${d.id}`),
       };
     }),
     listFiles: wrap(async (req) => {

@@ -144,6 +144,7 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     const mine = admin<DrainStatusReply>(['drain', 'status']).drains.find((x) => x.kind === 'server');
     assert.equal(mine?.disks.length, 2);
     assert.equal(mine?.disks.reduce((n, d) => n + Number(d.remaining), 0), moved.length, 'every file with an archive there still counts it');
+    assert.match(cluster.cli(['status']).stdout, /draining \(no new placements; ecguard drain status\): .*server srv05/);
     assert.equal(cluster.cli(['repair', 'resume']).code, 0);
     await until('the server drained', () => {
       const s = admin<DrainStatusReply>(['drain', 'status']);

@@ -52,6 +52,8 @@ export interface StatusReply {
   startedAtMs: number;
   profile?: EcProfile | undefined;
   indicators: HealthIndicatorInfo[];
+  /** Operators' drains: "server srv03" or "disk srv07:/disk/sdb" (details: ecguard drain status). */
+  drains: string[];
 }
 
 export interface HealthIndicatorInfo {
@@ -718,6 +720,7 @@ function createBaseStatusReply(): StatusReply {
     startedAtMs: 0,
     profile: undefined,
     indicators: [],
+    drains: [],
   };
 }
 
@@ -749,6 +752,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     }
     for (const v of message.indicators) {
       HealthIndicatorInfo.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.drains) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -838,6 +844,14 @@ export const StatusReply: MessageFns<StatusReply> = {
             message.indicators.push(HealthIndicatorInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.drains.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -879,6 +893,7 @@ export const StatusReply: MessageFns<StatusReply> = {
       indicators: globalThis.Array.isArray(object?.indicators)
         ? object.indicators.map((e: any) => HealthIndicatorInfo.fromJSON(e))
         : [],
+      drains: globalThis.Array.isArray(object?.drains) ? object.drains.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -911,6 +926,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     if (message.indicators?.length) {
       obj.indicators = message.indicators.map((e) => HealthIndicatorInfo.toJSON(e));
     }
+    if (message.drains?.length) {
+      obj.drains = message.drains;
+    }
     return obj;
   },
 
@@ -932,6 +950,7 @@ export const StatusReply: MessageFns<StatusReply> = {
       ? EcProfile.fromPartial(object.profile)
       : undefined;
     message.indicators = object.indicators?.map((e) => HealthIndicatorInfo.fromPartial(e)) || [];
+    message.drains = object.drains?.map((e) => e) || [];
     return message;
   },
 };
