@@ -67,6 +67,21 @@ export class ClusterState {
     return prev;
   }
 
+  /** Forgets a disk and its archives (store and cache); returns the LFNs touched. */
+  async forgetDisk(id: string): Promise<string[]> {
+    const lfns = await this.store.forgetDisk(id);
+    this.disks.delete(id);
+    return lfns;
+  }
+
+  /** Forgets a server, its disks and its archives (store and cache); returns the LFNs touched. */
+  async forgetServer(id: string): Promise<string[]> {
+    const lfns = await this.store.forgetServer(id);
+    this.servers.delete(id);
+    for (const [diskId, d] of this.disks) if (d.serverId === id) this.disks.delete(diskId);
+    return lfns;
+  }
+
   /** The store cleared a reclassify marker: so does the cached row, if it still has that one. */
   markerCleared(kind: 'server' | 'disk', id: string, token: number): void {
     const map: Map<string, ServerRow | DiskRow> = kind === 'server' ? this.servers : this.disks;

@@ -23,6 +23,7 @@ import { HealthIndicators, type IndicatorState } from './health/health-indicator
 import type { HealthIndicator } from '../shared/domain/event.js';
 import { Reclassifier, type DebrisFound } from './health/reclassifier.js';
 import { ReclassifyMarkers } from './health/reclassify-markers.js';
+import { forgetDisk, forgetServer, type ForgetContext } from './place-forget.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
 import type { SessionContext } from './session/session-context.js';
@@ -394,6 +395,21 @@ export class Coordinator implements SessionContext, AdminContext {
     if (this.registry.connected(serverId)) throw new EcguardError('SERVER_CONNECTED', `server ${serverId} is connected right now: it is not lost`);
     const n = await this.declareLost(serverId, s.lastSeen, 'operator');
     return `server ${serverId} declared lost: ${n} file(s) reclassified; its archives no longer count`;
+  }
+
+  forgetServer(serverId: string): Promise<string> {
+    return forgetServer(this.forgetContext(), serverId);
+  }
+
+  forgetDisk(diskId: string): Promise<string> {
+    return forgetDisk(this.forgetContext(), diskId);
+  }
+
+  private forgetContext(): ForgetContext {
+    return {
+      cluster: this.cluster, connected: (id) => this.registry.connected(id), reclassify: (lfns) => this.reclassify(lfns),
+      archiveCountsByDisk: () => this.store.archiveCountsByDisk(), drain: this.repair.drain, ...(this.events ? { events: this.events } : {}),
+    };
   }
 
   private async declareLost(serverId: string, lastSeen: number, by: 'operator' | 'timeout'): Promise<number> {

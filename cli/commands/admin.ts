@@ -114,6 +114,13 @@ export function registerAdmin(program: Command): void {
     else process.stdout.write(r.message + '\n');
   });
 
+  addAdminOptions(server.command('forget').argument('<id>', 'server id').description('drop a lost server (retired, drained) from the catalog for good: its disks and archive rows go; it must be declared lost first')).action(async (id: string, f: AdminFlags) => {
+    const c = adminClient(f);
+    const r = await call(c, c.serverForget, { serverId: id });
+    if (f.json) printJson(r);
+    else process.stdout.write(r.message + '\n');
+  });
+
   const safemode = program.command('safemode').description('safe mode');
   addAdminOptions(safemode.command('leave').description('leave safe mode now, without waiting for every server')).action(async (f: AdminFlags) => {
     const c = adminClient(f);

@@ -7,10 +7,11 @@ import { siteLayout } from '../../agent/config/site-layout.js';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
 import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
 import { printJson } from '../output.js';
+import { addAdminOptions, adminClient, call, type AdminFlags } from '../admin-client.js';
 import type { SiteLayout } from '../../agent/scan/site-scanner.js';
 
 export function registerDisk(program: Command): void {
-  const disk = program.command('disk').description('actions on this data server\'s disks (run on the agent host)');
+  const disk = program.command('disk').description('actions on this data server\'s disks (run on the agent host; forget: against the coordinator)');
   disk.command('accept').argument('<path>', 'the oss.space disk path')
     .description('the disk mounted at PATH is the one the agent knew: write its marker again (the agent then rescans it)')
     .requiredOption('--config <yaml>', 'the agent config (its state directory and disks)')
@@ -40,6 +41,15 @@ export function registerDisk(program: Command): void {
       const r = requestDowngrade(layout.disks, path, cfg.stateDir, f.reason);
       if (f.json) printJson(r);
       else process.stdout.write(`${r.path}: downgrade written to its marker; the agent shows ${r.diskIds.join(', ')} downgraded at its next disk check (within 5 s), and no new repair placements go there. To end it: ecguard disk accept ${r.path} --config ${f.config} --clear-downgrade\n`);
+    });
+  // against the coordinator, unlike the commands above: the disk is gone from its server
+  addAdminOptions(disk.command('forget').argument('<id>', 'disk id (server:path, see ecguard disks)')
+    .description('drop a missing or failed disk (retired, drained, replaced) from the coordinator\'s catalog for good: its archive rows go'))
+    .action(async (id: string, f: AdminFlags) => {
+      const c = adminClient(f);
+      const r = await call(c, c.diskForget, { diskId: id });
+      if (f.json) printJson(r);
+      else process.stdout.write(r.message + '\n');
     });
 }
 

@@ -23,6 +23,8 @@ export interface AdminContext {
   readonly debris: DebrisQuarantine;
   profile(): EcProfile | undefined;
   serverLost(serverId: string): Promise<string>;
+  forgetServer(serverId: string): Promise<string>;
+  forgetDisk(diskId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;
   readonly syncs: ReadonlyMap<string, { full: number; replay: number }>;
   readonly indicators: { states(): Record<string, { active: boolean; since: number; details: string }> };

@@ -96,6 +96,8 @@ export function adminHandlers(c: AdminContext): AdminServer {
       };
     }),
     serverLost: wrap(async (req) => ({ message: await c.serverLost(req.serverId) })),
+    serverForget: wrap(async (req) => ({ message: await c.forgetServer(req.serverId) })),
+    diskForget: wrap(async (req) => ({ message: await c.forgetDisk(req.diskId) })),
     leaveSafeMode: wrap(async () => ({ message: c.safeMode.leave('operator') })),
     rebuildCatalog: wrap(async () => ({ message: await c.rebuildCatalog() })),
     confirmLfns: wrap(async (req) => confirmLfns(c, req)),

@@ -37,6 +37,13 @@ export interface CatalogStore {
   putDisk(row: DiskRow): Promise<void>;
   getDisk(diskId: string): Promise<DiskRow | undefined>;
   listDisks(serverId?: string): Promise<DiskRow[]>;
+  /**
+   * Forgets a disk for good (`ecguard disk forget`): its row and every archive row on it, in one
+   * transaction. Returns the LFNs whose archives went (to reclassify).
+   */
+  forgetDisk(diskId: string): Promise<string[]>;
+  /** Forgets a server, its disks and every archive row of it, in one transaction; returns the LFNs touched. */
+  forgetServer(serverId: string): Promise<string[]>;
   /** Removes the row's reclassifyPending marker if it is still `token` (no newer change); true if removed. */
   clearReclassifyPending(kind: 'server' | 'disk', id: string, token: number): Promise<boolean>;
 

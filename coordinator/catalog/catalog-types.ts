@@ -95,9 +95,10 @@ export interface FileFilter {
 }
 
 /**
- * An archive whose stripes a repair rebuilt elsewhere while it was away (down server, missing
- * disk). If it comes back it duplicates the rebuilt ones: it never counts toward coverage again,
- * or the file would look more redundant than it is.
+ * An archive whose stripes a repair rebuilt elsewhere: while it was away (down server, missing
+ * disk), or because its disk or server is drained. If it comes back (or stays) it duplicates the
+ * rebuilt ones: it never counts toward coverage again, or the file would look more redundant
+ * than it is.
  */
 export interface ReplacedArchive {
   readonly lfn: string;

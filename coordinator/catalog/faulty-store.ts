@@ -93,6 +93,8 @@ export class FaultyCatalogStore implements CatalogStore {
   lfnsOnDisk(diskId: string) { return this.call('lfnsOnDisk', () => this.inner.lfnsOnDisk(diskId)); }
   lfnsOnServer(serverId: string) { return this.call('lfnsOnServer', () => this.inner.lfnsOnServer(serverId)); }
   lfnsCountedOnDisk(diskId: string, page?: LfnPage) { return this.call('lfnsCountedOnDisk', () => this.inner.lfnsCountedOnDisk(diskId, page)); }
+  forgetDisk(diskId: string) { return this.call('forgetDisk', () => this.inner.forgetDisk(diskId)); }
+  forgetServer(serverId: string) { return this.call('forgetServer', () => this.inner.forgetServer(serverId)); }
   allLfns() { return this.call('allLfns', () => this.inner.allLfns()); }
   unattributedArchives(limit: number) { return this.call('unattributedArchives', () => this.inner.unattributedArchives(limit)); }
   archiveCount() { return this.call('archiveCount', () => this.inner.archiveCount()); }

@@ -126,6 +126,26 @@ export class PgCatalogStore implements CatalogStore {
     return this.write(`disk ${row.diskId}`, async (sql) => void (await sql.run(DISK_UPSERT, diskParams(row))));
   }
 
+  forgetDisk(diskId: string): Promise<string[]> {
+    return this.write(`forget disk ${diskId}`, async (sql) => {
+      // the delete trigger takes the rows off disk_archive_counts; the emptied row goes after
+      const rows = await sql.arrays('DELETE FROM archives WHERE disk_id = $1 RETURNING lfn', [diskId]);
+      await sql.run('DELETE FROM disk_archive_counts WHERE disk_id = $1', [diskId]);
+      await sql.run('DELETE FROM disks WHERE disk_id = $1', [diskId]);
+      return lfnsOf(rows);
+    });
+  }
+
+  forgetServer(serverId: string): Promise<string[]> {
+    return this.write(`forget server ${serverId}`, async (sql) => {
+      const rows = await sql.arrays('DELETE FROM archives WHERE server_id = $1 RETURNING lfn', [serverId]);
+      await sql.run('DELETE FROM disk_archive_counts WHERE disk_id IN (SELECT disk_id FROM disks WHERE server_id = $1)', [serverId]);
+      await sql.run('DELETE FROM disks WHERE server_id = $1', [serverId]);
+      await sql.run('DELETE FROM servers WHERE server_id = $1', [serverId]);
+      return lfnsOf(rows);
+    });
+  }
+
   async getDisk(diskId: string): Promise<DiskRow | undefined> {
     const [d] = await this.read((sql) => sql.rows<DiskDbRow>('SELECT * FROM disks WHERE disk_id = $1', [diskId]));
     return d === undefined ? undefined : rowToDisk(d);
@@ -369,4 +389,9 @@ export class PgCatalogStore implements CatalogStore {
     await this.order.idle();
     await this.db.pool.end();
   }
+}
+
+/** The distinct, sorted, non-null LFNs of `RETURNING lfn` rows. */
+function lfnsOf(rows: readonly unknown[][]): string[] {
+  return [...new Set(rows.map((r) => r[0]).filter((l): l is string => typeof l === 'string'))].sort();
 }

@@ -96,6 +96,29 @@ export class SqliteCatalogStore implements CatalogStore {
     return d === undefined ? undefined : rowToDisk(d);
   }
 
+  async forgetDisk(diskId: string): Promise<string[]> {
+    let lfns: string[] = [];
+    this.tx(`forget disk ${diskId}`, () => {
+      lfns = this.q.get('SELECT DISTINCT lfn FROM archives WHERE disk_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(diskId) as string[];
+      this.q.get('DELETE FROM archives WHERE disk_id = ?').run(diskId);
+      this.q.get('DELETE FROM disk_archive_counts WHERE disk_id = ?').run(diskId);
+      this.q.get('DELETE FROM disks WHERE disk_id = ?').run(diskId);
+    });
+    return lfns;
+  }
+
+  async forgetServer(serverId: string): Promise<string[]> {
+    let lfns: string[] = [];
+    this.tx(`forget server ${serverId}`, () => {
+      lfns = this.q.get('SELECT DISTINCT lfn FROM archives WHERE server_id = ? AND lfn IS NOT NULL ORDER BY lfn').pluck().all(serverId) as string[];
+      this.q.get('DELETE FROM archives WHERE server_id = ?').run(serverId);
+      this.q.get('DELETE FROM disk_archive_counts WHERE disk_id IN (SELECT disk_id FROM disks WHERE server_id = ?)').run(serverId);
+      this.q.get('DELETE FROM disks WHERE server_id = ?').run(serverId);
+      this.q.get('DELETE FROM servers WHERE server_id = ?').run(serverId);
+    });
+    return lfns;
+  }
+
   async clearReclassifyPending(kind: 'server' | 'disk', id: string, token: number): Promise<boolean> {
     const sql = kind === 'server' ? 'UPDATE servers SET reclassify_pending = NULL WHERE server_id = ? AND reclassify_pending = ?' : 'UPDATE disks SET reclassify_pending = NULL WHERE disk_id = ? AND reclassify_pending = ?';
     return this.q.get(sql).run(id, token).changes > 0;

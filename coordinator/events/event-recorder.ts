@@ -254,6 +254,13 @@ export class EventRecorder {
     if (e) this.write([e]);
   }
 
+  /** An operator forgot a lost server or a missing/failed disk (`ecguard server|disk forget`). */
+  forgotten(kind: 'server' | 'disk', subject: { serverId: string; diskId?: string }, archives: number, files: number): void {
+    const what = kind === 'server' ? `server ${subject.serverId}` : `disk ${subject.diskId ?? '?'}`;
+    const e = this.safeMake(this.cluster, kind === 'server' ? 'server.forgotten' : 'disk.forgotten', subject, `${what} forgotten by an operator: ${archives} archive row(s) of ${files} file(s) dropped from the catalog`, { archives, files });
+    if (e) this.write([e]);
+  }
+
   repairFailed(task: RepairTaskRow): void {
     const parked = task.state === 'parked';
     const e = this.safeMake(this.cluster, 'repair.failed', { lfn: task.lfn }, `repair of ${task.lfn} failed (attempt ${task.attempt}): ${task.error ?? 'no reason'}${parked ? '; parked for an operator (ecguard repair retry)' : task.nextAttemptAt ? `; retrying at ${new Date(task.nextAttemptAt).toISOString()}` : ''}`, {

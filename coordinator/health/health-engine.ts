@@ -198,7 +198,7 @@ export function classifyFile<A extends ClassifiableArchive>(i: ClassifyInput<A>)
   }
   for (const a of current) verdicts.push({ archive: a, role: loneLeftover ? 'orphan' : 'current', reason: currentReason });
   for (const a of duplicates) {
-    verdicts.push({ archive: a, role: latestSound ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere while it was away: a duplicate, not counted` });
+    verdicts.push({ archive: a, role: latestSound ? 'debris' : 'superseded', reason: `repair ${replacedBy(a) ?? '?'} rebuilt its stripes elsewhere (it was away, or its place is drained): a duplicate, not counted` });
   }
   for (const a of older) {
     verdicts.push(latestSound

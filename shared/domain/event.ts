@@ -30,6 +30,8 @@ export const EVENT_TYPES = [
   'drain.started',
   'drain.stopped',
   'drain.completed',
+  'server.forgotten',
+  'disk.forgotten',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -62,6 +64,8 @@ export const DEFAULT_SEVERITY: Readonly<Record<EventType, EventSeverity>> = {
   'drain.started': 'info',
   'drain.stopped': 'info',
   'drain.completed': 'info',
+  'server.forgotten': 'warning',
+  'disk.forgotten': 'warning',
 };
 
 const subjectSchema = z.strictObject({
@@ -95,6 +99,8 @@ export const REQUIRED_SUBJECT: Readonly<Record<EventType, readonly SubjectKey[]>
   'drain.started': ['serverId'],
   'drain.stopped': ['serverId'],
   'drain.completed': ['serverId'],
+  'server.forgotten': ['serverId'],
+  'disk.forgotten': ['serverId', 'diskId'],
 };
 
 // ---- data schemas, specversion 1 ----
@@ -153,6 +159,8 @@ const DATA_V1 = {
   'drain.started': z.strictObject({ kind: drainKind, reason: z.string().max(500), disks: count }),
   'drain.stopped': z.strictObject({ kind: drainKind, since: isoTime, remaining: count, movesDropped: count }),
   'drain.completed': z.strictObject({ kind: drainKind, since: isoTime, disks: count }),
+  'server.forgotten': z.strictObject({ archives: count, files: count }),
+  'disk.forgotten': z.strictObject({ archives: count, files: count }),
 } satisfies Record<EventType, z.ZodType>;
 
 /** Data schemas by envelope specversion; validators pick the set the event says it follows. */

@@ -5,9 +5,9 @@
 // duplicates that debris quarantine moves aside; each moved file decodes through its new archive.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { LocalCluster, type PlacedFile } from '../../cli/demo/local-cluster.js';
-import type { DrainStatusReply, ListDebrisReply, ListDisksReply, ListFilesReply } from '../../proto/gen/ecguard/v1/admin.js';
+import type { DrainStatusReply, ListDebrisReply, ListDisksReply, ListFilesReply, ListServersReply } from '../../proto/gen/ecguard/v1/admin.js';
 import type { EcguardEvent } from '../../shared/domain/event.js';
 import { dataFiles, decodesTo, linkedArchive } from './repair-checks.js';
 
@@ -96,9 +96,11 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     });
     assert.ok(healthyThroughout, 'no file left healthy while its archive moved');
 
+    const newLinks = new Map<string, string | undefined>();
     for (const f of moved) {
       const old = f.paths[f.servers.indexOf(server)] as string;
       const now = linkedArchive(cluster, server, f.lfn);
+      newLinks.set(f.lfn, now);
       assert.ok(now && now.startsWith(`${site.disks[1]}/`), `${f.lfn}: the link moved to the other disk (${now})`);
       assert.ok(existsSync(old), `${f.lfn}: the old archive is still there until quarantined`);
       const others = f.paths.filter((_, i) => f.servers[i] !== server).slice(0, P42.nbData - 1);
@@ -124,7 +126,10 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     for (const d of debris) assert.match(d.reason, /rebuilt its stripes elsewhere/);
     const q = cluster.cli(['debris', 'quarantine', '--server', site.serverId]);
     assert.equal(q.code, 0, q.stderr + q.stdout);
-    for (const f of moved) assert.ok(!existsSync(f.paths[f.servers.indexOf(server)] as string), `${f.lfn}: the duplicate was moved aside`);
+    for (const f of moved) {
+      assert.ok(!existsSync(f.paths[f.servers.indexOf(server)] as string), `${f.lfn}: the duplicate was moved aside`);
+      assert.equal(linkedArchive(cluster, server, f.lfn), newLinks.get(f.lfn), `${f.lfn}: the link to the new archive stays`);
+    }
     await until('still every file healthy after the quarantine', allHealthy, 20_000);
   });
 
@@ -178,5 +183,40 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
     assert.deepEqual(admin<DrainStatusReply>(['drain', 'status']).drains, []);
     const stopped = events('drain.stopped');
     assert.deepEqual(stopped.map((e) => [e.subject.serverId, (e.data as { kind: string }).kind, (e.data as { remaining: number }).remaining]).sort(), [['srv02', 'disk', 0], ['srv05', 'server', 0]]);
+  });
+
+  it('forget: a retired server and a removed disk leave the catalog once their archives no longer count', async () => {
+    const upDisk = diskIdOf(3, 0);
+    const online = cluster.cli(['disk', 'forget', upDisk]);
+    assert.notEqual(online.code, 0);
+    assert.match(online.stderr, /DISK_PRESENT|still count/);
+    const connected = cluster.cli(['server', 'forget', 'srv05']);
+    assert.notEqual(connected.code, 0);
+    assert.match(connected.stderr, /connected right now/);
+
+    // the drained disk of srv02 is pulled: missing, then forgotten
+    const site = cluster.sites[2];
+    assert.ok(site);
+    const gone = diskIdOf(2, 0);
+    renameSync(site.disks[0] as string, `${site.disks[0] as string}.pulled`);
+    await until('the pulled disk missing', () => admin<ListDisksReply>(['disks', '--server', 'srv02']).disks.some((d) => d.disk?.diskId === gone && String(d.disk.state) === 'missing' /* --json names states */));
+    const fd = cluster.cli(['disk', 'forget', gone]);
+    assert.equal(fd.code, 0, fd.stderr);
+    assert.ok(!admin<ListDisksReply>(['disks', '--server', 'srv02']).disks.some((d) => d.disk?.diskId === gone), 'no longer listed');
+
+    // the drained server is retired: stopped, declared lost, forgotten
+    await cluster.killAgent(5, 'SIGTERM');
+    await until('srv05 down', () => admin<ListServersReply>(['servers']).servers.some((x) => x.serverId === 'srv05' && x.state === 'down'));
+    const early = cluster.cli(['server', 'forget', 'srv05']);
+    assert.notEqual(early.code, 0);
+    assert.match(early.stderr, /declare it lost first/);
+    assert.equal(cluster.cli(['server', 'lost', 'srv05']).code, 0);
+    const fs = cluster.cli(['server', 'forget', 'srv05']);
+    assert.equal(fs.code, 0, fs.stderr);
+    assert.match(fs.stdout, /server srv05 forgotten: 2 disk\(s\)/);
+    assert.ok(!admin<ListServersReply>(['servers']).servers.some((x) => x.serverId === 'srv05'));
+    await until('every file still healthy', allHealthy, 20_000);
+    assert.equal(events('server.forgotten').filter((e) => e.subject.serverId === 'srv05').length, 1);
+    assert.equal(events('disk.forgotten').filter((e) => e.subject.diskId === gone).length, 1);
   });
 });

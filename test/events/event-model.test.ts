@@ -49,6 +49,8 @@ const EXAMPLES: { [T in EventType]: { subject: EventSubjectIds; data: EventData<
   'drain.started': { subject: srv, data: { kind: 'disk', reason: 'SMART: 24 pending sectors', disks: 1 } },
   'drain.stopped': { subject: { serverId: 'srv07' }, data: { kind: 'server', since: '2025-06-01T10:00:00.000Z', remaining: 1200, movesDropped: 40 } },
   'drain.completed': { subject: srv, data: { kind: 'disk', since: '2025-06-01T10:00:00.000Z', disks: 1 } },
+  'server.forgotten': { subject: { serverId: 'srv07' }, data: { archives: 204811, files: 198004 } },
+  'disk.forgotten': { subject: srv, data: { archives: 51234, files: 51234 } },
 };
 
 function example<T extends EventType>(type: T) {

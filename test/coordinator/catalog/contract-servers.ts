@@ -67,4 +67,26 @@ export function serversContract(c: ContractContext): void {
     assert.equal('reclassifyPending' in ((await s.getServer('srv01')) ?? {}), false);
     assert.equal(await s.clearReclassifyPending('server', 'nope', 12), false);
   });
+
+  it('forgetDisk drops the disk row and its archives (and their count) only; forgetServer its server, disks and archives', async () => {
+    const s = c.store();
+    for (const id of ['srv01', 'srv02']) await s.putServer(server(id));
+    for (const d of [disk('srv01', 0), disk('srv01', 1), disk('srv02', 0)]) await s.putDisk(d);
+    await s.applyArchiveChanges('srv01', [archive('srv01', 0, '/a'), archive('srv01', 0, '/b'), archive('srv01', 1, '/a'), archive('srv01', 1, '/c')], []);
+    await s.applyArchiveChanges('srv02', [archive('srv02', 0, '/a')], []);
+    assert.deepEqual(await s.forgetDisk(disk('srv01', 0).diskId), ['/a', '/b']);
+    assert.equal(await s.getDisk(disk('srv01', 0).diskId), undefined);
+    assert.deepEqual((await s.listDisks('srv01')).map((d) => d.diskId), [disk('srv01', 1).diskId]);
+    assert.deepEqual(Object.fromEntries([...(await s.archiveCountsByDisk())].sort()), { [disk('srv01', 1).diskId]: 2, [disk('srv02', 0).diskId]: 1 });
+    assert.equal(await s.archiveCount(), 3);
+    assert.deepEqual((await s.archivesOf(['/a'])).get('/a')?.map((a) => a.diskId).sort(), [disk('srv01', 1).diskId, disk('srv02', 0).diskId]);
+    assert.deepEqual(await s.forgetDisk('nope'), [], 'an unknown disk: nothing');
+
+    assert.deepEqual(await s.forgetServer('srv01'), ['/a', '/c']);
+    assert.equal(await s.getServer('srv01'), undefined);
+    assert.deepEqual(await s.listDisks('srv01'), []);
+    assert.deepEqual(Object.fromEntries(await s.archiveCountsByDisk()), { [disk('srv02', 0).diskId]: 1 });
+    assert.equal(await s.archiveCount(), 1);
+    assert.deepEqual((await s.listServers()).map((x) => x.serverId), ['srv02'], 'the other server untouched');
+  });
 }

@@ -431,6 +431,18 @@ export interface DrainStatusReply {
   gate: string;
 }
 
+export interface ServerForgetRequest {
+  serverId: string;
+}
+
+export interface DiskForgetRequest {
+  diskId: string;
+}
+
+export interface ForgetReply {
+  message: string;
+}
+
 function createBaseStatusRequest(): StatusRequest {
   return {};
 }
@@ -6927,6 +6939,219 @@ export const DrainStatusReply: MessageFns<DrainStatusReply> = {
   },
 };
 
+function createBaseServerForgetRequest(): ServerForgetRequest {
+  return { serverId: "" };
+}
+
+export const ServerForgetRequest: MessageFns<ServerForgetRequest> = {
+  encode(message: ServerForgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverId !== "") {
+      writer.uint32(10).string(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServerForgetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServerForgetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServerForgetRequest {
+    return {
+      serverId: isSet(object.serverId)
+        ? globalThis.String(object.serverId)
+        : isSet(object.server_id)
+        ? globalThis.String(object.server_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ServerForgetRequest): unknown {
+    const obj: any = {};
+    if (message.serverId !== "") {
+      obj.serverId = message.serverId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServerForgetRequest>, I>>(base?: I): ServerForgetRequest {
+    return ServerForgetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServerForgetRequest>, I>>(object: I): ServerForgetRequest {
+    const message = createBaseServerForgetRequest();
+    message.serverId = object.serverId ?? "";
+    return message;
+  },
+};
+
+function createBaseDiskForgetRequest(): DiskForgetRequest {
+  return { diskId: "" };
+}
+
+export const DiskForgetRequest: MessageFns<DiskForgetRequest> = {
+  encode(message: DiskForgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diskId !== "") {
+      writer.uint32(10).string(message.diskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskForgetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskForgetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskForgetRequest {
+    return {
+      diskId: isSet(object.diskId)
+        ? globalThis.String(object.diskId)
+        : isSet(object.disk_id)
+        ? globalThis.String(object.disk_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DiskForgetRequest): unknown {
+    const obj: any = {};
+    if (message.diskId !== "") {
+      obj.diskId = message.diskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskForgetRequest>, I>>(base?: I): DiskForgetRequest {
+    return DiskForgetRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskForgetRequest>, I>>(object: I): DiskForgetRequest {
+    const message = createBaseDiskForgetRequest();
+    message.diskId = object.diskId ?? "";
+    return message;
+  },
+};
+
+function createBaseForgetReply(): ForgetReply {
+  return { message: "" };
+}
+
+export const ForgetReply: MessageFns<ForgetReply> = {
+  encode(message: ForgetReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgetReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgetReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForgetReply {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: ForgetReply): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ForgetReply>, I>>(base?: I): ForgetReply {
+    return ForgetReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgetReply>, I>>(object: I): ForgetReply {
+    const message = createBaseForgetReply();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
 export type AdminService = typeof AdminService;
 export const AdminService = {
   status: {
@@ -6993,6 +7218,25 @@ export const AdminService = {
     requestDeserialize: (value: Buffer): ServerLostRequest => ServerLostRequest.decode(value),
     responseSerialize: (value: ServerLostReply): Buffer => Buffer.from(ServerLostReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): ServerLostReply => ServerLostReply.decode(value),
+  },
+  /** Drop a lost server, or a missing or failed disk, from the catalog for good. */
+  serverForget: {
+    path: "/ecguard.v1.Admin/ServerForget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ServerForgetRequest): Buffer => Buffer.from(ServerForgetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ServerForgetRequest => ServerForgetRequest.decode(value),
+    responseSerialize: (value: ForgetReply): Buffer => Buffer.from(ForgetReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForgetReply => ForgetReply.decode(value),
+  },
+  diskForget: {
+    path: "/ecguard.v1.Admin/DiskForget" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiskForgetRequest): Buffer => Buffer.from(DiskForgetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiskForgetRequest => DiskForgetRequest.decode(value),
+    responseSerialize: (value: ForgetReply): Buffer => Buffer.from(ForgetReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForgetReply => ForgetReply.decode(value),
   },
   leaveSafeMode: {
     path: "/ecguard.v1.Admin/LeaveSafeMode" as const,
@@ -7115,6 +7359,9 @@ export interface AdminServer extends UntypedServiceImplementation {
   listDebris: handleUnaryCall<ListDebrisRequest, ListDebrisReply>;
   quarantineDebris: handleUnaryCall<QuarantineDebrisRequest, QuarantineDebrisReply>;
   serverLost: handleUnaryCall<ServerLostRequest, ServerLostReply>;
+  /** Drop a lost server, or a missing or failed disk, from the catalog for good. */
+  serverForget: handleUnaryCall<ServerForgetRequest, ForgetReply>;
+  diskForget: handleUnaryCall<DiskForgetRequest, ForgetReply>;
   leaveSafeMode: handleUnaryCall<LeaveSafeModeRequest, LeaveSafeModeReply>;
   rebuildCatalog: handleUnaryCall<RebuildCatalogRequest, RebuildCatalogReply>;
   confirmLfns: handleUnaryCall<ConfirmLfnsRequest, ConfirmLfnsReply>;
@@ -7235,6 +7482,37 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ServerLostReply) => void,
+  ): ClientUnaryCall;
+  /** Drop a lost server, or a missing or failed disk, from the catalog for good. */
+  serverForget(
+    request: ServerForgetRequest,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
+  ): ClientUnaryCall;
+  serverForget(
+    request: ServerForgetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
+  ): ClientUnaryCall;
+  serverForget(
+    request: ServerForgetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
+  ): ClientUnaryCall;
+  diskForget(
+    request: DiskForgetRequest,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
+  ): ClientUnaryCall;
+  diskForget(
+    request: DiskForgetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
+  ): ClientUnaryCall;
+  diskForget(
+    request: DiskForgetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForgetReply) => void,
   ): ClientUnaryCall;
   leaveSafeMode(
     request: LeaveSafeModeRequest,
