@@ -32,6 +32,7 @@ export function coordinatorMetricsSource(c: Coordinator): CoordinatorMetricsSour
       waitingFiles: async () => c.repair.planner.waiting.size,
       throttles: async () => c.repair.throttles,
       paused: async () => c.repair.paused,
+      drains: async () => c.repair.drain.lastCounts(),
     },
   };
 }

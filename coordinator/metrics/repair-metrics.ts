@@ -1,5 +1,5 @@
 // Repair metrics (DESIGN.md §7): queue depth by state, throughput, bytes rebuilt, files waiting
-// for a down server's grace, throttles and pause. Read at scrape time like the others.
+// for a down server's grace, throttles, pause, and drains. Read at scrape time like the others.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { REPAIR_TASK_STATES, type RepairTaskState } from '../../shared/domain/repair-task.js';
 import type { RepairThrottleSettings } from '../repair/repair-settings.js';
@@ -12,6 +12,8 @@ export interface RepairMetricsSource {
   waitingFiles(): Promise<number>;
   throttles(): Promise<RepairThrottleSettings>;
   paused(): Promise<boolean>;
+  /** Per drained disk: files still counting an archive there at its last complete pass. */
+  drains(): Promise<readonly { drain: string; diskId: string; files: number }[]>;
 }
 
 export const REPAIR_METRIC_NAMES = [
@@ -21,6 +23,7 @@ export const REPAIR_METRIC_NAMES = [
   'ecguard_repair_waiting_files',
   'ecguard_repair_throttle',
   'ecguard_repair_paused',
+  'ecguard_drain_files',
 ] as const;
 
 export function registerRepairMetrics(registry: Registry, source: RepairMetricsSource): void {
@@ -80,6 +83,16 @@ export function registerRepairMetrics(registry: Registry, source: RepairMetricsS
     registers: [registry],
     async collect() {
       this.set((await source.paused()) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ecguard_drain_files',
+    help: 'Files still counting an archive on a drained disk, at the last complete pass over it (ecguard drain); 0: drained.',
+    labelNames: ['drain', 'disk_id'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const d of await source.drains()) this.set({ drain: d.drain, disk_id: d.diskId }, d.files);
     },
   });
 }

@@ -73,6 +73,14 @@ export class DrainManager {
     }
   }
 
+  /** Per drained disk with a complete pass: files that still counted an archive there (metrics). */
+  lastCounts(): { drain: string; diskId: string; files: number }[] {
+    return this.book.drains().flatMap((d) => this.book.disksOf(d).flatMap((diskId) => {
+      const last = this.sweep.last.get(diskId);
+      return last ? [{ drain: `${d.kind} ${d.id}`, diskId, files: last.candidates }] : [];
+    }));
+  }
+
   async start(kind: DrainKind, id: string, reason: string): Promise<string> {
     const { drain, created } = await this.book.start(kind, id, reason, Date.now());
     if (!created) return `${kind} ${id} is already being drained (since ${new Date(drain.since).toISOString()})`;

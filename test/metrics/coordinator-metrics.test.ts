@@ -63,6 +63,7 @@ class FakeCoordinator implements CoordinatorMetricsSource {
     waitingFiles: async () => 4,
     throttles: async () => ({ perAgentTasks: 2, perSourceStreams: 4, perAgentMBps: 100, clusterTasks: 64 }),
     paused: async () => true,
+    drains: async () => [{ drain: 'server srv03', diskId: 'srv03:/disk/sda', files: 120 }, { drain: 'server srv03', diskId: 'srv03:/disk/sdb', files: 0 }],
   };
 }
 
@@ -127,7 +128,7 @@ describe('coordinator metrics', () => {
     assert.deepEqual(samplesOf(e, 'ecguard_records_rejected_total').map((x) => x.labels.server), ['srv02']);
   });
 
-  it('repair: tasks per state (every state), bytes rebuilt, throughput, waiting files, throttles, pause', async () => {
+  it('repair: tasks per state (every state), bytes rebuilt, throughput, waiting files, throttles, pause, drains', async () => {
     const e = await scrape(url);
     const tasks = samplesOf(e, 'ecguard_repair_tasks');
     assert.equal(tasks.length, 8);
@@ -138,6 +139,8 @@ describe('coordinator metrics', () => {
     assert.equal(valueOf(e, 'ecguard_repair_waiting_files'), 4);
     assert.equal(samplesOf(e, 'ecguard_repair_throttle').find((x) => x.labels.throttle === 'per_agent_tasks')?.value, 2);
     assert.equal(valueOf(e, 'ecguard_repair_paused'), 1);
+    assert.deepEqual(samplesOf(e, 'ecguard_drain_files').map((x) => [x.labels.disk_id, x.value]), [['srv03:/disk/sda', 120], ['srv03:/disk/sdb', 0]]);
+    assert.equal(samplesOf(e, 'ecguard_drain_files')[0]?.labels.drain, 'server srv03');
   });
 
   it('exports exactly COORDINATOR_METRIC_NAMES, with HELP and the right types', async () => {

@@ -47,7 +47,7 @@ async function exportedSeries(): Promise<Map<string, Record<string, string | num
   const none = async (): Promise<Record<string, never>> => ({});
   const regs = [
     coordinatorMetrics({ fileCounts: none, archivesByDiskState: none, serversByState: none, agentSessions: zero, rejectedRecords: async () => ({ srv01: 1 }), outboxBacklog: zero, safeMode: async () => false, healthIndicators: none,
-      repair: { taskCounts: async () => ({ queued: 0, assigned: 0, running: 0, verifying: 0, done: 0, failed: 0, parked: 0, cancelled: 0 }), bytesRebuilt: zero, bytesPerSecond: zero, waitingFiles: zero, throttles: async () => ({ perAgentTasks: 2, perSourceStreams: 4, perAgentMBps: 100, clusterTasks: 64 }), paused: async () => false } }),
+      repair: { taskCounts: async () => ({ queued: 0, assigned: 0, running: 0, verifying: 0, done: 0, failed: 0, parked: 0, cancelled: 0 }), bytesRebuilt: zero, bytesPerSecond: zero, waitingFiles: zero, throttles: async () => ({ perAgentTasks: 2, perSourceStreams: 4, perAgentMBps: 100, clusterTasks: 64 }), paused: async () => false, drains: async () => [] } }),
     agentMetrics({ inventorySize: zero, disksByState: none, journal: async () => ({ pending: 0, lastSeq: 0, ackedSeq: 0 }), lastFullScan: async () => undefined, lastScanFindings: none, coordinatorLink: async () => undefined }),
   ];
   const series = new Map<string, Record<string, string | number>[]>();
