@@ -26,7 +26,7 @@ import { ReclassifyMarkers } from './health/reclassify-markers.js';
 import { forgetDisk, forgetServer, type ForgetContext } from './place-forget.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
-import type { SessionContext } from './session/session-context.js';
+import type { SessionContext, SyncCounts } from './session/session-context.js';
 import { SessionRegistry, type SessionHandle } from './session/session-registry.js';
 import { RepairManager } from './repair/repair-manager.js';
 import { DEFAULT_REPAIR, type RepairSettings, type RepairThrottleSettings } from './repair/repair-settings.js';
@@ -305,13 +305,17 @@ export class Coordinator implements SessionContext, AdminContext {
     this.rejected.set(serverId, (this.rejected.get(serverId) ?? 0) + 1);
   }
 
-  /** Full inventories and replays per server since start. */
-  readonly syncs = new Map<string, { full: number; replay: number }>();
+  /** Full inventories, replays and digest resyncs (with the records they re-sent) per server since start. */
+  readonly syncs = new Map<string, SyncCounts>();
 
-  synced(serverId: string, mode: 'full' | 'replay'): void {
-    const s = this.syncs.get(serverId) ?? { full: 0, replay: 0 };
+  synced(serverId: string, mode: 'full' | 'replay' | 'digest', records = 0): void {
+    const s = this.syncs.get(serverId) ?? { full: 0, replay: 0, digest: 0, digestRecords: 0 };
     if (mode === 'full') s.full++;
-    else s.replay++;
+    else if (mode === 'replay') s.replay++;
+    else {
+      s.digest++;
+      s.digestRecords += records;
+    }
     this.syncs.set(serverId, s);
   }
 

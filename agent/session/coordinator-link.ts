@@ -15,6 +15,7 @@ import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { AgentRuntime, DiskEvent } from '../agent-runtime.js';
 import { diskStateWire } from '../../shared/wire/enums.js';
 import { inventorySnapshot } from './inventory-snapshot.js';
+import { sendDigestResync } from './digest-sync.js';
 import type { RepairTask, RepairThrottles } from '../../proto/gen/ecguard/v1/repair.js';
 import type { QuarantineOrder } from '../../proto/gen/ecguard/v1/debris.js';
 import type { QuarantineResult } from '../../shared/domain/debris-order.js';
@@ -74,7 +75,11 @@ export class CoordinatorLink {
   private sending: Promise<void> = Promise.resolve();
   private readonly pendingScrub: ScrubFinding[] = [];
   /** Connection attempts and full inventories sent (counters for tests and metrics). */
-  readonly stats = { connects: 0, fullInventories: 0, replays: 0, refusals: [] as string[] };
+  readonly stats = { connects: 0, fullInventories: 0, replays: 0, digestResyncs: 0, digestRecordsSent: 0, refusals: [] as string[] };
+  /** The disks named in this stream's Hello (a digest resync covers those). */
+  private helloDisks: string[] = [];
+  /** Waiting for the coordinator's DigestRequest on this stream. */
+  private digestWaiter: { s: Stream; resolve: (buckets: readonly number[] | undefined) => void } | undefined;
 
   constructor(private readonly runtime: AgentRuntime, private readonly o: LinkOptions) {
     if (o.insecure) log.warn(insecureWarning('agent'));
@@ -123,14 +128,20 @@ export class CoordinatorLink {
       const spec = this.runtime.disk(h.diskId);
       return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.state === 'downgraded' && h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}) };
     });
+    this.helloDisks = disks.map((d) => d.diskId);
     s.write({ msg: { $case: 'hello', value: {
       serverId: this.runtime.serverId, instanceId: this.instanceId, ackedSeq: j.ackedSeq, lastSeq: j.lastSeq, journalGap: j.overflowSince !== undefined,
       disks: disks.map(diskToWire), profile: profileToWire(this.o.profile), agentVersion: VERSION, stripesAddress: this.o.repair?.stripesAddress ?? '', runningTasks: this.o.repair?.runningTasks() ?? [],
+      digestResync: true,
     } } });
     this.flushScrub(); // found while disconnected
   }
 
   private dropped(s: Stream): void {
+    if (this.digestWaiter?.s === s) {
+      this.digestWaiter.resolve(undefined);
+      this.digestWaiter = undefined;
+    }
     if (this.stream !== s) return;
     this.stream = undefined;
     this.live = false;
@@ -169,6 +180,14 @@ export class CoordinatorLink {
         if (this.o.debris) this.o.debris.onQuarantine(m.msg.value);
         else this.sendQuarantineResult({ orderId: m.msg.value.orderId, outcome: 'refused', code: 'NO_DEBRIS_DESK', message: 'this agent carries out no quarantine orders: nothing was moved' });
         return;
+      case 'digestRequest': {
+        const w = this.digestWaiter;
+        if (w?.s === s) {
+          this.digestWaiter = undefined;
+          w.resolve(m.msg.value.buckets);
+        }
+        return;
+      }
       case 'refusal':
         this.stats.refusals.push(m.msg.value.code);
         log.error(`coordinator refused the session: ${m.msg.value.code}: ${m.msg.value.reason}`);
@@ -202,11 +221,13 @@ export class CoordinatorLink {
         }
         if (this.stream !== s) return;
         this.inventoryAsOf = snap.asOfSeq;
-        await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq: snap.asOfSeq, diskIds: this.runtime.diskHealth().map((h) => h.diskId) } } });
+        await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq: snap.asOfSeq, diskIds: this.runtime.diskHealth().map((h) => h.diskId), buckets: [] } } });
         this.sentSeq = snap.asOfSeq;
       } finally {
         snap.close();
       }
+    } else if (w.mode === SyncMode.SYNC_MODE_DIGEST) {
+      if (!(await this.digestResync(s, w))) return;
     } else {
       this.stats.replays++;
       this.sentSeq = w.replayAfterSeq;
@@ -219,6 +240,37 @@ export class CoordinatorLink {
     await this.sending;
     for (const p of this.o.repair?.pendingFinals() ?? []) this.sendProgress(p);
     this.flushScrub();
+  }
+
+  /** A digest resync on stream `s`: true once its InventoryDone is written. */
+  private async digestResync(s: Stream, w: Welcome): Promise<boolean> {
+    const buckets = w.digestBuckets;
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1 << 20) {
+      log.warn(`digest resync with ${buckets} buckets refused: reconnecting`);
+      s.cancel();
+      return false;
+    }
+    this.stats.digestResyncs++;
+    log.info(`digest resync (${w.reason})`);
+    const snap = inventorySnapshot(this.o.stateDir);
+    this.runtime.journal.coveredBySnapshot(snap.asOfSeq);
+    try {
+      const r = await sendDigestResync(snap, this.helloDisks, buckets, {
+        write: (m) => this.write(s, m),
+        request: () => new Promise((resolve) => {
+          this.digestWaiter = { s, resolve };
+        }),
+        alive: () => this.stream === s,
+      }, this.o.batch ?? 1000);
+      this.stats.digestRecordsSent += r.sent;
+      if (!r.done) return false;
+      this.inventoryAsOf = snap.asOfSeq;
+      this.sentSeq = snap.asOfSeq;
+      log.info(`digest resync sent ${r.sent} record(s)`);
+      return true;
+    } finally {
+      snap.close();
+    }
   }
 
   /** Sends every journal entry after sentSeq (replay and catch-up after an inventory). */

@@ -89,7 +89,9 @@ export function registerAdmin(program: Command): void {
     const c = adminClient(f);
     const r = await call(c, c.listServers, {});
     if (f.json) printJson(r);
-    else process.stdout.write(table(['server', 'state', 'since', 'connected', 'last seen', 'applied seq'], r.servers.map((s) => [s.serverId, s.state, ago(s.sinceMs), s.connected ? 'yes' : 'no', ago(s.lastSeenMs), s.appliedSeq])));
+    // syncs since the coordinator started: full inventories / journal replays / digest resyncs (records re-sent)
+    else process.stdout.write(table(['server', 'state', 'since', 'connected', 'last seen', 'applied seq', 'syncs full/replay/digest'], r.servers.map((s) => [s.serverId, s.state, ago(s.sinceMs), s.connected ? 'yes' : 'no', ago(s.lastSeenMs), s.appliedSeq,
+      `${s.fullInventories}/${s.replays}/${s.digestResyncs}${s.digestResyncs > 0 ? ` (${s.digestRecords} re-sent)` : ''}`])));
   });
 
   addAdminOptions(program.command('disks').description('disks and their state')).option('--server <id>', 'only this server').action(async (f: AdminFlags & { server?: string }) => {

@@ -7,6 +7,7 @@ import type { ClusterState } from '../cluster-state.js';
 import type { DiskSpaceBook } from '../disk-space.js';
 import type { SafeMode } from '../safe-mode.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import type { SyncCounts } from '../session/session-context.js';
 import type { RepairManager } from '../repair/repair-manager.js';
 import type { DebrisQuarantine } from '../debris/debris-quarantine.js';
 
@@ -26,7 +27,7 @@ export interface AdminContext {
   forgetServer(serverId: string): Promise<string>;
   forgetDisk(diskId: string): Promise<string>;
   rebuildCatalog(): Promise<string>;
-  readonly syncs: ReadonlyMap<string, { full: number; replay: number }>;
+  readonly syncs: ReadonlyMap<string, SyncCounts>;
   readonly indicators: { states(): Record<string, { active: boolean; since: number; details: string }> };
   readonly rejected: ReadonlyMap<string, number>;
   readonly o: { readonly cluster: string; readonly eventLog?: EventLog };

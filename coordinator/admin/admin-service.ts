@@ -32,6 +32,7 @@ export function adminHandlers(c: AdminContext): AdminServer {
   const serverInfo = (): ServerInfo[] => c.cluster.listServers().map((s) => ({
     serverId: s.serverId, state: s.state, sinceMs: s.since, lastSeenMs: s.lastSeen, appliedSeq: s.appliedSeq, connected: c.registry.connected(s.serverId), archives: 0,
     fullInventories: c.syncs.get(s.serverId)?.full ?? 0, replays: c.syncs.get(s.serverId)?.replay ?? 0, rejectedRecords: c.rejected.get(s.serverId) ?? 0,
+    digestResyncs: c.syncs.get(s.serverId)?.digest ?? 0, digestRecords: c.syncs.get(s.serverId)?.digestRecords ?? 0,
   }));
   return {
     status: wrap(async () => {

@@ -57,8 +57,14 @@ export interface CatalogStore {
   /** Starts a full inventory of `diskIds` of a server: archives not re-sent before endInventory are dropped. */
   beginInventory(serverId: string, diskIds: readonly string[]): Promise<void>;
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]): Promise<string[]>;
-  /** Drops what the inventory did not mention; sets appliedSeq and inventoried; returns touched LFNs. */
-  endInventory(serverId: string, asOfSeq: number): Promise<string[]>;
+  /**
+   * Drops what the inventory did not mention; sets appliedSeq and inventoried; returns touched
+   * LFNs. With `inScope` (a digest resync, which re-sent only some buckets), only archives it
+   * says yes to are dropped.
+   */
+  endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]>;
+  /** A page of the server's archives on one disk, in data path order, after `after` (digest resync). */
+  archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]>;
   /** Archives of these LFNs, all servers. */
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>>;
   /**

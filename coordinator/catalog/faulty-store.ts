@@ -86,7 +86,8 @@ export class FaultyCatalogStore implements CatalogStore {
   }
   beginInventory(serverId: string, diskIds: readonly string[]) { return this.call('beginInventory', () => this.inner.beginInventory(serverId, diskIds)); }
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]) { return this.call('inventoryBatch', () => this.inner.inventoryBatch(serverId, records)); }
-  endInventory(serverId: string, asOfSeq: number) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq)); }
+  endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq, inScope)); }
+  archivesOnDisk(serverId: string, diskId: string, after: string, limit: number) { return this.call('archivesOnDisk', () => this.inner.archivesOnDisk(serverId, diskId, after, limit)); }
   archivesOf(lfns: readonly string[]) { return this.call('archivesOf', () => this.inner.archivesOf(lfns)); }
   archiveStatesOf(lfns: readonly string[]) { return this.call('archiveStatesOf', () => this.inner.archiveStatesOf(lfns)); }
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]) { return this.call('lfnsOfArchives', () => this.inner.lfnsOfArchives(serverId, keys)); }

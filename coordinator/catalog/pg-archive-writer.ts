@@ -68,3 +68,10 @@ export async function removeArchives(sql: Sql, serverId: string, keys: readonly 
 export async function sweepOlder(sql: Sql, serverId: string, diskIds: readonly string[], gen: number, touched: Set<string>): Promise<void> {
   for (const [lfn] of await sql.arrays(SWEEP, [serverId, diskIds, gen])) if (typeof lfn === 'string') touched.add(lfn);
 }
+
+/** As sweepOlder, for the archives `inScope` says yes to only (a digest resync's buckets). */
+export async function sweepOlderIn(sql: Sql, serverId: string, diskIds: readonly string[], gen: number, inScope: (diskId: string, dataPath: string) => boolean, touched: Set<string>): Promise<void> {
+  const older = await sql.arrays('SELECT disk_id, data_path FROM archives WHERE server_id = $1 AND disk_id = ANY($2::text[]) AND inv_gen < $3', [serverId, diskIds, gen]);
+  const keys = older.filter(([d, p]) => inScope(d as string, p as string)).map(([d, p]) => ({ diskId: d as string, dataPath: p as string }));
+  for (let i = 0; i < keys.length; i += 10_000) await removeArchives(sql, serverId, keys.slice(i, i + 10_000), touched);
+}

@@ -13,7 +13,7 @@ import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, LfnPage, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { archiveStatesOf, archivesOf, listArchiveRoles } from './pg-archive-reads.js';
-import { removeArchives, sweepOlder, upsertArchives } from './pg-archive-writer.js';
+import { removeArchives, sweepOlder, sweepOlderIn, upsertArchives } from './pg-archive-writer.js';
 import { CallOrder } from './pg-call-order.js';
 import { describePgTarget, pgConfig } from './pg-connection.js';
 import { pgFileQuery } from './pg-file-query.js';
@@ -190,14 +190,20 @@ export class PgCatalogStore implements CatalogStore {
     });
   }
 
-  endInventory(serverId: string, asOfSeq: number): Promise<string[]> {
+  endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]> {
     return this.write(`end of the inventory of server ${serverId}`, async (sql) => {
       const { gen, diskIds } = await this.inventory.requireRunning(sql, serverId);
       const touched = new Set<string>();
-      await sweepOlder(sql, serverId, diskIds, gen, touched);
+      if (inScope) await sweepOlderIn(sql, serverId, diskIds, gen, inScope, touched);
+      else await sweepOlder(sql, serverId, diskIds, gen, touched);
       await this.inventory.finish(sql, serverId, asOfSeq);
       return [...touched];
     });
+  }
+
+  async archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]> {
+    const rows = await this.read((sql) => sql.arrays(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE server_id = $1 AND disk_id = $2 AND data_path > $3 ORDER BY data_path LIMIT $4`, [serverId, diskId, after, limit]));
+    return rows.map((d) => rowToArchive(d as ArchiveCells));
   }
 
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {

@@ -19,6 +19,7 @@ const UPDATE = `UPDATE archives SET ${ARCHIVE_VALUE_COLUMNS.map((c) => `${c} = n
 const MARK = 'UPDATE archives SET inv_gen = ? WHERE rowid = ?';
 const REMOVE = 'DELETE FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ? RETURNING lfn';
 const SWEEP = `DELETE FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ? RETURNING lfn, disk_id`;
+const OLDER = 'SELECT disk_id, data_path FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ?';
 const COUNT = 'INSERT INTO disk_archive_counts (disk_id, n) VALUES (?, ?) ON CONFLICT (disk_id) DO UPDATE SET n = n + excluded.n';
 
 interface Found {
@@ -34,6 +35,7 @@ export class ArchiveWriter {
   private readonly mark: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly sweep: Database.Statement;
+  private readonly older: Database.Statement;
   private readonly count: Database.Statement;
   /** Archives added (+) and removed (-) per disk since beginCounts. */
   private counts = new Map<string, number>();
@@ -45,6 +47,7 @@ export class ArchiveWriter {
     this.mark = db.prepare(MARK);
     this.remove = db.prepare(REMOVE).pluck();
     this.sweep = db.prepare(SWEEP).raw();
+    this.older = db.prepare(OLDER).raw();
     this.count = db.prepare(COUNT);
   }
 
@@ -88,6 +91,17 @@ export class ArchiveWriter {
   }
 
   /** Drops the server's archives on `diskIds` not (re)written since generation `gen`. */
+  /** As sweepOlder, for the archives `inScope` says yes to only (a digest resync's buckets). */
+  sweepOlderIn(serverId: string, diskIds: readonly string[], gen: number, inScope: (diskId: string, dataPath: string) => boolean, touched: Set<string>): void {
+    for (const [diskId, dataPath] of this.older.all(serverId, JSON.stringify(diskIds), gen) as [string, string][]) {
+      if (!inScope(diskId, dataPath)) continue;
+      const lfn = this.remove.get(serverId, diskId, dataPath) as string | null | undefined;
+      if (lfn === undefined) continue;
+      this.counted(diskId, -1);
+      if (lfn !== null) touched.add(lfn);
+    }
+  }
+
   sweepOlder(serverId: string, diskIds: readonly string[], gen: number, touched: Set<string>): void {
     for (const [lfn, diskId] of this.sweep.all(serverId, JSON.stringify(diskIds), gen) as [string | null, string][]) {
       this.counted(diskId, -1);

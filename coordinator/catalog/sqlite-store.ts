@@ -164,16 +164,22 @@ export class SqliteCatalogStore implements CatalogStore {
     return [...touched];
   }
 
-  async endInventory(serverId: string, asOfSeq: number): Promise<string[]> {
+  async endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]> {
     const touched = new Set<string>();
     this.db.transaction(() => {
       const { gen, diskIds } = this.inventory.requireRunning(serverId);
       this.archives.beginCounts();
-      this.archives.sweepOlder(serverId, diskIds, gen, touched);
+      if (inScope) this.archives.sweepOlderIn(serverId, diskIds, gen, inScope, touched);
+      else this.archives.sweepOlder(serverId, diskIds, gen, touched);
       this.archives.writeCounts();
       this.inventory.finish(serverId, asOfSeq);
     })();
     return [...touched];
+  }
+
+  async archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]> {
+    const rows = this.q.get(`SELECT ${ARCHIVE_SELECT} FROM archives WHERE server_id = ? AND disk_id = ? AND data_path > ? ORDER BY data_path LIMIT ?`).raw().all(serverId, diskId, after, limit) as ArchiveCells[];
+    return rows.map((d) => rowToArchive(d));
   }
 
   async archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {

@@ -4,7 +4,7 @@
 // session cleanly with a Refusal saying why.
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentMessage, CoordinatorMessage, DeltaBatch, Hello, InventoryBatch, InventoryDone, DiskEvent } from '../../proto/gen/ecguard/v1/agent.js';
+import type { AgentMessage, CoordinatorMessage, DeltaBatch, Hello, InventoryBatch, InventoryDigests, InventoryDone, DiskEvent } from '../../proto/gen/ecguard/v1/agent.js';
 import { SyncMode } from '../../proto/gen/ecguard/v1/agent.js';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { archiveKey } from '../../shared/domain/delta.js';
@@ -21,11 +21,13 @@ import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
 import type { ArchiveRemoval } from '../catalog/catalog-store.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionHandle } from './session-registry.js';
+import { badDigests, catalogDigests, inBuckets } from './digest-resync.js';
+import { DIGEST_BUCKETS } from '../../shared/domain/inventory-digest.js';
 
 const log = getLogger('session');
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-type Phase = 'hello' | 'inventory' | 'live' | 'closed';
+type Phase = 'hello' | 'digest' | 'inventory' | 'live' | 'closed';
 
 export class AgentSession implements SessionHandle {
   serverId = '';
@@ -38,6 +40,8 @@ export class AgentSession implements SessionHandle {
   private rejected = 0;
   /** The catalog holds this server's changes up to here: the next delta must be this + 1. */
   private appliedSeq = 0;
+  /** A digest resync in progress: the buckets asked for, and the records received for them. */
+  private digestScope: { wanted: Set<number>; buckets: number; records: number } | undefined;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
@@ -123,6 +127,9 @@ export class AgentSession implements SessionHandle {
       case 'hello':
         if (this.phase !== 'hello') return this.fail('PROTOCOL', 'Hello sent twice');
         return this.onHello(m.msg.value);
+      case 'digests':
+        if (this.phase !== 'digest') return this.fail('PROTOCOL', 'inventory digests outside a digest resync');
+        return this.onDigests(m.msg.value);
       case 'inventory':
         if (this.phase !== 'inventory') return this.fail('PROTOCOL', 'inventory batch outside a full inventory');
         return this.onInventory(m.msg.value);
@@ -196,15 +203,20 @@ export class AgentSession implements SessionHandle {
       this.phase = 'live';
       this.appliedSeq = known.appliedSeq;
       this.ctx.synced(h.serverId, 'replay');
-      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_REPLAY, replayAfterSeq: known.appliedSeq, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `replay after ${known.appliedSeq}` } } });
+      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_REPLAY, replayAfterSeq: known.appliedSeq, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `replay after ${known.appliedSeq}`, digestBuckets: 0 } } });
       if (known.appliedSeq === h.lastSeq) this.ctx.reported(h.serverId);
       else this.replayTarget = h.lastSeq;
+    } else if (known?.inventoried && h.digestResync) {
+      // The catalog holds an inventory of this server: only the buckets that differ are re-sent.
+      this.phase = 'digest';
+      const why = h.journalGap ? 'agent journal has a gap' : `catalog at ${known.appliedSeq}, journal covers ${h.ackedSeq}..${h.lastSeq}`;
+      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_DIGEST, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `digest resync: ${why}`, digestBuckets: DIGEST_BUCKETS } } });
     } else {
       this.phase = 'inventory';
       this.ctx.synced(h.serverId, 'full');
       await this.ctx.store.beginInventory(h.serverId, [...this.disks]);
       const why = !known ? 'new server' : !known.inventoried ? 'no complete inventory yet' : h.journalGap ? 'agent journal has a gap' : `catalog at ${known.appliedSeq}, journal covers ${h.ackedSeq}..${h.lastSeq}`;
-      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_FULL_INVENTORY, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `full inventory: ${why}` } } });
+      this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_FULL_INVENTORY, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `full inventory: ${why}`, digestBuckets: 0 } } });
     }
   }
 
@@ -227,13 +239,33 @@ export class AgentSession implements SessionHandle {
     if (this.rejected <= 20 || this.rejected % 1000 === 0) log.warn(`server ${this.serverId}: rejected ${reason} (${this.rejected} so far)`);
   }
 
+  private async onDigests(m: InventoryDigests): Promise<void> {
+    const bad = badDigests(m, DIGEST_BUCKETS);
+    if (bad) return this.fail('BAD_DIGESTS', bad);
+    const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS);
+    const wanted = mine.differing(m.counts, m.sums);
+    await this.ctx.store.beginInventory(this.serverId, [...this.disks]);
+    this.digestScope = { wanted: new Set(wanted), buckets: DIGEST_BUCKETS, records: 0 };
+    this.phase = 'inventory';
+    log.info(`session ${this.serverId}: digest resync: ${wanted.length} of ${DIGEST_BUCKETS} bucket(s) differ`);
+    this.send({ msg: { $case: 'digestRequest', value: { buckets: wanted } } });
+  }
+
   private async onInventory(b: InventoryBatch): Promise<void> {
-    const touched = await this.ctx.store.inventoryBatch(this.serverId, this.records(b.records));
+    const records = this.records(b.records);
+    if (this.digestScope) this.digestScope.records += records.length;
+    const touched = await this.ctx.store.inventoryBatch(this.serverId, records);
     this.ctx.reclassify(touched);
   }
 
   private async onInventoryDone(d: InventoryDone): Promise<void> {
-    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq);
+    const scope = this.digestScope;
+    if (scope && (d.buckets.length !== scope.wanted.size || !d.buckets.every((b) => scope.wanted.has(b)))) {
+      return this.fail('PROTOCOL', `digest resync ended for ${d.buckets.length} bucket(s) where ${scope.wanted.size} were asked: reconnect`);
+    }
+    this.digestScope = undefined;
+    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope ? inBuckets(scope.wanted, scope.buckets) : undefined);
+    if (scope) this.ctx.synced(this.serverId, 'digest', scope.records);
     this.ctx.reclassify(touched);
     this.phase = 'live';
     this.appliedSeq = d.asOfSeq;

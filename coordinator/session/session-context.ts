@@ -31,7 +31,8 @@ export interface SessionContext {
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]): Promise<string[]>;
   rejectedRecord(serverId: string, reason: string): void;
   /** A session chose how to sync (counted per server for operators and tests). */
-  synced(serverId: string, mode: 'full' | 'replay'): void;
+  /** A session synced: by full inventory, journal replay, or digest resync (`records`: those re-sent). */
+  synced(serverId: string, mode: 'full' | 'replay' | 'digest', records?: number): void;
   /** A session is up: repair learns its Stripes address and which tasks it still runs. */
   repairSessionStarted(s: SessionHandle, instanceChanged: boolean, runningTasks: readonly string[]): Promise<void>;
   repairProgress(serverId: string, p: ProgressReport): Promise<void>;
@@ -41,4 +42,12 @@ export interface SessionContext {
   quarantineResult(serverId: string, r: QuarantineResult): void;
   /** An archive the holder's scrub found corrupt stripes in. */
   scrubFinding(serverId: string, f: ScrubFinding): Promise<void>;
+}
+
+/** Per server since the coordinator started. */
+export interface SyncCounts {
+  full: number;
+  replay: number;
+  digest: number;
+  digestRecords: number;
 }

@@ -343,7 +343,7 @@ describe('cluster: coordinator + 12 agent processes over mTLS', function () {
         if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
       });
       s.on('error', (e: grpc.ServiceError) => resolve(`error ${e.details}`));
-      s.write({ msg: { $case: 'hello', value: { serverId: 'srv00', instanceId: 'evil', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 'x', stripesAddress: '', runningTasks: [] } } });
+      s.write({ msg: { $case: 'hello', value: { serverId: 'srv00', instanceId: 'evil', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 'x', stripesAddress: '', runningTasks: [], digestResync: false } } });
     });
     client.close();
     assert.match(reason, /^IDENTITY: agent claims server srv00 but its certificate names server srv01/);

@@ -39,7 +39,7 @@ describe('hostile agent sessions', function () {
   });
 
   /** Opens a session as `serverId`, completes an (empty) full inventory, returns the stream and received messages. */
-  async function session(serverId: string): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[]; client: InstanceType<typeof AgentSessionClient>; ended: Promise<string> }> {
+  async function session(serverId: string, diskId = 'evil:/d'): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[]; client: InstanceType<typeof AgentSessionClient>; ended: Promise<string> }> {
     const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const s = client.connect();
     const got: CoordinatorMessage[] = [];
@@ -48,8 +48,8 @@ describe('hostile agent sessions', function () {
       s.on('end', () => resolve('end'));
     });
     s.on('data', (m: CoordinatorMessage) => got.push(m));
-    s.write({ msg: { $case: 'hello', value: { serverId, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [],
-      disks: [{ diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_ONLINE, evidence: [] }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
+    s.write({ msg: { $case: 'hello', value: { serverId, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: false,
+      disks: [{ diskId, path: '/d', space: 'public', state: DiskState.DISK_STATE_ONLINE, evidence: [] }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
     await until(() => got.some((m) => m.msg?.$case === 'welcome'));
     const w = got.find((m) => m.msg?.$case === 'welcome');
     assert.equal(w?.msg?.$case === 'welcome' && w.msg.value.mode, SyncMode.SYNC_MODE_FULL_INVENTORY);
@@ -77,7 +77,7 @@ describe('hostile agent sessions', function () {
       good(8, { regular: true, stripeMap: [{ block: 0, stripes: [1] }] }),
     ];
     s.write({ msg: { $case: 'inventory', value: { records: [...bad, good(100)] } } });
-    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     await until(() => got.some((m) => m.msg?.$case === 'ack'));
     assert.equal(coord.rejected.get('evil'), bad.length);
     assert.equal(await coord.store.archiveCount(), 1, 'only the good record reached the catalog');
@@ -105,9 +105,9 @@ describe('hostile agent sessions', function () {
     // the old stream goes on as if nothing happened: ignored (or refused by the transport)
     old.s.on('error', () => undefined);
     old.s.write({ msg: { $case: 'inventory', value: { records: [good(704)] } } });
-    old.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 9, diskIds: ['evil:/d'] } } });
+    old.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 9, diskIds: ['evil:/d'] , buckets: [] } } });
     now.s.write({ msg: { $case: 'inventory', value: { records: [good(701), good(702)] } } });
-    now.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    now.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     await until(() => now.got.some((m) => m.msg?.$case === 'ack'));
     await new Promise((r) => setTimeout(r, 200)); // room for a late old message to do harm
     assert.deepEqual(await applied(), ['/data/f701', '/data/f702'], 'f703 (old batch only) gone at the end of the new inventory, f704 never stored');
@@ -120,7 +120,7 @@ describe('hostile agent sessions', function () {
 
   it('a delete and re-create of one archive inside one batch ends as it did on disk', async () => {
     const { s, got, client } = await session('order');
-    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     await until(() => got.some((m) => m.msg?.$case === 'ack'));
     const rm = (seq: number, i: number) => ({ seq, atMs: 1, change: { $case: 'remove' as const, value: { diskId: 'evil:/d', dataPath: `public/0A/f${i}%`, cause: 1 } } });
     const up = (seq: number, i: number) => ({ seq, atMs: 1, change: { $case: 'upsert' as const, value: good(i) } });
@@ -135,7 +135,7 @@ describe('hostile agent sessions', function () {
 
   it('a delta batch with a sequence gap is refused before anything is stored or acked (SEQ_GAP)', async () => {
     const { s, got, client, ended } = await session('gappy');
-    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     await until(() => got.some((m) => m.msg?.$case === 'ack'));
     const before = await coord.store.archiveCount();
     // seq 1 was lost on the agent's side (say, a journal overflow): 2 and 3 must not be applied
@@ -152,7 +152,7 @@ describe('hostile agent sessions', function () {
     const corruption = (): number => events.query({ types: ['corruption.found'] }).length;
     const { s, got, client } = await session('scrubber');
     s.write({ msg: { $case: 'inventory', value: { records: [good(300, { diskId: 'evil:/d' })] } } });
-    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     await until(() => got.some((m) => m.msg?.$case === 'ack'));
     const before = await coord.store.archiveCount();
     const entry = { name: 'obj.0.1', problem: ScrubProblem.SCRUB_PROBLEM_CRC_MISMATCH, expectedCrc: 1, foundCrc: 2, reason: 'CRC' };
@@ -215,7 +215,7 @@ describe('hostile agent sessions', function () {
 
   it('a disk event naming an unknown downgrader is rejected and changes nothing; a known one is taken', async () => {
     const { s, client } = await session('evil4');
-    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] } } });
+    s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 0, diskIds: ['evil:/d'] , buckets: [] } } });
     const disk = { diskId: 'evil:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_DOWNGRADED, evidence: ['x'] };
     s.write({ msg: { $case: 'diskEvent', value: { disk: { ...disk, downgradedBy: 'the-cat' }, from: DiskState.DISK_STATE_ONLINE, atMs: 1 } } });
     await until(() => coord.rejected.get('evil4') === 1);
@@ -231,7 +231,7 @@ describe('hostile agent sessions', function () {
   });
 
   it('a Hello reporting a disk downgraded by an operator (a request taken up while disconnected) yields disk.downgraded by operator', async () => {
-    const hello = (state: DiskState, by?: string, server = 'op1'): AgentMessage => ({ msg: { $case: 'hello', value: { serverId: server, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [],
+    const hello = (state: DiskState, by?: string, server = 'op1'): AgentMessage => ({ msg: { $case: 'hello', value: { serverId: server, instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: false,
       disks: [{ diskId: `${server}:/d`, path: '/d', space: 'public', state, evidence: ['operator: SMART'], ...(by ? { downgradedBy: by } : {}) }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
     const open = async (m: AgentMessage): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; client: InstanceType<typeof AgentSessionClient>; got: CoordinatorMessage[] }> => {
       const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -257,5 +257,56 @@ describe('hostile agent sessions', function () {
     const refusal = bad.got.find((x) => x.msg?.$case === 'refusal');
     assert.match(refusal?.msg?.$case === 'refusal' ? `${refusal.msg.value.code}: ${refusal.msg.value.reason}` : 'none', /BAD_HELLO: .*neither corruption nor operator/);
     bad.client.close();
+  });
+  it('digest resync: malformed digests, or an end naming other buckets, close the session and change nothing', async () => {
+    // an inventoried server (one archive), back with a journal gap: asked for digests
+    const first = await session('dig', 'dig:/d');
+    first.s.write({ msg: { $case: 'inventory', value: { records: [good(1, { diskId: 'dig:/d' })] } } });
+    first.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 4, diskIds: ['dig:/d'], buckets: [] } } });
+    await until(() => first.got.some((m) => m.msg?.$case === 'ack'));
+    first.s.end();
+    first.client.close();
+    await until(() => !coord.registry.connected('dig'));
+    const back = async (): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[]; client: InstanceType<typeof AgentSessionClient>; ended: Promise<string> }> => {
+      const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const s = client.connect();
+      const got: CoordinatorMessage[] = [];
+      const ended = new Promise<string>((resolve) => {
+        s.on('error', () => resolve('error'));
+        s.on('end', () => resolve('end'));
+      });
+      s.on('data', (m: CoordinatorMessage) => got.push(m));
+      s.write({ msg: { $case: 'hello', value: { serverId: 'dig', instanceId: 'i2', ackedSeq: 4, lastSeq: 90, journalGap: true, agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: true,
+        disks: [{ diskId: 'dig:/d', path: '/d', space: 'public', state: DiskState.DISK_STATE_ONLINE, evidence: [] }], profile: { nbData: 4, nbParity: 2, chunkSize: 1024 } } } });
+      await until(() => got.some((m) => m.msg?.$case === 'welcome'));
+      const w = got.find((m) => m.msg?.$case === 'welcome');
+      assert.equal(w?.msg?.$case === 'welcome' && w.msg.value.mode, SyncMode.SYNC_MODE_DIGEST);
+      return { s, got, client, ended };
+    };
+    const refusal = (got: CoordinatorMessage[]): string => {
+      const r = got.find((m) => m.msg?.$case === 'refusal');
+      return r?.msg?.$case === 'refusal' ? `${r.msg.value.code}: ${r.msg.value.reason}` : '';
+    };
+    const before = await coord.store.archivesOf(['/data/f1']);
+
+    const a = await back();
+    a.s.write({ msg: { $case: 'digests', value: { asOfSeq: 90, counts: [1, 2], sums: [3, 4] } } });
+    await a.ended;
+    assert.match(refusal(a.got), /^BAD_DIGESTS: digests for 2\/2 buckets where 4096/);
+    a.client.close();
+    await until(() => !coord.registry.connected('dig'));
+
+    const b = await back();
+    const n = 4096;
+    b.s.write({ msg: { $case: 'digests', value: { asOfSeq: 90, counts: new Array<number>(n).fill(0), sums: new Array<number>(n).fill(0) } } });
+    await until(() => b.got.some((m) => m.msg?.$case === 'digestRequest'));
+    const req = b.got.find((m) => m.msg?.$case === 'digestRequest');
+    assert.deepEqual(req?.msg?.$case === 'digestRequest' && req.msg.value.buckets.length, 1, 'the bucket of the one archive differs (the agent claims none)');
+    b.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 90, diskIds: ['dig:/d'], buckets: [0, 1, 2] } } });
+    await b.ended;
+    assert.match(refusal(b.got), /^PROTOCOL: digest resync ended for 3 bucket\(s\) where 1 were asked/);
+    b.client.close();
+    assert.deepEqual(await coord.store.archivesOf(['/data/f1']), before, 'the catalog unchanged');
+    assert.equal((await coord.store.getServer('dig'))?.appliedSeq, 4);
   });
 });

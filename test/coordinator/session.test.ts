@@ -256,7 +256,7 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
         });
         stream.on('error', () => resolve('error'));
       });
-      stream.write({ msg: { $case: 'hello', value: { serverId: 'srv9', instanceId, ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [] } } });
+      stream.write({ msg: { $case: 'hello', value: { serverId: 'srv9', instanceId, ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: false } } });
       return { refusal, stream };
     };
     try {
@@ -286,7 +286,7 @@ describe('coordinator sessions (in-process, real gRPC)', function () {
         if (m.msg?.$case === 'refusal') resolve(`${m.msg.value.code}: ${m.msg.value.reason}`);
       });
       s.on('error', () => resolve('error'));
-      s.write({ msg: { $case: 'hello', value: { serverId: 'srv0', instanceId: 'x', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [], ...hello } } });
+      s.write({ msg: { $case: 'hello', value: { serverId: 'srv0', instanceId: 'x', ackedSeq: 0, lastSeq: 0, journalGap: false, disks: [], agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: false, ...hello } } });
     });
     assert.match(await refusal({}), /^DUPLICATE_SERVER: server srv0 is already connected/);
     assert.match(await refusal({ serverId: '../../etc' }), /^BAD_HELLO/);

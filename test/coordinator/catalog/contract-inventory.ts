@@ -102,4 +102,26 @@ export function inventoryContract(c: ContractContext): void {
     await s.inventoryBatch('srv01', [c0]);
     assert.deepEqual(await s.endInventory('srv01', 5), ['/a0']);
   });
+
+  it('a scoped end (digest resync) drops unsent archives only where the scope says so, and counts them', async () => {
+    const s = c.store();
+    await s.beginInventory('srv01', [d0, d1]);
+    await s.inventoryBatch('srv01', [a0]);
+    // /b0 and /x1 were not re-sent: only /b0 is in scope
+    assert.deepEqual(await s.endInventory('srv01', 77, (disk, path) => disk === d0 && path === b0.dataPath), ['/b0']);
+    assert.deepEqual(await s.lfnsOnDisk(d0), ['/a0', '/c0'], '/c0 not re-sent but out of scope: kept');
+    assert.deepEqual(await s.lfnsOnDisk(d1), ['/x1']);
+    assert.deepEqual(Object.fromEntries([...(await s.archiveCountsByDisk())].filter(([d]) => d.startsWith('srv01')).sort()), { [d0]: 2, [d1]: 1 });
+    assert.equal((await s.getServer('srv01'))!.appliedSeq, 77);
+  });
+
+  it('archivesOnDisk pages one disk of one server in data path order', async () => {
+    const s = c.store();
+    const all = await s.archivesOnDisk('srv01', d0, '', 10);
+    assert.deepEqual(all.map((a) => a.lfn), ['/a0', '/b0', '/c0']);
+    assert.deepEqual(all[0], { ...a0, serverId: 'srv01' }, 'whole records');
+    assert.deepEqual((await s.archivesOnDisk('srv01', d0, '', 2)).map((a) => a.lfn), ['/a0', '/b0']);
+    assert.deepEqual((await s.archivesOnDisk('srv01', d0, b0.dataPath, 2)).map((a) => a.lfn), ['/c0']);
+    assert.deepEqual(await s.archivesOnDisk('srv02', d0, '', 10), [], 'another server\'s archives are not on this server\'s disk');
+  });
 }

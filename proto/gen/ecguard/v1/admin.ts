@@ -110,6 +110,9 @@ export interface ServerInfo {
   replays: number;
   /** Records this server sent that were rejected as impossible. */
   rejectedRecords: number;
+  /** Since the coordinator started: digest resyncs, and the records they had sent again. */
+  digestResyncs: number;
+  digestRecords: number;
 }
 
 export interface ListServersRequest {
@@ -1639,6 +1642,8 @@ function createBaseServerInfo(): ServerInfo {
     fullInventories: 0,
     replays: 0,
     rejectedRecords: 0,
+    digestResyncs: 0,
+    digestRecords: 0,
   };
 }
 
@@ -1673,6 +1678,12 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     }
     if (message.rejectedRecords !== 0) {
       writer.uint32(80).uint32(message.rejectedRecords);
+    }
+    if (message.digestResyncs !== 0) {
+      writer.uint32(88).uint32(message.digestResyncs);
+    }
+    if (message.digestRecords !== 0) {
+      writer.uint32(96).uint64(message.digestRecords);
     }
     return writer;
   },
@@ -1770,6 +1781,22 @@ export const ServerInfo: MessageFns<ServerInfo> = {
             message.rejectedRecords = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.digestResyncs = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.digestRecords = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1818,6 +1845,16 @@ export const ServerInfo: MessageFns<ServerInfo> = {
         : isSet(object.rejected_records)
         ? globalThis.Number(object.rejected_records)
         : 0,
+      digestResyncs: isSet(object.digestResyncs)
+        ? globalThis.Number(object.digestResyncs)
+        : isSet(object.digest_resyncs)
+        ? globalThis.Number(object.digest_resyncs)
+        : 0,
+      digestRecords: isSet(object.digestRecords)
+        ? globalThis.Number(object.digestRecords)
+        : isSet(object.digest_records)
+        ? globalThis.Number(object.digest_records)
+        : 0,
     };
   },
 
@@ -1853,6 +1890,12 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     if (message.rejectedRecords !== 0) {
       obj.rejectedRecords = Math.round(message.rejectedRecords);
     }
+    if (message.digestResyncs !== 0) {
+      obj.digestResyncs = Math.round(message.digestResyncs);
+    }
+    if (message.digestRecords !== 0) {
+      obj.digestRecords = Math.round(message.digestRecords);
+    }
     return obj;
   },
 
@@ -1871,6 +1914,8 @@ export const ServerInfo: MessageFns<ServerInfo> = {
     message.fullInventories = object.fullInventories ?? 0;
     message.replays = object.replays ?? 0;
     message.rejectedRecords = object.rejectedRecords ?? 0;
+    message.digestResyncs = object.digestResyncs ?? 0;
+    message.digestRecords = object.digestRecords ?? 0;
     return message;
   },
 };

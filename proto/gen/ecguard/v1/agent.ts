@@ -41,12 +41,17 @@ export const protobufFileName = "ecguard/v1/agent.proto";
  *   agent → Hello; coordinator → Welcome (replay after seq N, or send a full inventory)
  *   agent → InventoryBatch… InventoryDone (full) or DeltaBatch… (replay), then live DeltaBatch,
  *           DiskEvent and Heartbeat; coordinator → Ack(seq) as changes are stored.
+ *   Digest resync (the journal cannot cover the gap, the catalog holds the server's inventory):
+ *   agent → InventoryDigests; coordinator → DigestRequest(buckets that differ); agent →
+ *   InventoryBatch… (those buckets only) InventoryDone(buckets).
  */
 
 export enum SyncMode {
   SYNC_MODE_UNSPECIFIED = 0,
   SYNC_MODE_REPLAY = 1,
   SYNC_MODE_FULL_INVENTORY = 2,
+  /** SYNC_MODE_DIGEST - Send InventoryDigests, then the buckets the coordinator asks for (DigestRequest). */
+  SYNC_MODE_DIGEST = 3,
 }
 
 export function syncModeFromJSON(object: any): SyncMode {
@@ -60,6 +65,9 @@ export function syncModeFromJSON(object: any): SyncMode {
     case 2:
     case "SYNC_MODE_FULL_INVENTORY":
       return SyncMode.SYNC_MODE_FULL_INVENTORY;
+    case 3:
+    case "SYNC_MODE_DIGEST":
+      return SyncMode.SYNC_MODE_DIGEST;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum SyncMode");
   }
@@ -73,6 +81,8 @@ export function syncModeToJSON(object: SyncMode): string {
       return "SYNC_MODE_REPLAY";
     case SyncMode.SYNC_MODE_FULL_INVENTORY:
       return "SYNC_MODE_FULL_INVENTORY";
+    case SyncMode.SYNC_MODE_DIGEST:
+      return "SYNC_MODE_DIGEST";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum SyncMode");
   }
@@ -89,6 +99,7 @@ export interface AgentMessage {
     | { $case: "taskProgress"; value: TaskProgress }
     | { $case: "quarantineResult"; value: QuarantineResult }
     | { $case: "scrubFinding"; value: ScrubFinding }
+    | { $case: "digests"; value: InventoryDigests }
     | undefined;
 }
 
@@ -108,6 +119,8 @@ export interface Hello {
   stripesAddress: string;
   /** Repair tasks this process is running (a restarted agent runs none). */
   runningTasks: string[];
+  /** The agent can do a digest resync (SYNC_MODE_DIGEST); older agents get a full inventory. */
+  digestResync: boolean;
 }
 
 export interface InventoryBatch {
@@ -118,6 +131,23 @@ export interface InventoryDone {
   /** The inventory reflects every change up to this sequence number. */
   asOfSeq: number;
   diskIds: string[];
+  /** A digest resync: the buckets the records were for (only those are replaced). */
+  buckets: number[];
+}
+
+/**
+ * Per hash bucket of the archive key (shared/domain/inventory-digest.ts), over the disks of
+ * the Hello: archives and the sum of their record digests. Both lists have Welcome.digest_buckets entries.
+ */
+export interface InventoryDigests {
+  asOfSeq: number;
+  counts: number[];
+  sums: number[];
+}
+
+export interface DigestRequest {
+  /** Buckets to send again (possibly none: the catalog agrees already). */
+  buckets: number[];
 }
 
 export interface Removal {
@@ -169,6 +199,7 @@ export interface CoordinatorMessage {
     | { $case: "repairCancel"; value: RepairCancel }
     | { $case: "throttles"; value: RepairThrottles }
     | { $case: "quarantine"; value: QuarantineOrder }
+    | { $case: "digestRequest"; value: DigestRequest }
     | undefined;
 }
 
@@ -177,6 +208,8 @@ export interface Welcome {
   replayAfterSeq: number;
   heartbeatIntervalMs: number;
   reason: string;
+  /** SYNC_MODE_DIGEST: the number of buckets. */
+  digestBuckets: number;
 }
 
 export interface Ack {
@@ -226,6 +259,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "scrubFinding":
         ScrubFinding.encode(message.msg.value, writer.uint32(74).fork()).join();
+        break;
+      case "digests":
+        InventoryDigests.encode(message.msg.value, writer.uint32(82).fork()).join();
         break;
     }
     return writer;
@@ -316,6 +352,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "scrubFinding", value: ScrubFinding.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.msg = { $case: "digests", value: InventoryDigests.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -358,6 +402,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "scrubFinding", value: ScrubFinding.fromJSON(object.scrubFinding) }
         : isSet(object.scrub_finding)
         ? { $case: "scrubFinding", value: ScrubFinding.fromJSON(object.scrub_finding) }
+        : isSet(object.digests)
+        ? { $case: "digests", value: InventoryDigests.fromJSON(object.digests) }
         : undefined,
     };
   },
@@ -382,6 +428,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.quarantineResult = QuarantineResult.toJSON(message.msg.value);
     } else if (message.msg?.$case === "scrubFinding") {
       obj.scrubFinding = ScrubFinding.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "digests") {
+      obj.digests = InventoryDigests.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -446,6 +494,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         }
         break;
       }
+      case "digests": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "digests", value: InventoryDigests.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -463,6 +517,7 @@ function createBaseHello(): Hello {
     agentVersion: "",
     stripesAddress: "",
     runningTasks: [],
+    digestResync: false,
   };
 }
 
@@ -497,6 +552,9 @@ export const Hello: MessageFns<Hello> = {
     }
     for (const v of message.runningTasks) {
       writer.uint32(82).string(v!);
+    }
+    if (message.digestResync !== false) {
+      writer.uint32(88).bool(message.digestResync);
     }
     return writer;
   },
@@ -594,6 +652,14 @@ export const Hello: MessageFns<Hello> = {
             message.runningTasks.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.digestResync = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +718,11 @@ export const Hello: MessageFns<Hello> = {
         : globalThis.Array.isArray(object?.running_tasks)
         ? object.running_tasks.map((e: any) => globalThis.String(e))
         : [],
+      digestResync: isSet(object.digestResync)
+        ? globalThis.Boolean(object.digestResync)
+        : isSet(object.digest_resync)
+        ? globalThis.Boolean(object.digest_resync)
+        : false,
     };
   },
 
@@ -687,6 +758,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.runningTasks?.length) {
       obj.runningTasks = message.runningTasks;
     }
+    if (message.digestResync !== false) {
+      obj.digestResync = message.digestResync;
+    }
     return obj;
   },
 
@@ -707,6 +781,7 @@ export const Hello: MessageFns<Hello> = {
     message.agentVersion = object.agentVersion ?? "";
     message.stripesAddress = object.stripesAddress ?? "";
     message.runningTasks = object.runningTasks?.map((e) => e) || [];
+    message.digestResync = object.digestResync ?? false;
     return message;
   },
 };
@@ -783,7 +858,7 @@ export const InventoryBatch: MessageFns<InventoryBatch> = {
 };
 
 function createBaseInventoryDone(): InventoryDone {
-  return { asOfSeq: 0, diskIds: [] };
+  return { asOfSeq: 0, diskIds: [], buckets: [] };
 }
 
 export const InventoryDone: MessageFns<InventoryDone> = {
@@ -793,6 +868,13 @@ export const InventoryDone: MessageFns<InventoryDone> = {
     }
     for (const v of message.diskIds) {
       writer.uint32(18).string(v!);
+    }
+    if (message.buckets.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.buckets) {
+        writer.uint32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -826,6 +908,24 @@ export const InventoryDone: MessageFns<InventoryDone> = {
             message.diskIds.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag === 24) {
+              message.buckets.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.buckets.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -850,6 +950,7 @@ export const InventoryDone: MessageFns<InventoryDone> = {
         : globalThis.Array.isArray(object?.disk_ids)
         ? object.disk_ids.map((e: any) => globalThis.String(e))
         : [],
+      buckets: globalThis.Array.isArray(object?.buckets) ? object.buckets.map((e: any) => globalThis.Number(e)) : [],
     };
   },
 
@@ -861,6 +962,9 @@ export const InventoryDone: MessageFns<InventoryDone> = {
     if (message.diskIds?.length) {
       obj.diskIds = message.diskIds;
     }
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -871,6 +975,223 @@ export const InventoryDone: MessageFns<InventoryDone> = {
     const message = createBaseInventoryDone();
     message.asOfSeq = object.asOfSeq ?? 0;
     message.diskIds = object.diskIds?.map((e) => e) || [];
+    message.buckets = object.buckets?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseInventoryDigests(): InventoryDigests {
+  return { asOfSeq: 0, counts: [], sums: [] };
+}
+
+export const InventoryDigests: MessageFns<InventoryDigests> = {
+  encode(message: InventoryDigests, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asOfSeq !== 0) {
+      writer.uint32(8).uint64(message.asOfSeq);
+    }
+    if (message.counts.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.counts) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.sums.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.sums) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InventoryDigests {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInventoryDigests();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.asOfSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.counts.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.counts.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.sums.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.sums.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InventoryDigests {
+    return {
+      asOfSeq: isSet(object.asOfSeq)
+        ? globalThis.Number(object.asOfSeq)
+        : isSet(object.as_of_seq)
+        ? globalThis.Number(object.as_of_seq)
+        : 0,
+      counts: globalThis.Array.isArray(object?.counts) ? object.counts.map((e: any) => globalThis.Number(e)) : [],
+      sums: globalThis.Array.isArray(object?.sums) ? object.sums.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: InventoryDigests): unknown {
+    const obj: any = {};
+    if (message.asOfSeq !== 0) {
+      obj.asOfSeq = Math.round(message.asOfSeq);
+    }
+    if (message.counts?.length) {
+      obj.counts = message.counts.map((e) => Math.round(e));
+    }
+    if (message.sums?.length) {
+      obj.sums = message.sums.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InventoryDigests>, I>>(base?: I): InventoryDigests {
+    return InventoryDigests.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InventoryDigests>, I>>(object: I): InventoryDigests {
+    const message = createBaseInventoryDigests();
+    message.asOfSeq = object.asOfSeq ?? 0;
+    message.counts = object.counts?.map((e) => e) || [];
+    message.sums = object.sums?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDigestRequest(): DigestRequest {
+  return { buckets: [] };
+}
+
+export const DigestRequest: MessageFns<DigestRequest> = {
+  encode(message: DigestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.buckets.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.buckets) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DigestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDigestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.buckets.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.buckets.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DigestRequest {
+    return {
+      buckets: globalThis.Array.isArray(object?.buckets) ? object.buckets.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: DigestRequest): unknown {
+    const obj: any = {};
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DigestRequest>, I>>(base?: I): DigestRequest {
+    return DigestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DigestRequest>, I>>(object: I): DigestRequest {
+    const message = createBaseDigestRequest();
+    message.buckets = object.buckets?.map((e) => e) || [];
     return message;
   },
 };
@@ -1610,6 +1931,9 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "quarantine":
         QuarantineOrder.encode(message.msg.value, writer.uint32(66).fork()).join();
         break;
+      case "digestRequest":
+        DigestRequest.encode(message.msg.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1691,6 +2015,14 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
             message.msg = { $case: "quarantine", value: QuarantineOrder.decode(reader, reader.uint32()) };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.msg = { $case: "digestRequest", value: DigestRequest.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1725,6 +2057,10 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         ? { $case: "throttles", value: RepairThrottles.fromJSON(object.throttles) }
         : isSet(object.quarantine)
         ? { $case: "quarantine", value: QuarantineOrder.fromJSON(object.quarantine) }
+        : isSet(object.digestRequest)
+        ? { $case: "digestRequest", value: DigestRequest.fromJSON(object.digestRequest) }
+        : isSet(object.digest_request)
+        ? { $case: "digestRequest", value: DigestRequest.fromJSON(object.digest_request) }
         : undefined,
     };
   },
@@ -1747,6 +2083,8 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       obj.throttles = RepairThrottles.toJSON(message.msg.value);
     } else if (message.msg?.$case === "quarantine") {
       obj.quarantine = QuarantineOrder.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "digestRequest") {
+      obj.digestRequest = DigestRequest.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -1805,13 +2143,19 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         }
         break;
       }
+      case "digestRequest": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "digestRequest", value: DigestRequest.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseWelcome(): Welcome {
-  return { mode: 0, replayAfterSeq: 0, heartbeatIntervalMs: 0, reason: "" };
+  return { mode: 0, replayAfterSeq: 0, heartbeatIntervalMs: 0, reason: "", digestBuckets: 0 };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1827,6 +2171,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.reason !== "") {
       writer.uint32(34).string(message.reason);
+    }
+    if (message.digestBuckets !== 0) {
+      writer.uint32(40).uint32(message.digestBuckets);
     }
     return writer;
   },
@@ -1876,6 +2223,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.reason = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.digestBuckets = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1902,6 +2257,11 @@ export const Welcome: MessageFns<Welcome> = {
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      digestBuckets: isSet(object.digestBuckets)
+        ? globalThis.Number(object.digestBuckets)
+        : isSet(object.digest_buckets)
+        ? globalThis.Number(object.digest_buckets)
+        : 0,
     };
   },
 
@@ -1919,6 +2279,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.digestBuckets !== 0) {
+      obj.digestBuckets = Math.round(message.digestBuckets);
+    }
     return obj;
   },
 
@@ -1931,6 +2294,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.replayAfterSeq = object.replayAfterSeq ?? 0;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.reason = object.reason ?? "";
+    message.digestBuckets = object.digestBuckets ?? 0;
     return message;
   },
 };
