@@ -242,7 +242,8 @@ export class AgentSession implements SessionHandle {
   private async onDigests(m: InventoryDigests): Promise<void> {
     const bad = badDigests(m, DIGEST_BUCKETS);
     if (bad) return this.fail('BAD_DIGESTS', bad);
-    const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS);
+    // a server of millions of archives takes a while: its heartbeats wait in the stream meanwhile
+    const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
     const wanted = mine.differing(m.counts, m.sums);
     await this.ctx.store.beginInventory(this.serverId, [...this.disks]);
     this.digestScope = { wanted: new Set(wanted), buckets: DIGEST_BUCKETS, records: 0 };

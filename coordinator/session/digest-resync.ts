@@ -9,12 +9,13 @@ import type { CatalogStore } from '../catalog/catalog-store.js';
 const PAGE = 5000;
 
 /** The catalog's digests of `serverId`'s archives on `diskIds`. */
-export async function catalogDigests(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], buckets: number): Promise<BucketDigests> {
+export async function catalogDigests(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], buckets: number, onPage?: () => void): Promise<BucketDigests> {
   const d = new BucketDigests(buckets);
   for (const diskId of diskIds) {
     for (let after = ''; ;) {
       const page = await store.archivesOnDisk(serverId, diskId, after, PAGE);
       for (const a of page) d.add(a);
+      onPage?.();
       if (page.length < PAGE) break;
       after = page[page.length - 1]?.dataPath ?? after;
     }
