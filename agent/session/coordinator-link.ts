@@ -254,6 +254,8 @@ export class CoordinatorLink {
     log.info(`digest resync (${w.reason})`);
     const snap = inventorySnapshot(this.o.stateDir);
     this.runtime.journal.coveredBySnapshot(snap.asOfSeq);
+    // set before InventoryDone goes out, as for a full inventory: its ack may end the overflow
+    this.inventoryAsOf = snap.asOfSeq;
     try {
       const r = await sendDigestResync(snap, this.helloDisks, buckets, {
         write: (m) => this.write(s, m),
@@ -264,7 +266,6 @@ export class CoordinatorLink {
       }, this.o.batch ?? 1000);
       this.stats.digestRecordsSent += r.sent;
       if (!r.done) return false;
-      this.inventoryAsOf = snap.asOfSeq;
       this.sentSeq = snap.asOfSeq;
       log.info(`digest resync sent ${r.sent} record(s)`);
       return true;
