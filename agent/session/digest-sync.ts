@@ -19,7 +19,11 @@ export interface DigestSyncIo {
 export async function sendDigestResync(snap: InventorySnapshot, diskIds: readonly string[], buckets: number, io: DigestSyncIo, batch = 1000): Promise<{ done: boolean; sent: number }> {
   const disks = new Set(diskIds);
   const digests = new BucketDigests(buckets);
-  for (const part of snap.batches(batch)) for (const r of part) if (disks.has(r.diskId)) digests.add(r);
+  // a few million records take a while: yield between batches so heartbeats go on
+  for (const part of snap.batches(batch)) {
+    for (const r of part) if (disks.has(r.diskId)) digests.add(r);
+    await yieldTurn();
+  }
   // asked for before writing: the answer may come before the write resolves
   const answer = io.request();
   await io.write({ msg: { $case: 'digests', value: { asOfSeq: snap.asOfSeq, counts: digests.counts, sums: digests.sums } } });
@@ -30,7 +34,10 @@ export async function sendDigestResync(snap: InventorySnapshot, diskIds: readonl
   if (want.size > 0) {
     for (const part of snap.batches(batch)) {
       const mine = part.filter((r) => disks.has(r.diskId) && want.has(bucketOf(r.diskId, r.dataPath, buckets)));
-      if (mine.length === 0) continue;
+      if (mine.length === 0) {
+        await yieldTurn();
+        continue;
+      }
       if (!io.alive()) return { done: false, sent };
       await io.write({ msg: { $case: 'inventory', value: { records: mine.map(archiveRecordToWire) } } });
       sent += mine.length;
@@ -39,4 +46,8 @@ export async function sendDigestResync(snap: InventorySnapshot, diskIds: readonl
   if (!io.alive()) return { done: false, sent };
   await io.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: snap.asOfSeq, diskIds: [...disks], buckets: [...wanted] } } });
   return { done: true, sent };
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

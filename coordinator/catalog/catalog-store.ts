@@ -59,10 +59,10 @@ export interface CatalogStore {
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]): Promise<string[]>;
   /**
    * Drops what the inventory did not mention; sets appliedSeq and inventoried; returns touched
-   * LFNs. With `inScope` (a digest resync, which re-sent only some buckets), only archives it
-   * says yes to are dropped.
+   * LFNs. With `only` (a digest resync, which re-sent some buckets), only those archives may be
+   * dropped, when not re-sent since beginInventory.
    */
-  endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]>;
+  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]>;
   /** A page of the server's archives on one disk, in data path order, after `after` (digest resync). */
   archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]>;
   /** Archives of these LFNs, all servers. */

@@ -69,9 +69,14 @@ export async function sweepOlder(sql: Sql, serverId: string, diskIds: readonly s
   for (const [lfn] of await sql.arrays(SWEEP, [serverId, diskIds, gen])) if (typeof lfn === 'string') touched.add(lfn);
 }
 
-/** As sweepOlder, for the archives `inScope` says yes to only (a digest resync's buckets). */
-export async function sweepOlderIn(sql: Sql, serverId: string, diskIds: readonly string[], gen: number, inScope: (diskId: string, dataPath: string) => boolean, touched: Set<string>): Promise<void> {
-  const older = await sql.arrays('SELECT disk_id, data_path FROM archives WHERE server_id = $1 AND disk_id = ANY($2::text[]) AND inv_gen < $3', [serverId, diskIds, gen]);
-  const keys = older.filter(([d, p]) => inScope(d as string, p as string)).map(([d, p]) => ({ diskId: d as string, dataPath: p as string }));
-  for (let i = 0; i < keys.length; i += 10_000) await removeArchives(sql, serverId, keys.slice(i, i + 10_000), touched);
+/** As sweepOlder, for these archives only (a digest resync's buckets). */
+export async function sweepOlderOf(sql: Sql, serverId: string, diskIds: readonly string[], gen: number, keys: readonly ArchiveRemoval[], touched: Set<string>): Promise<void> {
+  const disks = new Set(diskIds);
+  const mine = keys.filter((k) => disks.has(k.diskId));
+  for (let i = 0; i < mine.length; i += 10_000) {
+    const part = mine.slice(i, i + 10_000);
+    const gone = await sql.arrays(`DELETE FROM archives a USING unnest($2::text[], $3::text[]) AS k(disk_id, data_path)
+      WHERE a.server_id = $1 AND a.disk_id = k.disk_id AND a.data_path = k.data_path AND a.inv_gen < $4 RETURNING a.lfn`, [serverId, part.map((k) => k.diskId), part.map((k) => k.dataPath), gen]);
+    for (const [lfn] of gone) if (typeof lfn === 'string') touched.add(lfn);
+  }
 }

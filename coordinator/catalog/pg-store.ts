@@ -13,7 +13,7 @@ import { getLogger } from '../../shared/logger.js';
 import type { ArchiveRemoval, CatalogStore, LfnPage, RoleFilter, StateCount } from './catalog-store.js';
 import type { ArchiveRoleRow, ArchiveRow, ArchiveState, DiskRow, FileFilter, FileRow, ReplacedArchive, ServerRow, Tombstone } from './catalog-types.js';
 import { archiveStatesOf, archivesOf, listArchiveRoles } from './pg-archive-reads.js';
-import { removeArchives, sweepOlder, sweepOlderIn, upsertArchives } from './pg-archive-writer.js';
+import { removeArchives, sweepOlder, sweepOlderOf, upsertArchives } from './pg-archive-writer.js';
 import { CallOrder } from './pg-call-order.js';
 import { describePgTarget, pgConfig } from './pg-connection.js';
 import { pgFileQuery } from './pg-file-query.js';
@@ -190,11 +190,11 @@ export class PgCatalogStore implements CatalogStore {
     });
   }
 
-  endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]> {
+  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]> {
     return this.write(`end of the inventory of server ${serverId}`, async (sql) => {
       const { gen, diskIds } = await this.inventory.requireRunning(sql, serverId);
       const touched = new Set<string>();
-      if (inScope) await sweepOlderIn(sql, serverId, diskIds, gen, inScope, touched);
+      if (only) await sweepOlderOf(sql, serverId, diskIds, gen, only, touched);
       else await sweepOlder(sql, serverId, diskIds, gen, touched);
       await this.inventory.finish(sql, serverId, asOfSeq);
       return [...touched];

@@ -5,6 +5,7 @@
 // (disk_archive_counts): beginCounts, the writes, then writeCounts, all in one transaction.
 import type Database from 'better-sqlite3';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
+import type { ArchiveRemoval } from './catalog-store.js';
 import { ARCHIVE_COLUMNS, ARCHIVE_KEY_LENGTH, ARCHIVE_VALUE_COLUMNS, archiveParams } from './sqlite-archive-row.js';
 
 const INSERT = `INSERT INTO archives (${ARCHIVE_COLUMNS.join(', ')}, inv_gen)
@@ -19,7 +20,7 @@ const UPDATE = `UPDATE archives SET ${ARCHIVE_VALUE_COLUMNS.map((c) => `${c} = n
 const MARK = 'UPDATE archives SET inv_gen = ? WHERE rowid = ?';
 const REMOVE = 'DELETE FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ? RETURNING lfn';
 const SWEEP = `DELETE FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ? RETURNING lfn, disk_id`;
-const OLDER = 'SELECT disk_id, data_path FROM archives WHERE server_id = ? AND disk_id IN (SELECT value FROM json_each(?)) AND inv_gen < ?';
+const REMOVE_OLDER = 'DELETE FROM archives WHERE server_id = ? AND disk_id = ? AND data_path = ? AND inv_gen < ? RETURNING lfn';
 const COUNT = 'INSERT INTO disk_archive_counts (disk_id, n) VALUES (?, ?) ON CONFLICT (disk_id) DO UPDATE SET n = n + excluded.n';
 
 interface Found {
@@ -35,7 +36,7 @@ export class ArchiveWriter {
   private readonly mark: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly sweep: Database.Statement;
-  private readonly older: Database.Statement;
+  private readonly removeOlder: Database.Statement;
   private readonly count: Database.Statement;
   /** Archives added (+) and removed (-) per disk since beginCounts. */
   private counts = new Map<string, number>();
@@ -47,7 +48,7 @@ export class ArchiveWriter {
     this.mark = db.prepare(MARK);
     this.remove = db.prepare(REMOVE).pluck();
     this.sweep = db.prepare(SWEEP).raw();
-    this.older = db.prepare(OLDER).raw();
+    this.removeOlder = db.prepare(REMOVE_OLDER).pluck();
     this.count = db.prepare(COUNT);
   }
 
@@ -91,13 +92,14 @@ export class ArchiveWriter {
   }
 
   /** Drops the server's archives on `diskIds` not (re)written since generation `gen`. */
-  /** As sweepOlder, for the archives `inScope` says yes to only (a digest resync's buckets). */
-  sweepOlderIn(serverId: string, diskIds: readonly string[], gen: number, inScope: (diskId: string, dataPath: string) => boolean, touched: Set<string>): void {
-    for (const [diskId, dataPath] of this.older.all(serverId, JSON.stringify(diskIds), gen) as [string, string][]) {
-      if (!inScope(diskId, dataPath)) continue;
-      const lfn = this.remove.get(serverId, diskId, dataPath) as string | null | undefined;
+  /** As sweepOlder, for these archives only (a digest resync's buckets). */
+  sweepOlderOf(serverId: string, diskIds: readonly string[], gen: number, keys: readonly ArchiveRemoval[], touched: Set<string>): void {
+    const disks = new Set(diskIds);
+    for (const k of keys) {
+      if (!disks.has(k.diskId)) continue;
+      const lfn = this.removeOlder.get(serverId, k.diskId, k.dataPath, gen) as string | null | undefined;
       if (lfn === undefined) continue;
-      this.counted(diskId, -1);
+      this.counted(k.diskId, -1);
       if (lfn !== null) touched.add(lfn);
     }
   }

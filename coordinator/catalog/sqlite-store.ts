@@ -164,12 +164,12 @@ export class SqliteCatalogStore implements CatalogStore {
     return [...touched];
   }
 
-  async endInventory(serverId: string, asOfSeq: number, inScope?: (diskId: string, dataPath: string) => boolean): Promise<string[]> {
+  async endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]> {
     const touched = new Set<string>();
     this.db.transaction(() => {
       const { gen, diskIds } = this.inventory.requireRunning(serverId);
       this.archives.beginCounts();
-      if (inScope) this.archives.sweepOlderIn(serverId, diskIds, gen, inScope, touched);
+      if (only) this.archives.sweepOlderOf(serverId, diskIds, gen, only, touched);
       else this.archives.sweepOlder(serverId, diskIds, gen, touched);
       this.archives.writeCounts();
       this.inventory.finish(serverId, asOfSeq);

@@ -21,7 +21,7 @@ import type { PeerIdentity } from '../../shared/tls/tls-identity.js';
 import type { ArchiveRemoval } from '../catalog/catalog-store.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionHandle } from './session-registry.js';
-import { badDigests, catalogDigests, inBuckets } from './digest-resync.js';
+import { archivesInBuckets, badDigests, catalogDigests } from './digest-resync.js';
 import { DIGEST_BUCKETS } from '../../shared/domain/inventory-digest.js';
 
 const log = getLogger('session');
@@ -41,7 +41,7 @@ export class AgentSession implements SessionHandle {
   /** The catalog holds this server's changes up to here: the next delta must be this + 1. */
   private appliedSeq = 0;
   /** A digest resync in progress: the buckets asked for, and the records received for them. */
-  private digestScope: { wanted: Set<number>; buckets: number; records: number } | undefined;
+  private digestScope: { wanted: Set<number>; keys: ArchiveRemoval[]; records: number } | undefined;
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<AgentMessage, CoordinatorMessage>,
@@ -245,8 +245,10 @@ export class AgentSession implements SessionHandle {
     // a server of millions of archives takes a while: its heartbeats wait in the stream meanwhile
     const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
     const wanted = mine.differing(m.counts, m.sums);
+    // marked before the keys are read: a key written after this is re-marked, never swept
     await this.ctx.store.beginInventory(this.serverId, [...this.disks]);
-    this.digestScope = { wanted: new Set(wanted), buckets: DIGEST_BUCKETS, records: 0 };
+    const keys = await archivesInBuckets(this.ctx.store, this.serverId, [...this.disks], new Set(wanted), DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
+    this.digestScope = { wanted: new Set(wanted), keys, records: 0 };
     this.phase = 'inventory';
     log.info(`session ${this.serverId}: digest resync: ${wanted.length} of ${DIGEST_BUCKETS} bucket(s) differ`);
     this.send({ msg: { $case: 'digestRequest', value: { buckets: wanted } } });
@@ -265,7 +267,7 @@ export class AgentSession implements SessionHandle {
       return this.fail('PROTOCOL', `digest resync ended for ${d.buckets.length} bucket(s) where ${scope.wanted.size} were asked: reconnect`);
     }
     this.digestScope = undefined;
-    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope ? inBuckets(scope.wanted, scope.buckets) : undefined);
+    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys);
     if (scope) this.ctx.synced(this.serverId, 'digest', scope.records);
     this.ctx.reclassify(touched);
     this.phase = 'live';

@@ -4,23 +4,45 @@
 // replaces everything (mark and sweep, scoped to them); the rest is left as it is.
 import type { InventoryDigests } from '../../proto/gen/ecguard/v1/agent.js';
 import { BucketDigests, bucketOf } from '../../shared/domain/inventory-digest.js';
-import type { CatalogStore } from '../catalog/catalog-store.js';
+import type { ArchiveRemoval, CatalogStore } from '../catalog/catalog-store.js';
+import type { ArchiveRow } from '../catalog/catalog-types.js';
 
 const PAGE = 5000;
 
-/** The catalog's digests of `serverId`'s archives on `diskIds`. */
-export async function catalogDigests(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], buckets: number, onPage?: () => void): Promise<BucketDigests> {
-  const d = new BucketDigests(buckets);
+/** Visits every archive of `serverId` on `diskIds`, a page at a time, yielding between pages. */
+async function eachArchive(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], visit: (a: ArchiveRow) => void, onPage?: () => void): Promise<void> {
   for (const diskId of diskIds) {
     for (let after = ''; ;) {
       const page = await store.archivesOnDisk(serverId, diskId, after, PAGE);
-      for (const a of page) d.add(a);
+      for (const a of page) visit(a);
       onPage?.();
+      // SQLite answers synchronously: without a turn, other agents' heartbeats would wait for
+      // the whole pass over a server of millions of archives, and look silent
+      await new Promise((resolve) => setImmediate(resolve));
       if (page.length < PAGE) break;
       after = page[page.length - 1]?.dataPath ?? after;
     }
   }
+}
+
+/** The catalog's digests of `serverId`'s archives on `diskIds`. */
+export async function catalogDigests(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], buckets: number, onPage?: () => void): Promise<BucketDigests> {
+  const d = new BucketDigests(buckets);
+  await eachArchive(store, serverId, diskIds, (a) => d.add(a), onPage);
   return d;
+}
+
+/**
+ * The catalog's archives in the `wanted` buckets: the only ones the resync may drop (those the
+ * agent does not send again). A second pass, so the sweep touches these keys only.
+ */
+export async function archivesInBuckets(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], wanted: ReadonlySet<number>, buckets: number, onPage?: () => void): Promise<ArchiveRemoval[]> {
+  const out: ArchiveRemoval[] = [];
+  if (wanted.size === 0) return out;
+  await eachArchive(store, serverId, diskIds, (a) => {
+    if (wanted.has(bucketOf(a.diskId, a.dataPath, buckets))) out.push({ diskId: a.diskId, dataPath: a.dataPath });
+  }, onPage);
+  return out;
 }
 
 /** What is wrong with an agent's digests, or undefined. */
@@ -30,7 +52,3 @@ export function badDigests(m: InventoryDigests, buckets: number): string | undef
   return undefined;
 }
 
-/** The archives a resync of `wanted` buckets replaces: those in the buckets. */
-export function inBuckets(wanted: ReadonlySet<number>, buckets: number): (diskId: string, dataPath: string) => boolean {
-  return (diskId, dataPath) => wanted.has(bucketOf(diskId, dataPath, buckets));
-}
