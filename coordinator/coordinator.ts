@@ -410,9 +410,10 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   private forgetContext(): ForgetContext {
+    const drain = this.repair.drain;
     return {
-      cluster: this.cluster, connected: (id) => this.registry.connected(id), reclassify: (lfns) => this.reclassify(lfns),
-      archiveCountsByDisk: () => this.store.archiveCountsByDisk(), drain: this.repair.drain, ...(this.events ? { events: this.events } : {}),
+      cluster: this.cluster, store: this.store, connected: (id) => this.registry.connected(id), reclassify: (lfns) => this.reclassify(lfns),
+      drains: { drains: () => drain.book.drains(), stop: (kind, id) => drain.stop(kind, id) }, ...(this.events ? { events: this.events } : {}),
     };
   }
 

@@ -6,16 +6,18 @@
 import { EcguardError } from '../shared/errors.js';
 import { getLogger } from '../shared/logger.js';
 import type { ClusterState } from './cluster-state.js';
-import type { DrainManager } from './repair/drain-manager.js';
+import type { CatalogStore } from './catalog/catalog-store.js';
+import type { ArchiveRow } from './catalog/catalog-types.js';
+import type { Drain, DrainKind } from './repair/drain-book.js';
 
 const log = getLogger('coordinator');
 
 export interface ForgetContext {
   readonly cluster: ClusterState;
+  readonly store: Pick<CatalogStore, 'filesOf' | 'archivesOf' | 'lfnsOnServer' | 'lfnsOnDisk' | 'archiveCountsByDisk'>;
   connected(serverId: string): boolean;
   reclassify(lfns: readonly string[]): void;
-  archiveCountsByDisk(): Promise<Map<string, number>>;
-  readonly drain: DrainManager;
+  readonly drains: { drains(): readonly Drain[]; stop(kind: DrainKind, id: string): Promise<string> };
   readonly events?: { forgotten(kind: 'server' | 'disk', subject: { serverId: string; diskId?: string }, archives: number, files: number): void };
 }
 
@@ -25,6 +27,7 @@ export async function forgetServer(c: ForgetContext, serverId: string): Promise<
   if (c.connected(serverId)) throw new EcguardError('SERVER_CONNECTED', `server ${serverId} is connected right now: stop its agent (and retire it) first`);
   if (s.state !== 'lost') throw new EcguardError('SERVER_NOT_LOST', `server ${serverId} is ${s.state}: its archives still count; declare it lost first (ecguard server lost ${serverId}), after draining it if it still holds needed archives (ecguard drain start --server ${serverId})`);
   const disks = c.cluster.listDisks(serverId).map((d) => d.diskId);
+  await refuseLastArchives(c, `server ${serverId}`, await c.store.lfnsOnServer(serverId), (a) => a.serverId === serverId);
   await endDrains(c, [['server', serverId], ...disks.map((d) => ['disk', d] as const)]);
   const archives = await countOn(c, disks);
   const lfns = await c.cluster.forgetServer(serverId);
@@ -40,6 +43,7 @@ export async function forgetDisk(c: ForgetContext, diskId: string): Promise<stri
   if (d.state !== 'missing' && d.state !== 'failed') {
     throw new EcguardError('DISK_PRESENT', `disk ${diskId} is ${d.state}: its archives still count; drain it (ecguard drain start --disk ${diskId}), take it out of xrootd's oss.space and the server, then forget it once it is missing`);
   }
+  await refuseLastArchives(c, `disk ${diskId}`, await c.store.lfnsOnDisk(diskId), (a) => a.diskId === diskId);
   await endDrains(c, [['disk', diskId]]);
   const archives = await countOn(c, [diskId]);
   const lfns = await c.cluster.forgetDisk(diskId);
@@ -52,11 +56,32 @@ export async function forgetDisk(c: ForgetContext, diskId: string): Promise<stri
 
 async function endDrains(c: ForgetContext, places: readonly (readonly ['server' | 'disk', string])[]): Promise<void> {
   for (const [kind, id] of places) {
-    if (c.drain.book.drains().some((x) => x.kind === kind && x.id === id)) await c.drain.stop(kind, id);
+    if (c.drains.drains().some((x) => x.kind === kind && x.id === id)) await c.drains.stop(kind, id);
+  }
+}
+
+/**
+ * Refuses when the place holds the last archives of some file's newest version: without their
+ * rows the file would look deleted (or an older version current), not lost.
+ */
+async function refuseLastArchives(c: ForgetContext, what: string, lfns: readonly string[], there: (a: ArchiveRow) => boolean): Promise<void> {
+  const last: string[] = [];
+  for (let i = 0; i < lfns.length; i += 1000) {
+    const part = lfns.slice(i, i + 1000);
+    const files = await c.store.filesOf(part);
+    const archives = await c.store.archivesOf(part);
+    for (const lfn of part) {
+      const latest = files.get(lfn)?.latestStrpver;
+      if (latest === undefined) continue;
+      if (!(archives.get(lfn) ?? []).some((a) => !there(a) && a.strpver === latest)) last.push(lfn);
+    }
+  }
+  if (last.length > 0) {
+    throw new EcguardError('LAST_ARCHIVES', `${what} holds the last archives of the newest version of ${last.length} file(s) (${last.slice(0, 5).join(', ')}${last.length > 5 ? ', …' : ''}): forgetting them would make those files look deleted, not lost. Bring it back, or remove those files through xrootd if they are gone for good (ecguard files --state lost lists them), then forget it`);
   }
 }
 
 async function countOn(c: ForgetContext, diskIds: readonly string[]): Promise<number> {
-  const counts = await c.archiveCountsByDisk();
+  const counts = await c.store.archiveCountsByDisk();
   return diskIds.reduce((n, id) => n + (counts.get(id) ?? 0), 0);
 }

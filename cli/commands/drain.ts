@@ -25,6 +25,9 @@ export function drainStatusText(s: DrainStatusReply): string {
       x.lastPass ? x.lastPass.candidates : '-', x.lastPass ? x.lastPass.planned : '-', x.lastPass ? x.lastPass.blocked : '-',
     ]));
     for (const x of d.disks) for (const e of x.lastPass?.examples ?? []) out += `  blocked on ${x.diskId}: ${e}\n`;
+    for (const x of d.disks.filter((y) => y.metadataCopies > 0)) {
+      out += `  ${x.metadataCopies} .mt cop${x.metadataCopies === 1 ? 'y' : 'ies'} of objects stay on ${x.diskId}: a drain does not move them; copy each to another disk of the server (with its xattrs) and re-point its link before removing the disk\n`;
+    }
     if (d.drained) {
       out += `every file has its archives elsewhere now. What is left there is duplicates: ecguard debris lists them, ecguard debris quarantine --server ${d.kind === 'server' ? d.id : d.id.split(':')[0]} moves them aside. Take the ${d.kind === 'server' ? 'server out of the cluster' : 'disk out of xrootd\'s oss.space'} before removing it, or xrootd places new files there again.\n`;
     }

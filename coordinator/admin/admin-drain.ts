@@ -33,7 +33,7 @@ export function drainHandlers(r: RepairManager, wrap: AdminWrap): DrainHandlers 
         drains: s.drains.map((d) => ({
           kind: d.drain.kind, id: d.drain.id, sinceMs: d.drain.since, reason: d.drain.reason, drained: d.drained,
           disks: d.disks.map((x) => ({
-            diskId: x.diskId, state: x.state, remaining: x.remaining, remainingCapped: x.remainingCapped,
+            diskId: x.diskId, state: x.state, remaining: x.remaining, remainingCapped: x.remainingCapped, metadataCopies: x.metadataCopies,
             ...(x.lastPass ? { lastPass: { candidates: x.lastPass.candidates, planned: x.lastPass.planned, blocked: x.lastPass.blocked, examples: x.lastPass.examples, startedMs: x.lastPass.startedAt, endedMs: x.lastPass.endedAt ?? 0 } } : {}),
           })),
         })),

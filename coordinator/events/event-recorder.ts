@@ -244,12 +244,12 @@ export class EventRecorder {
     if (e) this.write([e]);
   }
 
-  drain(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number; movesDropped?: number }): void {
+  drain(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number }): void {
     const what = `${d.kind} ${d.id}`;
     const since = new Date(d.since).toISOString();
     let e: EcguardEvent | undefined;
     if (type === 'drain.started') e = this.safeMake(this.cluster, type, subject, `${what} is being drained${d.reason ? ` (${d.reason})` : ''}: its archives are rebuilt elsewhere, after the repairs`, { kind: d.kind, reason: d.reason, disks: detail.disks ?? 0 });
-    else if (type === 'drain.stopped') e = this.safeMake(this.cluster, type, subject, `drain of ${what} stopped: ${detail.remaining ?? 0} file(s) still count an archive there`, { kind: d.kind, since, remaining: detail.remaining ?? 0, movesDropped: detail.movesDropped ?? 0 });
+    else if (type === 'drain.stopped') e = this.safeMake(this.cluster, type, subject, `drain of ${what} stopped: ${detail.remaining ?? 0} file(s) still count an archive there`, { kind: d.kind, since, remaining: detail.remaining ?? 0 });
     else e = this.safeMake(this.cluster, type, subject, `${what} is drained: no file counts an archive there any more (its duplicates can be quarantined: ecguard debris quarantine --server ${subject.serverId})`, { kind: d.kind, since, disks: detail.disks ?? 0 });
     if (e) this.write([e]);
   }

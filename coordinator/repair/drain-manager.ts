@@ -10,7 +10,7 @@ import type { RepairPlanner } from './repair-planner.js';
 import type { DrainBook, Drain, DrainKind } from './drain-book.js';
 import { DrainSweep, type DrainOutcome, type DrainPass } from './drain-sweep.js';
 import type { PlannerView } from './target-placement.js';
-import { finished } from './task-transitions.js';
+import { METADATA_SUFFIX } from '../../shared/xrdec/mt-file.js';
 
 const log = getLogger('repair');
 
@@ -23,6 +23,8 @@ export interface DrainDiskStatus {
   /** Files that still count an archive there (capped at COUNT_CAP: `remainingCapped`). */
   readonly remaining: number;
   readonly remainingCapped: boolean;
+  /** `.mt` copies of objects still there: a drain does not move them (see docs/repair.md). */
+  readonly metadataCopies: number;
   readonly lastPass?: DrainPass;
 }
 
@@ -52,10 +54,12 @@ export class DrainManager {
     if (!this.book.active || this.planner.active.size >= room) return;
     for (const [diskId, lfns] of await this.sweep.next(now)) {
       const todo = lfns.filter((l) => !this.planner.active.has(l));
+      const metadataCopies = new Set(await this.metadataCopies(todo));
       const outcomes: { lfn: string; outcome: DrainOutcome; reason?: string }[] = lfns.filter((l) => this.planner.active.has(l)).map((lfn) => ({ lfn, outcome: 'planned' }));
       for (const o of todo.length > 0 ? await this.planner.plan(todo, { now, view }) : []) {
         const d = o.decision;
         if (o.task || d.kind === 'queued') outcomes.push({ lfn: o.lfn, outcome: 'planned' });
+        else if (metadataCopies.has(o.lfn)) outcomes.push({ lfn: o.lfn, outcome: 'metadata' });
         else if (d.kind === 'impossible' || d.kind === 'wait') outcomes.push({ lfn: o.lfn, outcome: 'blocked', reason: d.reason });
         else outcomes.push({ lfn: o.lfn, outcome: 'other' });
       }
@@ -65,7 +69,7 @@ export class DrainManager {
     for (const d of this.book.drains()) {
       if (d.completedAt !== undefined) continue;
       const disks = this.book.disksOf(d);
-      if (disks.length === 0 || !disks.every((id) => this.sweep.last.get(id)?.candidates === 0)) continue;
+      if (disks.length === 0 || !disks.every((id) => filesOf(this.sweep.last.get(id)) === 0)) continue;
       if (await this.book.markCompleted(d, now)) {
         log.info(`drain of ${d.kind} ${d.id} complete`);
         this.host.events?.drain?.('drain.completed', d, this.book.subjectOf(d), { disks: disks.length });
@@ -77,8 +81,16 @@ export class DrainManager {
   lastCounts(): { drain: string; diskId: string; files: number }[] {
     return this.book.drains().flatMap((d) => this.book.disksOf(d).flatMap((diskId) => {
       const last = this.sweep.last.get(diskId);
-      return last ? [{ drain: `${d.kind} ${d.id}`, diskId, files: last.candidates }] : [];
+      return last ? [{ drain: `${d.kind} ${d.id}`, diskId, files: filesOf(last) as number }] : [];
     }));
+  }
+
+  /** Of these LFNs, the `.mt` copies: named <object>.mt, and no file of that name. */
+  private async metadataCopies(lfns: readonly string[]): Promise<string[]> {
+    const named = lfns.filter((l) => l.endsWith(METADATA_SUFFIX));
+    if (named.length === 0) return [];
+    const files = await this.host.store.filesOf(named);
+    return named.filter((l) => !files.has(l));
   }
 
   async start(kind: DrainKind, id: string, reason: string): Promise<string> {
@@ -93,19 +105,17 @@ export class DrainManager {
   async stop(kind: DrainKind, id: string): Promise<string> {
     const drain = await this.book.stop(kind, id);
     this.sweep.restart(this.book.disksOf(drain));
-    // Queued moves are dropped now (a file that still needs a repair is planned again);
-    // running ones finish: they only add archives.
-    const now = Date.now();
-    const queued = (await this.host.store.listRepairTasks({ states: ['queued'] })).filter((t) => (t.evacuates ?? 0) > 0);
-    const dropped = queued.map((t) => finished(t, 'cancelled', now, `drain of ${kind} ${id} stopped`));
-    if (dropped.length > 0) await this.host.store.putRepairTasks(dropped);
-    for (const t of dropped) this.planner.active.delete(t.lfn);
-    this.planner.note(dropped.map((t) => t.lfn));
-    log.warn(`drain stopped: ${kind} ${id}; ${dropped.length} queued move(s) dropped`);
+    // No task is written here (the repair tick owns them): a queued move is re-planned when its
+    // turn comes, which now finds nothing to move and cancels it, or only the repair its file
+    // still needs. Running ones finish: they only add archives.
+    log.warn(`drain stopped: ${kind} ${id}`);
     let remaining = 0;
-    for (const diskId of this.book.disksOf(drain)) remaining += (await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP })).length;
-    this.host.events?.drain?.('drain.stopped', drain, this.book.subjectOf(drain), { remaining, movesDropped: dropped.length });
-    return `drain of ${kind} ${id} stopped: it takes placements again; ${dropped.length} queued move(s) dropped, running ones finish; archives already moved stay where they are now`;
+    for (const diskId of this.book.disksOf(drain)) {
+      const counted = await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP });
+      remaining += counted.length - (await this.metadataCopies(counted)).length;
+    }
+    this.host.events?.drain?.('drain.stopped', drain, this.book.subjectOf(drain), { remaining });
+    return `drain of ${kind} ${id} stopped: it takes repair placements again; queued moves are cancelled when their turn comes, running ones finish; archives already moved stay where they are now`;
   }
 
   async status(): Promise<{ drains: DrainStatus[]; activeTasks: number; runningTasks: number }> {
@@ -113,13 +123,23 @@ export class DrainManager {
     for (const drain of this.book.drains()) {
       const disks: DrainDiskStatus[] = [];
       for (const diskId of this.book.disksOf(drain)) {
-        const left = await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP + 1 });
+        const counted = await this.host.store.lfnsCountedOnDisk(diskId, { limit: COUNT_CAP + 1 });
+        const copies = new Set(await this.metadataCopies(counted));
+        const left = counted.length - copies.size;
         const last = this.sweep.last.get(diskId);
-        disks.push({ diskId, state: this.host.cluster.disk(diskId)?.state ?? 'unknown', remaining: Math.min(left.length, COUNT_CAP), remainingCapped: left.length > COUNT_CAP, ...(last ? { lastPass: last } : {}) });
+        disks.push({
+          diskId, state: this.host.cluster.disk(diskId)?.state ?? 'unknown', remaining: Math.min(left, COUNT_CAP), remainingCapped: counted.length > COUNT_CAP, metadataCopies: copies.size,
+          ...(last ? { lastPass: last } : {}),
+        });
       }
       drains.push({ drain, disks, drained: disks.every((d) => d.remaining === 0) });
     }
     const tasks = (await this.host.store.listRepairTasks({ states: ACTIVE_TASK_STATES, limit: 100_000 })).filter((t) => (t.evacuates ?? 0) > 0);
     return { drains, activeTasks: tasks.length, runningTasks: tasks.filter((t) => t.state === 'assigned' || t.state === 'running' || t.state === 'verifying').length };
   }
+}
+
+/** Files (not `.mt` copies) a pass found still counting an archive there; undefined before a pass. */
+function filesOf(p: DrainPass | undefined): number | undefined {
+  return p === undefined ? undefined : p.candidates - p.metadata;
 }

@@ -12,13 +12,15 @@ export interface DrainPass {
   planned: number;
   /** Could not be moved now, with a few examples (LFN: reason). */
   blocked: number;
+  /** Of the candidates, `.mt` copies (not files: a drain does not move them). */
+  metadata: number;
   examples: string[];
   startedAt: number;
   endedAt?: number;
 }
 
 /** One planning outcome, as the sweep counts it. */
-export type DrainOutcome = 'planned' | 'blocked' | 'other';
+export type DrainOutcome = 'planned' | 'blocked' | 'metadata' | 'other';
 
 const PAGE = 500;
 const REST_MS = 10_000;
@@ -44,7 +46,7 @@ export class DrainSweep {
       if ((this.resting.get(diskId) ?? 0) > now) continue;
       const after = this.after.get(diskId);
       const lfns = await this.store.lfnsCountedOnDisk(diskId, { ...(after !== undefined ? { after } : {}), limit: page });
-      if (!this.running.has(diskId)) this.running.set(diskId, { candidates: 0, planned: 0, blocked: 0, examples: [], startedAt: now });
+      if (!this.running.has(diskId)) this.running.set(diskId, { candidates: 0, planned: 0, blocked: 0, metadata: 0, examples: [], startedAt: now });
       const pass = this.running.get(diskId) as DrainPass;
       pass.candidates += lfns.length;
       if (lfns.length === page) this.after.set(diskId, lfns[lfns.length - 1] as string);
@@ -65,6 +67,7 @@ export class DrainSweep {
     if (!pass) return;
     for (const o of outcomes) {
       if (o.outcome === 'planned') pass.planned++;
+      else if (o.outcome === 'metadata') pass.metadata++;
       else if (o.outcome === 'blocked') {
         pass.blocked++;
         if (pass.examples.length < 5) pass.examples.push(`${o.lfn}: ${o.reason ?? 'no reason given'}`);

@@ -11,7 +11,7 @@ import type { RepairHost } from './repair-host.js';
 import { confirmPlaced } from './placed-confirmation.js';
 import { planRepair } from './repair-plan.js';
 import { evidenceFor, loadPlanEvidence } from './plan-evidence.js';
-import type { RepairPlanner } from './repair-planner.js';
+import { withEvacuates, type RepairPlanner } from './repair-planner.js';
 import type { RepairSettings, RepairThrottleSettings } from './repair-settings.js';
 import type { PlacementView } from './target-placement.js';
 import { assigned, failed, finished, isRunning, requeued } from './task-transitions.js';
@@ -195,7 +195,7 @@ export class RepairDispatcher {
         continue;
       }
       const plan = { ...d.plan, sources, ...(metadataSources !== undefined ? { metadataSources } : {}) };
-      const row = assigned(t, { executor, plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs });
+      const row = withEvacuates(assigned(t, { executor, plan, redundancy: d.redundancy, now, leaseMs: this.settings.leaseMs }), d.evacuated);
       const addresses = new Map<string, string>();
       for (const s of [...plan.sources.map((x) => x.serverId), ...(plan.metadataSources ?? []).map((x) => x.serverId), ...plan.targets.map((x) => x.serverId)]) addresses.set(s, this.host.session(s)?.stripesAddress ?? '');
       await store.putRepairTasks([row]);

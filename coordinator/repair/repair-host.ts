@@ -27,7 +27,7 @@ export interface RepairEvents {
   /** Source stripes whose CRC did not match (corruption.found, detected by repair). */
   corruptionFound?(lfn: string, found: readonly CorruptSource[]): void;
   /** A drain started, stopped or completed (`subject`: its server, and its disk for a disk drain). */
-  drain?(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number; movesDropped?: number }): void;
+  drain?(type: 'drain.started' | 'drain.stopped' | 'drain.completed', d: Drain, subject: { serverId: string; diskId?: string }, detail: { disks?: number; remaining?: number }): void;
 }
 
 export interface RepairHost {

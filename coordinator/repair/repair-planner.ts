@@ -139,7 +139,13 @@ export class RepairPlanner {
       ...drainInput(this.host.drains),
     });
     if (d.kind !== 'plan') return undefined; // the dispatcher decides when it comes to start it
-    if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan)) return undefined;
-    return { ...task, plan: d.plan, redundancy: Math.min(d.redundancy, task.redundancy), updatedAt: now };
+    if (d.redundancy === task.redundancy && JSON.stringify(d.plan) === JSON.stringify(task.plan) && (d.evacuated ?? 0) === (task.evacuates ?? 0)) return undefined;
+    return withEvacuates({ ...task, plan: d.plan, redundancy: Math.min(d.redundancy, task.redundancy), updatedAt: now }, d.evacuated);
   }
+}
+
+/** The task row saying how many archives it moves off drains (none: the field is absent). */
+export function withEvacuates(t: RepairTaskRow, evacuated: number | undefined): RepairTaskRow {
+  const { evacuates: _e, ...rest } = t;
+  return evacuated ? { ...rest, evacuates: evacuated } : rest;
 }

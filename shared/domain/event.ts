@@ -157,7 +157,7 @@ const DATA_V1 = {
   }),
   'health.changed': z.strictObject({ active: z.boolean(), since: isoTime, count: count.optional(), details: text }),
   'drain.started': z.strictObject({ kind: drainKind, reason: z.string().max(500), disks: count }),
-  'drain.stopped': z.strictObject({ kind: drainKind, since: isoTime, remaining: count, movesDropped: count }),
+  'drain.stopped': z.strictObject({ kind: drainKind, since: isoTime, remaining: count }),
   'drain.completed': z.strictObject({ kind: drainKind, since: isoTime, disks: count }),
   'server.forgotten': z.strictObject({ archives: count, files: count }),
   'disk.forgotten': z.strictObject({ archives: count, files: count }),

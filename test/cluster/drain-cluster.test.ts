@@ -56,6 +56,8 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
   before(async () => {
     cluster = new LocalCluster({ servers: 7, profile: P42, heartbeat: '300ms', downAfter: '4s', settle: '2s', extraCoordinatorArgs: ['--repair-backoff', '300ms'] });
     for (let i = 0; i < 18; i++) files.push(cluster.placeFile(`/data/dr/f${i}`, SIZES[i % SIZES.length] as number, { first: i % 7, crc32c: i % 2 === 0 }));
+    // an object with .mt files: its archive and the .mt copy of srv02 both on the disk drained below
+    files.push(cluster.placeFile('/data/dr/mtx0', 20_000, { first: 6, mtFile: true }));
     await cluster.start();
     await until('every file healthy', allHealthy);
   });
@@ -95,6 +97,11 @@ describe('drain cluster: 7 agents, a disk and a server drained', function () {
       return s.drains.length === 1 && s.drains[0]?.drained === true && s.activeTasks === 0;
     });
     assert.ok(healthyThroughout, 'no file left healthy while its archive moved');
+    assert.ok(moved.some((f) => f.lfn === '/data/dr/mtx0'), 'premise: the .mt object moves too');
+    const st = cluster.cli(['drain', 'status']);
+    assert.equal(st.code, 0, 'exit 0: done');
+    assert.equal(admin<DrainStatusReply>(['drain', 'status']).drains[0]?.disks[0]?.metadataCopies, 1, 'the .mt copy stays, counted apart');
+    assert.match(st.stdout, /1 \.mt copy of objects stay on .*a drain does not move them/);
 
     const newLinks = new Map<string, string | undefined>();
     for (const f of moved) {

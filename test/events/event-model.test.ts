@@ -47,7 +47,7 @@ const EXAMPLES: { [T in EventType]: { subject: EventSubjectIds; data: EventData<
   'corruption.found': { subject: { ...srv, ...lfn }, data: { dataPath: 'public/3A/f001.root%', detectedBy: 'scrub', entries: [{ block: 2, stripe: 1, expectedCrc: '8d3f2a10', actualCrc: '00000000' }] } },
   'health.changed': { subject: { indicator: 'disk-failing' }, data: { active: true, since: '2025-06-01T10:00:00.000Z', count: 1, details: 'corrupt stripes found on srv07:/disk/sdb' } },
   'drain.started': { subject: srv, data: { kind: 'disk', reason: 'SMART: 24 pending sectors', disks: 1 } },
-  'drain.stopped': { subject: { serverId: 'srv07' }, data: { kind: 'server', since: '2025-06-01T10:00:00.000Z', remaining: 1200, movesDropped: 40 } },
+  'drain.stopped': { subject: { serverId: 'srv07' }, data: { kind: 'server', since: '2025-06-01T10:00:00.000Z', remaining: 1200 } },
   'drain.completed': { subject: srv, data: { kind: 'disk', since: '2025-06-01T10:00:00.000Z', disks: 1 } },
   'server.forgotten': { subject: { serverId: 'srv07' }, data: { archives: 204811, files: 198004 } },
   'disk.forgotten': { subject: srv, data: { archives: 51234, files: 51234 } },

@@ -411,7 +411,11 @@ export interface DrainDiskInfo {
   /** Files that still count an archive there (at most 100000: remaining_capped). */
   remaining: number;
   remainingCapped: boolean;
-  lastPass?: DrainPassInfo | undefined;
+  lastPass?:
+    | DrainPassInfo
+    | undefined;
+  /** .mt copies of objects still on the disk: a drain does not move them. */
+  metadataCopies: number;
 }
 
 export interface DrainInfo {
@@ -6560,7 +6564,7 @@ export const DrainPassInfo: MessageFns<DrainPassInfo> = {
 };
 
 function createBaseDrainDiskInfo(): DrainDiskInfo {
-  return { diskId: "", state: "", remaining: 0, remainingCapped: false, lastPass: undefined };
+  return { diskId: "", state: "", remaining: 0, remainingCapped: false, lastPass: undefined, metadataCopies: 0 };
 }
 
 export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
@@ -6579,6 +6583,9 @@ export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
     }
     if (message.lastPass !== undefined) {
       DrainPassInfo.encode(message.lastPass, writer.uint32(42).fork()).join();
+    }
+    if (message.metadataCopies !== 0) {
+      writer.uint32(48).uint64(message.metadataCopies);
     }
     return writer;
   },
@@ -6636,6 +6643,14 @@ export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
             message.lastPass = DrainPassInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.metadataCopies = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6667,6 +6682,11 @@ export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
         : isSet(object.last_pass)
         ? DrainPassInfo.fromJSON(object.last_pass)
         : undefined,
+      metadataCopies: isSet(object.metadataCopies)
+        ? globalThis.Number(object.metadataCopies)
+        : isSet(object.metadata_copies)
+        ? globalThis.Number(object.metadata_copies)
+        : 0,
     };
   },
 
@@ -6687,6 +6707,9 @@ export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
     if (message.lastPass !== undefined) {
       obj.lastPass = DrainPassInfo.toJSON(message.lastPass);
     }
+    if (message.metadataCopies !== 0) {
+      obj.metadataCopies = Math.round(message.metadataCopies);
+    }
     return obj;
   },
 
@@ -6702,6 +6725,7 @@ export const DrainDiskInfo: MessageFns<DrainDiskInfo> = {
     message.lastPass = (object.lastPass !== undefined && object.lastPass !== null)
       ? DrainPassInfo.fromPartial(object.lastPass)
       : undefined;
+    message.metadataCopies = object.metadataCopies ?? 0;
     return message;
   },
 };
