@@ -1,7 +1,8 @@
 // Coordinator bench: ingest + correlate (full inventories of synthetic agents through the
 // catalog store, then every file classified by the health engine) in records/s, beside a raw
 // SQLite insert of the same rows in the same run; and the time from a disk-missing event to the
-// complete damaged-file list for one disk holding every file's archive.
+// complete damaged-file list for one disk holding every file's archive; and a digest resync of
+// one server beside its full inventory.
 import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { ClusterState } from '../coordinator/cluster-state.js';
 import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
 import { runDiskMissingBench } from './coordinator-bench-disk.js';
+import { runResyncBench } from './coordinator-bench-resync.js';
 import { ingestInventories, type CoordinatorBenchRow } from './coordinator-bench-row.js';
 
 export type { CoordinatorBenchRow } from './coordinator-bench-row.js';
@@ -84,6 +86,8 @@ export async function runCoordinatorBench(opts: { files?: number; diskFiles?: nu
     rows.push({ name: 'ingest only (full inventories via the store)', records: r.ingested, seconds: r.tIngest, perSecond: r.ingested / r.tIngest, note: `${vs(r.ingested / r.tIngest)}; ${SERVERS} servers, ${files} files × 10 archives` });
     rows.push({ name: 'ingest + correlate (every file classified)', records: r.ingested, seconds: r.tAll, perSecond: r.ingested / r.tAll, note: `${vs(r.ingested / r.tAll)}; target ≥ 500,000 records/s; ${r.healthy} files healthy` });
     log('ingest + correlate done');
+    rows.push(...(await runResyncBench(store, srv(0), [`${srv(0)}:/disk0`, `${srv(0)}:/disk1`], () => records(files, 0))));
+    log('resync done');
 
     await store.close();
     rows.push(...(await runDiskMissingBench(join(dir, 'disk.db'), opts.diskFiles ?? 1_000_000, log)));

@@ -65,6 +65,8 @@ export interface CatalogStore {
   endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]>;
   /** A page of the server's archives on one disk, in data path order, after `after` (digest resync). */
   archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]>;
+  /** The same page's data paths only (cheaper, for the resync's second pass). */
+  archivePathsOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<string[]>;
   /** Archives of these LFNs, all servers. */
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>>;
   /**

@@ -88,6 +88,7 @@ export class FaultyCatalogStore implements CatalogStore {
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]) { return this.call('inventoryBatch', () => this.inner.inventoryBatch(serverId, records)); }
   endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq, only)); }
   archivesOnDisk(serverId: string, diskId: string, after: string, limit: number) { return this.call('archivesOnDisk', () => this.inner.archivesOnDisk(serverId, diskId, after, limit)); }
+  archivePathsOnDisk(serverId: string, diskId: string, after: string, limit: number) { return this.call('archivePathsOnDisk', () => this.inner.archivePathsOnDisk(serverId, diskId, after, limit)); }
   archivesOf(lfns: readonly string[]) { return this.call('archivesOf', () => this.inner.archivesOf(lfns)); }
   archiveStatesOf(lfns: readonly string[]) { return this.call('archiveStatesOf', () => this.inner.archiveStatesOf(lfns)); }
   lfnsOfArchives(serverId: string, keys: readonly ArchiveRemoval[]) { return this.call('lfnsOfArchives', () => this.inner.lfnsOfArchives(serverId, keys)); }

@@ -206,6 +206,11 @@ export class PgCatalogStore implements CatalogStore {
     return rows.map((d) => rowToArchive(d as ArchiveCells));
   }
 
+  async archivePathsOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<string[]> {
+    const rows = await this.read((sql) => sql.arrays('SELECT data_path FROM archives WHERE server_id = $1 AND disk_id = $2 AND data_path > $3 ORDER BY data_path LIMIT $4', [serverId, diskId, after, limit]));
+    return rows.map((r) => r[0] as string);
+  }
+
   archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {
     return this.read((sql) => archivesOf(sql, lfns));
   }

@@ -182,6 +182,10 @@ export class SqliteCatalogStore implements CatalogStore {
     return rows.map((d) => rowToArchive(d));
   }
 
+  async archivePathsOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<string[]> {
+    return this.q.get('SELECT data_path FROM archives WHERE server_id = ? AND disk_id = ? AND data_path > ? ORDER BY data_path LIMIT ?').pluck().all(serverId, diskId, after, limit) as string[];
+  }
+
   async archivesOf(lfns: readonly string[]): Promise<Map<string, ArchiveRow[]>> {
     const out = new Map<string, ArchiveRow[]>(lfns.map((l) => [l, []]));
     // no ORDER BY: without statistics the planner would walk the key index in order instead

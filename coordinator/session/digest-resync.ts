@@ -36,12 +36,19 @@ export async function catalogDigests(store: Pick<CatalogStore, 'archivesOnDisk'>
  * The catalog's archives in the `wanted` buckets: the only ones the resync may drop (those the
  * agent does not send again). A second pass, so the sweep touches these keys only.
  */
-export async function archivesInBuckets(store: Pick<CatalogStore, 'archivesOnDisk'>, serverId: string, diskIds: readonly string[], wanted: ReadonlySet<number>, buckets: number, onPage?: () => void): Promise<ArchiveRemoval[]> {
+export async function archivesInBuckets(store: Pick<CatalogStore, 'archivePathsOnDisk'>, serverId: string, diskIds: readonly string[], wanted: ReadonlySet<number>, buckets: number, onPage?: () => void): Promise<ArchiveRemoval[]> {
   const out: ArchiveRemoval[] = [];
   if (wanted.size === 0) return out;
-  await eachArchive(store, serverId, diskIds, (a) => {
-    if (wanted.has(bucketOf(a.diskId, a.dataPath, buckets))) out.push({ diskId: a.diskId, dataPath: a.dataPath });
-  }, onPage);
+  for (const diskId of diskIds) {
+    for (let after = ''; ;) {
+      const page = await store.archivePathsOnDisk(serverId, diskId, after, PAGE * 4);
+      for (const dataPath of page) if (wanted.has(bucketOf(diskId, dataPath, buckets))) out.push({ diskId, dataPath });
+      onPage?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (page.length < PAGE * 4) break;
+      after = page[page.length - 1] ?? after;
+    }
+  }
   return out;
 }
 

@@ -123,5 +123,6 @@ export function inventoryContract(c: ContractContext): void {
     assert.deepEqual((await s.archivesOnDisk('srv01', d0, '', 2)).map((a) => a.lfn), ['/a0', '/b0']);
     assert.deepEqual((await s.archivesOnDisk('srv01', d0, b0.dataPath, 2)).map((a) => a.lfn), ['/c0']);
     assert.deepEqual(await s.archivesOnDisk('srv02', d0, '', 10), [], 'another server\'s archives are not on this server\'s disk');
+    assert.deepEqual(await s.archivePathsOnDisk('srv01', d0, a0.dataPath, 10), [b0.dataPath, c0.dataPath], 'paths only, same order');
   });
 }
