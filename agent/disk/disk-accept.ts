@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
-import { MARKER_FILE, operatorDowngradeOf, readMarker, writeMarker, type DiskMarker } from './disk-marker.js';
+import { MARKER_FILE, operatorDowngradeOf, readMarker, withMarkerLock, writeMarker, type DiskMarker } from './disk-marker.js';
 
 export interface DiskAcceptResult {
   readonly diskIds: string[];
@@ -111,7 +111,11 @@ export function mountedDisk(disks: readonly DiskSpec[], path: string, stateDir: 
 }
 
 export function acceptDisk(disks: readonly DiskSpec[], path: string, stateDir: string, serverId: string, o: AcceptOptions = {}): DiskAcceptResult {
-  const { want, diskIds, known } = mountedDisk(disks, path, stateDir);
+  const mounted = mountedDisk(disks, path, stateDir);
+  return withMarkerLock(mounted.want, () => acceptLocked(mounted, stateDir, serverId, o));
+}
+
+function acceptLocked({ want, diskIds, known }: ReturnType<typeof mountedDisk>, stateDir: string, serverId: string, o: AcceptOptions): DiskAcceptResult {
   const markerPath = join(want, MARKER_FILE);
   const cur = readMarker(markerPath);
   // an operator's request the agent has not taken up yet (its next disk check) is a downgrade too

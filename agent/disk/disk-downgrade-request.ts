@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EcguardError, UsageError } from '../../shared/errors.js';
 import type { DiskSpec } from '../scan/disk-layout.js';
 import { mountedDisk } from './disk-accept.js';
-import { MARKER_FILE, MAX_REASON, readMarker, writeMarker } from './disk-marker.js';
+import { MARKER_FILE, MAX_REASON, readMarker, withMarkerLock, writeMarker } from './disk-marker.js';
 
 export interface DowngradeRequestResult {
   readonly diskIds: string[];
@@ -25,14 +25,16 @@ export function requestDowngrade(disks: readonly DiskSpec[], path: string, state
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(why)) throw new UsageError('--reason holds control characters (a newline, a tab): one line of plain text');
   const { want, diskIds, known } = mountedDisk(disks, path, stateDir);
-  const markerPath = join(want, MARKER_FILE);
-  const cur = readMarker(markerPath);
-  if (cur.kind === 'absent') throw new EcguardError('DISK_NO_IDENTITY', `${markerPath} is missing: the disk is not mounted, or the agent has not seen it yet; nothing written (ecguard disk accept writes the marker back)`);
-  if (cur.kind === 'not-regular') throw new EcguardError('DISK_MARKER_NOT_FILE', `${markerPath} is not a regular file (${cur.what}): remove it first`);
-  if (cur.kind !== 'ok') throw new EcguardError('DISK_MARKER_INVALID', `${markerPath} cannot be read as a marker${cur.kind === 'invalid' ? ` (${cur.problem})` : ' (EIO)'}: nothing written`);
-  if (known.uuid !== undefined && cur.marker.uuid !== known.uuid) {
-    throw new EcguardError('DISK_OTHER_IDENTITY', `${markerPath} holds ${cur.marker.uuid}, the agent knew ${known.uuid} here: another disk is mounted; nothing written`);
-  }
-  writeMarker(want, { ...cur.marker, operatorDowngrade: { at: now, reason: why } });
-  return { diskIds, path: want, uuid: cur.marker.uuid, at: now, reason: why };
+  return withMarkerLock(want, () => {
+    const markerPath = join(want, MARKER_FILE);
+    const cur = readMarker(markerPath);
+    if (cur.kind === 'absent') throw new EcguardError('DISK_NO_IDENTITY', `${markerPath} is missing: the disk is not mounted, or the agent has not seen it yet; nothing written (ecguard disk accept writes the marker back)`);
+    if (cur.kind === 'not-regular') throw new EcguardError('DISK_MARKER_NOT_FILE', `${markerPath} is not a regular file (${cur.what}): remove it first`);
+    if (cur.kind !== 'ok') throw new EcguardError('DISK_MARKER_INVALID', `${markerPath} cannot be read as a marker${cur.kind === 'invalid' ? ` (${cur.problem})` : ' (EIO)'}: nothing written`);
+    if (known.uuid !== undefined && cur.marker.uuid !== known.uuid) {
+      throw new EcguardError('DISK_OTHER_IDENTITY', `${markerPath} holds ${cur.marker.uuid}, the agent knew ${known.uuid} here: another disk is mounted; nothing written`);
+    }
+    writeMarker(want, { ...cur.marker, operatorDowngrade: { at: now, reason: why } });
+    return { diskIds, path: want, uuid: cur.marker.uuid, at: now, reason: why };
+  });
 }

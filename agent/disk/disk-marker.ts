@@ -4,7 +4,7 @@
 // end). It is opened without following links and without blocking, and read only when it is a
 // small regular file.
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir } from '../repair/durable-fs.js';
 import { EcguardError, errnoCode } from '../../shared/errors.js';
@@ -61,6 +61,45 @@ export function writeMarker(dir: string, marker: DiskMarker, extra: Record<strin
     throw err;
   }
   fsyncDir(dir); // the rename survives a power cut
+}
+
+/** A lock older than this is left over from a command that died: taken over. */
+const LOCK_STALE_MS = 60_000;
+
+/**
+ * Runs `fn` (a read, change and write of DIR's marker) holding DIR/.ecguard-disk.lock, so two
+ * operator commands on one disk (accept and downgrade at once) cannot lose one's change.
+ */
+export function withMarkerLock<T>(dir: string, fn: () => T, now = Date.now()): T {
+  const lock = join(dir, `${MARKER_FILE}.lock`);
+  let fd: number | undefined;
+  for (let attempt = 0; fd === undefined && attempt < 5; attempt++) {
+    try {
+      fd = openSync(lock, 'wx', 0o644);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      let since: number | undefined;
+      try {
+        since = lstatSync(lock).mtimeMs;
+      } catch {
+        since = undefined; // released meanwhile: try again
+      }
+      if (since !== undefined && (now - since < LOCK_STALE_MS || attempt > 0)) {
+        throw new EcguardError('DISK_MARKER_BUSY', `another ecguard disk command is changing ${join(dir, MARKER_FILE)} (lock ${lock}, since ${new Date(since).toISOString()}): nothing written; run it again, or remove the lock if no such command runs`);
+      }
+      if (since !== undefined) rmSync(lock, { force: true }); // stale: its command died
+    }
+  }
+  if (fd === undefined) throw new EcguardError('DISK_MARKER_BUSY', `${lock} keeps appearing and going: another command is changing the marker; run this one again`);
+  try {
+    writeSync(fd, `${process.pid} ${new Date(now).toISOString()}\n`);
+    closeSync(fd);
+    fd = undefined;
+    return fn();
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(lock, { force: true });
+  }
 }
 
 export type MarkerRead =

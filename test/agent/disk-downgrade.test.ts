@@ -4,7 +4,7 @@
 // and a clear asked for a disk that is not downgraded changes nothing.
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptDisk } from '../../agent/disk/disk-accept.js';
 import { requestDowngrade } from '../../agent/disk/disk-downgrade-request.js';
@@ -199,6 +199,27 @@ describe('agent: a scrub downgrade lasts until an operator clears it', () => {
     assert.throws(() => writeMarker(disk.path, m, { note: 'x'.repeat(5000) }), { code: 'DISK_MARKER_TOO_LARGE' });
     assert.equal(readFileSync(markerPath, 'utf8'), before);
     assert.deepEqual(readdirSync(disk.path).sort(), names, 'no temp file left');
+  });
+
+  it('two marker commands at once: the second is refused while the first holds the lock (nothing written); a lock left by a dead command is taken over', async () => {
+    const [disk] = fx.site.disks;
+    assert.ok(disk);
+    const r = fx.runtime();
+    await r.start();
+    const markerPath = join(disk.path, MARKER_FILE);
+    const lock = `${markerPath}.lock`;
+    const before = readFileSync(markerPath, 'utf8');
+    writeFileSync(lock, 'another command\n');
+    assert.throws(() => requestDowngrade(fx.site.disks, disk.path, fx.state, 'SMART'), (e: unknown) => (e as { code?: string }).code === 'DISK_MARKER_BUSY' && /run it again, or remove the lock/.test((e as Error).message));
+    assert.throws(() => acceptDisk(fx.site.disks, disk.path, fx.state, 'srv01', { clearDowngrade: true }), { code: 'DISK_MARKER_BUSY' });
+    assert.equal(readFileSync(markerPath, 'utf8'), before, 'nothing written');
+    assert.ok(existsSync(lock), 'the other command\'s lock is left alone');
+    // its command died two minutes ago: the lock is stale
+    utimesSync(lock, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    const done = requestDowngrade(fx.site.disks, disk.path, fx.state, 'SMART');
+    assert.equal(done.reason, 'SMART');
+    assert.match(readFileSync(markerPath, 'utf8'), /"operatorDowngrade"/);
+    assert.ok(!existsSync(lock), 'released after the write');
   });
 
   it('an agent state from before the downgrade columns opens and works', async () => {
