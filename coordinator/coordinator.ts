@@ -24,6 +24,7 @@ import type { HealthIndicator } from '../shared/domain/event.js';
 import { Reclassifier, type DebrisFound } from './health/reclassifier.js';
 import { ReclassifyMarkers } from './health/reclassify-markers.js';
 import { forgetDisk, forgetServer, type ForgetContext } from './place-forget.js';
+import { placeableServers } from './repair/drain-book.js';
 import { SafeMode } from './safe-mode.js';
 import { AgentSession } from './session/agent-session.js';
 import type { SessionContext, SyncCounts } from './session/session-context.js';
@@ -380,7 +381,7 @@ export class Coordinator implements SessionContext, AdminContext {
     if (this.safeMode.isActive) return;
     const counts = await this.store.fileCounts();
     const disks = this.cluster.listDisks();
-    const placeable = this.cluster.listServers().filter((s) => s.state === 'up' && disks.some((d) => d.serverId === s.serverId && d.state === 'online')).length;
+    const placeable = placeableServers(this.cluster, this.repair.drain.book);
     const changes = this.indicators.evaluate(Date.now(), {
       placeableServers: placeable, widestProfile: this.profiles.widest(), unavailableFiles: counts.unavailable.count, criticalFiles: counts.critical.count,
       failingDisks: disks.filter((d) => d.state === 'failed' || d.state === 'downgraded').map((d) => d.diskId),

@@ -44,7 +44,7 @@ interface Track {
 
 function judge(i: IndicatorInputs): Record<HealthIndicator, { on: boolean; details: string; count: number }> {
   return {
-    'insufficient-storage': { on: i.widestProfile > 0 && i.placeableServers < i.widestProfile, details: `${i.placeableServers} servers with an online disk; files need ${i.widestProfile} archives on distinct servers`, count: i.placeableServers },
+    'insufficient-storage': { on: i.widestProfile > 0 && i.placeableServers < i.widestProfile, details: `${i.placeableServers} servers with an online disk (not drained); files need ${i.widestProfile} archives on distinct servers`, count: i.placeableServers },
     'last-copy-offline': { on: i.unavailableFiles > 0, details: `${i.unavailableFiles} file(s) readable only when down servers return`, count: i.unavailableFiles },
     'disk-failing': { on: i.failingDisks.length > 0, details: `failing disk(s): ${i.failingDisks.slice(0, 10).join(', ')}${i.failingDisks.length > 10 ? ', …' : ''}`, count: i.failingDisks.length },
     'low-durability': { on: i.criticalFiles > 0, details: `${i.criticalFiles} file(s) at redundancy 0: one more loss is data loss`, count: i.criticalFiles },

@@ -33,6 +33,13 @@ export function drainInput(v: DrainView | undefined): Pick<PlanInput, 'draining'
   return v ? { draining: (serverId, diskId) => v.why(serverId, diskId), serverDraining: (serverId) => v.serverDraining(serverId) } : {};
 }
 
+/** Up servers that take new archives: an online disk that is not drained, the server not drained. */
+export function placeableServers(cluster: Pick<ClusterState, 'listServers' | 'listDisks'>, drains: DrainView): number {
+  const disks = cluster.listDisks();
+  return cluster.listServers().filter((s) => s.state === 'up' && !drains.serverDraining(s.serverId)
+    && disks.some((d) => d.serverId === s.serverId && d.state === 'online' && drains.why(s.serverId, d.diskId) === undefined)).length;
+}
+
 const META_DRAINS = 'drain.list';
 const MAX_REASON = 500;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
 import type { CatalogStore } from '../../coordinator/catalog/catalog-store.js';
 import { ClusterState } from '../../coordinator/cluster-state.js';
-import { DrainBook } from '../../coordinator/repair/drain-book.js';
+import { DrainBook, placeableServers } from '../../coordinator/repair/drain-book.js';
 import { EcguardError } from '../../shared/errors.js';
 
 const code = (c: string) => (e: unknown): boolean => e instanceof EcguardError && e.code === c;
@@ -54,6 +54,18 @@ describe('drain book', () => {
     const third = new DrainBook(store, cluster);
     await third.load();
     assert.deepEqual(third.drains().map((d) => d.id), ['s2']);
+  });
+
+  it('placeable servers (the insufficient-storage indicator) leave out drained servers and servers whose online disks are all drained', async () => {
+    const book = new DrainBook(store, cluster);
+    await book.load();
+    assert.equal(placeableServers(cluster, book), 2, 's1 and s2 (s3 is lost)');
+    await book.start('disk', 's2:/data/disk0', '', 1); // s2's other disk is failed: nothing left there
+    assert.equal(placeableServers(cluster, book), 1);
+    await book.start('disk', 's1:/data/disk1', '', 2); // s1 keeps disk0
+    assert.equal(placeableServers(cluster, book), 1);
+    await book.start('server', 's1', '', 3);
+    assert.equal(placeableServers(cluster, book), 0);
   });
 
   it('refuses what cannot be drained, and changes nothing', async () => {
