@@ -53,13 +53,15 @@ export class DrainManager {
   async tick(now: number, view: PlannerView, room: number): Promise<void> {
     if (!this.book.active || this.planner.active.size >= room) return;
     for (const [diskId, lfns] of await this.sweep.next(now)) {
-      const todo = lfns.filter((l) => !this.planner.active.has(l));
-      const metadataCopies = new Set(await this.metadataCopies(todo));
-      const outcomes: { lfn: string; outcome: DrainOutcome; reason?: string }[] = lfns.filter((l) => this.planner.active.has(l)).map((lfn) => ({ lfn, outcome: 'planned' }));
+      const copies = new Set(await this.metadataCopies(lfns));
+      const todo = lfns.filter((l) => !this.planner.active.has(l) && !copies.has(l));
+      const outcomes: { lfn: string; outcome: DrainOutcome; reason?: string }[] = [
+        ...lfns.filter((l) => this.planner.active.has(l)).map((lfn) => ({ lfn, outcome: 'planned' as const })),
+        ...[...copies].map((lfn) => ({ lfn, outcome: 'metadata' as const })),
+      ];
       for (const o of todo.length > 0 ? await this.planner.plan(todo, { now, view }) : []) {
         const d = o.decision;
         if (o.task || d.kind === 'queued') outcomes.push({ lfn: o.lfn, outcome: 'planned' });
-        else if (metadataCopies.has(o.lfn)) outcomes.push({ lfn: o.lfn, outcome: 'metadata' });
         else if (d.kind === 'impossible' || d.kind === 'wait') outcomes.push({ lfn: o.lfn, outcome: 'blocked', reason: d.reason });
         else outcomes.push({ lfn: o.lfn, outcome: 'other' });
       }
