@@ -32,6 +32,8 @@ export interface LinkSummary {
   readonly connects: number;
   readonly fullInventories: number;
   readonly replays: number;
+  /** Digest resyncs (the journal could not cover the gap; only differing buckets re-sent). */
+  readonly digestResyncs: number;
 }
 
 /** What the metrics read from the agent; every call returns plain data, now. */
@@ -117,6 +119,7 @@ export const AGENT_METRIC_NAMES = [
   'ecguard_agent_coordinator_connects_total',
   'ecguard_agent_full_inventories_total',
   'ecguard_agent_replays_total',
+  'ecguard_agent_digest_resyncs_total',
   'ecguard_agent_repair_tasks_running',
   'ecguard_agent_repair_tasks_total',
   'ecguard_agent_repair_read_bytes_total',
@@ -136,7 +139,7 @@ export const AGENT_METRIC_NAMES = [
 
 
 const NO_SCRUB: ScrubStats = { running: false, passes: 0, archives: 0, bytes: 0, corruptArchives: 0 };
-const NO_LINK: LinkSummary = { connected: false, connects: 0, fullInventories: 0, replays: 0 };
+const NO_LINK: LinkSummary = { connected: false, connects: 0, fullInventories: 0, replays: 0, digestResyncs: 0 };
 
 export function agentMetrics(source: AgentMetricsSource): Registry {
   const registry = new Registry();
@@ -212,6 +215,7 @@ export function agentMetrics(source: AgentMetricsSource): Registry {
   counter('ecguard_agent_coordinator_connects_total', 'Connection attempts to the coordinator since the agent started.', async () => (await link()).connects);
   counter('ecguard_agent_full_inventories_total', 'Full inventories sent to the coordinator since the agent started.', async () => (await link()).fullInventories);
   counter('ecguard_agent_replays_total', 'Journal replays (resumed sessions) since the agent started.', async () => (await link()).replays);
+  counter('ecguard_agent_digest_resyncs_total', 'Digest resyncs (journal gap, only differing buckets re-sent) since the agent started.', async () => (await link()).digestResyncs);
 
   const repair = coalesce(async () => (await source.repair?.()) ?? NO_REPAIR);
   gauge('ecguard_agent_repair_tasks_running', 'Repair tasks this agent is executing now.', async () => (await repair()).running);

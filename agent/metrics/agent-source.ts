@@ -35,6 +35,6 @@ export function agentMetricsSource(runtime: AgentRuntime, link: CoordinatorLink 
     },
     debris: async () => (debris ? { ...debris.stats } : undefined),
     scrub: async () => scrub?.stats(),
-    coordinatorLink: async () => (link ? { connected: link.connected, connects: link.stats.connects, fullInventories: link.stats.fullInventories, replays: link.stats.replays } : undefined),
+    coordinatorLink: async () => (link ? { connected: link.connected, connects: link.stats.connects, fullInventories: link.stats.fullInventories, replays: link.stats.replays, digestResyncs: link.stats.digestResyncs } : undefined),
   };
 }

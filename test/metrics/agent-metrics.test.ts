@@ -17,7 +17,7 @@ class FakeAgent implements AgentMetricsSource {
   journalStats: JournalSummary = { pending: 42, lastSeq: 1042, ackedSeq: 1000 };
   scan: FullScanSummary | undefined = { records: 204_811, elapsedMs: 81_924, finishedAtMs: 1_748_772_000_123 };
   findings: Partial<Record<FindingKind, number>> = { 'dangling-symlink': 3, 'bad-archive': 1 };
-  link: LinkSummary | undefined = { connected: true, connects: 3, fullInventories: 1, replays: 2 };
+  link: LinkSummary | undefined = { connected: true, connects: 3, fullInventories: 1, replays: 2, digestResyncs: 4 };
   journalCalls = 0;
   debrisStats: DebrisSummary | undefined = { quarantined: 5, refused: 2, failed: 1, purged: 3, kept: 4, keptBytes: 4096 };
   scrubStats: ScrubStats | undefined = { running: true, passes: 2, archives: 31_337, bytes: 9_876_543_210, corruptArchives: 3, lastPassDoneAt: 1_748_772_000_500 };
@@ -83,6 +83,7 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 3);
     assert.equal(valueOf(e, 'ecguard_agent_full_inventories_total'), 1);
     assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 2);
+    assert.equal(valueOf(e, 'ecguard_agent_digest_resyncs_total'), 4);
     for (const [o, n] of [['quarantined', 5], ['refused', 2], ['failed', 1]] as const) assert.equal(valueOf(e, 'ecguard_agent_debris_orders_total', { outcome: o }), n, o);
     assert.equal(valueOf(e, 'ecguard_agent_debris_purged_total'), 3);
     assert.equal(valueOf(e, 'ecguard_agent_quarantined_archives'), 4);
@@ -108,7 +109,7 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_journal_pending'), 1_000_000);
 
     source.scan = { records: 0, elapsedMs: 0, finishedAtMs: 1000 };
-    source.link = { connected: false, connects: 9, fullInventories: 2, replays: 6 };
+    source.link = { connected: false, connects: 9, fullInventories: 2, replays: 6, digestResyncs: 1 };
     source.archives = 0;
     e = await scrape(url);
     assert.equal(valueOf(e, 'ecguard_agent_last_full_scan_records_per_second'), 0, 'no division by zero');
@@ -117,6 +118,7 @@ describe('agent metrics', () => {
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connected'), 0);
     assert.equal(valueOf(e, 'ecguard_agent_coordinator_connects_total'), 9);
     assert.equal(valueOf(e, 'ecguard_agent_replays_total'), 6);
+    assert.equal(valueOf(e, 'ecguard_agent_digest_resyncs_total'), 1);
   });
 
   it('scrub metrics read 0 with the scrub off, and before its first complete pass', async () => {
