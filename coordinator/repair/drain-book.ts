@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { EcguardError } from '../../shared/errors.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
 import type { ClusterState } from '../cluster-state.js';
+import type { DiskRow, ServerRow } from '../catalog/catalog-types.js';
 import type { PlanInput } from './repair-plan.js';
 
 export type DrainKind = 'server' | 'disk';
@@ -33,11 +34,19 @@ export function drainInput(v: DrainView | undefined): Pick<PlanInput, 'draining'
   return v ? { draining: (serverId, diskId) => v.why(serverId, diskId), serverDraining: (serverId) => v.serverDraining(serverId) } : {};
 }
 
-/** Up servers that take new archives: an online disk that is not drained, the server not drained. */
+/** The one rule for where new archives may go: an up, not drained server; an online, not drained disk. */
+export function takesPlacements(server: Pick<ServerRow, 'serverId' | 'state'>, drains: DrainView): boolean {
+  return server.state === 'up' && !drains.serverDraining(server.serverId);
+}
+
+export function diskTakesPlacements(disk: Pick<DiskRow, 'serverId' | 'diskId' | 'state'>, drains: DrainView): boolean {
+  return disk.state === 'online' && drains.why(disk.serverId, disk.diskId) === undefined;
+}
+
+/** Up servers that take new archives (the insufficient-storage indicator). */
 export function placeableServers(cluster: Pick<ClusterState, 'listServers' | 'listDisks'>, drains: DrainView): number {
   const disks = cluster.listDisks();
-  return cluster.listServers().filter((s) => s.state === 'up' && !drains.serverDraining(s.serverId)
-    && disks.some((d) => d.serverId === s.serverId && d.state === 'online' && drains.why(s.serverId, d.diskId) === undefined)).length;
+  return cluster.listServers().filter((s) => takesPlacements(s, drains) && disks.some((d) => d.serverId === s.serverId && diskTakesPlacements(d, drains))).length;
 }
 
 const META_DRAINS = 'drain.list';
@@ -90,7 +99,9 @@ export class DrainBook implements DrainView {
   }
 
   async start(kind: DrainKind, id: string, reason: string, now: number): Promise<{ drain: Drain; created: boolean }> {
-    if (reason.length > MAX_REASON || /[\r\n]/.test(reason)) throw new EcguardError('USAGE', `--reason must be one line of at most ${MAX_REASON} characters`);
+    // as for disk downgrade: one line of plain text (it goes into logs, events and tables)
+    // eslint-disable-next-line no-control-regex
+    if (reason.length > MAX_REASON || /[\u0000-\u001f\u007f]/.test(reason)) throw new EcguardError('USAGE', `--reason must be one line of plain text (no control characters) of at most ${MAX_REASON} characters`);
     if (kind === 'server') {
       const s = this.cluster.server(id);
       if (!s) throw new EcguardError('UNKNOWN_SERVER', `no server ${id} in the catalog (see ecguard servers)`);

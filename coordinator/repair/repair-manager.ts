@@ -16,7 +16,7 @@ import type { PlannerView } from './target-placement.js';
 import { failed, isRunning, progressed, requeued } from './task-transitions.js';
 import { Throughput } from './throughput.js';
 import { DrainManager } from './drain-manager.js';
-import { DrainBook } from './drain-book.js';
+import { DrainBook, diskTakesPlacements, takesPlacements } from './drain-book.js';
 
 const log = getLogger('repair');
 const META_PAUSED = 'repair.paused';
@@ -138,8 +138,8 @@ export class RepairManager {
     }
     // drained servers and disks take no new archive
     const book = this.drain.book;
-    const servers = this.host.cluster.listServers().filter((s) => s.state === 'up' && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '' && !book.serverDraining(s.serverId)).map((s) => s.serverId);
-    const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => d.state === 'online' && book.why(s, d.diskId) === undefined).map((d) => d.diskId)]));
+    const servers = this.host.cluster.listServers().filter((s) => takesPlacements(s, book) && (this.host.session(s.serverId)?.stripesAddress ?? '') !== '').map((s) => s.serverId);
+    const disks = new Map(servers.map((s) => [s, this.host.cluster.listDisks(s).filter((d) => diskTakesPlacements(d, book)).map((d) => d.diskId)]));
     return {
       servers,
       disksOf: (s, need) => (disks.get(s) ?? []).filter((d) => need === undefined || this.host.space === undefined || this.host.space.hasRoom(d, need, pending.get(d) ?? 0)),

@@ -76,6 +76,7 @@ describe('drain book', () => {
     await assert.rejects(book.start('server', 's3', '', 1), code('SERVER_LOST'));
     await assert.rejects(book.start('disk', 's2:/data/disk1', '', 1), code('DISK_GONE'));
     await assert.rejects(book.start('disk', 's1:/data/disk0', 'two\nlines', 1), code('USAGE'));
+    await assert.rejects(book.start('disk', 's1:/data/disk0', 'a\ttab', 1), code('USAGE'));
     await assert.rejects(book.start('disk', 's1:/data/disk0', 'x'.repeat(501), 1), code('USAGE'));
     await assert.rejects(book.stop('server', 's1'), code('NOT_DRAINING'));
     assert.deepEqual(book.drains(), []);
