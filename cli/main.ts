@@ -15,6 +15,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerNamespace } from './commands/namespace.js';
 import { registerScan } from './commands/scan.js';
 import { registerScrub } from './commands/scrub.js';
+import { registerSimulate } from './commands/simulate.js';
 import { EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDisk(program);
   registerEvents(program);
   registerDemo(program);
+  registerSimulate(program);
   // `ecguard debris` alone lists (as before it had subcommands): the one group with its own action
   for (const group of program.commands.filter((c) => c.commands.length > 0 && c.name() !== 'debris')) requireSubcommand(group);
   return program;

@@ -351,7 +351,9 @@ export class Coordinator implements SessionContext, AdminContext {
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
     const down: string[] = [];
-    const up = new Map(this.cluster.listServers().filter((s) => s.state === 'up').map((s) => [s.serverId, s]));
+    // A session still handling a message (a long inventory write) is paused, so its heartbeats
+    // wait unread: the coordinator's work is not the agent's silence.
+    const up = new Map(this.cluster.listServers().filter((s) => s.state === 'up' && this.registry.get(s.serverId)?.busy !== true).map((s) => [s.serverId, s]));
     for (const { serverId, silentMs } of this.liveness.silent(up.keys())) {
       const lastSeen = this.liveness.lastSeenOf(serverId) ?? up.get(serverId)?.lastSeen ?? 0;
       const lfns = await this.store.lfnsOnServer(serverId);

@@ -37,6 +37,8 @@ export class AgentSession implements SessionHandle {
   private phase: Phase = 'hello';
   private disks = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
+  /** Messages received and not yet handled. */
+  private handling = 0;
   private rejected = 0;
   /** The catalog holds this server's changes up to here: the next delta must be this + 1. */
   private appliedSeq = 0;
@@ -52,7 +54,13 @@ export class AgentSession implements SessionHandle {
     call.on('data', (m: AgentMessage) => {
       // Messages are handled strictly in order; the stream is paused while the store works.
       call.pause();
-      this.queue = this.queue.then(() => this.handle(m)).catch((err: unknown) => this.fail('INTERNAL', `coordinator error: ${String(err)}`)).finally(() => call.resume());
+      this.handling++;
+      this.queue = this.queue.then(() => this.handle(m)).catch((err: unknown) => this.fail('INTERNAL', `coordinator error: ${String(err)}`)).finally(() => {
+        this.handling--;
+        // the time the coordinator spent on this message is not the agent's silence
+        if (this.serverId && this.phase !== 'closed') this.ctx.seen(this.serverId);
+        call.resume();
+      });
     });
     call.on('error', () => this.end());
     call.on('end', () => {
@@ -106,6 +114,10 @@ export class AgentSession implements SessionHandle {
   private fail(code: string, reason: string): void {
     log.warn(`session ${this.serverId || this.peer}: ${code}: ${reason}`);
     this.close(code, reason);
+  }
+
+  get busy(): boolean {
+    return this.handling > 0;
   }
 
   /** Settles once the message being handled, if any, is done (the queue never rejects). */

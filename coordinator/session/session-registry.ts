@@ -12,6 +12,8 @@ export interface SessionHandle extends RepairSession, DebrisSession {
   close(code: string, reason: string): void;
   /** Settles once the message it is handling, if any, is done. */
   idle(): Promise<void>;
+  /** A message of this server is being handled (its stream is paused meanwhile, so the agent's heartbeats wait unread). */
+  readonly busy: boolean;
 }
 
 export class SessionRegistry {

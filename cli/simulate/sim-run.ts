@@ -1,0 +1,286 @@
+// `ecguard simulate` (DESIGN.md §9): synthetic agents drive a real coordinator through what a
+// site lives through, each phase timed and checked against what the population says the
+// coordinator must show:
+//   inventory  every server's full inventory from nothing, until every file is classified healthy;
+//   churn      files created and deleted as live deltas, and how long their acks take;
+//   disk       a disk goes missing: time until every file with an archive there is shown damaged;
+//   server     a server stops talking: time until its files are shown degraded, then its return;
+//   restart    the coordinator is killed (-9) with changes in flight and restarted: the agents
+//              replay their journals, nobody re-sends an inventory;
+//   resync     every agent restarts without its journal while files changed: digest resync.
+import * as grpc from '@grpc/grpc-js';
+import type { StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
+import { EcguardError } from '../../shared/errors.js';
+import { SimAgent, type SyncKind } from './sim-agent.js';
+import { SimCoordinator } from './sim-coordinator.js';
+import { SimPopulation, type SimShape } from './sim-population.js';
+
+export const SIM_PHASES = ['inventory', 'churn', 'disk', 'server', 'restart', 'resync'] as const;
+export type SimPhase = (typeof SIM_PHASES)[number];
+
+export interface SimOptions {
+  readonly shape: SimShape;
+  readonly files: number;
+  readonly batch: number;
+  /** Files created (and as many deleted) per second in the churn phase. */
+  readonly churnPerSecond: number;
+  readonly churnSeconds: number;
+  /** Phases after inventory (which always runs). */
+  readonly phases: ReadonlySet<SimPhase>;
+  readonly dir: string;
+  readonly db: string;
+  readonly downAfter: string;
+  /** Longest wait for one phase's outcome. */
+  readonly timeoutMs: number;
+  readonly onPhase?: (r: SimPhaseResult) => void;
+  readonly onProgress?: (text: string) => void;
+}
+
+export interface SimCheck {
+  readonly what: string;
+  readonly expected: number;
+  readonly observed: number;
+  readonly ok: boolean;
+}
+
+export interface SimPhaseResult {
+  readonly phase: SimPhase;
+  readonly seconds: number;
+  /** Records or deltas the phase sent, and their rate over `seconds`. */
+  readonly sent: number;
+  readonly perSecond: number;
+  readonly coordinatorCpuSeconds: number;
+  readonly note: string;
+  readonly checks: SimCheck[];
+}
+
+export interface SimReport {
+  readonly servers: number;
+  readonly disksPerServer: number;
+  readonly profile: string;
+  readonly files: number;
+  readonly archives: number;
+  readonly coordinatorPeakRssMB: number;
+  readonly phases: SimPhaseResult[];
+  readonly ok: boolean;
+}
+
+const count = (s: StatusReply, state: string): number => s.filesByState.find((x) => x.state === state)?.count ?? 0;
+const total = (s: StatusReply): number => s.filesByState.reduce((n, x) => n + x.count, 0);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const check = (what: string, expected: number, observed: number): SimCheck => ({ what, expected, observed, ok: expected === observed });
+
+export class Simulation {
+  readonly pop: SimPopulation;
+  readonly coordinator: SimCoordinator;
+  private agents: SimAgent[] = [];
+  private readonly results: SimPhaseResult[] = [];
+  private lostBefore = 0;
+
+  constructor(private readonly o: SimOptions) {
+    this.pop = new SimPopulation(o.shape);
+    this.coordinator = new SimCoordinator({ dir: o.dir, db: o.db, heartbeat: '1s', downAfter: o.downAfter, settle: '2s' });
+  }
+
+  async run(): Promise<SimReport> {
+    try {
+      await this.coordinator.start();
+      const creds = grpc.credentials.createInsecure();
+      this.agents = Array.from({ length: this.o.shape.servers }, (_, s) => new SimAgent(this.pop, s, { address: this.coordinator.address, credentials: creds, batch: this.o.batch }));
+      this.pop.hi = this.o.files;
+      await this.inventory();
+      if (this.o.phases.has('churn') && this.o.churnPerSecond > 0 && this.o.churnSeconds > 0) await this.churn();
+      if (this.o.phases.has('disk')) await this.disk();
+      if (this.o.phases.has('server')) await this.server();
+      if (this.o.phases.has('restart')) await this.restart();
+      if (this.o.phases.has('resync')) await this.resync();
+      this.coordinator.sampleMemory();
+    } finally {
+      for (const a of this.agents) a.close();
+      await this.coordinator.stop();
+    }
+    const p = this.o.shape.profile;
+    return {
+      servers: this.o.shape.servers, disksPerServer: this.o.shape.disksPerServer, profile: `${p.nbData}+${p.nbParity}:${p.chunkSize}`,
+      files: this.pop.files, archives: this.pop.files * this.pop.width, coordinatorPeakRssMB: Math.round(this.coordinator.peakRssMB),
+      phases: this.results, ok: this.results.every((r) => r.checks.every((c) => c.ok)),
+    };
+  }
+
+  private record(r: Omit<SimPhaseResult, 'coordinatorCpuSeconds'>, cpu0: number): void {
+    // a session the coordinator closed (say, a server it wrongly thought silent) is a finding,
+    // except where the phase kills the coordinator itself
+    const lost = this.sum((a) => a.lost.length);
+    const closed = lost - this.lostBefore;
+    this.lostBefore = lost;
+    const checks = r.phase === 'restart' ? r.checks : [...r.checks, check('sessions the coordinator closed', 0, closed)];
+    const full: SimPhaseResult = { ...r, checks, coordinatorCpuSeconds: Math.round((this.coordinator.cpuSeconds() - cpu0) * 100) / 100 };
+    this.coordinator.sampleMemory();
+    this.results.push(full);
+    this.o.onPhase?.(full);
+  }
+
+  /** Polls the coordinator until `done` holds; the error names the phase and the last status. */
+  private async until(phase: SimPhase, what: string, done: (s: StatusReply) => boolean): Promise<StatusReply> {
+    const end = Date.now() + this.o.timeoutMs;
+    let last: StatusReply | undefined;
+    for (;;) {
+      last = await this.coordinator.status();
+      if (done(last)) return last;
+      if (Date.now() > end) {
+        const states = last.filesByState.map((x) => `${x.state} ${x.count}`).join(', ') || 'no files';
+        throw new EcguardError('SIM_TIMEOUT', `simulate ${phase}: no ${what} after ${this.o.timeoutMs / 1000} s (coordinator shows ${states}; safe mode ${last.safeMode?.active ? 'on' : 'off'}); raise --timeout, or see ${this.o.dir}/coordinator.log`);
+      }
+      await sleep(50);
+    }
+  }
+
+  private allHealthy = (s: StatusReply): boolean => count(s, 'healthy') === this.pop.files && total(s) === this.pop.files && !s.safeMode?.active;
+
+  /** Connects an agent, again while the coordinator still holds its previous session. */
+  private async connect(a: SimAgent): Promise<SyncKind> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await a.connect();
+      } catch (e) {
+        const busy = e instanceof EcguardError && /DUPLICATE_SERVER|UNAVAILABLE|ECONNREFUSED|No connection established/.test(e.message);
+        if (!busy || attempt >= 100) throw e;
+        await sleep(100);
+      }
+    }
+  }
+
+  private connectAll(): Promise<SyncKind[]> {
+    return Promise.all(this.agents.map((a) => this.connect(a)));
+  }
+
+  private sum(f: (a: SimAgent) => number): number {
+    return this.agents.reduce((n, a) => n + f(a), 0);
+  }
+
+  private async inventory(): Promise<void> {
+    const cpu0 = this.coordinator.cpuSeconds();
+    const t0 = Date.now();
+    this.o.onProgress?.(`inventory: ${this.agents.length} agents sending ${this.pop.files * this.pop.width} archive records`);
+    await this.connectAll();
+    const tAcked = (Date.now() - t0) / 1000;
+    const s = await this.until('inventory', 'complete classification', this.allHealthy);
+    const seconds = (Date.now() - t0) / 1000;
+    const sent = this.sum((a) => a.stats.recordsSent);
+    const srv = s.servers;
+    this.record({
+      phase: 'inventory', seconds, sent, perSecond: sent / seconds,
+      note: `every inventory acked after ${tAcked.toFixed(2)} s (${Math.round(sent / tAcked)} records/s stored); every file healthy and safe mode left after ${seconds.toFixed(2)} s`,
+      checks: [check('files healthy', this.pop.files, count(s, 'healthy')), check('archives in the catalog', this.pop.files * this.pop.width, s.archives), check('servers that sent a full inventory', this.agents.length, srv.filter((x) => x.fullInventories === 1).length)],
+    }, cpu0);
+  }
+
+  private async churn(): Promise<void> {
+    const cpu0 = this.coordinator.cpuSeconds();
+    const before = this.sum((a) => a.stats.deltasSent);
+    for (const a of this.agents) a.stats.ackLatencyMs.length = 0;
+    const perTick = Math.max(1, Math.round(this.o.churnPerSecond / 10));
+    const t0 = Date.now();
+    this.o.onProgress?.(`churn: ${perTick * 10} files created and as many deleted per second for ${this.o.churnSeconds} s`);
+    for (let tick = 0; Date.now() - t0 < this.o.churnSeconds * 1000; tick++) {
+      this.emitChurn(perTick);
+      const next = t0 + (tick + 1) * 100;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+    const tSent = (Date.now() - t0) / 1000;
+    const s = await this.until('churn', 'agreement on the files after the churn', this.allHealthy);
+    const seconds = (Date.now() - t0) / 1000;
+    const sent = this.sum((a) => a.stats.deltasSent) - before;
+    const lat = this.agents.flatMap((a) => a.stats.ackLatencyMs).sort((x, y) => x - y);
+    const pct = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? 0;
+    this.record({
+      phase: 'churn', seconds: tSent, sent, perSecond: sent / tSent,
+      note: `delta batches acked in ${pct(0.5)} ms (median), ${pct(0.99)} ms (99th percentile), ${lat[lat.length - 1] ?? 0} ms (max); the coordinator agreed ${(seconds - tSent).toFixed(2)} s after the last change`,
+      checks: [check('files healthy', this.pop.files, count(s, 'healthy')), check('files the coordinator knows', this.pop.files, total(s))],
+    }, cpu0);
+  }
+
+  private emitChurn(files: number): void {
+    const changes = this.pop.churn(files, Date.now());
+    for (const [s, list] of changes) this.agents[s]?.emit(list);
+  }
+
+  private async disk(): Promise<void> {
+    const cpu0 = this.coordinator.cpuSeconds();
+    const expected = this.pop.filesOnDisk(0, 0);
+    this.o.onProgress?.(`disk: ${this.agents[0]?.serverId} loses a disk holding archives of ${expected} files`);
+    const t0 = Date.now();
+    this.agents[0]?.diskState(0, 'missing');
+    const s = await this.until('disk', `complete damaged list (${expected} files)`, (x) => count(x, 'degraded') + count(x, 'critical') >= expected);
+    const seconds = (Date.now() - t0) / 1000;
+    this.agents[0]?.diskState(0, 'online');
+    const back = Date.now();
+    await this.until('disk', 'healthy files after the disk returned', this.allHealthy);
+    this.record({
+      phase: 'disk', seconds, sent: 1, perSecond: expected / seconds,
+      note: `disk-missing event to the complete damaged list: ${seconds.toFixed(2)} s for ${expected} files; healthy again ${((Date.now() - back) / 1000).toFixed(2)} s after the disk returned`,
+      checks: [check('files shown damaged', expected, count(s, 'degraded') + count(s, 'critical')), check('files healthy meanwhile', this.pop.files - expected, count(s, 'healthy'))],
+    }, cpu0);
+  }
+
+  private async server(): Promise<void> {
+    const cpu0 = this.coordinator.cpuSeconds();
+    const victim = this.agents[1] as SimAgent;
+    const expected = this.pop.filesOn(1);
+    this.o.onProgress?.(`server: ${victim.serverId} stops talking (archives of ${expected} files; down after ${this.o.downAfter})`);
+    const t0 = Date.now();
+    victim.disconnect();
+    // one archive on a down server: the file is degraded (readable, one loss less to spare)
+    const s = await this.until('server', `${expected} files shown degraded`, (x) => count(x, 'healthy') === this.pop.files - expected);
+    const seconds = (Date.now() - t0) / 1000;
+    const lost = count(s, 'lost');
+    const back = Date.now();
+    const kind = await this.connect(victim);
+    await this.until('server', 'healthy files after the server returned', this.allHealthy);
+    this.record({
+      phase: 'server', seconds, sent: 0, perSecond: 0,
+      note: `silence to the complete list of files it degrades: ${seconds.toFixed(2)} s (--down-after ${this.o.downAfter}); back by ${kind}, healthy again after ${((Date.now() - back) / 1000).toFixed(2)} s`,
+      checks: [check('files shown degraded', expected, count(s, 'degraded')), check('files shown lost', 0, lost), check('returns by journal replay', 1, kind === 'replay' ? 1 : 0)],
+    }, cpu0);
+  }
+
+  private async restart(): Promise<void> {
+    this.o.onProgress?.('restart: the coordinator is killed (-9) with changes in flight, then started again');
+    // changes the coordinator may or may not have stored when it dies
+    this.emitChurn(Math.max(1, Math.round(this.pop.files / 1000)));
+    await this.coordinator.kill('SIGKILL');
+    for (const a of this.agents) a.disconnect();
+    this.emitChurn(Math.max(1, Math.round(this.pop.files / 1000))); // and some while it is down
+    const t0 = Date.now();
+    await this.coordinator.start();
+    const cpu0 = this.coordinator.cpuSeconds();
+    const kinds = await this.connectAll();
+    const s = await this.until('restart', 'healthy files and safe mode left', this.allHealthy);
+    const seconds = (Date.now() - t0) / 1000;
+    this.record({
+      phase: 'restart', seconds, sent: 0, perSecond: 0,
+      note: `coordinator start to every file healthy and safe mode left: ${seconds.toFixed(2)} s (includes the 2 s settle)`,
+      checks: [check('agents back by journal replay', this.agents.length, kinds.filter((k) => k === 'replay').length), check('full inventories after the restart', 0, s.servers.reduce((n, x) => n + x.fullInventories, 0)), check('files healthy', this.pop.files, count(s, 'healthy'))],
+    }, cpu0);
+  }
+
+  private async resync(): Promise<void> {
+    const cpu0 = this.coordinator.cpuSeconds();
+    const changed = Math.max(1, Math.round(this.pop.files / 1000));
+    this.o.onProgress?.(`resync: every agent restarts without its journal while ${changed} files were created and ${changed} deleted`);
+    for (const a of this.agents) a.restart(true);
+    this.pop.churn(changed, Date.now()); // unseen by the coordinator: only the agents' disks know
+    const sentBefore = this.sum((a) => a.stats.digestRecordsSent);
+    const t0 = Date.now();
+    const kinds = await this.connectAll();
+    const s = await this.until('resync', 'agreement after the resync', this.allHealthy);
+    const seconds = (Date.now() - t0) / 1000;
+    const sent = this.sum((a) => a.stats.digestRecordsSent) - sentBefore;
+    const full = this.results.find((r) => r.phase === 'inventory');
+    this.record({
+      phase: 'resync', seconds, sent, perSecond: sent / seconds,
+      note: `${sent} of ${this.pop.files * this.pop.width} records sent again; ${full ? `${(seconds / full.seconds).toFixed(2)}× the first full inventory's time` : ''}`,
+      checks: [check('agents back by digest resync', this.agents.length, kinds.filter((k) => k === 'digest').length), check('files healthy', this.pop.files, count(s, 'healthy')), check('files the coordinator knows', this.pop.files, total(s))],
+    }, cpu0);
+  }
+}
