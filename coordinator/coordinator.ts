@@ -115,6 +115,8 @@ export class Coordinator implements SessionContext, AdminContext {
       ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}),
       // a delete while a server is dead but not yet down: hold it until liveness decides
       silence: { silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs },
+      // in safe mode nothing acts on states: classify once the servers' inventories are in
+      holdWhile: () => this.safeMode.isActive && [...this.syncing].some((id) => this.registry.connected(id)),
     });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { AdminClient, type StatusReply } from '../../proto/gen/ecguard/v1/admin.js';
-import { pgConfig } from '../../coordinator/catalog/pg-connection.js';
+import { isPostgresUrl, pgConfig } from '../../coordinator/catalog/pg-connection.js';
+import { sqlitePathOf } from '../../coordinator/catalog/open-store.js';
 import { DAEMON_NODE_FLAGS } from '../../shared/daemon-node-flags.js';
 import { EcguardError, UsageError } from '../../shared/errors.js';
 import { call } from '../admin-client.js';
@@ -28,8 +29,9 @@ export interface SimCoordinatorOptions {
 
 /** Refuses a catalog that could be a site's: a SQLite file that exists, or a PostgreSQL catalog holding servers not named sim-*. */
 export async function checkSimCatalog(db: string): Promise<void> {
-  if (!/^postgres(ql)?:\/\//.test(db)) {
-    const path = db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : db;
+  if (!isPostgresUrl(db)) {
+    const path = sqlitePathOf(db);
+    if (path === undefined || path === '' || path === ':memory:') throw new UsageError(`--db ${JSON.stringify(db)}: give a new SQLite file's path or an empty postgres:// database`);
     if (existsSync(path)) throw new UsageError(`--db ${path} exists: simulate writes synthetic servers into its catalog, so it takes a new file only (remove it, or name another)`);
     return;
   }
