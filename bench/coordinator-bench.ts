@@ -2,7 +2,8 @@
 // catalog store, then every file classified by the health engine) in records/s, beside a raw
 // SQLite insert of the same rows in the same run; and the time from a disk-missing event to the
 // complete damaged-file list for one disk holding every file's archive; and a digest resync of
-// one server beside its full inventory.
+// one server beside its full inventory; and the same inventories through a real coordinator
+// process from synthetic agents over gRPC (ecguard simulate).
 import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { Reclassifier } from '../coordinator/health/reclassifier.js';
 import type { ArchiveRecord } from '../shared/domain/archive-record.js';
 import { runDiskMissingBench } from './coordinator-bench-disk.js';
 import { runResyncBench } from './coordinator-bench-resync.js';
+import { runSimulateBench } from './coordinator-bench-sim.js';
 import { ingestInventories, type CoordinatorBenchRow } from './coordinator-bench-row.js';
 
 export type { CoordinatorBenchRow } from './coordinator-bench-row.js';
@@ -90,6 +92,8 @@ export async function runCoordinatorBench(opts: { files?: number; diskFiles?: nu
     log('resync done');
 
     await store.close();
+    rows.push(...(await runSimulateBench({ files, baselinePerSecond: base, log })));
+    log('simulate done');
     rows.push(...(await runDiskMissingBench(join(dir, 'disk.db'), opts.diskFiles ?? 1_000_000, log)));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -51,6 +51,8 @@ export interface SimPhaseResult {
   readonly perSecond: number;
   readonly coordinatorCpuSeconds: number;
   readonly note: string;
+  /** The phase's figures by name (seconds, counts), as the note gives them. */
+  readonly detail: Readonly<Record<string, number>>;
   readonly checks: SimCheck[];
 }
 
@@ -169,7 +171,7 @@ export class Simulation {
     const sent = this.sum((a) => a.stats.recordsSent);
     const srv = s.servers;
     this.record({
-      phase: 'inventory', seconds, sent, perSecond: sent / seconds,
+      phase: 'inventory', seconds, sent, perSecond: sent / seconds, detail: { ackedSeconds: tAcked, storedPerSecond: sent / tAcked },
       note: `every inventory acked after ${tAcked.toFixed(2)} s (${Math.round(sent / tAcked)} records/s stored); every file healthy and safe mode left after ${seconds.toFixed(2)} s`,
       checks: [check('files healthy', this.pop.files, count(s, 'healthy')), check('archives in the catalog', this.pop.files * this.pop.width, s.archives), check('servers that sent a full inventory', this.agents.length, srv.filter((x) => x.fullInventories === 1).length)],
     }, cpu0);
@@ -194,7 +196,7 @@ export class Simulation {
     const lat = this.agents.flatMap((a) => a.stats.ackLatencyMs).sort((x, y) => x - y);
     const pct = (q: number): number => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? 0;
     this.record({
-      phase: 'churn', seconds: tSent, sent, perSecond: sent / tSent,
+      phase: 'churn', seconds: tSent, sent, perSecond: sent / tSent, detail: { ackMedianMs: pct(0.5), ackP99Ms: pct(0.99), ackMaxMs: lat[lat.length - 1] ?? 0, agreedAfterSeconds: seconds - tSent },
       note: `delta batches acked in ${pct(0.5)} ms (median), ${pct(0.99)} ms (99th percentile), ${lat[lat.length - 1] ?? 0} ms (max); the coordinator agreed ${(seconds - tSent).toFixed(2)} s after the last change`,
       checks: [check('files healthy', this.pop.files, count(s, 'healthy')), check('files the coordinator knows', this.pop.files, total(s))],
     }, cpu0);
@@ -216,9 +218,10 @@ export class Simulation {
     this.agents[0]?.diskState(0, 'online');
     const back = Date.now();
     await this.until('disk', 'healthy files after the disk returned', this.allHealthy);
+    const recovered = (Date.now() - back) / 1000;
     this.record({
-      phase: 'disk', seconds, sent: 1, perSecond: expected / seconds,
-      note: `disk-missing event to the complete damaged list: ${seconds.toFixed(2)} s for ${expected} files; healthy again ${((Date.now() - back) / 1000).toFixed(2)} s after the disk returned`,
+      phase: 'disk', seconds, sent: 1, perSecond: expected / seconds, detail: { files: expected, healthyAgainSeconds: recovered },
+      note: `disk-missing event to the complete damaged list: ${seconds.toFixed(2)} s for ${expected} files; healthy again ${recovered.toFixed(2)} s after the disk returned`,
       checks: [check('files shown damaged', expected, count(s, 'degraded') + count(s, 'critical')), check('files healthy meanwhile', this.pop.files - expected, count(s, 'healthy'))],
     }, cpu0);
   }
@@ -238,7 +241,7 @@ export class Simulation {
     const kind = await this.connect(victim);
     await this.until('server', 'healthy files after the server returned', this.allHealthy);
     this.record({
-      phase: 'server', seconds, sent: 0, perSecond: 0,
+      phase: 'server', seconds, sent: 0, perSecond: 0, detail: { files: expected, healthyAgainSeconds: (Date.now() - back) / 1000 },
       note: `silence to the complete list of files it degrades: ${seconds.toFixed(2)} s (--down-after ${this.o.downAfter}); back by ${kind}, healthy again after ${((Date.now() - back) / 1000).toFixed(2)} s`,
       checks: [check('files shown degraded', expected, count(s, 'degraded')), check('files shown lost', 0, lost), check('returns by journal replay', 1, kind === 'replay' ? 1 : 0)],
     }, cpu0);
@@ -258,7 +261,7 @@ export class Simulation {
     const s = await this.until('restart', 'healthy files and safe mode left', this.allHealthy);
     const seconds = (Date.now() - t0) / 1000;
     this.record({
-      phase: 'restart', seconds, sent: 0, perSecond: 0,
+      phase: 'restart', seconds, sent: 0, perSecond: 0, detail: {},
       note: `coordinator start to every file healthy and safe mode left: ${seconds.toFixed(2)} s (includes the 2 s settle)`,
       checks: [check('agents back by journal replay', this.agents.length, kinds.filter((k) => k === 'replay').length), check('full inventories after the restart', 0, s.servers.reduce((n, x) => n + x.fullInventories, 0)), check('files healthy', this.pop.files, count(s, 'healthy'))],
     }, cpu0);
@@ -278,7 +281,7 @@ export class Simulation {
     const sent = this.sum((a) => a.stats.digestRecordsSent) - sentBefore;
     const full = this.results.find((r) => r.phase === 'inventory');
     this.record({
-      phase: 'resync', seconds, sent, perSecond: sent / seconds,
+      phase: 'resync', seconds, sent, perSecond: sent / seconds, detail: { changedFiles: changed, ...(full ? { ratioToInventory: seconds / full.seconds } : {}) },
       note: `${sent} of ${this.pop.files * this.pop.width} records sent again; ${full ? `${(seconds / full.seconds).toFixed(2)}× the first full inventory's time` : ''}`,
       checks: [check('agents back by digest resync', this.agents.length, kinds.filter((k) => k === 'digest').length), check('files healthy', this.pop.files, count(s, 'healthy')), check('files the coordinator knows', this.pop.files, total(s))],
     }, cpu0);
