@@ -126,9 +126,16 @@ export class Simulation {
   private async until(phase: SimPhase, what: string, done: (s: StatusReply) => boolean): Promise<StatusReply> {
     const end = Date.now() + this.o.timeoutMs;
     let last: StatusReply | undefined;
+    let shown = Date.now();
     for (;;) {
       last = await this.coordinator.status();
       if (done(last)) return last;
+      if (Date.now() - shown >= 5000) {
+        // long phases (millions of archives) show where they are
+        shown = Date.now();
+        const sent = this.sum((a) => a.stats.recordsSent + a.stats.deltasSent + a.stats.digestRecordsSent);
+        this.o.onProgress?.(`${phase}: waiting for ${what}; ${sent} records and deltas sent so far, the coordinator shows ${last.filesByState.filter((x) => x.count > 0).map((x) => `${x.state} ${x.count}`).join(', ') || 'no files yet'}${last.safeMode?.active ? ' (safe mode)' : ''}`);
+      }
       if (Date.now() > end) {
         const states = last.filesByState.map((x) => `${x.state} ${x.count}`).join(', ') || 'no files';
         throw new EcguardError('SIM_TIMEOUT', `simulate ${phase}: no ${what} after ${this.o.timeoutMs / 1000} s (coordinator shows ${states}; safe mode ${last.safeMode?.active ? 'on' : 'off'}); raise --timeout, or see ${this.o.dir}/coordinator.log`);
@@ -152,8 +159,14 @@ export class Simulation {
     }
   }
 
-  private connectAll(): Promise<SyncKind[]> {
-    return Promise.all(this.agents.map((a) => this.connect(a)));
+  private async connectAll(): Promise<SyncKind[]> {
+    const sent = (): number => this.sum((a) => a.stats.recordsSent + a.stats.deltasSent + a.stats.digestRecordsSent);
+    const t = setInterval(() => this.o.onProgress?.(`${this.agents.filter((a) => a.connected).length} of ${this.agents.length} agents synced; ${sent()} records and deltas sent so far`), 5000);
+    try {
+      return await Promise.all(this.agents.map((a) => this.connect(a)));
+    } finally {
+      clearInterval(t);
+    }
   }
 
   private sum(f: (a: SimAgent) => number): number {
