@@ -37,6 +37,9 @@ import type { ScrubFinding } from '../shared/domain/scrub-finding.js';
 import type { QuarantineResult } from '../shared/domain/debris-order.js';
 import { diskReadable } from '../shared/domain/disk-readable.js';
 
+/** Longest a delete learnt from one server's inventory waits for the file's other holders to finish syncing. */
+const SYNC_HOLD_MS = 10 * 60_000;
+
 export interface CoordinatorOptions {
   readonly cluster: string;
   /** host:port to listen on (port 0: any free port). */
@@ -114,7 +117,11 @@ export class Coordinator implements SessionContext, AdminContext {
     this.reclassifier = new Reclassifier(this.store, this.cluster, (lfn) => this.profiles.for(lfn), {
       ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}),
       // a delete while a server is dead but not yet down: hold it until liveness decides
-      silence: { silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs },
+      silence: {
+        silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs,
+        // archives swept from one server's inventory while the file's other holders still sync
+        syncing: (id) => this.syncing.has(id) && this.registry.connected(id), syncHoldMs: SYNC_HOLD_MS,
+      },
       // in safe mode nothing acts on states: classify once the servers' inventories are in
       holdWhile: () => this.safeMode.isActive && [...this.syncing].some((id) => this.registry.connected(id)),
     });

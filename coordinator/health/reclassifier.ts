@@ -56,7 +56,19 @@ export interface ReclassifierOptions {
    * counted is on a server silent longer than `silentAfterMs` (ms since its last message, from
    * `silentMs`), the delete's grace is held, up to `deleteHoldMs` past it.
    */
-  readonly silence?: { readonly silentMs: (serverId: string) => number; readonly silentAfterMs: number; readonly deleteHoldMs: number };
+  readonly silence?: {
+    readonly silentMs: (serverId: string) => number;
+    readonly silentAfterMs: number;
+    readonly deleteHoldMs: number;
+    /**
+     * A server still sending its inventory (or resync) after a reconnect: its archives in the
+     * catalog are its old word. Archives swept from one server's inventory while the others'
+     * are still coming (every agent restarted without its journal while files were deleted) are
+     * a delete being learnt server by server: held like silence, up to `syncHoldMs` past the grace.
+     */
+    readonly syncing?: (serverId: string) => boolean;
+    readonly syncHoldMs?: number;
+  };
   /**
    * While true, marked files wait instead of being classified on the timer (flush() still
    * classifies them). At a start, every server's inventory arrives at once: each file's archives
@@ -318,12 +330,18 @@ export class Reclassifier extends EventEmitter {
     }
   }
 
-  /** The archives of `strpver` still counted are all on servers gone silent (maybe dead, not down yet). */
+  /**
+   * The archives of `strpver` still counted are all on servers gone silent (maybe dead, not down
+   * yet) or still syncing (their word on them is old).
+   */
   private heldBySilence(list: readonly ArchiveState[], strpver: number | undefined, pastGraceMs: number): boolean {
     const q = this.silence;
-    if (!q || strpver === undefined || pastGraceMs >= q.deleteHoldMs) return false;
-    const holders = new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && diskReadable(this.cluster.diskState(a.diskId))).map((a) => a.serverId));
-    return holders.size > 0 && [...holders].every((id) => q.silentMs(id) > q.silentAfterMs);
+    if (!q || strpver === undefined) return false;
+    const holders = [...new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && diskReadable(this.cluster.diskState(a.diskId))).map((a) => a.serverId))];
+    if (holders.length === 0) return false;
+    const syncing = (id: string): boolean => q.syncing?.(id) === true;
+    const bound = holders.some(syncing) ? Math.max(q.deleteHoldMs, q.syncHoldMs ?? 0) : q.deleteHoldMs;
+    return pastGraceMs < bound && holders.every((id) => syncing(id) || q.silentMs(id) > q.silentAfterMs);
   }
 
   private endDeleting(lfn: string): void {

@@ -279,9 +279,11 @@ export class AgentSession implements SessionHandle {
       return this.fail('PROTOCOL', `digest resync ended for ${d.buckets.length} bucket(s) where ${scope.wanted.size} were asked: reconnect`);
     }
     this.digestScope = undefined;
-    const touched = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys);
+    // the archives the agent no longer holds (swept): deletes it could not report as they
+    // happened (a journal gap), so they get a delete's grace and tombstone rule, not damage's
+    const swept = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys);
     if (scope) this.ctx.synced(this.serverId, 'digest', scope.records);
-    this.ctx.reclassify(touched);
+    this.ctx.reclassifyUnlinked(swept);
     this.phase = 'live';
     this.appliedSeq = d.asOfSeq;
     this.send({ msg: { $case: 'ack', value: { seq: d.asOfSeq } } });
@@ -312,7 +314,8 @@ export class AgentSession implements SessionHandle {
         if (!this.disks.has(d.record.diskId)) this.reject(`delta ${d.seq} on undeclared disk ${d.record.diskId}`);
         else last.set(archiveKey(d.record.diskId, d.record.dataPath), { upsert: d.record });
       } else {
-        last.set(archiveKey(d.diskId, d.dataPath), { removal: { diskId: d.diskId, dataPath: d.dataPath }, unlink: d.cause === 'unlink' });
+        // a rescan's removal is a delete the watch missed: the same rules as an unlink
+        last.set(archiveKey(d.diskId, d.dataPath), { removal: { diskId: d.diskId, dataPath: d.dataPath }, unlink: d.cause === 'unlink' || d.cause === 'rescan' });
       }
     }
     const upserts: ArchiveRecord[] = [];

@@ -128,4 +128,44 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await rc.flush();
     assert.equal((await store.getFile(LFN))?.state, 'lost');
   });
+  it('a delete learnt server by server from inventories (journals lost): held while the other holders still sync, then gone, never lost', async () => {
+    // found with ecguard simulate: every agent restarted without its journal while files were
+    // deleted; each server's sweep took away its archive, and the file was shown lost until the
+    // last server's resync came in
+    const syncing = new Set(['s2', 's3']);
+    await seedSite(store, [1, 2, 3]);
+    const cluster = new ClusterState(store);
+    await cluster.load();
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncing: (id: string) => syncing.has(id), syncHoldMs: 60_000 } });
+    rc.mark([LFN]);
+    await rc.flush();
+    for (const s of [1, 2]) {
+      await store.applyArchiveChanges(`s${s}`, [], [{ diskId: `s${s}:/d`, dataPath: `public/00/f${s}%` }]);
+      syncing.delete(`s${s}`);
+      rc.markUnlinked([LFN]);
+      await new Promise((r) => setTimeout(r, 200)); // well past the grace and the silence hold
+      await rc.flush();
+      assert.equal((await store.getFile(LFN))?.state, 'healthy', `held after s${s}'s sweep: s3 still syncing`);
+    }
+    await store.applyArchiveChanges('s3', [], [{ diskId: 's3:/d', dataPath: 'public/00/f3%' }]);
+    syncing.delete('s3');
+    rc.markUnlinked([LFN]);
+    await rc.flush();
+    assert.equal(await store.getFile(LFN), undefined, 'deleted: gone from every server, so nothing is left to explain');
+  });
+
+  it('the same sweep once the other holders have synced is damage after the grace', async () => {
+    await seedSite(store, [1, 2, 3]);
+    const cluster = new ClusterState(store);
+    await cluster.load();
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncing: () => false, syncHoldMs: 60_000 } });
+    rc.mark([LFN]);
+    await rc.flush();
+    await store.applyArchiveChanges('s1', [], [{ diskId: 's1:/d', dataPath: 'public/00/f1%' }]);
+    rc.markUnlinked([LFN]);
+    await new Promise((r) => setTimeout(r, 200));
+    await rc.flush();
+    assert.equal((await store.getFile(LFN))?.state, 'critical');
+    assert.deepEqual((await store.tombstonesFor([LFN])).get(LFN) ?? [], []);
+  });
 });
