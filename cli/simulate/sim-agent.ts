@@ -182,7 +182,13 @@ export class SimAgent {
       this.stats.digestResyncs++;
       if (wait) wait.kind = 'digest';
       const digests = new BucketDigests(w.digestBuckets);
-      for (const r of records()) digests.add(r);
+      // yields between batches, as the agent does: a hundred agents share this process, and
+      // their heartbeats must go on meanwhile
+      let n = 0;
+      for (const r of records()) {
+        digests.add(r);
+        if (++n % this.o.batch === 0) await yieldTurn();
+      }
       const answer = new Promise<readonly number[] | undefined>((res) => (this.digestAnswer = res));
       await this.write(s, { msg: { $case: 'digests', value: { asOfSeq, counts: digests.counts, sums: digests.sums } } });
       const wanted = await answer;
@@ -244,6 +250,7 @@ export class SimAgent {
         await this.write(s, { msg: { $case: 'inventory', value: { records: batch.map(archiveRecordToWire) } } });
         n += batch.length;
         batch = [];
+        await yieldTurn();
       }
     }
     if (batch.length > 0) await this.write(s, { msg: { $case: 'inventory', value: { records: batch.map(archiveRecordToWire) } } });
@@ -280,4 +287,8 @@ export class SimAgent {
       s.on('close', done);
     });
   }
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
