@@ -39,6 +39,8 @@ import { diskReadable } from '../shared/domain/disk-readable.js';
 
 /** Longest a delete learnt from one server's inventory waits for the file's other holders to finish syncing. */
 const SYNC_HOLD_MS = 10 * 60_000;
+/** Least silence that marks a connected server down while it is still sending its inventory. */
+const SYNC_SILENCE_MS = 5 * 60_000;
 
 export interface CoordinatorOptions {
   readonly cluster: string;
@@ -363,7 +365,11 @@ export class Coordinator implements SessionContext, AdminContext {
     // A session still handling a message (a long inventory write) is paused, so its heartbeats
     // wait unread: the coordinator's work is not the agent's silence.
     const up = new Map(this.cluster.listServers().filter((s) => s.state === 'up' && this.registry.get(s.serverId)?.busy !== true).map((s) => [s.serverId, s]));
-    for (const { serverId, silentMs } of this.liveness.silent(up.keys())) {
+    // A server sending its inventory waits on the coordinator's reading: its heartbeats queue in
+    // the stream behind its batches, and with many inventories at once (a start, a site-wide
+    // resync) its turn can come later than --down-after. Connected and syncing, it has longer.
+    const limit = (id: string): number => (this.syncing.has(id) && this.registry.connected(id) ? Math.max(10 * this.downAfterMs, SYNC_SILENCE_MS) : this.downAfterMs);
+    for (const { serverId, silentMs } of this.liveness.silent(up.keys(), limit)) {
       const lastSeen = this.liveness.lastSeenOf(serverId) ?? up.get(serverId)?.lastSeen ?? 0;
       const lfns = await this.store.lfnsOnServer(serverId);
       // event before state, as for disks: a crash in between finds the server up and silent again

@@ -37,10 +37,10 @@ export class LivenessMonitor {
   }
 
   /**
-   * Of `candidates` (servers that are up), those silent for longer than downAfterMs. Call it
-   * every intervalMs; a late call forgives the lateness.
+   * Of `candidates` (servers that are up), those silent for longer than downAfterMs (or
+   * `limitOf(id)` when given). Call it every intervalMs; a late call forgives the lateness.
    */
-  silent(candidates: Iterable<string>): { serverId: string; silentMs: number }[] {
+  silent(candidates: Iterable<string>, limitOf?: (serverId: string) => number): { serverId: string; silentMs: number }[] {
     const t = this.now();
     if (this.lastCheck !== undefined) {
       const stall = t - this.lastCheck - this.o.intervalMs;
@@ -53,7 +53,7 @@ export class LivenessMonitor {
     const out: { serverId: string; silentMs: number }[] = [];
     for (const id of candidates) {
       const silentMs = t - (this.lastSeen.get(id) ?? 0);
-      if (silentMs > this.o.downAfterMs) out.push({ serverId: id, silentMs });
+      if (silentMs > (limitOf?.(id) ?? this.o.downAfterMs)) out.push({ serverId: id, silentMs });
     }
     return out;
   }

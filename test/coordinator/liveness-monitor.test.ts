@@ -53,4 +53,18 @@ describe('liveness monitor', () => {
     m.silent(['a']);
     assert.equal(m.forgivenMs, 0);
   });
+
+  it('a per-server limit: a syncing server gets longer than --down-after, the others do not', () => {
+    let t = 0;
+    const m = new LivenessMonitor({ downAfterMs: 1000, intervalMs: 250, now: () => t });
+    m.seen('syncing');
+    m.seen('live');
+    const limit = (id: string): number => (id === 'syncing' ? 10_000 : 1000);
+    for (; t <= 5000; t += 250) {
+      const ids = m.silent(['syncing', 'live'], limit).map((x) => x.serverId);
+      assert.deepEqual(ids, t > 1000 ? ['live'] : [], `at ${t} ms`);
+    }
+    for (; t <= 10_250; t += 250) m.silent(['syncing'], limit);
+    assert.deepEqual(m.silent(['syncing'], limit).map((x) => x.serverId), ['syncing'], 'silent past its own limit: down');
+  });
 });
