@@ -27,7 +27,7 @@ export interface SimCoordinatorOptions {
   readonly settle: string;
 }
 
-/** Refuses a catalog that could be a site's: a SQLite file that exists, or a PostgreSQL catalog holding servers not named sim-*. */
+/** Refuses a catalog that could be a site's, or an earlier run's: a SQLite file that exists, a PostgreSQL catalog holding any server. */
 export async function checkSimCatalog(db: string): Promise<void> {
   if (!isPostgresUrl(db)) {
     const path = sqlitePathOf(db);
@@ -40,8 +40,11 @@ export async function checkSimCatalog(db: string): Promise<void> {
     await client.connect();
     const t = await client.query<{ n: string | null }>("SELECT to_regclass('servers')::text AS n");
     if (t.rows[0]?.n) {
-      const r = await client.query<{ server_id: string }>("SELECT server_id FROM servers WHERE server_id NOT LIKE 'sim-%' LIMIT 1");
-      if (r.rows[0]) throw new UsageError(`--db ${redact(db)} holds server ${r.rows[0].server_id}: it is a real catalog, and simulate would write synthetic servers into it; give an empty database`);
+      const real = await client.query<{ server_id: string }>("SELECT server_id FROM servers WHERE server_id NOT LIKE 'sim-%' LIMIT 1");
+      if (real.rows[0]) throw new UsageError(`--db ${redact(db)} holds server ${real.rows[0].server_id}: it is a real catalog, and simulate would write synthetic servers into it; give an empty database`);
+      // an earlier run's servers would make this run's agents resync instead of inventory
+      const sim = await client.query<{ server_id: string }>('SELECT server_id FROM servers LIMIT 1');
+      if (sim.rows[0]) throw new UsageError(`--db ${redact(db)} holds ${sim.rows[0].server_id} from an earlier simulate: give an empty database (drop and create this one again)`);
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;

@@ -63,7 +63,7 @@ describe('ecguard simulate', () => {
     });
     after(async () => pg?.stop());
 
-    it('is taken only when it holds no server but synthetic ones', async function () {
+    it('is taken only when it holds no server: a site\'s is refused, so is an earlier run\'s', async function () {
       this.timeout(60_000);
       const base = await pg.createDatabase('sim');
       await checkSimCatalog(await pg.createSchema(base, 'empty'));
@@ -75,7 +75,7 @@ describe('ecguard simulate', () => {
       await sims.putServer(server('sim-003'));
       try {
         await assert.rejects(checkSimCatalog(site), (e: Error & { code?: string }) => e.code === 'USAGE' && /holds server srv07: it is a real catalog/.test(e.message));
-        await checkSimCatalog(simOnly);
+        await assert.rejects(checkSimCatalog(simOnly), (e: Error & { code?: string }) => e.code === 'USAGE' && /holds sim-003 from an earlier simulate/.test(e.message));
         assert.equal((await store.getServer('srv07'))?.serverId, 'srv07', 'the catalog is unchanged');
       } finally {
         await store.close();
