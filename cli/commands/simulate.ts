@@ -39,7 +39,7 @@ export function registerSimulate(program: Command): void {
     .option('--files <n>', 'files at the start (each N+M archives)', '100000')
     .option('--profile <N+M:C>', 'EC profile of every file', '8+2:1048576')
     .option('--batch <n>', 'records or deltas per message, as the agent sends them', '1000')
-    .option('--churn <files/s>', 'files created, and as many deleted, per second in the churn phase', '200')
+    .option('--churn <files/s>', 'files created, and as many deleted, per second in the churn phase and while the server phase\'s server is away (0: none)', '200')
     .option('--churn-time <duration>', 'how long the churn phase lasts', '10s')
     .option('--phases <list>', `phases after the inventory, comma-separated: ${SIM_PHASES.slice(1).join(',')} (or none)`, SIM_PHASES.slice(1).join(','))
     .option('--down-after <duration>', 'the coordinator\'s --down-after (the server phase waits for it)', '3s')
