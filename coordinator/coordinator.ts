@@ -37,8 +37,8 @@ import type { ScrubFinding } from '../shared/domain/scrub-finding.js';
 import type { QuarantineResult } from '../shared/domain/debris-order.js';
 import { diskReadable } from '../shared/domain/disk-readable.js';
 
-/** Longest a delete learnt from one server's inventory waits for the file's other holders to finish syncing. */
-const SYNC_HOLD_MS = 10 * 60_000;
+/** Longest a delete learnt from one server's inventory waits on a holder still syncing, from that holder's sync start. */
+const SYNC_HOLD_MS = 60 * 60_000;
 /** Least silence that marks a connected server down while it is still sending its inventory. */
 const SYNC_SILENCE_MS = 5 * 60_000;
 
@@ -122,10 +122,14 @@ export class Coordinator implements SessionContext, AdminContext {
       silence: {
         silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs,
         // archives swept from one server's inventory while the file's other holders still sync
-        syncing: (id) => this.syncing.has(id) && this.registry.connected(id), syncHoldMs: SYNC_HOLD_MS,
+        syncingMs: (id) => {
+          const since = this.syncing.get(id);
+          return since !== undefined && this.registry.connected(id) ? Date.now() - since : undefined;
+        },
+        syncHoldMs: SYNC_HOLD_MS,
       },
       // in safe mode nothing acts on states: classify once the servers' inventories are in
-      holdWhile: () => this.safeMode.isActive && [...this.syncing].some((id) => this.registry.connected(id)),
+      holdWhile: () => this.safeMode.isActive && [...this.syncing.keys()].some((id) => this.registry.connected(id)),
     });
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
@@ -231,7 +235,7 @@ export class Coordinator implements SessionContext, AdminContext {
     const prev = await this.cluster.freshServer(serverId);
     const now = Date.now();
     this.seen(serverId);
-    this.syncing.add(serverId);
+    this.syncing.set(serverId, now);
     this.safeMode.connected(serverId);
     const back = prev !== undefined && prev.state !== 'up';
     const token = back ? this.markers.token() : undefined;
@@ -288,7 +292,7 @@ export class Coordinator implements SessionContext, AdminContext {
   }
 
   /** Servers connected whose inventory (or journal replay) is not complete yet. */
-  private readonly syncing = new Set<string>();
+  private readonly syncing = new Map<string, number>();
 
   /**
    * Why repair may not plan or start now: safe mode, or a connected server still syncing (its
@@ -297,7 +301,7 @@ export class Coordinator implements SessionContext, AdminContext {
    */
   private repairGate(): string | undefined {
     if (this.safeMode.isActive) return `safe mode: ${this.safeMode.status().reason}`;
-    const syncing = [...this.syncing].filter((id) => this.registry.connected(id));
+    const syncing = [...this.syncing.keys()].filter((id) => this.registry.connected(id));
     return syncing.length > 0 ? `waiting for the inventory of ${syncing.slice(0, 5).join(', ')}${syncing.length > 5 ? ` and ${syncing.length - 5} more` : ''}` : undefined;
   }
 

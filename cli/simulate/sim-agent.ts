@@ -87,6 +87,7 @@ export class SimAgent {
   }
 
   private drop(): void {
+    this.sentAt.length = 0; // an ack latency never spans a reconnect
     const s = this.stream;
     this.stream = undefined;
     this.live = false;
@@ -196,14 +197,15 @@ export class SimAgent {
       if (wanted === undefined || s !== this.stream) return;
       const want = new Set(wanted);
       this.stats.digestRecordsSent += await this.sendRecords(s, records(), (r) => want.has(bucketOf(r.diskId, r.dataPath, w.digestBuckets)));
+      if (wait) wait.until = asOfSeq; // before the write: its ack may come before the write settles
       await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.upDiskIds(), buckets: [...wanted] } } });
     } else {
       this.stats.fullInventories++;
       if (wait) wait.kind = 'full';
       this.stats.recordsSent += await this.sendRecords(s, records(), () => true);
+      if (wait) wait.until = asOfSeq;
       await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.upDiskIds(), buckets: [] } } });
     }
-    if (wait) wait.until = asOfSeq;
   }
 
   private onAck(seq: number): void {
@@ -216,10 +218,13 @@ export class SimAgent {
     const w = this.synced;
     if (w?.kind && w.until !== undefined && seq >= w.until) {
       this.journalGap = false;
-      this.live = true;
-      // changes numbered after the inventory's snapshot go out now
-      const after = this.journal.filter((d) => d.seq > seq);
-      if (after.length > 0) this.sendDeltas(after);
+      // after an inventory, changes numbered since its snapshot go out now (a replay was live
+      // from its Welcome on: emit() sent them already)
+      if (!this.live) {
+        this.live = true;
+        const after = this.journal.filter((d) => d.seq > seq);
+        if (after.length > 0) this.sendDeltas(after);
+      }
       this.settle(w.kind);
     }
   }

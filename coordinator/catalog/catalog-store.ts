@@ -60,9 +60,10 @@ export interface CatalogStore {
   /**
    * Drops what the inventory did not mention; sets appliedSeq and inventoried; returns touched
    * LFNs. With `only` (a digest resync, which re-sent some buckets), only those archives may be
-   * dropped, when not re-sent since beginInventory.
+   * dropped, when not re-sent since beginInventory. Archives in `keep` are never dropped: the
+   * agent sent them, but the coordinator refused the records, so their old rows stand.
    */
-  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]>;
+  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[], keep?: readonly ArchiveRemoval[]): Promise<string[]>;
   /** A page of the server's archives on one disk, in data path order, after `after` (digest resync). */
   archivesOnDisk(serverId: string, diskId: string, after: string, limit: number): Promise<ArchiveRow[]>;
   /** The same page's data paths only (cheaper, for the resync's second pass). */

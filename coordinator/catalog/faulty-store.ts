@@ -86,7 +86,7 @@ export class FaultyCatalogStore implements CatalogStore {
   }
   beginInventory(serverId: string, diskIds: readonly string[]) { return this.call('beginInventory', () => this.inner.beginInventory(serverId, diskIds)); }
   inventoryBatch(serverId: string, records: readonly ArchiveRecord[]) { return this.call('inventoryBatch', () => this.inner.inventoryBatch(serverId, records)); }
-  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq, only)); }
+  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[], keep?: readonly ArchiveRemoval[]) { return this.call('endInventory', () => this.inner.endInventory(serverId, asOfSeq, only, keep)); }
   archivesOnDisk(serverId: string, diskId: string, after: string, limit: number) { return this.call('archivesOnDisk', () => this.inner.archivesOnDisk(serverId, diskId, after, limit)); }
   archivePathsOnDisk(serverId: string, diskId: string, after: string, limit: number) { return this.call('archivePathsOnDisk', () => this.inner.archivePathsOnDisk(serverId, diskId, after, limit)); }
   archivesOf(lfns: readonly string[]) { return this.call('archivesOf', () => this.inner.archivesOf(lfns)); }

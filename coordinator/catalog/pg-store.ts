@@ -190,9 +190,14 @@ export class PgCatalogStore implements CatalogStore {
     });
   }
 
-  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]> {
+  endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[], keep?: readonly ArchiveRemoval[]): Promise<string[]> {
     return this.write(`end of the inventory of server ${serverId}`, async (sql) => {
       const { gen, diskIds } = await this.inventory.requireRunning(sql, serverId);
+      for (let i = 0; i < (keep?.length ?? 0); i += 10_000) {
+        const part = (keep as readonly ArchiveRemoval[]).slice(i, i + 10_000);
+        await sql.arrays(`UPDATE archives a SET inv_gen = $4 FROM unnest($2::text[], $3::text[]) AS k(disk_id, data_path)
+          WHERE a.server_id = $1 AND a.disk_id = k.disk_id AND a.data_path = k.data_path`, [serverId, part.map((k) => k.diskId), part.map((k) => k.dataPath), gen]);
+      }
       const touched = new Set<string>();
       if (only) await sweepOlderOf(sql, serverId, diskIds, gen, only, touched);
       else await sweepOlder(sql, serverId, diskIds, gen, touched);

@@ -164,10 +164,14 @@ export class SqliteCatalogStore implements CatalogStore {
     return [...touched];
   }
 
-  async endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[]): Promise<string[]> {
+  async endInventory(serverId: string, asOfSeq: number, only?: readonly ArchiveRemoval[], keep?: readonly ArchiveRemoval[]): Promise<string[]> {
     const touched = new Set<string>();
     this.db.transaction(() => {
       const { gen, diskIds } = this.inventory.requireRunning(serverId);
+      if (keep?.length) {
+        const mark = this.q.get('UPDATE archives SET inv_gen = ? WHERE server_id = ? AND disk_id = ? AND data_path = ?');
+        for (const k of keep) mark.run(gen, serverId, k.diskId, k.dataPath);
+      }
       this.archives.beginCounts();
       if (only) this.archives.sweepOlderOf(serverId, diskIds, gen, only, touched);
       else this.archives.sweepOlder(serverId, diskIds, gen, touched);

@@ -61,12 +61,13 @@ export interface ReclassifierOptions {
     readonly silentAfterMs: number;
     readonly deleteHoldMs: number;
     /**
-     * A server still sending its inventory (or resync) after a reconnect: its archives in the
-     * catalog are its old word. Archives swept from one server's inventory while the others'
-     * are still coming (every agent restarted without its journal while files were deleted) are
-     * a delete being learnt server by server: held like silence, up to `syncHoldMs` past the grace.
+     * How long a server has been sending its inventory (or resync) after a reconnect, or
+     * undefined: its archives in the catalog are its old word. Archives swept from one server's
+     * inventory while the others' are still coming (every agent restarted without its journal
+     * while files were deleted) are a delete being learnt server by server: held like silence,
+     * while the holder has been syncing for less than `syncHoldMs`.
      */
-    readonly syncing?: (serverId: string) => boolean;
+    readonly syncingMs?: (serverId: string) => number | undefined;
     readonly syncHoldMs?: number;
   };
   /**
@@ -339,9 +340,12 @@ export class Reclassifier extends EventEmitter {
     if (!q || strpver === undefined) return false;
     const holders = [...new Set(list.filter((a) => a.strpver === strpver && this.cluster.serverState(a.serverId) === 'up' && diskReadable(this.cluster.diskState(a.diskId))).map((a) => a.serverId))];
     if (holders.length === 0) return false;
-    const syncing = (id: string): boolean => q.syncing?.(id) === true;
-    const bound = holders.some(syncing) ? Math.max(q.deleteHoldMs, q.syncHoldMs ?? 0) : q.deleteHoldMs;
-    return pastGraceMs < bound && holders.every((id) => syncing(id) || q.silentMs(id) > q.silentAfterMs);
+    // each holder on its own clock: a sync from its start, silence from the end of the grace
+    const syncHeld = (id: string): boolean => {
+      const ms = q.syncingMs?.(id);
+      return ms !== undefined && ms < (q.syncHoldMs ?? 0);
+    };
+    return holders.every((id) => syncHeld(id) || (pastGraceMs < q.deleteHoldMs && q.silentMs(id) > q.silentAfterMs));
   }
 
   private endDeleting(lfn: string): void {

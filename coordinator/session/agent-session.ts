@@ -29,6 +29,9 @@ const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 type Phase = 'hello' | 'digest' | 'inventory' | 'live' | 'closed';
 
+/** Refused records of one inventory whose old rows are kept from its sweep. */
+const MAX_REJECTED_KEYS = 100_000;
+
 export class AgentSession implements SessionHandle {
   serverId = '';
   instanceId = '';
@@ -238,12 +241,27 @@ export class AgentSession implements SessionHandle {
     const out: ArchiveRecord[] = [];
     for (const w of list) {
       const r = archiveRecordFromWire(w, this.serverId, this.ctx.profile(w.lfn));
-      if (!r.ok) this.reject(r.reason);
-      else if (!this.disks.has(r.value.diskId)) this.reject(`record on undeclared disk ${r.value.diskId}`);
+      if (!r.ok) this.rejectInInventory(w.diskId, w.dataPath, r.reason);
+      else if (!this.disks.has(r.value.diskId)) this.rejectInInventory(w.diskId, w.dataPath, `record on undeclared disk ${r.value.diskId}`);
       else out.push(r.value);
     }
     return out;
   }
+
+  /**
+   * A record the inventory sent but the catalog refused would be swept at its end like an archive
+   * the agent no longer holds, and taken for a delete (review: a wrong profile prefix would have
+   * tombstoned live files). Its key is kept from the sweep; past MAX_REJECTED_KEYS no sweep
+   * counts as a delete.
+   */
+  private rejectInInventory(diskId: string, dataPath: string, reason: string): void {
+    this.reject(reason);
+    if (this.rejectedKeys.length < MAX_REJECTED_KEYS) this.rejectedKeys.push({ diskId, dataPath });
+    else this.rejectedOverflow = true;
+  }
+
+  private rejectedKeys: ArchiveRemoval[] = [];
+  private rejectedOverflow = false;
 
   private reject(reason: string): void {
     this.rejected++;
@@ -279,11 +297,18 @@ export class AgentSession implements SessionHandle {
       return this.fail('PROTOCOL', `digest resync ended for ${d.buckets.length} bucket(s) where ${scope.wanted.size} were asked: reconnect`);
     }
     this.digestScope = undefined;
-    // the archives the agent no longer holds (swept): deletes it could not report as they
-    // happened (a journal gap), so they get a delete's grace and tombstone rule, not damage's
-    const swept = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys);
+    // The archives the agent no longer holds (swept): deletes it could not report as they
+    // happened (a journal gap), so they get a delete's grace and tombstone rule, not damage's.
+    // Records it sent but the coordinator refused keep their old rows (as a refused delta does).
+    const keep = this.rejectedKeys;
+    const overflow = this.rejectedOverflow;
+    this.rejectedKeys = [];
+    this.rejectedOverflow = false;
+    const swept = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys, keep);
     if (scope) this.ctx.synced(this.serverId, 'digest', scope.records);
-    this.ctx.reclassifyUnlinked(swept);
+    // too many refused to keep them all: a sweep may be a refusal, so none counts as a delete
+    if (overflow) this.ctx.reclassify(swept);
+    else this.ctx.reclassifyUnlinked(swept);
     this.phase = 'live';
     this.appliedSeq = d.asOfSeq;
     this.send({ msg: { $case: 'ack', value: { seq: d.asOfSeq } } });

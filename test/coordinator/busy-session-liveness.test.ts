@@ -36,6 +36,19 @@ describe('coordinator liveness: a busy session is not silent', () => {
       assert.deepEqual(agent.lost, [], 'the coordinator closed no session');
       assert.deepEqual(downs(), [], 'no server.down while its inventory was being written');
       assert.equal((await store.getServer('sim-000'))?.state, 'up');
+      // live now (no longer syncing, so only the busy rule applies): one delta batch whose
+      // write takes 4 × downAfter
+      store.heal().delay('applyArchiveChanges', 1600);
+      const acked = agent.stats.ackLatencyMs.length;
+      agent.emit([...(pop.churn(1, Date.now()).get(0) ?? [])]);
+      const end0 = Date.now() + 5000;
+      while (agent.stats.ackLatencyMs.length === acked) {
+        assert.ok(Date.now() < end0, 'the delta batch is acked');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok((agent.stats.ackLatencyMs[acked] ?? 0) >= 1500, 'the write took longer than --down-after');
+      assert.deepEqual(agent.lost, [], 'the coordinator closed no session while writing a delta batch');
+      assert.deepEqual(downs(), [], 'no server.down while its deltas were being written');
       store.heal();
       // the rule is not "never down": an agent that stops talking is marked down as before
       agent.disconnect();

@@ -136,7 +136,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncing: (id: string) => syncing.has(id), syncHoldMs: 60_000 } });
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: (id: string) => (syncing.has(id) ? 0 : undefined), syncHoldMs: 60_000 } });
     rc.mark([LFN]);
     await rc.flush();
     for (const s of [1, 2]) {
@@ -158,7 +158,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncing: () => false, syncHoldMs: 60_000 } });
+    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: () => undefined, syncHoldMs: 60_000 } });
     rc.mark([LFN]);
     await rc.flush();
     await store.applyArchiveChanges('s1', [], [{ diskId: 's1:/d', dataPath: 'public/00/f1%' }]);

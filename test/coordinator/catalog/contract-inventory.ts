@@ -49,6 +49,18 @@ export function inventoryContract(c: ContractContext): void {
     assert.deepEqual(await s.lfnsOnServer('srv01'), ['/a0', '/b0']);
   });
 
+  it('archives in `keep` (records the coordinator refused) are not dropped, in a full inventory or a scoped one', async () => {
+    const s = c.store();
+    await s.beginInventory('srv01', [d0]);
+    await s.inventoryBatch('srv01', [a0]);
+    assert.deepEqual(await s.endInventory('srv01', 20, undefined, [{ diskId: d0, dataPath: b0.dataPath }]), ['/c0']);
+    assert.deepEqual(await s.lfnsOnDisk(d0), ['/a0', '/b0']);
+    await s.beginInventory('srv01', [d0]);
+    const keys = [a0, b0].map((a) => ({ diskId: d0, dataPath: a.dataPath }));
+    assert.deepEqual(await s.endInventory('srv01', 21, keys, [{ diskId: d0, dataPath: b0.dataPath }]), ['/a0']);
+    assert.deepEqual(await s.lfnsOnDisk(d0), ['/b0']);
+  });
+
   it('an inventory re-sending everything drops nothing; an empty one drops the disks\' archives', async () => {
     const s = c.store();
     await s.beginInventory('srv01', [d0, d1]);
