@@ -178,7 +178,9 @@ export class SimAgent {
       return;
     }
     const asOfSeq = this.seq;
-    const records = (): Generator<ArchiveRecord> => this.upRecords();
+    // every disk's archives, a missing one's too: the agent's snapshot keeps what it last saw
+    // there, and the coordinator sweeps every disk of the Hello
+    const records = (): Generator<ArchiveRecord> => this.pop.recordsOf(this.index);
     if (w.mode === SyncMode.SYNC_MODE_DIGEST) {
       this.stats.digestResyncs++;
       if (wait) wait.kind = 'digest';
@@ -198,13 +200,13 @@ export class SimAgent {
       const want = new Set(wanted);
       this.stats.digestRecordsSent += await this.sendRecords(s, records(), (r) => want.has(bucketOf(r.diskId, r.dataPath, w.digestBuckets)));
       if (wait) wait.until = asOfSeq; // before the write: its ack may come before the write settles
-      await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.upDiskIds(), buckets: [...wanted] } } });
+      await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.allDiskIds(), buckets: [...wanted] } } });
     } else {
       this.stats.fullInventories++;
       if (wait) wait.kind = 'full';
       this.stats.recordsSent += await this.sendRecords(s, records(), () => true);
       if (wait) wait.until = asOfSeq;
-      await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.upDiskIds(), buckets: [] } } });
+      await this.write(s, { msg: { $case: 'inventoryDone', value: { asOfSeq, diskIds: this.allDiskIds(), buckets: [] } } });
     }
   }
 
@@ -235,10 +237,8 @@ export class SimAgent {
     w?.resolve(kind);
   }
 
-  private *upRecords(): Generator<ArchiveRecord> {
-    if (this.missingDisks.size === 0) return yield* this.pop.recordsOf(this.index);
-    const up = new Set(this.upDiskIds());
-    for (const r of this.pop.recordsOf(this.index)) if (up.has(r.diskId)) yield r;
+  private allDiskIds(): string[] {
+    return Array.from({ length: this.pop.shape.disksPerServer }, (_, d) => simDiskId(this.index, d));
   }
 
   private upDiskIds(): string[] {

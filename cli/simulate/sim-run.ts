@@ -4,6 +4,7 @@
 //   inventory  every server's full inventory from nothing, until every file is classified healthy;
 //   churn      files created and deleted as live deltas, and how long their acks take;
 //   disk       a disk goes missing: time until every file with an archive there is shown damaged;
+//              its agent restarts without its journal meanwhile (a resync); the disk returns;
 //   server     a server stops talking: time until its files are shown degraded; files created and
 //              deleted while it is away (with churn); then its return by journal replay;
 //   restart    the coordinator is killed (-9) with changes in flight and restarted: the agents
@@ -181,14 +182,23 @@ export class Simulation {
     this.agents[0]?.diskState(0, 'missing');
     const s = await this.until('disk', `complete damaged list (${expected} files)`, (x) => count(x, 'degraded') + count(x, 'critical') >= expected);
     const seconds = (Date.now() - t0) / 1000;
-    this.agents[0]?.diskState(0, 'online');
+    // its agent restarts without its journal while the disk is away: a digest resync must not
+    // take the missing disk's archives for deletes
+    const a0 = this.agents[0] as SimAgent;
+    a0.restart(true);
+    const kind = await this.connect(a0);
+    const during = await this.until('disk', 'the same damaged list after its server\'s resync', (x) => count(x, 'healthy') === this.pop.files - expected && total(x) === this.pop.files);
+    a0.diskState(0, 'online');
     const back = Date.now();
     await this.until('disk', 'healthy files after the disk returned', this.allHealthy);
     const recovered = (Date.now() - back) / 1000;
     this.record({
       phase: 'disk', seconds, sent: 1, perSecond: expected / seconds, detail: { files: expected, healthyAgainSeconds: recovered },
-      note: `disk-missing event to the complete damaged list: ${seconds.toFixed(2)} s for ${expected} files; healthy again ${recovered.toFixed(2)} s after the disk returned`,
-      checks: [check('files shown damaged', expected, count(s, 'degraded') + count(s, 'critical')), check('files healthy meanwhile', this.pop.files - expected, count(s, 'healthy'))],
+      note: `disk-missing event to the complete damaged list: ${seconds.toFixed(2)} s for ${expected} files; its server resynced by ${kind} meanwhile; healthy again ${recovered.toFixed(2)} s after the disk returned`,
+      checks: [
+        check('files shown damaged', expected, count(s, 'degraded') + count(s, 'critical')), check('files healthy meanwhile', this.pop.files - expected, count(s, 'healthy')),
+        check('files shown damaged after its server\'s resync', expected, count(during, 'degraded') + count(during, 'critical')), check('its server back by digest resync', 1, kind === 'digest' ? 1 : 0),
+      ],
     }, cpu0);
   }
 
