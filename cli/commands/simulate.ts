@@ -60,7 +60,8 @@ export function registerSimulate(program: Command): void {
         downAfter: f.downAfter,
         timeoutMs: parseDuration(f.timeout),
       };
-      parseDuration(f.downAfter);
+      if (parseDuration(f.downAfter) < 1000) throw new UsageError(`--down-after ${f.downAfter}: give 1s or more (the coordinator's liveness checks run at a quarter of it)`);
+      if (opts.timeoutMs < 1000) throw new UsageError(`--timeout ${f.timeout}: give 1s or more`);
       if (opts.batch > 10_000) throw new UsageError(`--batch ${opts.batch}: at most 10000 per message (the coordinator's message size limit)`);
       if (opts.files > 100_000_000) throw new UsageError(`--files ${opts.files}: at most 100,000,000`);
       const dir = mkdtempSync(join(tmpdir(), 'ecguard-simulate-'));

@@ -84,6 +84,11 @@ export class SimAgent {
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
     this.drop();
+    // a connect() still waiting for its sync settles instead of hanging
+    const w = this.synced;
+    this.synced = undefined;
+    this.digestAnswer?.(undefined);
+    w?.reject(new EcguardError('SIM_STATE', `${this.serverId} was disconnected before its sync was acknowledged`));
   }
 
   private drop(): void {

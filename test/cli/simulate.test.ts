@@ -46,6 +46,8 @@ describe('ecguard simulate', () => {
       [['--phases', 'disk,bogus'], /--phases: unknown phase "bogus"/],
       [['--profile', '/store/=4+2:65536'], /--profile wants N\+M:C/],
       [['--churn-time', 'soon'], /expected .*"soon"/],
+      [['--timeout', '0s'], /--timeout 0s: give 1s or more/],
+      [['--down-after', '100ms'], /--down-after 100ms: give 1s or more/],
     ];
     for (const [args, why] of cases) {
       const r = runCli(['simulate', ...args, '--files', '10']);
