@@ -186,7 +186,7 @@ function loadAverage(): string {
 export function fairnessNotes(threads: number): string {
   return [
     `same tree, same cache state (tmpfs or warm page cache: one untimed round, then rounds interleaved row by row); ${threads} threads walk in the C walker and in the agent`,
-    'same syscalls per entry in the C walker and the native walker (getdents64; openat, fstat, flistxattr, then fgetxattr of each of the 5 names it lists asking 256 bytes (8 KiB again for a longer value), pread of the last <= 16 KiB, close): checked with strace -c -f',
+    'same syscalls per entry in the C walker and the native walker (getdents64; openat, fstat, fgetxattr of the Pfn and the user.U. xrdec pair (the user. pair too when that one is absent) asking 256 bytes (8 KiB again for a longer value), pread of the last <= 16 KiB, close): checked with strace -c -f',
     `the agent also builds every ArchiveRecord (C++ for the usual archive, then one object per file on the main thread) and has Node's own threads (main, GC); the C walker builds nothing`,
     'agent rows time scanSite only (not node startup or module loading; the addon loads inside the timed part); the C walker is timed from its main()',
     'getfattr -R -d is one thread and also lists every xattr name (listxattr) and prints the values (to /dev/null)',

@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from
 import { getAttributeSync } from 'fs-xattr';
 import type { ArchiveRecord } from '../../shared/domain/archive-record.js';
 import { errnoCode } from '../../shared/errors.js';
-import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, type RawDataFile, type ScanStep } from './raw-data-file.js';
+import { MAX_XATTR_VALUE, SCAN_TAIL_BYTES, SCAN_XATTRS, skipXattr, type RawDataFile, type ScanStep } from './raw-data-file.js';
 
 export interface BucketListing {
   readonly files: RawDataFile[];
@@ -82,7 +82,11 @@ export function readOne(dir: string, name: string): RawDataFile {
     const base = { name, isFile: st.isFile(), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
     if (!st.isFile()) return { ...base, xattrs: [], tail: Buffer.alloc(0) };
     const xattrs: (Buffer | undefined | 'oversized')[] = [];
-    for (const x of SCAN_XATTRS) {
+    for (const [i, x] of SCAN_XATTRS.entries()) {
+      if (skipXattr(i, xattrs)) {
+        xattrs.push(undefined);
+        continue;
+      }
       try {
         const v = getAttributeSync(path, x);
         xattrs.push(v.length > MAX_XATTR_VALUE ? 'oversized' : v);

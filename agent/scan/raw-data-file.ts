@@ -1,6 +1,6 @@
 // What the scan reads per data file, before interpretation: the syscall results of one
-// open + fstat + flistxattr + fgetxattr of the listed names + pread(tail). Produced by the native batched walker or by the
-// JS fallback; turned into an ArchiveRecord by record-builder.ts.
+// open + fstat + fgetxattr of the names skipXattr keeps + pread(tail). Produced by the native
+// batched walker or by the JS fallback; turned into an ArchiveRecord by record-builder.ts.
 
 /** xattrs the scan reads, in this order. */
 export const SCAN_XATTRS = [
@@ -10,6 +10,16 @@ export const SCAN_XATTRS = [
   'user.xrdec.strpver',
   'user.xrdec.filesize',
 ] as const;
+
+/**
+ * The user. pair is read only when the user.U. pair (what xrootd writes) is absent: a production
+ * archive then costs three fgetxattr, not five (nor flistxattr, which cost two on tmpfs). A file
+ * holding both pairs is read as holding the user.U. one, the pair its record uses anyway; that
+ * the other disagrees goes unseen. Mirrors SkipName in native/src/scan-dir.cc.
+ */
+export function skipXattr(i: number, before: readonly (Buffer | undefined | 'oversized')[]): boolean {
+  return i >= 3 && !(before[1] === undefined && before[2] === undefined);
+}
 
 /** Largest xattr value read; a longer one (a 64 KiB Pfn) is reported as oversized, not read. */
 export const MAX_XATTR_VALUE = 8192;

@@ -1,6 +1,7 @@
 // ReadDirectory's fast path: an archive's tail and EC xattrs from one native call (the scan
 // walker's readFileTail: open the bucket without following a symlink, openat O_NOFOLLOW,
-// fstat, flistxattr + fgetxattr of the names it lists, pread of the last 64 KiB, close, in one trip to the libuv pool). The
+// fstat, fgetxattr of each of SCAN_XATTRS, pread of the last 64 KiB, close, in one trip to the
+// libuv pool: every name, not the scan's user.U.-first subset, so it matches the slow path). The
 // async fs path took about a dozen trips per archive; with a repair's n+m-1 directory reads
 // arriving at once that was 12-16 ms per call on a busy holder.
 // It answers only when its answer is exactly the slow path's: any error, a file that is not

@@ -14,6 +14,7 @@ constexpr size_t kMaxExports = 4096;
 // Records mode reads values by position: SCAN_XATTRS of agent/scan/raw-data-file.ts.
 const char* const kRecordXattrs[] = {"user.XrdFrm.Pfn", "user.U.xrdec.strpver", "user.U.xrdec.filesize", "user.xrdec.strpver",
                                      "user.xrdec.filesize"};
+constexpr size_t kScanXattrNames = sizeof kRecordXattrs / sizeof kRecordXattrs[0];
 
 std::string StripSlashes(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -24,9 +25,7 @@ void ParseRecords(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams
   if (info.Length() < 5 || info[4].IsUndefined()) return;
   if (!info[4].IsObject()) a.TypeFail("records must be an object {localroot?, exports}");
   Napi::Object o = info[4].As<Napi::Object>();
-  bool same = p->xattr_names.size() == 5;
-  for (size_t i = 0; same && i < 5; i++) same = p->xattr_names[i] == kRecordXattrs[i];
-  if (!same) a.RangeFail("records mode needs xattrNames = SCAN_XATTRS");
+  if (!p->alt_pair) a.RangeFail("records mode needs xattrNames = SCAN_XATTRS");
   Napi::Value lr = o.Get("localroot");
   if (!lr.IsUndefined()) {
     if (!lr.IsString()) a.TypeFail("records.localroot must be a string");
@@ -66,7 +65,12 @@ void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanPa
     if (!v.IsString()) a.TypeFail("xattrNames[" + std::to_string(i) + "] must be a string");
     p->xattr_names.push_back(v.As<Napi::String>().Utf8Value());
   }
-  if (records) ParseRecords(info, a, p);
+  if (records) {
+    bool scan = p->xattr_names.size() == kScanXattrNames;
+    for (size_t i = 0; scan && i < kScanXattrNames; i++) scan = p->xattr_names[i] == kRecordXattrs[i];
+    p->alt_pair = scan;
+    ParseRecords(info, a, p);
+  }
 }
 
 Napi::Value DirError(Napi::Env env, int err, const char* syscall, const std::string& dir) {

@@ -16,8 +16,8 @@ namespace ecg {
 // A directory path argument: a non-empty string without NUL bytes.
 std::string ScanDirArg(const ArgReader& a, const Napi::Value& v, const std::string& name);
 
-// Arguments 1..4 (tailBytes, maxXattr, xattrNames, records?) into *p; p->dir is left alone.
-// Arguments 1..3 (tailBytes, maxXattr, xattrNames) and, when `records`, 4 (records mode).
+// Arguments 1..3 (tailBytes, maxXattr, xattrNames) into *p and, when `records` (the scan entry
+// points), 4 (records mode) and alt_pair; p->dir is left alone.
 void ParseScanOptions(const Napi::CallbackInfo& info, const ArgReader& a, ScanParams* p, bool records = true);
 
 // Shaped like Node's fs errors: code, errno, syscall, path.

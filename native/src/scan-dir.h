@@ -1,6 +1,7 @@
 // The batched bucket walker behind scanDirSync / scanDir: one call reads a whole bucket
-// directory (getdents + per entry openat, fstat, flistxattr, fgetxattr of the listed names, pread of the tail, close) and
-// packs every result into one byte block, decoded by agent/scan/bucket-reader-native.ts.
+// directory (getdents + per entry openat, fstat, fgetxattr of the Pfn and of the user.U. xrdec
+// pair (of the user. pair too when that one is absent), pread of the tail, close) and packs
+// every result into one byte block, decoded by agent/scan/bucket-reader-native.ts.
 //
 // Layout (little-endian, host order on the x86-64 / arm64 machines we run on):
 //   header   u32 magic kScanMagic, u32 record count
@@ -44,6 +45,10 @@ struct ScanParams {
   size_t max_xattr = 0;
   std::vector<std::string> xattr_names;
   UsualRules usual;  // records mode when enabled (xattr_names must be SCAN_XATTRS)
+  // xattr_names are SCAN_XATTRS and the scan reads the user. pair only when the user.U. pair is
+  // absent (scan-dir.cc, SkipName). Off for readFileTail, which answers for the slow path and so
+  // reads every name.
+  bool alt_pair = false;
 };
 
 // Growable malloc'd block the walker appends records to.

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setAttributeSync } from 'fs-xattr';
 import type { ArchiveRecord, Finding } from '../../shared/domain/archive-record.js';
 import { loadNativeAddon } from '../../shared/codec/native-codec.js';
@@ -29,27 +29,33 @@ function addon(): ScanDirAddon {
 }
 
 /** A two-disk site on tmpfs (which holds 64 KiB xattrs) with every oddity in its buckets. */
-function oddSite(): { site: FakeSite; buckets: string[] } {
+function oddSite(): { site: FakeSite; buckets: string[]; plainNs: string; bothNs: string; halfU: string } {
   const site = makeFakeSite({ base: '/dev/shm' });
   const small = makeArchiveTemplate(3000);
   const big = makeArchiveTemplate(200_000); // archive larger than the 16 KiB tail
   const put = (lfn: string, disk: number, write: (p: string) => void, o: { pfn?: Buffer; symlink?: boolean } = {}): string => site.store(lfn, disk, write, o);
   for (let i = 0; i < 24; i++) put(`/data/f${i}`, i % 2, (p) => writeArchive(p, i % 3 ? small : big));
   // fixture-style xattr names (user.xrdec.*), and both namespaces at once
-  put('/data/fixture-ns', 0, (p) => {
+  const plainNs = put('/data/fixture-ns', 0, (p) => {
     writeFileSync(p, small.bytes);
     setAttributeSync(p, 'user.xrdec.strpver', Buffer.from('1700000000'));
     setAttributeSync(p, 'user.xrdec.filesize', Buffer.from('3000'));
   });
-  put('/data/both-ns', 1, (p) => {
+  const bothNs = put('/data/both-ns', 1, (p) => {
     writeArchive(p, small);
     setAttributeSync(p, 'user.xrdec.strpver', Buffer.from('1'));
+  });
+  // half of the user.U. pair: that namespace is the file's (as interpretEcXattrs decides)
+  const halfU = put('/data/half-u', 1, (p) => {
+    writeFileSync(p, small.bytes);
+    setAttributeSync(p, 'user.U.xrdec.filesize', Buffer.from('3000'));
+    setAttributeSync(p, 'user.xrdec.strpver', Buffer.from('1700000000'));
+    setAttributeSync(p, 'user.xrdec.filesize', Buffer.from('3000'));
   });
   const bare = put('/data/no-xattrs-but-pfn', 0, (p) => writeFileSync(p, small.bytes));
   const bucket = join(bare, '..');
   writeFileSync(join(bucket, '0000000000000000000000000000000000000000AA0%'), small.bytes); // no xattrs at all
-  // The walker learns which names exist from one flistxattr (1 KiB); a longer list, or one
-  // holding none of the names, makes it ask for each name as before.
+  // Files with other attributes, or many of them: the walker asks for its names only.
   const unrelated = join(bucket, '0000000000000000000000000000000000000000BB0%');
   writeFileSync(unrelated, small.bytes);
   setAttributeSync(unrelated, 'user.XrdCks.adler32', Buffer.from('0'));
@@ -78,7 +84,7 @@ function oddSite(): { site: FakeSite; buckets: string[] } {
     writeFileSync(Buffer.concat([Buffer.from(bucket + '/'), Buffer.from(bad)]), small.bytes);
   }
   const buckets = site.disks.flatMap((d) => readdirSync(join(d.path, d.space)).map((b) => join(d.path, d.space, b)));
-  return { site, buckets };
+  return { site, buckets, plainNs, bothNs, halfU };
 }
 
 const layoutOf = (s: FakeSite): SiteLayout => ({ serverId: s.serverId, disks: s.disks, exports: [s.exportPath], ...(s.localroot ? { localroot: s.localroot } : {}) });
@@ -121,6 +127,16 @@ describe('native bucket walker', () => {
     assert.ok(all.some((f) => f.tail.length === SCAN_TAIL_BYTES && f.size > SCAN_TAIL_BYTES));
     assert.ok(all.some((f) => f.isFile && f.size === 0 && f.tail.length === 0));
     assert.ok(all.some((f) => !f.error && !f.isFile));
+    // the user. pair is read only when the user.U. pair is absent
+    const named = (path: string): (typeof all)[number] => {
+      const f = all.find((x) => x.name === basename(path));
+      assert.ok(f, path);
+      return f;
+    };
+    assert.deepEqual(named(odd.plainNs).xattrs.slice(1).map((v) => v?.toString()), [undefined, undefined, '1700000000', '3000']);
+    assert.equal(named(odd.bothNs).xattrs[3], undefined, 'user.xrdec.strpver is not read beside user.U.xrdec.*');
+    assert.ok(named(odd.bothNs).xattrs[1] !== undefined && named(odd.bothNs).xattrs[2] !== undefined);
+    assert.deepEqual(named(odd.halfU).xattrs.slice(1).map((v) => v?.toString()), [undefined, '3000', undefined, undefined]);
   });
 
   it('leaves every data file\'s atime as it was (O_NOATIME), native and JS reader alike', async () => {
