@@ -157,6 +157,8 @@ export class Coordinator implements SessionContext, AdminContext {
       log.warn(insecureWarning('coordinator'));
     }
     await this.cluster.load();
+    // a catalog that knows no server learns the whole site now: its first census (events/census.ts)
+    if (this.cluster.listServers().length === 0) this.events?.beginCensus();
     const profileMeta = await this.store.getMeta('profile');
     if (!this.profiles.hasDefault() && profileMeta) this.profiles.setDefault(JSON.parse(profileMeta) as EcProfile);
     // what a crash left between a disk or server state change and its reclassification

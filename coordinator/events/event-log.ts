@@ -85,10 +85,13 @@ export class EventLog {
     return (this.db.prepare('SELECT count(*) AS n FROM events WHERE published_at IS NULL AND seq <= ?').get(max) as { n: number }).n;
   }
 
-  /** Stores events durably (one transaction); they are published afterwards. */
-  append(events: readonly EcguardEvent[]): void {
-    if (events.length === 0) return;
-    this.db.transaction(() => this.insertAll(events))();
+  /** Stores events durably (one transaction, with `also`); they are published afterwards. */
+  append(events: readonly EcguardEvent[], also?: () => void): void {
+    if (events.length === 0 && !also) return;
+    this.db.transaction(() => {
+      this.insertAll(events);
+      also?.();
+    })();
   }
 
   private insertAll(events: readonly EcguardEvent[]): void {
@@ -144,6 +147,16 @@ export class EventLog {
     const rows = this.db.prepare(sql).all(...args, Math.min(q.limit ?? 1000, 100_000)) as { seq: number; body: string; published_at: number | null }[];
     if (q.newest) rows.reverse();
     return rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.body) as EcguardEvent, ...(r.published_at !== null ? { publishedAt: r.published_at } : {}) }));
+  }
+
+  /** A value of events_meta (census.ts keeps its tally there, in the release's transactions). */
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM events_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.db.prepare('DELETE FROM events_meta WHERE key = ?').run(key);
+    else this.db.prepare('INSERT INTO events_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   close(): void {

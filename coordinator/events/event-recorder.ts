@@ -10,6 +10,7 @@ import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { DebrisFound, FileChange } from '../health/reclassifier.js';
 import type { CorruptSource } from '../repair/corrupt-sources.js';
 import type { Drain } from '../repair/drain-book.js';
+import { Census } from './census.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
@@ -37,6 +38,7 @@ export class EventRecorder {
   private backlog: boolean;
   private release: Promise<number> | undefined;
   private stopping = false;
+  private readonly census: Census;
 
   constructor(
     private readonly cluster: string,
@@ -50,12 +52,22 @@ export class EventRecorder {
     private readonly releasePageSize = 10_000,
   ) {
     this.backlog = log.held.any();
+    this.census = new Census(log);
   }
 
   private write(events: EcguardEvent[]): void {
     if (events.length === 0) return;
     this.log.append(events);
     this.appended();
+  }
+
+  /** The catalog knows no server: its first census starts (census.ts). */
+  beginCensus(): void {
+    this.census.begin();
+  }
+
+  get censusPending(): boolean {
+    return this.census.pending;
   }
 
   private safeMake<T extends EventType>(...args: Parameters<typeof makeEvent<T>>): EcguardEvent | undefined {
@@ -76,7 +88,12 @@ export class EventRecorder {
         ...(c.servers ? { servers: c.servers } : {}), ...(c.serversAway ? { serversAway: c.serversAway } : {}),
       })));
     }
-    else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
+    else if (this.census.pending) {
+      // the tally is saved with the events it explains
+      const events = changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway));
+      this.log.append(events, () => this.census.save());
+      if (events.length > 0) this.appended();
+    } else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
   }
 
   /** Counted for the disk.downgraded event; a scrub finding is counted as it arrives, before its LFN is looked up. */
@@ -132,9 +149,9 @@ export class EventRecorder {
     if (rows.length > 0) this.backlog = true;
   }
 
-  /** Whether held changes wait for a release (safe mode over: the coordinator calls releaseHeld). */
+  /** Whether held changes (or a census's end) wait for a release (safe mode over: the coordinator calls releaseHeld). */
   get hasHeld(): boolean {
-    return this.backlog;
+    return this.backlog || this.census.pending;
   }
 
   /**
@@ -156,18 +173,39 @@ export class EventRecorder {
   private async releasePages(): Promise<number> {
     let n = 0;
     while (!this.inSafeMode() && !this.stopping) {
-      const page = this.log.held.releasePage((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway), this.releasePageSize);
+      const census = this.census.pending ? () => this.census.save() : undefined;
+      const page = this.log.held.releasePage((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway), this.releasePageSize, census);
       n += page.events;
       if (page.events > 0) this.appended();
       // a short page took every row left; nothing can be held between it and this line
       if (page.rows < this.releasePageSize) {
         this.backlog = false;
+        if (this.census.pending) n += this.endCensus();
         break;
       }
       faultPoint('held-release-page');
       await new Promise((resolve) => setImmediate(resolve));
     }
     return n;
+  }
+
+  /** The census's one event, written with the tally's end in one transaction. */
+  private endCensus(): number {
+    let written = 0;
+    this.log.append([], () => {
+      const t = this.census.end();
+      if (!t) return;
+      const e = this.safeMake(this.cluster, 'census.completed', {},
+        `first census of a new catalog: ${t.files} file(s), ${t.bytes} bytes; ${t.notAnnounced} written before it are not announced one by one as file.created (\`ecguard files\` lists them)`,
+        { startedAt: new Date(t.startedAt).toISOString(), files: t.files, bytes: t.bytes, notAnnounced: t.notAnnounced });
+      if (e) {
+        this.log.append([e]);
+        written = 1;
+      }
+      log.info(`first census done: ${t.files} file(s), ${t.notAnnounced} not announced as created`);
+    });
+    if (written > 0) this.appended();
+    return written;
   }
 
   private fileEvents(lfn: string, prev: FileRow | undefined, next: FileRow | undefined, servers: readonly string[] = [], serversAway: readonly string[] = []): EcguardEvent[] {
@@ -178,7 +216,8 @@ export class EventRecorder {
       if (prev) out.push(this.safeMake(this.cluster, 'file.deleted', { lfn }, `${lfn} was deleted`, { ...(prev.latestStrpver !== undefined ? { strpver: prev.latestStrpver } : {}), ...(prev.filesize !== undefined ? { filesize: prev.filesize } : {}), serversAway: [...serversAway] }));
       return out.filter((e): e is EcguardEvent => e !== undefined);
     }
-    if (next.createdAt !== undefined && (prev?.createdAt === undefined || prev.latestStrpver !== next.latestStrpver)) {
+    const quiet = this.census.pending && this.census.quiet(prev, next);
+    if (next.createdAt !== undefined && (prev?.createdAt === undefined || prev.latestStrpver !== next.latestStrpver) && !quiet) {
       out.push(this.safeMake(this.cluster, 'file.created', { lfn }, `${lfn} (strpver ${next.latestStrpver}) is complete`, { ...(next.latestStrpver !== undefined ? { strpver: next.latestStrpver } : {}), filesize: next.filesize ?? next.bytes, profile, servers: [...servers] }));
     }
     if (ALERT_STATES.has(next.state) && prev?.state !== next.state) {

@@ -79,7 +79,7 @@ export class HeldFileChanges {
    * transaction: a crash loses or repeats no page. Paged so that a million held changes are many
    * short transactions, not one that blocks the coordinator. `rows` < `limit`: nothing is left.
    */
-  releasePage(eventsOf: (c: HeldChange) => EcguardEvent[], limit: number): { rows: number; events: number } {
+  releasePage(eventsOf: (c: HeldChange) => EcguardEvent[], limit: number, also?: () => void): { rows: number; events: number } {
     return this.db.transaction(() => {
       const rows = this.selectPage.all(limit) as { lfn: string; prev: string | null; next: string | null; servers: string | null }[];
       const events = rows.flatMap((r) => eventsOf({
@@ -88,6 +88,7 @@ export class HeldFileChanges {
       }));
       this.insertEvents(events);
       for (const r of rows) this.remove.run(r.lfn);
+      also?.();
       return { rows: rows.length, events: events.length };
     })();
   }

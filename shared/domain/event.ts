@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   'drain.completed',
   'server.forgotten',
   'disk.forgotten',
+  'census.completed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -66,6 +67,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<EventType, EventSeverity>> = {
   'drain.completed': 'info',
   'server.forgotten': 'warning',
   'disk.forgotten': 'warning',
+  'census.completed': 'info',
 };
 
 const subjectSchema = z.strictObject({
@@ -101,6 +103,7 @@ export const REQUIRED_SUBJECT: Readonly<Record<EventType, readonly SubjectKey[]>
   'drain.completed': ['serverId'],
   'server.forgotten': ['serverId'],
   'disk.forgotten': ['serverId', 'diskId'],
+  'census.completed': [],
 };
 
 // ---- data schemas, specversion 1 ----
@@ -161,6 +164,8 @@ const DATA_V1 = {
   'drain.completed': z.strictObject({ kind: drainKind, since: isoTime, disks: count }),
   'server.forgotten': z.strictObject({ archives: count, files: count }),
   'disk.forgotten': z.strictObject({ archives: count, files: count }),
+  // a new catalog's first census (coordinator/events/census.ts)
+  'census.completed': z.strictObject({ startedAt: isoTime, files: count, bytes: count, notAnnounced: count }),
 } satisfies Record<EventType, z.ZodType>;
 
 /** Data schemas by envelope specversion; validators pick the set the event says it follows. */

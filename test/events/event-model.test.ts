@@ -51,6 +51,7 @@ const EXAMPLES: { [T in EventType]: { subject: EventSubjectIds; data: EventData<
   'drain.completed': { subject: srv, data: { kind: 'disk', since: '2025-06-01T10:00:00.000Z', disks: 1 } },
   'server.forgotten': { subject: { serverId: 'srv07' }, data: { archives: 204811, files: 198004 } },
   'disk.forgotten': { subject: srv, data: { archives: 51234, files: 51234 } },
+  'census.completed': { subject: {}, data: { startedAt: '2025-06-01T09:58:00.000Z', files: 1204311, bytes: 3301992177664, notAnnounced: 1204305 } },
 };
 
 function example<T extends EventType>(type: T) {

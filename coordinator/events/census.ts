@@ -1,0 +1,67 @@
+// The first census of a new catalog. A catalog that knows no server yet learns a whole site at
+// once, and every file it finds would be a file.created: a million events for files written
+// years ago, flooding the stream and every backup consumer of "new files". During the census
+// such files are counted instead, and one census.completed event says how many. A file whose
+// version (strpver: the writer's close time, in seconds) is not older than the census start
+// (less a second: strpver has no finer resolution) was written meanwhile: it is still announced.
+// Alerts (degraded, critical, lost) are never suppressed. The tally lives in the event log's
+// meta table, so a restart in the middle of the census goes on with it.
+import type { FileRow } from '../catalog/catalog-types.js';
+import type { EventLog } from './event-log.js';
+
+const KEY = 'census';
+
+export interface CensusTally {
+  /** When the coordinator found its catalog empty (ms). */
+  readonly startedAt: number;
+  /** Files first seen during the census, and their bytes. */
+  readonly files: number;
+  readonly bytes: number;
+  /** Of those, complete files written before the census: no file.created each. */
+  readonly notAnnounced: number;
+}
+
+export class Census {
+  private tally: CensusTally | undefined;
+
+  constructor(private readonly log: EventLog) {
+    const raw = log.meta(KEY);
+    this.tally = raw === undefined ? undefined : (JSON.parse(raw) as CensusTally);
+  }
+
+  get pending(): boolean {
+    return this.tally !== undefined;
+  }
+
+  /** The catalog knows no server: what it learns until the first release is the census. */
+  begin(now = Date.now()): void {
+    if (this.tally) return; // a restart during the census goes on with it
+    this.tally = { startedAt: now, files: 0, bytes: 0, notAnnounced: 0 };
+    this.save();
+  }
+
+  /**
+   * A file's change during the census: counted when first seen. True when its file.created is
+   * left out (written before the census started).
+   */
+  quiet(prev: FileRow | undefined, next: FileRow): boolean {
+    const t = this.tally;
+    if (!t || prev) return false;
+    const old = next.createdAt !== undefined && (next.latestStrpver === undefined || next.latestStrpver * 1000 < t.startedAt - 1000);
+    this.tally = { ...t, files: t.files + 1, bytes: t.bytes + (next.filesize ?? next.bytes), notAnnounced: t.notAnnounced + (old ? 1 : 0) };
+    return old;
+  }
+
+  /** Writes the tally (call inside the transaction that records the counted changes). */
+  save(): void {
+    this.log.setMeta(KEY, this.tally ? JSON.stringify(this.tally) : undefined);
+  }
+
+  /** The census is over: its tally, forgotten from now on (call inside the transaction that records its event). */
+  end(): CensusTally | undefined {
+    const t = this.tally;
+    this.tally = undefined;
+    this.save();
+    return t;
+  }
+}
