@@ -23,6 +23,7 @@ import type { SessionContext } from './session-context.js';
 import type { SessionHandle } from './session-registry.js';
 import { archivesInBuckets, badDigests, catalogDigests } from './digest-resync.js';
 import { DIGEST_BUCKETS } from '../../shared/domain/inventory-digest.js';
+import { diskReadable } from '../../shared/domain/disk-readable.js';
 
 const log = getLogger('session');
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -39,6 +40,12 @@ export class AgentSession implements SessionHandle {
   readonly since = Date.now();
   private phase: Phase = 'hello';
   private disks = new Set<string>();
+  /**
+   * Disks the Hello called readable: only their archives may be swept by this session's full
+   * inventory or digest resync. An agent that lost its state while a disk was unmounted knows
+   * nothing of that disk's archives; their absence from its inventory is no evidence.
+   */
+  private sweepable = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   /** Messages received and not yet handled. */
   private handling = 0;
@@ -208,6 +215,7 @@ export class AgentSession implements SessionHandle {
       const r = diskFromWire(d);
       if (!r.ok) return this.fail('BAD_HELLO', r.reason);
       this.disks.add(r.value.diskId);
+      if (diskReadable(r.value.state)) this.sweepable.add(r.value.diskId);
       await this.ctx.diskReport(h.serverId, r.value, undefined);
     }
     const known = await this.ctx.serverConnected(h.serverId, this.instanceId);
@@ -229,7 +237,7 @@ export class AgentSession implements SessionHandle {
     } else {
       this.phase = 'inventory';
       this.ctx.synced(h.serverId, 'full');
-      await this.ctx.store.beginInventory(h.serverId, [...this.disks]);
+      await this.ctx.store.beginInventory(h.serverId, [...this.sweepable]);
       const why = !known ? 'new server' : !known.inventoried ? 'no complete inventory yet' : h.journalGap ? 'agent journal has a gap' : `catalog at ${known.appliedSeq}, journal covers ${h.ackedSeq}..${h.lastSeq}`;
       this.send({ msg: { $case: 'welcome', value: { mode: SyncMode.SYNC_MODE_FULL_INVENTORY, replayAfterSeq: 0, heartbeatIntervalMs: this.ctx.heartbeatMs, reason: `full inventory: ${why}`, digestBuckets: 0 } } });
     }
@@ -276,8 +284,8 @@ export class AgentSession implements SessionHandle {
     const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
     const wanted = mine.differing(m.counts, m.sums);
     // marked before the keys are read: a key written after this is re-marked, never swept
-    await this.ctx.store.beginInventory(this.serverId, [...this.disks]);
-    const keys = await archivesInBuckets(this.ctx.store, this.serverId, [...this.disks], new Set(wanted), DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
+    await this.ctx.store.beginInventory(this.serverId, [...this.sweepable]);
+    const keys = await archivesInBuckets(this.ctx.store, this.serverId, [...this.sweepable], new Set(wanted), DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
     this.digestScope = { wanted: new Set(wanted), keys, records: 0 };
     this.phase = 'inventory';
     log.info(`session ${this.serverId}: digest resync: ${wanted.length} of ${DIGEST_BUCKETS} bucket(s) differ`);
