@@ -18,10 +18,11 @@ import { buildRecord } from './scan/record-builder.js';
 import { keepKnownLinks } from './namespace/known-links.js';
 import { namespaceRootProblem, namespaceRoots } from './namespace/namespace-roots.js';
 import { scanSite, type SiteLayout } from './scan/site-scanner.js';
-import { openAgentDb, type AgentDb } from './state/agent-db.js';
+import { getMeta, openAgentDb, type AgentDb } from './state/agent-db.js';
 import { DeltaJournal, type NewDelta } from './state/delta-journal.js';
 import { DiskMonitor, type DiskEvent } from './disk/disk-monitor.js';
 import { Inventory, type FresherKeys } from './state/inventory.js';
+import { ReadDisks } from './state/read-disks.js';
 import { archiveKey } from '../shared/domain/delta.js';
 import { ChangeQueue } from './watch/change-queue.js';
 import { DiskWatcher } from './watch/disk-watcher.js';
@@ -62,6 +63,9 @@ export class AgentRuntime extends EventEmitter {
   private readonly disks: DiskMonitor;
   /** Archives the scrub found corrupt: reported unreadable until rewritten (corrupt-store.ts). */
   private readonly corrupt: CorruptStore;
+  private readonly readDisks: ReadDisks;
+  /** The start scan is done: a disk read for the first time after it asks for a resync. */
+  private started = false;
   private readonly watchers = new Map<string, DiskWatcher>();
   private readonly queue: ChangeQueue;
   private readonly codec = getCodec();
@@ -79,10 +83,13 @@ export class AgentRuntime extends EventEmitter {
   constructor(private readonly o: AgentRuntimeOptions) {
     super();
     this.db = openAgentDb(o.stateDir);
+    // a state in use before (the journal writes lastSeq on its first start)
+    const existing = getMeta(this.db, 'lastSeq') !== undefined;
     this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
     this.inventory = new Inventory(this.db);
     this.disks = new DiskMonitor(this.db, { disks: o.layout.disks, serverId: o.layout.serverId, ...(o.serviceUser ? { serviceUser: o.serviceUser } : {}) });
     this.corrupt = new CorruptStore(this.db);
+    this.readDisks = new ReadDisks(this.db, o.layout.disks.map((d) => d.diskId), existing);
     this.queue = new ChangeQueue((keys) => this.processChanges(keys));
   }
 
@@ -95,6 +102,7 @@ export class AgentRuntime extends EventEmitter {
     // Watch first: a change made while the first scan runs is seen by one or the other.
     if (this.o.watch !== false) for (const d of this.o.layout.disks) this.startWatch(d.diskId);
     await this.fullScan('start');
+    this.started = true;
     this.scheduleScan();
     this.diskTimer = setInterval(() => this.checkDisks(), this.o.diskCheckIntervalMs ?? 5000);
     this.diskTimer.unref();
@@ -221,7 +229,9 @@ export class AgentRuntime extends EventEmitter {
     // Records whose namespace could not be read keep the links last known (known-links.ts).
     if (r.namespaceBlind.length > 0) log.warn(`full scan (${reason}): namespace ${r.namespaceBlind.join(', ')} could not be read: the data files keep the links last known for them`);
     const records = this.corrupt.overlay(keepKnownLinks(r.records, r.namespaceBlind, (d, p) => this.inventory.get(d, p)));
+    let firstRead: string[] = [];
     const deltas = this.publish(() => {
+      firstRead = this.readDisks.add(good.map((d) => d.diskId));
       const changes: NewDelta[] = [];
       for (const d of good) {
         const recs = records.filter((x) => x.diskId === d.diskId);
@@ -231,6 +241,13 @@ export class AgentRuntime extends EventEmitter {
       }
       return changes;
     });
+    // Read whole for the first time since this state began, after the start scan (it was
+    // unmounted then): what the catalog holds for it is unconfirmed until a resync compares.
+    if (firstRead.length > 0 && this.started) {
+      this.journal.requireResync();
+      log.info(`full scan (${reason}): first read of ${firstRead.join(', ')} since this agent state began: asking the coordinator for a resync`);
+      this.emit('resync', firstRead);
+    }
     this.lastFindings = r.findings;
     const report = { reason, records: r.records.filter((x) => goodIds.has(x.diskId)).length, deltas: deltas.length, findings: r.findings.length, elapsedMs: r.elapsedMs, skippedDisks: skipped };
     this.emit('scan', report);

@@ -203,6 +203,7 @@ export class Coordinator implements SessionContext, AdminContext {
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
     this.server?.forceShutdown();
     await this.reclassifier.flush().catch(() => undefined);
+    this.reclassifier.stop();
     await this.store.close();
   }
 

@@ -93,6 +93,13 @@ export class CoordinatorLink {
         this.stream.cancel();
       }
     });
+    // A disk read for the first time by this state: the Hello reports a gap, a resync follows.
+    runtime.on('resync', (disks: string[]) => {
+      if (this.stream && this.live) {
+        log.info(`reconnecting for a resync: ${disks.join(', ')} read for the first time`);
+        this.stream.cancel();
+      }
+    });
   }
 
   /** A session is established and streaming live. */

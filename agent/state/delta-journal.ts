@@ -130,6 +130,21 @@ export class DeltaJournal {
     })();
   }
 
+  /**
+   * The coordinator must compare its catalog with the whole inventory again (read-disks.ts):
+   * marked like an overflow at the last sequence, so the Hello reports a gap and gets a resync
+   * (never a replay), and the resync's end clears it (reset) as it clears an overflow.
+   */
+  requireResync(): void {
+    if (this.overflowSince !== undefined) return; // a resync is due already
+    this.db.transaction(() => {
+      this.overflowSince = this.lastSeq;
+      setMeta(this.db, 'overflowSince', String(this.lastSeq));
+      this.lastDropped = this.lastSeq;
+      setMeta(this.db, 'lastDropped', String(this.lastSeq));
+    })();
+  }
+
   /** After a full resync the coordinator holds everything: forget pending entries and the overflow. */
   reset(ackedTo: number): void {
     this.db.transaction(() => {

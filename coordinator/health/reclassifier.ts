@@ -112,6 +112,9 @@ export class Reclassifier extends EventEmitter {
   /** Archives that became debris on a disk not online: announced only once it is back (this run). */
   private readonly debrisOffline = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** A delete's grace end, one timer per batch of deletes (cleared by stop()). */
+  private readonly graceTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private running: Promise<void> | undefined;
   private readonly batch: number;
   private readonly flushMs: number;
@@ -142,7 +145,21 @@ export class Reclassifier extends EventEmitter {
       this.dirty.add(l);
     }
     this.schedule(this.flushMs);
-    setTimeout(() => this.schedule(0), this.graceMs + 10).unref();
+    const t = setTimeout(() => {
+      this.graceTimers.delete(t);
+      this.schedule(0);
+    }, this.graceMs + 10);
+    t.unref();
+    this.graceTimers.add(t);
+  }
+
+  /** No timer runs a reclassification after this (the coordinator closes its store next). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const t of this.graceTimers) clearTimeout(t);
+    this.graceTimers.clear();
   }
 
   get pending(): number {
@@ -155,7 +172,7 @@ export class Reclassifier extends EventEmitter {
   }
 
   private schedule(ms: number): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.held()) return this.schedule(HOLD_RECHECK_MS);

@@ -1,10 +1,11 @@
 // An agent that lost its state (host reinstalled, state dir wiped) starts while one of its disks
 // is not mounted. It knows nothing of that disk's archives, so its inventory lacks them. The
 // coordinator must not take that as their deletion: the agent says the disk is missing, so its
-// archives stay in the catalog (lost until the disk is back, never swept, no tombstone), and
-// when the disk is mounted again the catalog is as before.
+// archives stay in the catalog (lost until the disk is back, never swept). When the disk is
+// mounted again, the agent reads it for the first time and asks for a resync, which compares:
+// an archive the disk lost while away is dropped, the others stay.
 import assert from 'node:assert/strict';
-import { renameSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentRuntime } from '../../agent/agent-runtime.js';
 import { CoordinatorLink } from '../../agent/session/coordinator-link.js';
@@ -26,7 +27,7 @@ describe('coordinator link: fresh agent state while a disk is missing', function
   });
 
   for (const mode of ['digest resync', 'full inventory'] as const) {
-    it(`its ${mode} sweeps none of the missing disk's archives; mounted again, the catalog is as before`, async () => {
+    it(`its ${mode} sweeps none of the missing disk's archives; mounted again and read, a resync drops only what it lost`, async () => {
       h = await startLinkHarness({ archives: ARCHIVES });
       const hh = h;
       const serverId = h.site.serverId;
@@ -60,13 +61,26 @@ describe('coordinator link: fresh agent state while a disk is missing', function
       assert.equal(after.get(d0.diskId), ARCHIVES / 2);
       assert.equal(after.get(d1.diskId), ARCHIVES / 2, 'the missing disk\'s archives were swept');
 
-      // mounted again: the agent scans it, and the catalog holds exactly what it held before
+      // while unmounted, one archive was lost from it (an fsck, say): only a comparison can tell
+      const lost = readdirSync(`${d1.path}.away`, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith('%'));
+      assert.ok(lost);
+      rmSync(join(`${d1.path}.away`, lost));
+
+      // mounted again: the agent reads it for the first time and asks for a resync, which drops
+      // the lost archive's row; the catalog then holds exactly what the disks hold
+      const resyncs = l.stats.digestResyncs + l.stats.fullInventories;
       renameSync(`${d1.path}.away`, d1.path);
       runtime.checkDisks();
       await until(async () => (await hh.coord.store.getDisk(d1.diskId))?.state === 'online', 10_000, 'disk 1 online again');
-      await until(() => runtime?.inventory.size === ARCHIVES, 10_000, 'the agent to know disk 1 again');
-      await until(async () => (await hh.catalogArchives()) === ARCHIVES, 10_000, 'the catalog to hold every archive');
-      assert.deepEqual([...(await h.coord.store.archiveCountsByDisk())].sort(), [...before].sort());
+      await until(() => runtime?.inventory.size === ARCHIVES - 1, 10_000, 'the agent to know disk 1');
+      await until(async () => l.connected && l.stats.digestResyncs + l.stats.fullInventories === resyncs + 1 && runtime?.journal.stats().overflowSince === undefined, 20_000, 'the resync asked for');
+      await until(async () => (await hh.catalogArchives()) === ARCHIVES - 1, 10_000, 'the lost archive dropped from the catalog');
+      const now = await h.coord.store.archiveCountsByDisk();
+      assert.deepEqual([now.get(d0.diskId), now.get(d1.diskId)], [ARCHIVES / 2, ARCHIVES / 2 - 1]);
+      // once read, the disk asks for no further resync
+      await runtime.fullScan('again');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(l.stats.digestResyncs + l.stats.fullInventories, resyncs + 1);
     });
   }
 });

@@ -19,7 +19,11 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     dir = mkdtempSync(join(tmpdir(), 'ecguard-tomb-'));
     store = openSqliteCatalog(join(dir, 'c.db'));
   });
+  // each test's reclassifiers: stopped before the store closes (a delete's grace timer may be due)
+  const made: Reclassifier[] = [];
+  const track = (rc: Reclassifier): Reclassifier => (made.push(rc), rc);
   afterEach(async () => {
+    for (const rc of made.splice(0)) rc.stop();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -28,7 +32,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3, 4], { down: states.down, disk: (s) => (s === 1 ? states.s1disk : 'online'), record: (s) => seedRecord(s, s === 4 ? { strpver: V0 } : {}) });
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20 });
+    const rc = track(new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20 }));
     rc.mark([LFN]);
     await rc.flush();
     return rc;
@@ -68,9 +72,9 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const make = (silence: boolean): Reclassifier => new Reclassifier(store, cluster, () => P21, {
+    const make = (silence: boolean): Reclassifier => track(new Reclassifier(store, cluster, () => P21, {
       flushMs: 1, deleteGraceMs: 20, ...(silence ? { silence: { silentMs: (id: string) => (quiet.has(id) ? 10_000 : 0), silentAfterMs: 1000, deleteHoldMs: 5000 } } : {}),
-    });
+    }));
     const rc = make(true);
     rc.mark([LFN]);
     await rc.flush();
@@ -97,7 +101,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: (id: string) => (quiet.has(id) ? 10_000 : 0), silentAfterMs: 1000, deleteHoldMs: 5000 } });
+    const rc = track(new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: (id: string) => (quiet.has(id) ? 10_000 : 0), silentAfterMs: 1000, deleteHoldMs: 5000 } }));
     rc.mark([LFN]);
     await rc.flush();
     quiet.add('s2');
@@ -119,7 +123,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 5000 } });
+    const rc = track(new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 5000 } }));
     rc.mark([LFN]);
     await rc.flush();
     for (const s of [1, 2]) await store.applyArchiveChanges(`s${s}`, [], [{ diskId: `s${s}:/d`, dataPath: `public/00/f${s}%` }]);
@@ -136,7 +140,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: (id: string) => (syncing.has(id) ? 0 : undefined), syncHoldMs: 60_000 } });
+    const rc = track(new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: (id: string) => (syncing.has(id) ? 0 : undefined), syncHoldMs: 60_000 } }));
     rc.mark([LFN]);
     await rc.flush();
     for (const s of [1, 2]) {
@@ -158,7 +162,7 @@ describe('reclassifier: tombstones only from the deletion of the latest version'
     await seedSite(store, [1, 2, 3]);
     const cluster = new ClusterState(store);
     await cluster.load();
-    const rc = new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: () => undefined, syncHoldMs: 60_000 } });
+    const rc = track(new Reclassifier(store, cluster, () => P21, { flushMs: 1, deleteGraceMs: 20, silence: { silentMs: () => 0, silentAfterMs: 1000, deleteHoldMs: 50, syncingMs: () => undefined, syncHoldMs: 60_000 } }));
     rc.mark([LFN]);
     await rc.flush();
     await store.applyArchiveChanges('s1', [], [{ diskId: 's1:/d', dataPath: 'public/00/f1%' }]);
