@@ -64,8 +64,11 @@ export class AgentRuntime extends EventEmitter {
   /** Archives the scrub found corrupt: reported unreadable until rewritten (corrupt-store.ts). */
   private readonly corrupt: CorruptStore;
   private readonly readDisks: ReadDisks;
-  /** The start scan is done: a disk read for the first time after it asks for a resync. */
-  private started = false;
+  /**
+   * A disk first read whole asks for a resync, except in the very first scan of a new state
+   * (the link has not spoken yet: its first sync covers that scan).
+   */
+  private firstScanOfNewState: boolean;
   private readonly watchers = new Map<string, DiskWatcher>();
   private readonly queue: ChangeQueue;
   private readonly codec = getCodec();
@@ -90,7 +93,13 @@ export class AgentRuntime extends EventEmitter {
     this.disks = new DiskMonitor(this.db, { disks: o.layout.disks, serverId: o.layout.serverId, ...(o.serviceUser ? { serviceUser: o.serviceUser } : {}) });
     this.corrupt = new CorruptStore(this.db);
     this.readDisks = new ReadDisks(this.db, o.layout.disks.map((d) => d.diskId), existing);
+    this.firstScanOfNewState = !existing;
     this.queue = new ChangeQueue((keys) => this.processChanges(keys));
+  }
+
+  /** Never read whole by this agent state: the Hello says so, and the coordinator sweeps nothing there. */
+  diskUnread(diskId: string): boolean {
+    return !this.readDisks.has(diskId);
   }
 
   get serverId(): string {
@@ -102,7 +111,6 @@ export class AgentRuntime extends EventEmitter {
     // Watch first: a change made while the first scan runs is seen by one or the other.
     if (this.o.watch !== false) for (const d of this.o.layout.disks) this.startWatch(d.diskId);
     await this.fullScan('start');
-    this.started = true;
     this.scheduleScan();
     this.diskTimer = setInterval(() => this.checkDisks(), this.o.diskCheckIntervalMs ?? 5000);
     this.diskTimer.unref();
@@ -230,8 +238,11 @@ export class AgentRuntime extends EventEmitter {
     if (r.namespaceBlind.length > 0) log.warn(`full scan (${reason}): namespace ${r.namespaceBlind.join(', ')} could not be read: the data files keep the links last known for them`);
     const records = this.corrupt.overlay(keepKnownLinks(r.records, r.namespaceBlind, (d, p) => this.inventory.get(d, p)));
     let firstRead: string[] = [];
+    const askResync = !this.firstScanOfNewState;
+    this.firstScanOfNewState = false;
     const deltas = this.publish(() => {
-      firstRead = this.readDisks.add(good.map((d) => d.diskId));
+      // a disk with unreadable bucket directories is not read whole yet
+      firstRead = this.readDisks.add(good.filter((d) => !badBuckets.has(d.diskId)).map((d) => d.diskId));
       const changes: NewDelta[] = [];
       for (const d of good) {
         const recs = records.filter((x) => x.diskId === d.diskId);
@@ -240,11 +251,13 @@ export class AgentRuntime extends EventEmitter {
         changes.push(...this.inventory.reconcile([d.diskId], recs, 'rescan', within, fresher as FresherKeys));
       }
       return changes;
+    }, () => {
+      // Read whole for the first time since this state began (it was unmounted or failed until
+      // now): what the catalog holds for it is unconfirmed until a resync compares. Marked in the
+      // transaction that marks the disk read: a crash between the two would lose the request.
+      if (firstRead.length > 0 && askResync) this.journal.requireResync();
     });
-    // Read whole for the first time since this state began, after the start scan (it was
-    // unmounted then): what the catalog holds for it is unconfirmed until a resync compares.
-    if (firstRead.length > 0 && this.started) {
-      this.journal.requireResync();
+    if (firstRead.length > 0 && askResync) {
       log.info(`full scan (${reason}): first read of ${firstRead.join(', ')} since this agent state began: asking the coordinator for a resync`);
       this.emit('resync', firstRead);
     }
@@ -259,13 +272,14 @@ export class AgentRuntime extends EventEmitter {
    * between the two would leave the inventory ahead of the journal, and the change would never
    * be reported (the next scan finds nothing different).
    */
-  private publish(change: () => NewDelta[]): Delta[] {
+  private publish(change: () => NewDelta[], after?: () => void): Delta[] {
     let changes: NewDelta[] = [];
     let deltas: Delta[] = [];
     this.db.transaction(() => {
       changes = change();
       if (changes.length > 0) faultPoint('agent-before-journal');
       deltas = this.journal.append(changes);
+      after?.();
     })();
     if (deltas.length > 0) this.emit('deltas', deltas);
     if (changes.length > deltas.length) this.emit('overflow', this.journal.stats());

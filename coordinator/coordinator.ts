@@ -18,6 +18,7 @@ import { DiskSpaceBook, type DiskSpaceReport } from './disk-space.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { ProfileMap } from './profile-map.js';
 import type { EventLog } from './events/event-log.js';
+import { baselineAnnounced } from './events/announced-baseline.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { HealthIndicators, type IndicatorState } from './health/health-indicators.js';
 import type { HealthIndicator } from '../shared/domain/event.js';
@@ -134,6 +135,8 @@ export class Coordinator implements SessionContext, AdminContext {
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
+    // the first census ends once every server the coordinator knows has sent its inventory
+    this.events?.setCensusGate(() => this.cluster.listServers().length > 0 && this.safeMode.waiting().length === 0);
     if (this.events) this.reclassifier.on('debris', (d: DebrisFound[]) => this.events?.debrisFound(d));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
@@ -470,10 +473,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.safeMode.enter('catalog rebuilt from the agents: waiting for every server\'s full inventory');
     // What was announced stays the baseline: after the rebuild only real differences are events.
     const events = this.events;
-    for (let after: string | undefined, page = events ? await this.store.listFiles({ limit: 5000 }) : []; page.length > 0; page = await this.store.listFiles({ limit: 5000, after })) {
-      events?.baseline(page);
-      after = page[page.length - 1]?.lfn;
-    }
+    if (events) await baselineAnnounced(this.store, (rows) => events.baseline(rows));
     await this.store.clearAgentData();
     for (const s of this.cluster.listServers()) await this.cluster.updateServer(s.serverId, { appliedSeq: 0, inventoried: false });
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));

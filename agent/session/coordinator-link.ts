@@ -133,7 +133,7 @@ export class CoordinatorLink {
     const j = this.runtime.journal.stats();
     const disks = this.runtime.diskHealth().map((h): DiskInfo => {
       const spec = this.runtime.disk(h.diskId);
-      return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.state === 'downgraded' && h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}) };
+      return { diskId: h.diskId, path: h.path, space: spec?.space ?? '', state: h.state, evidence: h.evidence, ...(h.uuid ? { uuid: h.uuid } : {}), ...(h.state === 'downgraded' && h.downgradedBy ? { downgradedBy: h.downgradedBy } : {}), ...(this.runtime.diskUnread(h.diskId) ? { unread: true } : {}) };
     });
     this.helloDisks = disks.map((d) => d.diskId);
     s.write({ msg: { $case: 'hello', value: {

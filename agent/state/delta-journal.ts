@@ -132,16 +132,21 @@ export class DeltaJournal {
 
   /**
    * The coordinator must compare its catalog with the whole inventory again (read-disks.ts):
-   * marked like an overflow at the last sequence, so the Hello reports a gap and gets a resync
-   * (never a replay), and the resync's end clears it (reset) as it clears an overflow.
+   * marked like a dropped change, so the Hello reports a gap and gets a resync (never a
+   * replay), and the end of a resync taken after this clears it (reset) as it clears an overflow.
    */
   requireResync(): void {
-    if (this.overflowSince !== undefined) return; // a resync is due already
     this.db.transaction(() => {
-      this.overflowSince = this.lastSeq;
-      setMeta(this.db, 'overflowSince', String(this.lastSeq));
-      this.lastDropped = this.lastSeq;
-      setMeta(this.db, 'lastDropped', String(this.lastSeq));
+      // A sequence number of its own, as a dropped change has: a sync whose snapshot was taken
+      // before this (one running now) ends below it and so does not clear the request.
+      const seq = ++this.lastSeq;
+      setMeta(this.db, 'lastSeq', String(seq));
+      if (this.overflowSince === undefined) {
+        this.overflowSince = seq;
+        setMeta(this.db, 'overflowSince', String(seq));
+      }
+      this.lastDropped = seq;
+      setMeta(this.db, 'lastDropped', String(seq));
     })();
   }
 

@@ -13,6 +13,7 @@ import { isPostgresUrl } from '../../coordinator/catalog/pg-connection.js';
 import { PgLeaderLease } from '../../coordinator/catalog/pg-leader-lease.js';
 import { PgCatalogStore } from '../../coordinator/catalog/pg-store.js';
 import { Coordinator } from '../../coordinator/coordinator.js';
+import { baselineAnnounced } from '../../coordinator/events/announced-baseline.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { JetStreamPublisher } from '../../coordinator/events/jetstream-publisher.js';
 import { OutboxRelay } from '../../coordinator/events/outbox-relay.js';
@@ -222,6 +223,8 @@ export function registerDaemons(program: Command): void {
           relay.start();
         }
         if (f.rebuildCatalog) {
+          // what was announced stays the baseline: only real differences become events
+          await baselineAnnounced(store, (rows) => eventLog.held.baseline(rows));
           await store.clearAgentData();
           for (const s of await store.listServers()) await store.putServer({ ...s, appliedSeq: 0, inventoried: false });
           log.warn('catalog cleared: every agent will send a full inventory');

@@ -2,14 +2,19 @@
 // once, and every file it finds would be a file.created: a million events for files written
 // years ago, flooding the stream and every backup consumer of "new files". During the census
 // such files are counted instead, and one census.completed event says how many. A file whose
-// version (strpver: the writer's close time, in seconds) is not older than the census start
-// (less a second: strpver has no finer resolution) was written meanwhile: it is still announced.
-// Alerts (degraded, critical, lost) are never suppressed. The tally lives in the event log's
-// meta table, so a restart in the middle of the census goes on with it.
+// version (strpver: the writer's close time, by the client's clock) is not older than the
+// census start less CLOCK_MARGIN_MS may have been written meanwhile: it is still announced (a
+// client clock further behind is the one way a new file goes unannounced; `ecguard files
+// --created-since` still lists it). Alerts (degraded, critical, lost) are never suppressed. The
+// census ends at the first release of held changes once every known server has reported (not
+// when an operator left safe mode before that: the inventories still coming would be the
+// flood). The tally lives in the event log's meta table, so a restart goes on with it.
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { EventLog } from './event-log.js';
 
 const KEY = 'census';
+/** Client clocks this far behind still get their new files announced. */
+export const CLOCK_MARGIN_MS = 10 * 60_000;
 
 export interface CensusTally {
   /** When the coordinator found its catalog empty (ms). */
@@ -47,9 +52,23 @@ export class Census {
   quiet(prev: FileRow | undefined, next: FileRow): boolean {
     const t = this.tally;
     if (!t || prev) return false;
-    const old = next.createdAt !== undefined && (next.latestStrpver === undefined || next.latestStrpver * 1000 < t.startedAt - 1000);
+    const old = next.createdAt !== undefined && (next.latestStrpver === undefined || next.latestStrpver * 1000 < t.startedAt - CLOCK_MARGIN_MS);
     this.tally = { ...t, files: t.files + 1, bytes: t.bytes + (next.filesize ?? next.bytes), notAnnounced: t.notAnnounced + (old ? 1 : 0) };
     return old;
+  }
+
+  /**
+   * Runs `write` (a transaction that records counted changes and calls save()); if it fails the
+   * tally is as before, so the retried changes are not counted twice.
+   */
+  counting<T>(write: () => T): T {
+    const before = this.tally;
+    try {
+      return write();
+    } catch (err) {
+      this.tally = before;
+      throw err;
+    }
   }
 
   /** Writes the tally (call inside the transaction that records the counted changes). */

@@ -39,6 +39,8 @@ export class EventRecorder {
   private release: Promise<number> | undefined;
   private stopping = false;
   private readonly census: Census;
+  /** When the census may end (coordinator.ts: every known server has reported). */
+  private censusMayEnd: () => boolean = () => true;
 
   constructor(
     private readonly cluster: string,
@@ -70,6 +72,10 @@ export class EventRecorder {
     return this.census.pending;
   }
 
+  setCensusGate(mayEnd: () => boolean): void {
+    this.censusMayEnd = mayEnd;
+  }
+
   private safeMake<T extends EventType>(...args: Parameters<typeof makeEvent<T>>): EcguardEvent | undefined {
     try {
       return makeEvent(...args);
@@ -90,8 +96,11 @@ export class EventRecorder {
     }
     else if (this.census.pending) {
       // the tally is saved with the events it explains
-      const events = changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway));
-      this.log.append(events, () => this.census.save());
+      const events = this.census.counting(() => {
+        const out = changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway));
+        this.log.append(out, () => this.census.save());
+        return out;
+      });
       if (events.length > 0) this.appended();
     } else this.write(changes.flatMap((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway)));
   }
@@ -174,13 +183,13 @@ export class EventRecorder {
     let n = 0;
     while (!this.inSafeMode() && !this.stopping) {
       const census = this.census.pending ? () => this.census.save() : undefined;
-      const page = this.log.held.releasePage((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway), this.releasePageSize, census);
+      const page = this.census.counting(() => this.log.held.releasePage((c) => this.fileEvents(c.lfn, c.prev, c.next, c.servers, c.serversAway), this.releasePageSize, census));
       n += page.events;
       if (page.events > 0) this.appended();
       // a short page took every row left; nothing can be held between it and this line
       if (page.rows < this.releasePageSize) {
         this.backlog = false;
-        if (this.census.pending) n += this.endCensus();
+        if (this.census.pending && this.censusMayEnd()) n += this.endCensus();
         break;
       }
       faultPoint('held-release-page');

@@ -41,11 +41,14 @@ export class AgentSession implements SessionHandle {
   private phase: Phase = 'hello';
   private disks = new Set<string>();
   /**
-   * Disks the Hello called readable: only their archives may be swept by this session's full
-   * inventory or digest resync. An agent that lost its state while a disk was unmounted knows
-   * nothing of that disk's archives; their absence from its inventory is no evidence.
+   * Disks the Hello called readable and read: only their archives may be swept by this
+   * session's full inventory or digest resync. An agent that lost its state while a disk was
+   * unmounted knows nothing of that disk's archives (the Hello says `unread`): their absence
+   * from its inventory is no evidence, nor is a missing or failed disk's.
    */
   private sweepable = new Set<string>();
+  /** Disks whose archives the agent's inventory can hold (not `unread`): what digests compare. */
+  private digested = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   /** Messages received and not yet handled. */
   private handling = 0;
@@ -215,7 +218,8 @@ export class AgentSession implements SessionHandle {
       const r = diskFromWire(d);
       if (!r.ok) return this.fail('BAD_HELLO', r.reason);
       this.disks.add(r.value.diskId);
-      if (diskReadable(r.value.state)) this.sweepable.add(r.value.diskId);
+      if (!r.value.unread) this.digested.add(r.value.diskId);
+      if (diskReadable(r.value.state) && !r.value.unread) this.sweepable.add(r.value.diskId);
       await this.ctx.diskReport(h.serverId, r.value, undefined);
     }
     const known = await this.ctx.serverConnected(h.serverId, this.instanceId);
@@ -281,7 +285,7 @@ export class AgentSession implements SessionHandle {
     const bad = badDigests(m, DIGEST_BUCKETS);
     if (bad) return this.fail('BAD_DIGESTS', bad);
     // a server of millions of archives takes a while: its heartbeats wait in the stream meanwhile
-    const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.disks], DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
+    const mine = await catalogDigests(this.ctx.store, this.serverId, [...this.digested], DIGEST_BUCKETS, () => this.ctx.seen(this.serverId));
     const wanted = mine.differing(m.counts, m.sums);
     // marked before the keys are read: a key written after this is re-marked, never swept
     await this.ctx.store.beginInventory(this.serverId, [...this.sweepable]);

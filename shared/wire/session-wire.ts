@@ -16,6 +16,8 @@ export interface DiskInfo {
   readonly evidence: readonly string[];
   /** A downgraded disk: by its scrub's findings or by an operator. */
   readonly downgradedBy?: 'corruption' | 'operator';
+  /** Hello only: never read whole by this agent state (agent/state/read-disks.ts). */
+  readonly unread?: boolean;
 }
 
 export function deltaToWire(d: Delta): WireDelta {
@@ -40,7 +42,7 @@ export function deltaFromWire(w: WireDelta, serverId: string, profile?: EcProfil
 }
 
 export function diskToWire(d: DiskInfo): WireDisk {
-  return { diskId: d.diskId, path: d.path, space: d.space, state: diskStateWire.toWire(d.state), ...(d.uuid ? { uuid: d.uuid } : {}), evidence: [...d.evidence], ...(d.downgradedBy ? { downgradedBy: d.downgradedBy } : {}) };
+  return { diskId: d.diskId, path: d.path, space: d.space, state: diskStateWire.toWire(d.state), ...(d.uuid ? { uuid: d.uuid } : {}), evidence: [...d.evidence], ...(d.downgradedBy ? { downgradedBy: d.downgradedBy } : {}), ...(d.unread ? { unread: true } : {}) };
 }
 
 export function diskFromWire(w: WireDisk | undefined): FromWire<DiskInfo> {
@@ -50,7 +52,7 @@ export function diskFromWire(w: WireDisk | undefined): FromWire<DiskInfo> {
   if (!w.diskId || w.diskId.length > 1024 || !w.path.startsWith('/') || w.path.length > 4096) return { ok: false, reason: `malformed disk ${JSON.stringify(w.diskId.slice(0, 100))}` };
   const by = w.downgradedBy;
   if (by !== undefined && by !== 'corruption' && by !== 'operator') return { ok: false, reason: `disk ${w.diskId}: downgradedBy ${JSON.stringify(by.slice(0, 40))} is neither corruption nor operator` };
-  return { ok: true, value: { diskId: w.diskId, path: w.path, space: w.space, state, ...(w.uuid ? { uuid: w.uuid } : {}), evidence: w.evidence.slice(0, 20).map((e) => e.slice(0, 1000)), ...(by !== undefined && state === 'downgraded' ? { downgradedBy: by } : {}) } };
+  return { ok: true, value: { diskId: w.diskId, path: w.path, space: w.space, state, ...(w.uuid ? { uuid: w.uuid } : {}), evidence: w.evidence.slice(0, 20).map((e) => e.slice(0, 1000)), ...(by !== undefined && state === 'downgraded' ? { downgradedBy: by } : {}), ...(w.unread ? { unread: true } : {}) } };
 }
 
 export function profileToWire(p: EcProfile): WireProfile {

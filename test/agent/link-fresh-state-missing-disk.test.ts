@@ -26,8 +26,8 @@ describe('coordinator link: fresh agent state while a disk is missing', function
     h = undefined;
   });
 
-  for (const mode of ['digest resync', 'full inventory'] as const) {
-    it(`its ${mode} sweeps none of the missing disk's archives; mounted again and read, a resync drops only what it lost`, async () => {
+  for (const [mode, remount] of [['digest resync', 'live'], ['full inventory', 'live'], ['digest resync', 'agent restart']] as const) {
+    it(`its ${mode} sweeps none of the missing disk's archives; mounted again (${remount === 'live' ? 'while it runs' : 'across an agent restart'}) and read, a resync drops only what it lost`, async () => {
       h = await startLinkHarness({ archives: ARCHIVES });
       const hh = h;
       const serverId = h.site.serverId;
@@ -68,19 +68,35 @@ describe('coordinator link: fresh agent state while a disk is missing', function
 
       // mounted again: the agent reads it for the first time and asks for a resync, which drops
       // the lost archive's row; the catalog then holds exactly what the disks hold
-      const resyncs = l.stats.digestResyncs + l.stats.fullInventories;
-      renameSync(`${d1.path}.away`, d1.path);
-      runtime.checkDisks();
+      let resyncs = l.stats.digestResyncs + l.stats.fullInventories;
+      let cur = l;
+      if (remount === 'live') {
+        renameSync(`${d1.path}.away`, d1.path);
+        runtime.checkDisks();
+      } else {
+        // the host reboots with the disk mounted: the start scan is its first read
+        link.stop();
+        await runtime.stop();
+        renameSync(`${d1.path}.away`, d1.path);
+        runtime = new AgentRuntime({ layout: { serverId, disks: h.site.disks, exports: [h.site.exportPath], ...(h.site.localroot ? { localroot: h.site.localroot } : {}) }, stateDir: state, watch: false, workers: 0, diskCheckIntervalMs: 3_600_000 });
+        await runtime.start();
+        assert.notEqual(runtime.journal.stats().overflowSince, undefined, 'the start scan asked for a resync');
+        link = new CoordinatorLink(runtime, { address: `127.0.0.1:${h.proxy.port}`, insecure: true, profile: PROFILE, stateDir: state, batch: 10 });
+        cur = link;
+        resyncs = 0;
+        link.start();
+      }
+      const c = cur;
       await until(async () => (await hh.coord.store.getDisk(d1.diskId))?.state === 'online', 10_000, 'disk 1 online again');
       await until(() => runtime?.inventory.size === ARCHIVES - 1, 10_000, 'the agent to know disk 1');
-      await until(async () => l.connected && l.stats.digestResyncs + l.stats.fullInventories === resyncs + 1 && runtime?.journal.stats().overflowSince === undefined, 20_000, 'the resync asked for');
+      await until(async () => c.connected && c.stats.digestResyncs + c.stats.fullInventories === resyncs + 1 && runtime?.journal.stats().overflowSince === undefined, 20_000, 'the resync asked for');
       await until(async () => (await hh.catalogArchives()) === ARCHIVES - 1, 10_000, 'the lost archive dropped from the catalog');
       const now = await h.coord.store.archiveCountsByDisk();
       assert.deepEqual([now.get(d0.diskId), now.get(d1.diskId)], [ARCHIVES / 2, ARCHIVES / 2 - 1]);
       // once read, the disk asks for no further resync
       await runtime.fullScan('again');
       await new Promise((r) => setTimeout(r, 300));
-      assert.equal(l.stats.digestResyncs + l.stats.fullInventories, resyncs + 1);
+      assert.equal(c.stats.digestResyncs + c.stats.fullInventories, resyncs + 1);
     });
   }
 });

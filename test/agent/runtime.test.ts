@@ -105,6 +105,22 @@ describe('agent runtime', () => {
     assert.equal(r.journal.replay(base + 20).gap, true, 'acked entries are gone');
   });
 
+  it('a resync request takes a sequence number of its own: a sync snapshotted before it does not clear it', async () => {
+    site.store('/data/one', 0, (p) => writeArchive(p, tpl));
+    const r = runtime();
+    await r.start();
+    const before = r.journal.stats().lastSeq;
+    r.journal.requireResync();
+    const s = r.journal.stats();
+    assert.deepEqual([s.lastSeq, s.overflowSince, s.lastDropped], [before + 1, before + 1, before + 1]);
+    assert.equal(r.journal.replay(before).gap, true, 'no replay: the coordinator must compare');
+    // a second request while one is due keeps the first mark and moves the end
+    r.journal.requireResync();
+    assert.deepEqual([r.journal.stats().overflowSince, r.journal.stats().lastDropped], [before + 1, before + 2]);
+    r.journal.reset(before + 2);
+    assert.equal(r.journal.stats().overflowSince, undefined);
+  });
+
   it('disk renamed away: missing with evidence, no removals; back: online again', async () => {
     for (let i = 0; i < 10; i++) site.store(`/data/f${i}`, i % 2, (p) => writeArchive(p, tpl));
     const r = runtime();

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventLog } from '../../coordinator/events/event-log.js';
+import { CLOCK_MARGIN_MS } from '../../coordinator/events/census.js';
 import { EventRecorder } from '../../coordinator/events/event-recorder.js';
 import type { FileRow } from '../../coordinator/catalog/catalog-types.js';
 import type { FileChange } from '../../coordinator/health/reclassifier.js';
@@ -39,14 +40,18 @@ describe('first census of a new catalog', () => {
     r.beginCensus();
     assert.equal(r.censusPending, true);
     const fresh = file('/d/new', { state: 'healthy', createdAt: Date.now(), latestStrpver: Math.floor(start / 1000), filesize: 10, bytes: 10 });
+    // a client whose clock is 5 minutes behind: within the margin, still announced
+    const skewed = file('/d/skewed', { state: 'healthy', createdAt: Date.now(), latestStrpver: Math.floor((start - 5 * 60_000) / 1000), filesize: 20, bytes: 20 });
+    // written 15 minutes before the census: an old file
+    const older = file('/d/older', { state: 'healthy', createdAt: Date.now(), latestStrpver: Math.floor((start - CLOCK_MARGIN_MS - 5 * 60_000) / 1000), filesize: 40, bytes: 40 });
     const sick = file('/d/sick', { state: 'degraded', reason: 'one archive missing', createdAt: Date.now(), latestStrpver: OLD, filesize: 500, bytes: 500 });
-    r.fileChanges([first(done('/d/a')), first(done('/d/b')), first(fresh), first(sick)]);
+    r.fileChanges([first(done('/d/a')), first(done('/d/b')), first(fresh), first(skewed), first(older), first(sick)]);
     assert.deepEqual(types(), [], 'held in safe mode');
     safe = false;
     await r.releaseHeld();
-    assert.deepEqual(types().sort(), ['census.completed', 'file.created /d/new', 'file.degraded /d/sick']);
+    assert.deepEqual(types().sort(), ['census.completed', 'file.created /d/new', 'file.created /d/skewed', 'file.degraded /d/sick']);
     const c = log.query({ types: ['census.completed'], limit: 1 })[0]?.event;
-    assert.deepEqual(c?.data, { startedAt: new Date((c?.data as { startedAt: string }).startedAt).toISOString(), files: 4, bytes: 2510, notAnnounced: 3 });
+    assert.deepEqual(c?.data, { startedAt: new Date((c?.data as { startedAt: string }).startedAt).toISOString(), files: 6, bytes: 2570, notAnnounced: 4 });
     assert.ok(Date.parse((c?.data as { startedAt: string }).startedAt) >= start - 5);
     assert.deepEqual(c?.subject, {});
     assert.equal(r.censusPending, false);
@@ -85,15 +90,29 @@ describe('first census of a new catalog', () => {
     assert.equal(empty.hasHeld, false);
   });
 
-  it('changes recorded live while the census is pending (safe mode left early) are counted too', async () => {
+  it('safe mode left early (an operator): the census goes on, counting live changes across a restart, until every known server has reported', async () => {
     safe = false;
+    let everyoneReported = false;
     const r = recorder();
+    r.setCensusGate(() => everyoneReported);
     r.beginCensus();
+    await r.releaseHeld();
+    assert.equal(r.censusPending, true, 'not over while servers are still to report');
     r.fileChanges([first(done('/d/a')), first(done('/d/b'))]);
     assert.deepEqual(types(), [], 'no file.created for files written before the census');
-    await r.releaseHeld();
+    log.close();
+    log = new EventLog(join(dir, 'c.db'));
+    const again = recorder();
+    again.setCensusGate(() => everyoneReported);
+    again.fileChanges([first(done('/d/c'))]);
+    await again.releaseHeld();
+    assert.equal(again.censusPending, true);
+    everyoneReported = true;
+    assert.equal(again.hasHeld, true, 'the coordinator keeps calling releaseHeld while it is pending');
+    await again.releaseHeld();
     const data = log.query({ types: ['census.completed'], limit: 1 })[0]?.event.data as { files: number; notAnnounced: number };
-    assert.deepEqual([data.files, data.notAnnounced], [2, 2]);
+    assert.deepEqual([data.files, data.notAnnounced], [3, 3], 'the live counts survived the restart');
+    assert.deepEqual(types(), ['census.completed']);
   });
 
   it('without a census (a catalog that knew its servers) a file first seen is announced, old strpver or not', async () => {

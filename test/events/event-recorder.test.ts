@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { EventRecorder } from '../../coordinator/events/event-recorder.js';
+import { baselineAnnounced } from '../../coordinator/events/announced-baseline.js';
+import { openSqliteCatalog } from '../../coordinator/catalog/sqlite-store.js';
 import { file } from '../coordinator/catalog/catalog-fixtures.js';
 import type { FileRow } from '../../coordinator/catalog/catalog-types.js';
 import type { FileChange } from '../../coordinator/health/reclassifier.js';
@@ -62,6 +64,23 @@ describe('EventRecorder', () => {
     r.fileChanges(rows.map((f, i) => ({ lfn: f.lfn, next: i === 3 ? { ...f, state: 'degraded' as const, reason: 'one archive lost meanwhile' } : f, anomalies: [] })));
     await new EventRecorder('t', log, () => P, () => false, () => undefined).releaseHeld();
     assert.deepEqual(log.query({ limit: 100 }).map((x) => `${x.event.type} ${x.event.subject.lfn}`), ['file.degraded /d/f3']);
+  });
+
+  it('ecguard coordinator --rebuild-catalog: every file row of the store (pages of 5000) becomes the baseline, so nothing is announced as created again', async () => {
+    const P = { nbData: 4, nbParity: 2, chunkSize: 4096 };
+    const store = openSqliteCatalog(join(dir, 'store.db'));
+    try {
+      const rows = Array.from({ length: 5003 }, (_, i) => file(`/d/f${String(i).padStart(5, '0')}`, { state: 'healthy', createdAt: 1, latestStrpver: 7 }));
+      await store.putFiles(rows);
+      assert.equal(await baselineAnnounced(store, (page) => log.held.baseline(page)), rows.length);
+      // the rebuild's inventories bring every file back as new
+      const r = new EventRecorder('t', log, () => P, () => true, () => undefined);
+      r.fileChanges(rows.map((f) => ({ lfn: f.lfn, next: f, anomalies: [] })));
+      await new EventRecorder('t', log, () => P, () => false, () => undefined).releaseHeld();
+      assert.deepEqual(log.query({ limit: 10 }).map((x) => x.event.type), []);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a disk first reported missing (never seen usable) is announced, without a previous state; failed -> missing is not a second one', () => {

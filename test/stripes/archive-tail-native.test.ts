@@ -66,6 +66,19 @@ describe('ReadDirectory fast path (native readFileTail)', function () {
     assert.ok(answered.tail.equals(fs.tail));
   });
 
+  it('reads both xattr namespaces when a file holds both, as the fs path does (not the scan\'s user.U.-first subset)', async () => {
+    const r = ref(`public/0A/${NAME}`);
+    writeArchive(r.path, makeArchiveTemplate(5000)); // user.U.xrdec.*
+    setAttributeSync(r.path, 'user.xrdec.strpver', Buffer.from('1'));
+    setAttributeSync(r.path, 'user.xrdec.filesize', Buffer.from('2'));
+    const q = await quick(r);
+    assert.ok(q, 'the fast path answered');
+    const fs = await readArchiveTailFs(r);
+    assert.deepEqual(Object.keys(q.xattrs).sort(), ['user.U.xrdec.filesize', 'user.U.xrdec.strpver', 'user.xrdec.filesize', 'user.xrdec.strpver']);
+    assert.deepEqual(Object.keys(q.xattrs).sort(), Object.keys(fs.xattrs).sort());
+    for (const [k, v] of Object.entries(q.xattrs)) assert.ok(v.equals(fs.xattrs[k] as Buffer), k);
+  });
+
   it('stands aside for a directory reaching past its window; readArchiveTail still answers in full', async () => {
     // 4+2 with 512-byte chunks: ~1,500 entries per archive, a directory of about 75 KiB
     const obj = encodeRandomObject({ profile: { nbData: 4, nbParity: 2, chunkSize: 512 }, size: 3_000_000, crcKind: 'crc32c', seed: 7, codec: getCodec() });

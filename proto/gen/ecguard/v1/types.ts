@@ -285,7 +285,14 @@ export interface Disk {
   uuid?: string | undefined;
   evidence: string[];
   /** A downgraded disk: "corruption" (the scrub's findings) or "operator" (ecguard disk downgrade). */
-  downgradedBy?: string | undefined;
+  downgradedBy?:
+    | string
+    | undefined;
+  /**
+   * Hello only: this agent state has never read the disk whole (it was unmounted or failed since
+   * the state began), so the inventory holds nothing of it and its absence proves nothing.
+   */
+  unread?: boolean | undefined;
 }
 
 export interface EcProfile {
@@ -828,7 +835,16 @@ export const ArchiveRecord: MessageFns<ArchiveRecord> = {
 };
 
 function createBaseDisk(): Disk {
-  return { diskId: "", path: "", space: "", state: 0, uuid: undefined, evidence: [], downgradedBy: undefined };
+  return {
+    diskId: "",
+    path: "",
+    space: "",
+    state: 0,
+    uuid: undefined,
+    evidence: [],
+    downgradedBy: undefined,
+    unread: undefined,
+  };
 }
 
 export const Disk: MessageFns<Disk> = {
@@ -853,6 +869,9 @@ export const Disk: MessageFns<Disk> = {
     }
     if (message.downgradedBy !== undefined) {
       writer.uint32(58).string(message.downgradedBy);
+    }
+    if (message.unread !== undefined) {
+      writer.uint32(64).bool(message.unread);
     }
     return writer;
   },
@@ -926,6 +945,14 @@ export const Disk: MessageFns<Disk> = {
             message.downgradedBy = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.unread = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -955,6 +982,7 @@ export const Disk: MessageFns<Disk> = {
         : isSet(object.downgraded_by)
         ? globalThis.String(object.downgraded_by)
         : undefined,
+      unread: isSet(object.unread) ? globalThis.Boolean(object.unread) : undefined,
     };
   },
 
@@ -981,6 +1009,9 @@ export const Disk: MessageFns<Disk> = {
     if (message.downgradedBy !== undefined) {
       obj.downgradedBy = message.downgradedBy;
     }
+    if (message.unread !== undefined) {
+      obj.unread = message.unread;
+    }
     return obj;
   },
 
@@ -996,6 +1027,7 @@ export const Disk: MessageFns<Disk> = {
     message.uuid = object.uuid ?? undefined;
     message.evidence = object.evidence?.map((e) => e) || [];
     message.downgradedBy = object.downgradedBy ?? undefined;
+    message.unread = object.unread ?? undefined;
     return message;
   },
 };
