@@ -1,5 +1,6 @@
 // The coordinator: gRPC endpoint for agent sessions and the Admin API, the catalog, the health
 // engine, liveness and safe mode. It is the SessionContext every agent session talks to.
+import { AGENT_LONGEST_RETRY_MS } from '../shared/domain/agent-backoff.js';
 import * as grpc from '@grpc/grpc-js';
 import { AgentSessionService, type AgentMessage, type CoordinatorMessage } from '../proto/gen/ecguard/v1/agent.js';
 import { AdminService } from '../proto/gen/ecguard/v1/admin.js';
@@ -167,7 +168,8 @@ export class Coordinator implements SessionContext, AdminContext {
     // what a crash left between a disk or server state change and its reclassification
     const marked = await this.markers.resume();
     if (marked > 0) log.info(`classifying again ${marked} file(s) of disk or server state changes a crash left unfinished`);
-    this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId)); // time to reconnect
+    // time to reconnect: an agent may be waiting out its longest retry (shared/domain/agent-backoff.ts)
+    this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId), Math.max(this.downAfterMs, AGENT_LONGEST_RETRY_MS + 2 * this.heartbeatMs));
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
     const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });

@@ -13,6 +13,8 @@ export interface LivenessOptions {
 
 export class LivenessMonitor {
   private readonly lastSeen = new Map<string, number>();
+  /** Not reported silent before this time (graceAll). */
+  private readonly notBefore = new Map<string, number>();
   private lastCheck: number | undefined;
   /** Total time forgiven because the coordinator itself stalled (for logs and metrics). */
   forgivenMs = 0;
@@ -24,12 +26,21 @@ export class LivenessMonitor {
 
   seen(serverId: string): void {
     this.lastSeen.set(serverId, this.now());
+    this.notBefore.delete(serverId);
   }
 
-  /** Everyone gets a full period from now (a coordinator start: agents need time to reconnect). */
-  graceAll(serverIds: Iterable<string>): void {
+  /**
+   * A coordinator start: agents need time to reconnect. Everyone counts as heard from now, and
+   * none is reported silent before `graceMs` (default one period) has passed: an agent that was
+   * retrying with its longest backoff while the coordinator was down may take longer than one
+   * period to come back, and calling it down meanwhile cost two reclassifications of its files.
+   */
+  graceAll(serverIds: Iterable<string>, graceMs = this.o.downAfterMs): void {
     const t = this.now();
-    for (const id of serverIds) this.lastSeen.set(id, t);
+    for (const id of serverIds) {
+      this.lastSeen.set(id, t);
+      if (graceMs > this.o.downAfterMs) this.notBefore.set(id, t + graceMs);
+    }
   }
 
   lastSeenOf(serverId: string): number | undefined {
@@ -52,6 +63,11 @@ export class LivenessMonitor {
     this.lastCheck = t;
     const out: { serverId: string; silentMs: number }[] = [];
     for (const id of candidates) {
+      const until = this.notBefore.get(id);
+      if (until !== undefined) {
+        if (t < until) continue;
+        this.notBefore.delete(id);
+      }
       const silentMs = t - (this.lastSeen.get(id) ?? 0);
       if (silentMs > (limitOf?.(id) ?? this.o.downAfterMs)) out.push({ serverId: id, silentMs });
     }

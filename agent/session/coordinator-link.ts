@@ -2,6 +2,7 @@
 // journal as the coordinator asks, then streams live deltas, disk events and heartbeats, and
 // trims the journal on acks. Reconnects with backoff; never loses a delta (the journal holds
 // everything unacknowledged).
+import { AGENT_RETRY_FIRST_MS, AGENT_RETRY_JITTER, AGENT_RETRY_MAX_MS } from '../../shared/domain/agent-backoff.js';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
@@ -71,7 +72,7 @@ export class CoordinatorLink {
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
-  private backoffMs = 500;
+  private backoffMs = AGENT_RETRY_FIRST_MS;
   private sending: Promise<void> = Promise.resolve();
   private readonly pendingScrub: ScrubFinding[] = [];
   /** Connection attempts and full inventories sent (counters for tests and metrics). */
@@ -154,8 +155,8 @@ export class CoordinatorLink {
     this.live = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.stopped) return;
-    const wait = this.backoffMs * (0.75 + Math.random() / 2);
-    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+    const wait = this.backoffMs * (1 - AGENT_RETRY_JITTER + Math.random() * 2 * AGENT_RETRY_JITTER);
+    this.backoffMs = Math.min(this.backoffMs * 2, AGENT_RETRY_MAX_MS);
     // Not unref'd: a daemon with its coordinator gone must stay up and keep trying.
     this.retry = setTimeout(() => this.connect(), wait);
   }
@@ -164,7 +165,7 @@ export class CoordinatorLink {
     if (!m.msg) return;
     switch (m.msg.$case) {
       case 'welcome':
-        this.backoffMs = 500;
+        this.backoffMs = AGENT_RETRY_FIRST_MS;
         return this.onWelcome(s, m.msg.value);
       case 'ack':
         this.onAck(s, m.msg.value.seq);

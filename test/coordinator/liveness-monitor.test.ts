@@ -28,6 +28,23 @@ describe('liveness monitor', () => {
     assert.deepEqual(m.silent(['x']), []);
   });
 
+  it('a start grace longer than one period: nobody silent before it ends, a server heard from is judged as usual, one never heard from is silent after', () => {
+    const { m, clock } = make();
+    m.graceAll(['x', 'y'], 40_000); // an agent may be waiting out its longest retry
+    const tick = (ms: number): string[] => {
+      let out: string[] = [];
+      for (let i = 0; i < ms / 1000; i++) {
+        clock.t += 1000; // checks every period, as the coordinator runs them (no stall)
+        out = m.silent(['x', 'y']).map((s) => s.serverId);
+      }
+      return out;
+    };
+    assert.deepEqual(tick(30_000), [], 'past one period, still within the grace');
+    m.seen('y');
+    assert.deepEqual(tick(5000), ['y'], 'heard from: the usual period from then');
+    assert.deepEqual(tick(5000), ['x', 'y'], 'never heard from: silent once the grace is over');
+  });
+
   it('a coordinator stall is forgiven: checks resuming after 10 s of pause do not mark anyone down', () => {
     const { m, clock } = make();
     m.seen('a');
