@@ -136,8 +136,9 @@ export class Coordinator implements SessionContext, AdminContext {
     this.events = o.eventLog ? new EventRecorder(o.cluster, o.eventLog, (lfn) => this.profiles.for(lfn), () => this.safeMode.isActive, () => o.onEvents?.(), this.lostAfterMs) : undefined;
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
-    // the first census ends once every server the coordinator knows has sent its inventory
-    this.events?.setCensusGate(() => this.cluster.listServers().length > 0 && this.safeMode.waiting().length === 0);
+    // The first census ends when safe mode ended by itself (every known server reported, or the
+    // quorum at its timeout), or, left early by an operator, once every known server has reported.
+    this.events?.setCensusGate(() => this.cluster.listServers().length > 0 && (!this.safeMode.overridden || this.safeMode.waiting().length === 0));
     if (this.events) this.reclassifier.on('debris', (d: DebrisFound[]) => this.events?.debrisFound(d));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),

@@ -29,7 +29,7 @@ export class SafeMode {
   private since = Date.now();
   private readonly reported = new Set<string>();
   private known = new Set<string>();
-  private overridden = false;
+  private wasOverridden = false;
   private lastJoin = Date.now();
 
   constructor(private readonly o: SafeModeOptions) {}
@@ -63,7 +63,7 @@ export class SafeMode {
     if (this.active || this.known.size === 0) return;
     if (down.length / this.known.size > this.o.reenterFraction) {
       this.active = true;
-      this.overridden = false;
+      this.wasOverridden = false;
       this.since = Date.now();
       this.reason = `lost contact with ${down.length} of ${this.known.size} servers at once`;
       for (const s of down) this.reported.delete(s);
@@ -73,7 +73,7 @@ export class SafeMode {
   /** Enters safe mode now (e.g. the catalog was rebuilt): every known server must report again. */
   enter(reason: string): void {
     this.active = true;
-    this.overridden = false;
+    this.wasOverridden = false;
     this.since = Date.now();
     this.reason = reason;
     this.reported.clear();
@@ -82,7 +82,7 @@ export class SafeMode {
   leave(by: string): string {
     if (!this.active) return 'not in safe mode';
     this.active = false;
-    this.overridden = true;
+    this.wasOverridden = true;
     this.reason = `left by ${by}`;
     return `left safe mode (${this.waiting().length} server(s) had not reported: ${this.waiting().join(', ') || 'none'})`;
   }
@@ -110,6 +110,11 @@ export class SafeMode {
 
   get isActive(): boolean {
     return this.active;
+  }
+
+  /** Left by an operator (`safemode leave`), not by its own conditions. */
+  get overridden(): boolean {
+    return this.wasOverridden;
   }
 
   status(): SafeModeStatus {

@@ -23,6 +23,22 @@ describe('safe mode', () => {
     assert.match(sm.status().reason, /every known server has reported/);
   });
 
+  it('says whether an operator left it (the census waits for every server then), until it is entered again', () => {
+    const sm = new SafeMode(opts);
+    sm.setKnown(['a', 'b']);
+    assert.equal(sm.overridden, false);
+    sm.leave('an operator');
+    assert.equal(sm.overridden, true);
+    assert.deepEqual(sm.waiting(), ['a', 'b']);
+    sm.enter('catalog rebuilt');
+    assert.equal(sm.overridden, false);
+    sm.reportedBy('a');
+    sm.reportedBy('b');
+    sm.evaluate(later(opts.settleMs + 10));
+    assert.equal(sm.isActive, false);
+    assert.equal(sm.overridden, false, 'ended by itself');
+  });
+
   it('known servers from the catalog: ends when all reported, after the settle time', () => {
     const sm = new SafeMode(opts);
     sm.setKnown(['a', 'b']);
