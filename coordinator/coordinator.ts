@@ -122,7 +122,9 @@ export class Coordinator implements SessionContext, AdminContext {
       ...(o.writeSettleMs !== undefined ? { writeSettleMs: o.writeSettleMs } : {}),
       // a delete while a server is dead but not yet down: hold it until liveness decides
       silence: {
-        silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500, deleteHoldMs: this.downAfterMs + 2 * this.heartbeatMs,
+        silentMs: (id) => Date.now() - (this.liveness.lastSeenOf(id) ?? Date.now()), silentAfterMs: 2 * this.heartbeatMs + 500,
+        // as long as a silent server may stay up: after a start that is the start grace (below)
+        deleteHoldMs: this.startGraceMs() + 2 * this.heartbeatMs,
         // archives swept from one server's inventory while the file's other holders still sync
         syncingMs: (id) => {
           const since = this.syncing.get(id);
@@ -137,8 +139,14 @@ export class Coordinator implements SessionContext, AdminContext {
     this.markers = new ReclassifyMarkers(this.store, this.cluster, this.reclassifier);
     if (this.events) this.reclassifier.on('changes', (c) => this.events?.fileChanges(c));
     // The first census ends when safe mode ended by itself (every known server reported, or the
-    // quorum at its timeout), or, left early by an operator, once every known server has reported.
-    this.events?.setCensusGate(() => this.cluster.listServers().length > 0 && (!this.safeMode.overridden || this.safeMode.waiting().length === 0));
+    // quorum at its timeout). Left early by an operator: once no server is still sending its
+    // inventory, and every known one has reported or is down (a dead one never will).
+    this.events?.setCensusGate(() => {
+      if (this.cluster.listServers().length === 0) return false;
+      if (!this.safeMode.overridden) return true;
+      const syncing = [...this.syncing.keys()].some((id) => this.registry.connected(id));
+      return !syncing && this.safeMode.waiting().every((id) => this.cluster.serverState(id) !== 'up');
+    });
     if (this.events) this.reclassifier.on('debris', (d: DebrisFound[]) => this.events?.debrisFound(d));
     this.repair = new RepairManager({
       store: this.store, cluster: this.cluster, profileFor: (lfn) => this.profiles.for(lfn),
@@ -152,6 +160,11 @@ export class Coordinator implements SessionContext, AdminContext {
       gate: () => this.repairGate(), ...(this.events ? { events: this.events } : {}),
     }, o.quarantineTimeoutMs);
     this.safeMode = new SafeMode({ timeoutMs: o.safeModeTimeoutMs ?? 600_000, quorum: o.safeModeQuorum ?? 0.9, reenterFraction: o.safeModeReenterFraction ?? 0.5, settleMs: o.safeModeSettleMs ?? 10_000 });
+  }
+
+  /** How long after a start a server not heard from yet stays up: an agent may be waiting out its longest retry. */
+  private startGraceMs(): number {
+    return Math.max(this.downAfterMs, AGENT_LONGEST_RETRY_MS + 2 * this.heartbeatMs);
   }
 
   async start(): Promise<number> {
@@ -170,7 +183,7 @@ export class Coordinator implements SessionContext, AdminContext {
     const marked = await this.markers.resume();
     if (marked > 0) log.info(`classifying again ${marked} file(s) of disk or server state changes a crash left unfinished`);
     // time to reconnect: an agent may be waiting out its longest retry (shared/domain/agent-backoff.ts)
-    this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId), Math.max(this.downAfterMs, AGENT_LONGEST_RETRY_MS + 2 * this.heartbeatMs));
+    this.liveness.graceAll(this.cluster.listServers().map((s) => s.serverId), this.startGraceMs());
     this.safeMode.setKnown(this.cluster.listServers().filter((s) => s.state !== 'lost').map((s) => s.serverId));
     const max = this.o.maxMessageBytes ?? 16 * 1024 * 1024;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max, 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });

@@ -110,7 +110,13 @@ export class CoordinatorLink {
 
   start(): void {
     const creds = this.o.insecure ? grpc.credentials.createInsecure() : clientCredentials(this.o.tls as TlsFiles);
-    this.client = new AgentSessionClient(this.o.address, creds, { 'grpc.keepalive_time_ms': 10_000, 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    this.client = new AgentSessionClient(this.o.address, creds, {
+      'grpc.keepalive_time_ms': 10_000, 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      // The channel's own reconnect backoff (grpc-js: up to 120 s) would hold the connection back
+      // behind ours: calls fail at once while it waits. Kept to ours, so an agent is back within
+      // the coordinator's start grace (shared/domain/agent-backoff.ts).
+      'grpc.initial_reconnect_backoff_ms': AGENT_RETRY_FIRST_MS, 'grpc.max_reconnect_backoff_ms': AGENT_RETRY_MAX_MS,
+    });
     this.connect();
   }
 

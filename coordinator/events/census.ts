@@ -7,9 +7,9 @@
 // client clock further behind is the one way a new file goes unannounced; `ecguard files
 // --created-since` still lists it). Alerts (degraded, critical, lost) are never suppressed. The
 // census ends at the first release of held changes after safe mode ended by itself (when an
-// operator left it early, only once every known server has reported: the inventories still
-// coming would be the flood). The tally lives in the event log's meta table, so a restart goes
-// on with it.
+// operator left it early, once no server is still sending its inventory and every known one has
+// reported or is down: the inventories still coming would be the flood). The tally lives in the
+// event log's meta table, so a restart goes on with it.
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { EventLog } from './event-log.js';
 
