@@ -22,6 +22,7 @@ function statusText(s: StatusReply): string {
   const raised = s.indicators.filter((i) => i.active);
   if (raised.length) out += raised.map((i) => `HEALTH ${i.name} since ${ago(i.sinceMs)}: ${i.details}\n`).join('');
   if (s.drains.length) out += `draining (no new placements; ecguard drain status): ${s.drains.join(', ')}\n`;
+  if (s.census) out += `first census of a new catalog since ${ago(s.census.startedAtMs)}: ${s.census.files} files (${formatBytes(s.census.bytes)}) so far; ${s.census.notAnnounced} written before it get no file.created each (one census.completed at the end)\n`;
   out += '\nfiles:\n' + table(['state', 'files', 'bytes'], s.filesByState.map((x) => [x.state, x.count, formatBytes(x.bytes)]));
   out += '\ndisks:\n' + table(['state', 'disks'], s.disksByState.map((x) => [x.state, x.count]));
   const down = s.servers.filter((x) => x.state !== 'up');

@@ -1,5 +1,6 @@
 // What the Admin API needs from the coordinator (an interface, so admin/ does not import the
 // coordinator module: no import cycle, and handlers are testable alone).
+import type { CensusTally } from '../events/census.js';
 import type { EcProfile } from '../../shared/xrdec/profile.js';
 import type { EventLog } from '../events/event-log.js';
 import type { CatalogStore } from '../catalog/catalog-store.js';
@@ -31,4 +32,6 @@ export interface AdminContext {
   readonly indicators: { states(): Record<string, { active: boolean; since: number; details: string }> };
   readonly rejected: ReadonlyMap<string, number>;
   readonly o: { readonly cluster: string; readonly eventLog?: EventLog };
+  /** With an event log: the first census's tally while it lasts. */
+  readonly events?: { readonly censusTally: CensusTally | undefined } | undefined;
 }

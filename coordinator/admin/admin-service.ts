@@ -41,6 +41,7 @@ export function adminHandlers(c: AdminContext): AdminServer {
       for (const d of c.cluster.listDisks()) disks.set(d.state, (disks.get(d.state) ?? 0) + 1);
       const sm = c.safeMode.status();
       const profile = c.profile();
+      const census = c.events?.censusTally;
       return {
         cluster: c.o.cluster,
         servers: serverInfo(),
@@ -52,6 +53,7 @@ export function adminHandlers(c: AdminContext): AdminServer {
         ...(profile ? { profile: profileToWire(profile) } : {}),
         indicators: Object.entries(c.indicators.states()).map(([name, s]) => ({ name, active: s.active, sinceMs: s.since, details: s.details })),
         drains: c.repair.drain.book.drains().map((d) => `${d.kind} ${d.id}`),
+        ...(census ? { census: { startedAtMs: census.startedAt, files: census.files, bytes: census.bytes, notAnnounced: census.notAnnounced } } : {}),
       };
     }),
     listFiles: wrap(async (req) => {

@@ -39,6 +39,11 @@ export class Census {
     return this.tally !== undefined;
   }
 
+  /** The tally so far, while the census lasts. */
+  get current(): CensusTally | undefined {
+    return this.tally;
+  }
+
   /** The catalog knows no server: what it learns until the first release is the census. */
   begin(now = Date.now()): void {
     if (this.tally) return; // a restart during the census goes on with it

@@ -10,7 +10,7 @@ import type { DiskRow, FileRow } from '../catalog/catalog-types.js';
 import type { DebrisFound, FileChange } from '../health/reclassifier.js';
 import type { CorruptSource } from '../repair/corrupt-sources.js';
 import type { Drain } from '../repair/drain-book.js';
-import { Census } from './census.js';
+import { Census, type CensusTally } from './census.js';
 import type { EventLog } from './event-log.js';
 import type { IndicatorChange } from '../health/health-indicators.js';
 import type { PlacedRef, RepairTaskRow } from '../../shared/domain/repair-task.js';
@@ -70,6 +70,11 @@ export class EventRecorder {
 
   get censusPending(): boolean {
     return this.census.pending;
+  }
+
+  /** The first census's tally while it lasts (ecguard status). */
+  get censusTally(): CensusTally | undefined {
+    return this.census.current;
   }
 
   setCensusGate(mayEnd: () => boolean): void {

@@ -1,7 +1,7 @@
 // When the first census ends, on a real coordinator (hand-made agent sessions over gRPC). Safe
 // mode left early by an operator: not while a connected server is still sending its inventory
 // (its files would all be announced), but once every known server has reported or is down (a
-// dead one never reports).
+// dead one never reports). `ecguard status` shows the census while it lasts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { EventLog } from '../../coordinator/events/event-log.js';
 import { AgentSessionClient, type AgentMessage, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { DiskState, ParseStatus, type ArchiveRecord } from '../../proto/gen/ecguard/v1/types.js';
+import { runCliAsync } from '../helpers/cli.js';
 
 const P = { nbData: 1, nbParity: 1, chunkSize: 1024 };
 const rec = (server: string, i: number): ArchiveRecord => ({
@@ -81,6 +82,12 @@ describe('the first census, after an operator left safe mode early', function ()
       assert.equal(coord.safeMode.isActive, false);
       assert.equal(census(), 0, 'not over while b still sends its inventory');
       assert.equal(coord.events?.censusPending, true);
+      // ecguard status says a census is on, and what it has counted
+      const during = await runCliAsync(['status', '--coordinator', `127.0.0.1:${port}`, '--insecure', '--json']);
+      const c = (JSON.parse(during.stdout) as { census?: { files: number; notAnnounced: number; startedAtMs: number } }).census;
+      assert.ok(c && c.files >= 3 && c.notAnnounced >= 3 && c.startedAtMs > 0, during.stdout);
+      const text = await runCliAsync(['status', '--coordinator', `127.0.0.1:${port}`, '--insecure']);
+      assert.match(text.stdout, /first census of a new catalog since .*: \d+ files/);
       // b dies before its InventoryDone: it never reports; once it is down the census ends
       b.s.cancel();
       await until(() => coord.cluster.serverState('b') !== 'up', 'b down');
@@ -89,6 +96,8 @@ describe('the first census, after an operator left safe mode early', function ()
       clearInterval(keepA);
     }
     assert.equal(created(), 0, 'the files already written were not announced one by one');
+    const after = await runCliAsync(['status', '--coordinator', `127.0.0.1:${port}`, '--insecure', '--json']);
+    assert.equal((JSON.parse(after.stdout) as { census?: unknown }).census, undefined, 'over: status no longer shows it');
     const data = log.query({ types: ['census.completed'], limit: 1 })[0]?.event.data as { files: number };
     assert.ok(data.files >= 3, `${data.files} files counted`);
   });

@@ -54,6 +54,16 @@ export interface StatusReply {
   indicators: HealthIndicatorInfo[];
   /** Operators' drains: "server srv03" or "disk srv07:/disk/sdb" (details: ecguard drain status). */
   drains: string[];
+  /** A new catalog's first census while it lasts (docs/events.md, census.completed). */
+  census?: CensusInfo | undefined;
+}
+
+export interface CensusInfo {
+  startedAtMs: number;
+  files: number;
+  bytes: number;
+  /** Files written before the census: counted, not announced one by one as file.created. */
+  notAnnounced: number;
 }
 
 export interface HealthIndicatorInfo {
@@ -740,6 +750,7 @@ function createBaseStatusReply(): StatusReply {
     profile: undefined,
     indicators: [],
     drains: [],
+    census: undefined,
   };
 }
 
@@ -774,6 +785,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     }
     for (const v of message.drains) {
       writer.uint32(82).string(v!);
+    }
+    if (message.census !== undefined) {
+      CensusInfo.encode(message.census, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -871,6 +885,14 @@ export const StatusReply: MessageFns<StatusReply> = {
             message.drains.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.census = CensusInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -913,6 +935,7 @@ export const StatusReply: MessageFns<StatusReply> = {
         ? object.indicators.map((e: any) => HealthIndicatorInfo.fromJSON(e))
         : [],
       drains: globalThis.Array.isArray(object?.drains) ? object.drains.map((e: any) => globalThis.String(e)) : [],
+      census: isSet(object.census) ? CensusInfo.fromJSON(object.census) : undefined,
     };
   },
 
@@ -948,6 +971,9 @@ export const StatusReply: MessageFns<StatusReply> = {
     if (message.drains?.length) {
       obj.drains = message.drains;
     }
+    if (message.census !== undefined) {
+      obj.census = CensusInfo.toJSON(message.census);
+    }
     return obj;
   },
 
@@ -970,6 +996,134 @@ export const StatusReply: MessageFns<StatusReply> = {
       : undefined;
     message.indicators = object.indicators?.map((e) => HealthIndicatorInfo.fromPartial(e)) || [];
     message.drains = object.drains?.map((e) => e) || [];
+    message.census = (object.census !== undefined && object.census !== null)
+      ? CensusInfo.fromPartial(object.census)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCensusInfo(): CensusInfo {
+  return { startedAtMs: 0, files: 0, bytes: 0, notAnnounced: 0 };
+}
+
+export const CensusInfo: MessageFns<CensusInfo> = {
+  encode(message: CensusInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startedAtMs !== 0) {
+      writer.uint32(9).double(message.startedAtMs);
+    }
+    if (message.files !== 0) {
+      writer.uint32(16).uint64(message.files);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(24).uint64(message.bytes);
+    }
+    if (message.notAnnounced !== 0) {
+      writer.uint32(32).uint64(message.notAnnounced);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CensusInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCensusInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.startedAtMs = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.files = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.notAnnounced = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CensusInfo {
+    return {
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+      files: isSet(object.files) ? globalThis.Number(object.files) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      notAnnounced: isSet(object.notAnnounced)
+        ? globalThis.Number(object.notAnnounced)
+        : isSet(object.not_announced)
+        ? globalThis.Number(object.not_announced)
+        : 0,
+    };
+  },
+
+  toJSON(message: CensusInfo): unknown {
+    const obj: any = {};
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = floatToJson(message.startedAtMs);
+    }
+    if (message.files !== 0) {
+      obj.files = Math.round(message.files);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.notAnnounced !== 0) {
+      obj.notAnnounced = Math.round(message.notAnnounced);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CensusInfo>, I>>(base?: I): CensusInfo {
+    return CensusInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CensusInfo>, I>>(object: I): CensusInfo {
+    const message = createBaseCensusInfo();
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.files = object.files ?? 0;
+    message.bytes = object.bytes ?? 0;
+    message.notAnnounced = object.notAnnounced ?? 0;
     return message;
   },
 };
