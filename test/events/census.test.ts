@@ -115,6 +115,27 @@ describe('first census of a new catalog', () => {
     assert.deepEqual(types(), ['census.completed']);
   });
 
+  it('a release page whose transaction fails is counted once when it is released again', async () => {
+    const r = recorder();
+    r.beginCensus();
+    r.fileChanges([first(done('/d/a')), first(done('/d/b'))]);
+    safe = false;
+    const held = log.held;
+    const releasePage = held.releasePage.bind(held);
+    // the page's events are made (and the files counted), then its transaction fails
+    held.releasePage = (eventsOf) => {
+      eventsOf({ lfn: '/d/a', next: done('/d/a') });
+      eventsOf({ lfn: '/d/b', next: done('/d/b') });
+      throw new Error('SQLITE_FULL: database or disk is full');
+    };
+    await assert.rejects(r.releaseHeld(), /SQLITE_FULL/);
+    assert.equal(r.censusTally?.files, 0, 'the failed page left the tally as it was');
+    held.releasePage = releasePage;
+    await r.releaseHeld();
+    const data = log.query({ types: ['census.completed'], limit: 1 })[0]?.event.data as { files: number; notAnnounced: number };
+    assert.deepEqual([data.files, data.notAnnounced], [2, 2]);
+  });
+
   it('without a census (a catalog that knew its servers) a file first seen is announced, old strpver or not', async () => {
     safe = false;
     const r = recorder();
