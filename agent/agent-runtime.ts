@@ -86,14 +86,20 @@ export class AgentRuntime extends EventEmitter {
   constructor(private readonly o: AgentRuntimeOptions) {
     super();
     this.db = openAgentDb(o.stateDir);
-    // a state in use before (the journal writes lastSeq on its first start)
-    const existing = getMeta(this.db, 'lastSeq') !== undefined;
-    this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
-    this.inventory = new Inventory(this.db);
-    this.disks = new DiskMonitor(this.db, { disks: o.layout.disks, serverId: o.layout.serverId, ...(o.serviceUser ? { serviceUser: o.serviceUser } : {}) });
-    this.corrupt = new CorruptStore(this.db);
-    this.readDisks = new ReadDisks(this.db, o.layout.disks.map((d) => d.diskId), existing);
-    this.firstScanOfNewState = !existing;
+    try {
+      // a state in use before (the journal writes lastSeq on its first start); read first, so a
+      // damaged row refuses the start before anything is written
+      const existing = getMeta(this.db, 'lastSeq') !== undefined;
+      this.readDisks = new ReadDisks(this.db, o.layout.disks.map((d) => d.diskId), existing);
+      this.firstScanOfNewState = !existing;
+      this.journal = new DeltaJournal(this.db, o.journalMaxEntries ?? 1_000_000);
+      this.inventory = new Inventory(this.db);
+      this.disks = new DiskMonitor(this.db, { disks: o.layout.disks, serverId: o.layout.serverId, ...(o.serviceUser ? { serviceUser: o.serviceUser } : {}) });
+      this.corrupt = new CorruptStore(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.queue = new ChangeQueue((keys) => this.processChanges(keys));
   }
 

@@ -77,6 +77,11 @@ export interface CoordinatorOptions {
   readonly repairThrottles?: Partial<RepairThrottleSettings>;
   /** How long a quarantine order waits for its holder's answer (default 60 s). */
   readonly quarantineTimeoutMs?: number;
+  /**
+   * Refused records of one inventory whose old rows are kept from its sweep (default 100,000);
+   * past it, that inventory sweeps nothing.
+   */
+  readonly maxRejectedKeys?: number;
 }
 
 const log = getLogger('coordinator');
@@ -90,6 +95,7 @@ export class Coordinator implements SessionContext, AdminContext {
   readonly safeMode: SafeMode;
   readonly insecure: boolean;
   readonly heartbeatMs: number;
+  readonly maxRejectedKeys: number;
   readonly startedAt = Date.now();
   private readonly downAfterMs: number;
   private readonly liveness: LivenessMonitor;
@@ -112,6 +118,7 @@ export class Coordinator implements SessionContext, AdminContext {
     this.store = o.store;
     this.insecure = o.insecure === true;
     this.heartbeatMs = o.heartbeatMs ?? 5000;
+    this.maxRejectedKeys = o.maxRejectedKeys ?? 100_000;
     this.lostAfterMs = { ...DEFAULT_REPAIR, ...o.repair }.lostAfterMs;
     this.downAfterMs = o.downAfterMs ?? 30_000;
     this.liveness = new LivenessMonitor({ downAfterMs: this.downAfterMs, intervalMs: this.livenessEveryMs() });

@@ -3,6 +3,7 @@
 // what its catalog holds for the disk (a sync sweeps readable disks only). When the disk is
 // first read, those rows must be compared with what is really there: the runtime then asks
 // for a resync (DeltaJournal.requireResync), whose sweep drops what the disk no longer holds.
+import { EcguardError } from '../../shared/errors.js';
 import { getMeta, setMeta, type AgentDb } from './agent-db.js';
 
 const KEY = 'readDisks';
@@ -13,7 +14,7 @@ export class ReadDisks {
   /** `existing`: the state was in use before this set was kept (an upgrade): every disk counts as read. */
   constructor(private readonly db: AgentDb, allDisks: readonly string[], existing: boolean) {
     const raw = getMeta(db, KEY);
-    this.ids = new Set(raw !== undefined ? (JSON.parse(raw) as string[]) : existing ? allDisks : []);
+    this.ids = new Set(raw !== undefined ? parseIds(raw) : existing ? allDisks : []);
     if (raw === undefined) this.save();
   }
 
@@ -33,4 +34,17 @@ export class ReadDisks {
   private save(): void {
     setMeta(this.db, KEY, JSON.stringify([...this.ids].sort()));
   }
+}
+
+function parseIds(raw: string): string[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'string')) {
+    throw new EcguardError('AGENT_STATE_CORRUPT', `the agent state's meta row "${KEY}" is not a list of disk ids (${JSON.stringify(raw.slice(0, 120))}): delete that row (every configured disk then counts as read), or restore the state directory`);
+  }
+  return v as string[];
 }

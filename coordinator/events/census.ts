@@ -10,6 +10,7 @@
 // operator left it early, once no server is still sending its inventory and every known one has
 // reported or is down: the inventories still coming would be the flood). The tally lives in the
 // event log's meta table, so a restart goes on with it.
+import { EcguardError } from '../../shared/errors.js';
 import type { FileRow } from '../catalog/catalog-types.js';
 import type { EventLog } from './event-log.js';
 
@@ -32,7 +33,7 @@ export class Census {
 
   constructor(private readonly log: EventLog) {
     const raw = log.meta(KEY);
-    this.tally = raw === undefined ? undefined : (JSON.parse(raw) as CensusTally);
+    this.tally = raw === undefined ? undefined : parseTally(raw);
   }
 
   get pending(): boolean {
@@ -89,4 +90,20 @@ export class Census {
     this.save();
     return t;
   }
+}
+
+/** A stored tally, or a clear error: a damaged row must not end or reset a census silently. */
+function parseTally(raw: string): CensusTally {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  const t = v as Partial<Record<keyof CensusTally, unknown>> | undefined;
+  const count = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (!t || typeof t !== 'object' || !count(t.startedAt) || !count(t.files) || !count(t.bytes) || !count(t.notAnnounced)) {
+    throw new EcguardError('EVENT_LOG_CORRUPT', `the event log's events_meta row "${KEY}" is not a census tally (${JSON.stringify(raw.slice(0, 120))}): delete that row to end the census (its files are then announced as they change), or restore the event log`);
+  }
+  return { startedAt: t.startedAt as number, files: t.files as number, bytes: t.bytes as number, notAnnounced: t.notAnnounced as number };
 }

@@ -30,9 +30,6 @@ const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 type Phase = 'hello' | 'digest' | 'inventory' | 'live' | 'closed';
 
-/** Refused records of one inventory whose old rows are kept from its sweep. */
-const MAX_REJECTED_KEYS = 100_000;
-
 export class AgentSession implements SessionHandle {
   serverId = '';
   instanceId = '';
@@ -263,12 +260,12 @@ export class AgentSession implements SessionHandle {
   /**
    * A record the inventory sent but the catalog refused would be swept at its end like an archive
    * the agent no longer holds, and taken for a delete (review: a wrong profile prefix would have
-   * tombstoned live files). Its key is kept from the sweep; past MAX_REJECTED_KEYS no sweep
-   * counts as a delete.
+   * tombstoned live files). Its key is kept from the sweep; past ctx.maxRejectedKeys the
+   * inventory sweeps nothing at all.
    */
   private rejectInInventory(diskId: string, dataPath: string, reason: string): void {
     this.reject(reason);
-    if (this.rejectedKeys.length < MAX_REJECTED_KEYS) this.rejectedKeys.push({ diskId, dataPath });
+    if (this.rejectedKeys.length < this.ctx.maxRejectedKeys) this.rejectedKeys.push({ diskId, dataPath });
     else this.rejectedOverflow = true;
   }
 
@@ -316,11 +313,12 @@ export class AgentSession implements SessionHandle {
     const overflow = this.rejectedOverflow;
     this.rejectedKeys = [];
     this.rejectedOverflow = false;
-    const swept = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, scope?.keys, keep);
+    // Too many refused to keep them all: any absence may be a refusal, so nothing is swept (an
+    // empty `only`). What the agent no longer holds stays until a sync with fewer refusals.
+    if (overflow) log.warn(`session ${this.serverId}: more than ${this.ctx.maxRejectedKeys} records refused in one inventory: nothing swept; fix what refuses them (see the rejected-record warnings)`);
+    const swept = await this.ctx.store.endInventory(this.serverId, d.asOfSeq, overflow ? [] : scope?.keys, overflow ? undefined : keep);
     if (scope) this.ctx.synced(this.serverId, 'digest', scope.records);
-    // too many refused to keep them all: a sweep may be a refusal, so none counts as a delete
-    if (overflow) this.ctx.reclassify(swept);
-    else this.ctx.reclassifyUnlinked(swept);
+    this.ctx.reclassifyUnlinked(swept);
     this.phase = 'live';
     this.appliedSeq = d.asOfSeq;
     this.send({ msg: { $case: 'ack', value: { seq: d.asOfSeq } } });

@@ -16,6 +16,8 @@ export interface SessionContext {
   /** No TLS: identities are not checked (loopback demos only). */
   readonly insecure: boolean;
   readonly heartbeatMs: number;
+  /** Refused records of one inventory whose old rows are kept from its sweep; past it nothing is swept. */
+  readonly maxRejectedKeys: number;
   /** The EC profile of a file (by LFN prefix), or the site default. */
   profile(lfn?: string): EcProfile | undefined;
   noteProfile(serverId: string, p: EcProfile): void;

@@ -11,6 +11,7 @@ import { lookupServiceUser } from '../../agent/disk/service-user.js';
 import { makeFakeSite, type FakeSite } from '../helpers/fake-site.js';
 import { makeArchiveTemplate, writeArchive, type ArchiveTemplate } from '../helpers/archive-factory.js';
 import { chmodSync } from 'node:fs';
+import Database from 'better-sqlite3';
 
 describe('agent runtime', () => {
   let site: FakeSite;
@@ -119,6 +120,21 @@ describe('agent runtime', () => {
     assert.deepEqual([r.journal.stats().overflowSince, r.journal.stats().lastDropped], [before + 1, before + 2]);
     r.journal.reset(before + 2);
     assert.equal(r.journal.stats().overflowSince, undefined);
+  });
+
+  it('a damaged read-disks row in the state refuses to start, naming the row; the state is left as it was', async () => {
+    const r = runtime();
+    await r.start();
+    await r.stop();
+    runtimes.length = 0;
+    const db = new Database(join(state, 'agent.sqlite'));
+    db.prepare("UPDATE meta SET value = '{not json' WHERE key = 'readDisks'").run();
+    db.close();
+    assert.throws(() => runtime(), (e: Error & { code?: string }) => e.code === 'AGENT_STATE_CORRUPT' && /meta row "readDisks".*delete that row/.test(e.message));
+    runtimes.length = 0;
+    const again = new Database(join(state, 'agent.sqlite'), { readonly: true });
+    assert.equal((again.prepare("SELECT value FROM meta WHERE key = 'readDisks'").get() as { value: string }).value, '{not json');
+    again.close();
   });
 
   it('disk renamed away: missing with evidence, no removals; back: online again', async () => {

@@ -14,6 +14,7 @@ import { AgentMessage, AgentSessionClient, SyncMode, type CoordinatorMessage } f
 import { DiskState, ParseStatus, type ArchiveRecord, type Disk } from '../../proto/gen/ecguard/v1/types.js';
 import { archiveRecordFromWire } from '../../shared/wire/archive-record-wire.js';
 import { BucketDigests } from '../../shared/domain/inventory-digest.js';
+import { until } from '../helpers/link-harness.js';
 
 const P = { nbData: 4, nbParity: 2, chunkSize: 1024 };
 const rec = (disk: string, i: number): ArchiveRecord => ({
@@ -39,14 +40,6 @@ describe('a disk the agent has never read: no sweep, no digest', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function until(ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   async function connect(hello: Partial<Extract<AgentMessage['msg'], { $case: 'hello' }>['value']>): Promise<{ s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[]; client: AgentSessionClient; mode: SyncMode }> {
     const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const s = client.connect();
@@ -54,7 +47,7 @@ describe('a disk the agent has never read: no sweep, no digest', function () {
     s.on('error', () => undefined);
     s.on('data', (m: CoordinatorMessage) => got.push(m));
     s.write({ msg: { $case: 'hello', value: { serverId: 'u', instanceId: 'i', ackedSeq: 0, lastSeq: 0, journalGap: false, agentVersion: 't', stripesAddress: '', runningTasks: [], digestResync: true, disks: [disk(D0), disk(D1)], profile: P, ...hello } } });
-    await until(() => got.some((m) => m.msg?.$case === 'welcome'));
+    await until(() => got.some((m) => m.msg?.$case === 'welcome'), 5000, 'the welcome');
     const w = got.find((m) => m.msg?.$case === 'welcome');
     return { s, got, client, mode: w?.msg?.$case === 'welcome' ? w.msg.value.mode : SyncMode.SYNC_MODE_UNSPECIFIED };
   }
@@ -70,10 +63,10 @@ describe('a disk the agent has never read: no sweep, no digest', function () {
     assert.equal(a.mode, SyncMode.SYNC_MODE_FULL_INVENTORY);
     a.s.write({ msg: { $case: 'inventory', value: { records: [0, 1, 2, 3, 4].flatMap((i) => [rec(D0, i), rec(D1, 10 + i)]) } } });
     a.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 4, diskIds: [D0, D1], buckets: [] } } });
-    await until(async () => (await coord.store.getServer('u'))?.inventoried === true);
+    await until(async () => (await coord.store.getServer('u'))?.inventoried === true, 5000, 'the first inventory done');
     a.s.end();
     a.client.close();
-    await until(() => !coord.registry.connected('u'));
+    await until(() => !coord.registry.connected('u'), 5000, 'the session closed');
     assert.deepEqual(await counts(), [5, 5]);
   }
 
@@ -85,7 +78,7 @@ describe('a disk the agent has never read: no sweep, no digest', function () {
     // the fresh state holds d0 (one archive gone from it) and nothing of d1
     b.s.write({ msg: { $case: 'inventory', value: { records: [0, 1, 2, 3].map((i) => rec(D0, i)) } } });
     b.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 100, diskIds: [D0], buckets: [] } } });
-    await until(() => b.got.some((m) => m.msg?.$case === 'ack'));
+    await until(() => b.got.some((m) => m.msg?.$case === 'ack'), 5000, 'the ack');
     await coord.reclassifier.flush();
     assert.deepEqual(await counts(), [4, 5], 'd0 swept of the archive it lost; d1 untouched');
     b.s.end();
@@ -104,11 +97,11 @@ describe('a disk the agent has never read: no sweep, no digest', function () {
       mine.add(r.value);
     }
     b.s.write({ msg: { $case: 'digests', value: { asOfSeq: 100, counts: mine.counts, sums: mine.sums } } });
-    await until(() => b.got.some((m) => m.msg?.$case === 'digestRequest'));
+    await until(() => b.got.some((m) => m.msg?.$case === 'digestRequest'), 5000, 'the digest request');
     const req = b.got.find((m) => m.msg?.$case === 'digestRequest');
     assert.deepEqual(req?.msg?.$case === 'digestRequest' ? req.msg.value.buckets : undefined, [], 'd1 compared too would make its buckets differ');
     b.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 100, diskIds: [D0], buckets: [] } } });
-    await until(() => b.got.some((m) => m.msg?.$case === 'ack'));
+    await until(() => b.got.some((m) => m.msg?.$case === 'ack'), 5000, 'the ack');
     await coord.reclassifier.flush();
     assert.deepEqual(await counts(), [5, 5]);
     b.s.end();

@@ -13,6 +13,7 @@ import { EventLog } from '../../coordinator/events/event-log.js';
 import { AgentSessionClient, type AgentMessage, type CoordinatorMessage } from '../../proto/gen/ecguard/v1/agent.js';
 import { DiskState, ParseStatus, type ArchiveRecord } from '../../proto/gen/ecguard/v1/types.js';
 import { runCliAsync } from '../helpers/cli.js';
+import { until } from '../helpers/link-harness.js';
 
 const P = { nbData: 1, nbParity: 1, chunkSize: 1024 };
 const rec = (server: string, i: number): ArchiveRecord => ({
@@ -40,14 +41,6 @@ describe('the first census, after an operator left safe mode early', function ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   function connect(server: string): { s: grpc.ClientDuplexStream<AgentMessage, CoordinatorMessage>; got: CoordinatorMessage[] } {
     const client = new AgentSessionClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     clients.push(client);
@@ -66,15 +59,15 @@ describe('the first census, after an operator left safe mode early', function ()
     assert.equal(coord.events?.censusPending, true, 'a catalog without servers starts a census');
     // server a reports (its 3 files are complete on it alone: 1+1 needs one archive to be readable)
     const a = connect('a');
-    await until(() => a.got.some((m) => m.msg?.$case === 'welcome'), 'a welcomed');
+    await until(() => a.got.some((m) => m.msg?.$case === 'welcome'), 10_000, 'a welcomed');
     a.s.write({ msg: { $case: 'inventory', value: { records: [0, 1, 2].map((i) => rec('a', i)) } } });
     a.s.write({ msg: { $case: 'inventoryDone', value: { asOfSeq: 1, diskIds: ['a:/d'], buckets: [] } } });
-    await until(() => a.got.some((m) => m.msg?.$case === 'ack'), 'a acked');
+    await until(() => a.got.some((m) => m.msg?.$case === 'ack'), 10_000, 'a acked');
     const keepA = setInterval(() => a.s.write({ msg: { $case: 'heartbeat', value: { sentAtMs: Date.now(), lastSeq: 1, journalPending: 0, journalOverflow: false, diskSpace: [] } } }), 100);
     try {
       // b is still sending its inventory when the operator leaves safe mode
       const b = connect('b');
-      await until(() => b.got.some((m) => m.msg?.$case === 'welcome'), 'b welcomed');
+      await until(() => b.got.some((m) => m.msg?.$case === 'welcome'), 10_000, 'b welcomed');
       b.s.write({ msg: { $case: 'inventory', value: { records: [3, 4].map((i) => rec('b', i)) } } });
       assert.equal(coord.safeMode.isActive, true);
       coord.safeMode.leave('an operator');
@@ -90,8 +83,8 @@ describe('the first census, after an operator left safe mode early', function ()
       assert.match(text.stdout, /first census of a new catalog since .*: \d+ files/);
       // b dies before its InventoryDone: it never reports; once it is down the census ends
       b.s.cancel();
-      await until(() => coord.cluster.serverState('b') !== 'up', 'b down');
-      await until(() => census() === 1, 'census.completed');
+      await until(() => coord.cluster.serverState('b') !== 'up', 10_000, 'b down');
+      await until(() => census() === 1, 10_000, 'census.completed');
     } finally {
       clearInterval(keepA);
     }

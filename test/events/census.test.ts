@@ -136,6 +136,12 @@ describe('first census of a new catalog', () => {
     assert.deepEqual([data.files, data.notAnnounced], [2, 2]);
   });
 
+  it('a damaged census row refuses to start the recorder, naming the row; the row is left as it was', () => {
+    log.setMeta('census', '{"startedAt": "yesterday"}');
+    assert.throws(() => recorder(), (e: Error & { code?: string }) => e.code === 'EVENT_LOG_CORRUPT' && /events_meta row "census".*delete that row/.test(e.message));
+    assert.equal(log.meta('census'), '{"startedAt": "yesterday"}');
+  });
+
   it('without a census (a catalog that knew its servers) a file first seen is announced, old strpver or not', async () => {
     safe = false;
     const r = recorder();
